@@ -1,0 +1,108 @@
+package coro
+
+// This file is the contract between the scheduler and the profiler (package profiler).
+// The scheduler calls the attached Hooks at every event below; when none is attached
+// the cost is one predictable nil-check branch per event.
+//
+// Threading: every hook is called on the event loop's locked OS thread. Resume,
+// Yield, Exit and WaitBegin are called on the coroutine's own goroutine (so a hook
+// may set pprof goroutine labels on the coroutine with pprof.SetGoroutineLabels);
+// Spawn, WaitEnd, BeforePoll and AfterPoll are called wherever the event happens on
+// the loop thread (the scheduler goroutine or another coroutine).
+//
+// Bucket boundaries, for a profiler that stamps the clocks at each hook:
+//
+//	Resume(c)      ... c runs ...       Yield(c, ...) or Exit(c, ...)   -> charged to c
+//	Yield/Exit     ... scheduler ...    Resume(next) or BeforePoll()    -> <main>
+//	BeforePoll()   ... epoll_wait ...   AfterPoll()                     -> <wait>
+//	AfterPoll()    ... scheduler ...    Resume(next) or BeforePoll()    -> <main>
+//
+// BeforePoll/AfterPoll bracket only epoll_wait calls that may block (timeout != 0);
+// a non-blocking poll is scheduler work. Stamps taken in consecutive hooks are
+// contiguous, so every tick between attach and detach lands in exactly one bucket.
+
+// Hooks receives scheduler events. All methods must be cheap and must not block,
+// switch coroutines or call back into the scheduler.
+type Hooks interface {
+	// Spawn: c was created and is runnable. parent is the spawning coroutine, nil when
+	// spawned from outside any coroutine. c.SpawnPC() is the caller of Spawn.
+	Spawn(c, parent *Coro)
+	// Resume: c has just gained control (first statement on c's goroutine after the switch).
+	Resume(c *Coro)
+	// Yield: c is about to give up control (last statement on c's goroutine before the
+	// switch). state says whether it stays runnable (Yield, selfishness) or parks
+	// (StateWaiting, after WaitBegin). pc is the program counter of the user call that
+	// yielded (first frame outside this package); 0 if unknown.
+	Yield(c *Coro, state State, pc uintptr)
+	// Exit: c's function returned or panicked; c will never run again. Called on c's
+	// goroutine as its last act, instead of Yield.
+	Exit(c *Coro, panicked bool)
+	// WaitBegin: c is about to park for reason at the user call site pc. Followed by
+	// Yield(c, StateWaiting, pc).
+	WaitBegin(c *Coro, reason WaitReason, pc uintptr)
+	// WaitEnd: c, parked since WaitBegin, is runnable again (woken, timed out or
+	// interrupted). Not called for coroutines that merely Yield.
+	WaitEnd(c *Coro)
+	// BeforePoll and AfterPoll bracket a blocking epoll_wait on the loop thread.
+	BeforePoll()
+	AfterPoll()
+}
+
+// State is a coroutine's scheduling state.
+type State uint8
+
+const (
+	StateRunnable State = iota // in the run queue
+	StateRunning               // the one coroutine executing now
+	StateWaiting               // parked; see WaitReason
+	StateExited                // finished
+)
+
+// WaitReason says why a coroutine is parked. The values are stable: they are written
+// into profile files.
+type WaitReason uint8
+
+const (
+	WaitNone    WaitReason = iota
+	WaitSleep              // Sleep, and timers
+	WaitRead               // socket read / accept
+	WaitWrite              // socket write / connect
+	WaitLock               // Mutex, RWMutex, Semaphore, Cond, Event
+	WaitChannel            // Channel, Fifo
+	WaitJoin               // (*Coro).Join
+	WaitOffload            // blocking work run on another goroutine
+	WaitOther              // anything else
+	NumWaitReasons
+)
+
+var waitReasonNames = [NumWaitReasons]string{"none", "sleep", "read", "write", "lock", "channel", "join", "offload", "other"}
+
+func (r WaitReason) String() string {
+	if r < NumWaitReasons {
+		return waitReasonNames[r]
+	}
+	return "invalid"
+}
+
+var stateNames = [...]string{"runnable", "running", "waiting", "exited"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "invalid"
+}
+
+// The runtime also provides, for the profiler (implemented in the scheduler files):
+//
+//	func SetHooks(h Hooks) Hooks                 // default scheduler; returns the previous hooks
+//	func (s *Scheduler) SetHooks(h Hooks) Hooks  // must be called on the loop thread while the loop
+//	                                             // runs (from a coroutine), or before/after it runs
+//	func (c *Coro) ID() uint64
+//	func (c *Coro) Name() string
+//	func (c *Coro) ParentID() uint64             // 0 when spawned from outside a coroutine
+//	func (c *Coro) SpawnPC() uintptr             // pc of the Spawn call site
+//	func (c *Coro) HookData() any                // per-coroutine slot owned by the attached Hooks;
+//	func (c *Coro) SetHookData(v any)            // the runtime never reads it
+//	func (s *Scheduler) LoopID() int             // 0 for the default loop
+//	func CurrentScheduler() *Scheduler           // the scheduler of the calling loop thread, or nil
