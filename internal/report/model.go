@@ -1,0 +1,489 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+// Quantity indexes the measured quantities in a Vec.
+type Quantity int
+
+// The quantities, in the order Shrapnel's tables show them (cpu added after ticks).
+const (
+	QTicks Quantity = iota
+	QCPU            // nanoseconds in a Vec, seconds in Quantities
+	QUtime
+	QStime
+	QMinflt
+	QMajflt
+	QInblock
+	QOublock
+	QNvcsw
+	QNivcsw
+	NumQuantities
+)
+
+// QuantityNames are the JSON keys of the quantities, by Quantity.
+var QuantityNames = [NumQuantities]string{"ticks", "cpu", "utime", "stime", "minflt", "majflt", "inblock", "oublock", "nvcsw", "nivcsw"}
+
+// Vec is a set of quantities in the profile's raw units (ticks, nanoseconds, counts),
+// as float64 so estimates can carry fractions until they are rounded for output.
+type Vec [NumQuantities]float64
+
+func vecOf(c format.Counters) Vec {
+	return Vec{float64(c.Ticks), float64(c.CPU), float64(c.Utime), float64(c.Stime),
+		float64(c.Minflt), float64(c.Majflt), float64(c.Inblock), float64(c.Oublock),
+		float64(c.Nvcsw), float64(c.Nivcsw)}
+}
+
+func (v *Vec) add(o Vec) {
+	for i := range v {
+		v[i] += o[i]
+	}
+}
+
+func (v *Vec) addScaled(o Vec, k float64) {
+	for i := range v {
+		v[i] += o[i] * k
+	}
+}
+
+// Quantities is one bucket's measured quantities: ticks and counts as integers, times
+// in seconds. Which of them mean anything is said by Model.Measured.
+type Quantities struct {
+	Ticks   uint64  `json:"ticks"`
+	CPU     float64 `json:"cpu"`   // thread CPU clock, seconds (exact for buckets)
+	Utime   float64 `json:"utime"` // seconds, always an estimate (splits CPU)
+	Stime   float64 `json:"stime"` // seconds, always an estimate (splits CPU)
+	Minflt  uint64  `json:"minflt"`
+	Majflt  uint64  `json:"majflt"`
+	Inblock uint64  `json:"inblock"`
+	Oublock uint64  `json:"oublock"`
+	Nvcsw   uint64  `json:"nvcsw"`
+	Nivcsw  uint64  `json:"nivcsw"`
+}
+
+func round(f float64) uint64 {
+	if f <= 0 || math.IsNaN(f) {
+		return 0
+	}
+	if f >= math.MaxUint64 {
+		return math.MaxUint64
+	}
+	return uint64(math.Round(f))
+}
+
+// Quantities converts v to output units (rounding estimated counts).
+func (v Vec) Quantities() Quantities {
+	return Quantities{
+		Ticks: round(v[QTicks]), CPU: v[QCPU] / 1e9, Utime: v[QUtime] / 1e9, Stime: v[QStime] / 1e9,
+		Minflt: round(v[QMinflt]), Majflt: round(v[QMajflt]), Inblock: round(v[QInblock]),
+		Oublock: round(v[QOublock]), Nvcsw: round(v[QNvcsw]), Nivcsw: round(v[QNivcsw]),
+	}
+}
+
+// Vec converts q back to raw units (the inverse of Vec.Quantities for exact values).
+func (q Quantities) Vec() Vec {
+	return Vec{float64(q.Ticks), q.CPU * 1e9, q.Utime * 1e9, q.Stime * 1e9, float64(q.Minflt),
+		float64(q.Majflt), float64(q.Inblock), float64(q.Oublock), float64(q.Nvcsw), float64(q.Nivcsw)}
+}
+
+// Clock is the tick counter's description.
+type Clock struct {
+	Source         string `json:"source"`
+	TicksPerSecond uint64 `json:"ticks_per_second"`
+	Invariant      bool   `json:"invariant"`
+}
+
+// Meta describes the run, for the header.
+type Meta struct {
+	Program     string    `json:"program"`
+	Args        []string  `json:"args"`
+	Host        string    `json:"host"`
+	GOOS        string    `json:"goos"`
+	GOARCH      string    `json:"goarch"`
+	GoVersion   string    `json:"go_version"`
+	CPUModel    string    `json:"cpu_model"`
+	CPUFeatures []string  `json:"cpu_features"`
+	PID         int64     `json:"pid"`
+	WallStart   time.Time `json:"wall_start"`
+	Duration    float64   `json:"duration"` // seconds of wall clock from Start to Stop
+	SampleRate  int       `json:"sample_rate"`
+	Notes       []string  `json:"notes"`
+}
+
+// Closure is the conservation check of one quantity on one loop: Sum is Σ coroutines +
+// <main> + <wait>, Total is the loop thread's own delta, both in raw units.
+type Closure struct {
+	Loop     int64   `json:"loop"`
+	Quantity string  `json:"quantity"`
+	Total    uint64  `json:"total"`
+	Sum      uint64  `json:"sum"`
+	Diff     int64   `json:"diff"`     // Sum - Total
+	Relative float64 `json:"relative"` // |Diff| / Total (0 when Total is 0 and Diff is 0)
+}
+
+// Loop is one event loop's buckets.
+type Loop struct {
+	ID    int64      `json:"id"`
+	Total Quantities `json:"total"`
+	Main  Quantities `json:"main"`
+	Wait  Quantities `json:"wait"`
+}
+
+// Wait is the time a coroutine spent parked for one reason.
+type Wait struct {
+	Reason string  `json:"reason"`
+	Count  uint64  `json:"count"`
+	Ticks  uint64  `json:"ticks"`
+	Secs   float64 `json:"seconds"`
+}
+
+// Coroutine is one coroutine's exact ledger.
+type Coroutine struct {
+	ID       uint64 `json:"id"`
+	Name     string `json:"name"`
+	ParentID uint64 `json:"parent_id"`
+	Loop     int64  `json:"loop"`
+	Spawn    string `json:"spawn_site,omitempty"`
+	Exited   bool   `json:"exited"`
+	Panicked bool   `json:"panicked"`
+	Resumes  uint64 `json:"resumes"`
+	Quantities
+	Samples       uint64 `json:"samples"`
+	RunnableTicks uint64 `json:"runnable_ticks"`
+	Waits         []Wait `json:"waits,omitempty"`
+	LongestSlice  uint64 `json:"longest_slice_ticks"`
+	LongestSite   string `json:"longest_site,omitempty"`
+}
+
+// Function kinds.
+const (
+	KindRegion  = "region"  // profiler.Region: exact, calls counted
+	KindSampled = "sampled" // from CPU samples: costs are estimates
+)
+
+// Cost is a function's self or cumulative cost.
+type Cost struct {
+	Quantities
+	Calls   uint64 `json:"calls,omitempty"` // regions only
+	Samples uint64 `json:"samples"`         // sampled functions only
+}
+
+// Edge is one caller or callee of a function in the call graph. Count is calls for
+// regions and samples for sampled functions; Share is Count over the sum of the
+// function's callers' (or callees') counts.
+type Edge struct {
+	Function int     `json:"function"` // index into Model.Functions; -1: top level
+	Name     string  `json:"name"`
+	Count    uint64  `json:"count"`
+	Share    float64 `json:"share"`
+}
+
+// Function is one row of the Non-Aggregate (Self) and Aggregate (Cumulative) tables
+// and one entry of the call graph.
+type Function struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	File       string `json:"file,omitempty"`
+	Line       int64  `json:"line,omitempty"`
+	Estimate   bool   `json:"estimate"` // costs are scaled from samples, not counted
+	Self       Cost   `json:"self"`
+	Cumulative Cost   `json:"cumulative"`
+	Callers    []Edge `json:"callers"`
+	Callees    []Edge `json:"callees"`
+}
+
+// Slice is one run slice of the timeline; times in seconds since Start.
+type Slice struct {
+	Coro   uint64  `json:"coro"`
+	Loop   int64   `json:"loop"`
+	Start  float64 `json:"start"`
+	End    float64 `json:"end"`
+	Ended  string  `json:"ended"` // "yielded", "waiting: read", "exited", ...
+	Site   string  `json:"site,omitempty"`
+	Ticks  uint64  `json:"ticks"`
+	Estart uint64  `json:"start_tick"`
+}
+
+// LongSlice is one of the longest run slices with its counters and a diagnosis.
+type LongSlice struct {
+	Coro  uint64  `json:"coro"`
+	Name  string  `json:"name"`
+	Loop  int64   `json:"loop"`
+	Start float64 `json:"start"` // seconds since Start
+	Quantities
+	Seconds   float64  `json:"seconds"`
+	Ended     string   `json:"ended"`
+	Site      string   `json:"site,omitempty"`
+	Diagnosis string   `json:"diagnosis"`
+	Evidence  []string `json:"evidence,omitempty"`
+}
+
+// FlameNode is one frame of the flame graph: Value samples passed through it.
+type FlameNode struct {
+	Name     string       `json:"n"`
+	Value    uint64       `json:"v"`
+	Children []*FlameNode `json:"c,omitempty"`
+}
+
+// Model is everything the views render.
+type Model struct {
+	Version    uint32     `json:"version"`
+	Clock      Clock      `json:"clock"`
+	Measured   []string   `json:"measured"`
+	Meta       Meta       `json:"meta"`
+	TotalTicks uint64     `json:"total_ticks"` // elapsed ticks from Start to Stop
+	Total      Quantities `json:"total"`       // Σ loops' own totals
+	Busy       Quantities `json:"busy"`        // Total minus <wait>: the denominator of every percentage
+	Main       Quantities `json:"main"`
+	Wait       Quantities `json:"wait"`
+	Loops      []Loop     `json:"loops"`
+	Closure    []Closure  `json:"closure"`
+	// WorstClosure indexes Closure's largest relative error (-1 when Closure is empty).
+	WorstClosure  int         `json:"worst_closure"`
+	Coroutines    []Coroutine `json:"coroutines"` // by ticks, descending
+	Functions     []Function  `json:"functions"`  // by self ticks, descending
+	TotalSamples  uint64      `json:"total_samples"`
+	Flame         *FlameNode  `json:"flame,omitempty"` // all samples, root "all"
+	Slices        []Slice     `json:"slices,omitempty"`
+	SlicesDropped uint64      `json:"slices_dropped"`
+	LongSlices    []LongSlice `json:"long_slices,omitempty"`
+
+	meas     format.Measured
+	profile  *format.Profile
+	coroByID map[uint64]int
+	// stacks are the samples resolved to function indices, leaf first, for flame
+	// graphs of single coroutines built on demand.
+	stacks []sampleStack
+}
+
+type sampleStack struct {
+	coro  uint64
+	count uint64
+	funcs []int32 // indices into Model.Functions, leaf first
+}
+
+// Has reports whether the profile measured q.
+func (m *Model) Has(q Quantity) bool {
+	switch q {
+	case QTicks:
+		return true
+	case QCPU:
+		return m.meas&format.MeasCPU != 0
+	default:
+		return m.meas&format.MeasRusage != 0
+	}
+}
+
+// HasSamples reports whether the profile holds CPU samples.
+func (m *Model) HasSamples() bool { return m.meas&format.MeasSamples != 0 }
+
+// HasSlices reports whether the profile recorded a ring of run slices.
+func (m *Model) HasSlices() bool { return m.meas&format.MeasSlices != 0 }
+
+// Seconds converts ticks to seconds with the profile's clock (0 if the rate is unknown).
+func (m *Model) Seconds(ticks float64) float64 {
+	if m.Clock.TicksPerSecond == 0 {
+		return 0
+	}
+	return ticks / float64(m.Clock.TicksPerSecond)
+}
+
+// Coroutine returns the coroutine with the given id.
+func (m *Model) Coroutine(id uint64) (*Coroutine, bool) {
+	i, ok := m.coroByID[id]
+	if !ok {
+		return nil, false
+	}
+	return &m.Coroutines[i], true
+}
+
+// Build makes the model of p. It never panics on inconsistent references (an index
+// out of range names "?"), so a reader bug cannot crash the report; Read is where bad
+// files are rejected.
+func Build(p *format.Profile) (*Model, error) {
+	if p == nil {
+		return nil, fmt.Errorf("building report: no profile")
+	}
+	if len(p.Loops) == 0 {
+		return nil, fmt.Errorf("building report: profile has no event loop")
+	}
+	m := &Model{
+		Version: p.Version,
+		Clock:   Clock{Source: p.Clock.Source, TicksPerSecond: p.Clock.TicksPerSecond, Invariant: p.Clock.Invariant},
+		Meta: Meta{
+			Program: p.Meta.Program, Args: p.Meta.Args, Host: p.Meta.Host, GOOS: p.Meta.GOOS,
+			GOARCH: p.Meta.GOARCH, GoVersion: p.Meta.GoVersion, CPUModel: p.Meta.CPUModel,
+			CPUFeatures: p.Meta.CPUFeatures, PID: p.Meta.PID, WallStart: p.Meta.WallStart,
+			Duration: p.Meta.Duration.Seconds(), SampleRate: p.Meta.SampleRate, Notes: p.Meta.Notes,
+		},
+		meas:          p.Measured | format.MeasTicks,
+		profile:       p,
+		SlicesDropped: p.SlicesDropped,
+		WorstClosure:  -1,
+	}
+	m.Measured = measuredNames(m.meas)
+	if p.Meta.StopTick > p.Meta.StartTick {
+		m.TotalTicks = p.Meta.StopTick - p.Meta.StartTick
+	}
+	m.buildLoops()
+	m.buildCoroutines()
+	m.buildClosure()
+	m.buildFunctions()
+	m.buildSlices()
+	if m.TotalTicks == 0 {
+		m.TotalTicks = m.Total.Ticks
+	}
+	return m, nil
+}
+
+func measuredNames(ms format.Measured) []string {
+	names := []string{"ticks"}
+	if ms&format.MeasCPU != 0 {
+		names = append(names, "cpu")
+	}
+	if ms&format.MeasRusage != 0 {
+		names = append(names, QuantityNames[QUtime:]...)
+	}
+	if ms&format.MeasSamples != 0 {
+		names = append(names, "samples")
+	}
+	if ms&format.MeasRegions != 0 {
+		names = append(names, "regions")
+	}
+	if ms&format.MeasSlices != 0 {
+		names = append(names, "slices")
+	}
+	return names
+}
+
+func (m *Model) buildLoops() {
+	var total, main, wait Vec
+	for _, l := range m.profile.Loops {
+		t, mn, w := vecOf(l.Total), vecOf(l.Main), vecOf(l.Wait)
+		total.add(t)
+		main.add(mn)
+		wait.add(w)
+		m.Loops = append(m.Loops, Loop{ID: l.ID, Total: t.Quantities(), Main: mn.Quantities(), Wait: w.Quantities()})
+	}
+	m.Total, m.Main, m.Wait = total.Quantities(), main.Quantities(), wait.Quantities()
+	busy := total
+	busy.addScaled(wait, -1)
+	m.Busy = busy.Quantities()
+}
+
+// Loc names a location as "func file:line" parts; ok is false for LocID 0 or a bad id.
+func (m *Model) loc(id format.LocID) (fn string, file string, line int64, ok bool) {
+	p := m.profile
+	if id == 0 || int(id) > len(p.Locations) {
+		return "", "", 0, false
+	}
+	l := p.Locations[id-1]
+	if int(l.Func) >= len(p.Funcs) {
+		return "?", "", l.Line, true
+	}
+	f := p.Funcs[l.Func]
+	return f.Name, f.File, l.Line, true
+}
+
+// Site formats a location for display: "pkg.fn (file.go:12)".
+func (m *Model) Site(id format.LocID) string {
+	fn, file, line, ok := m.loc(id)
+	if !ok {
+		return ""
+	}
+	if file == "" {
+		return fmt.Sprintf("%s:%d", fn, line)
+	}
+	return fmt.Sprintf("%s (%s:%d)", fn, file, line)
+}
+
+func (m *Model) buildCoroutines() {
+	p := m.profile
+	m.Coroutines = make([]Coroutine, len(p.Coroutines))
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		out := Coroutine{
+			ID: c.ID, Name: c.Name, ParentID: c.ParentID, Loop: c.Loop, Spawn: m.Site(c.SpawnSite),
+			Exited: c.Exited, Panicked: c.Panicked, Resumes: c.Resumes,
+			Quantities: vecOf(c.Counters).Quantities(), RunnableTicks: c.Runnable,
+			LongestSlice: c.LongestSlice, LongestSite: m.Site(c.LongestSite),
+		}
+		for r, w := range c.Waits {
+			if w.Count == 0 && w.Ticks == 0 {
+				continue
+			}
+			out.Waits = append(out.Waits, Wait{Reason: format.WaitReasonNames[r], Count: w.Count,
+				Ticks: w.Ticks, Secs: m.Seconds(float64(w.Ticks))})
+		}
+		m.Coroutines[i] = out
+	}
+	sort.SliceStable(m.Coroutines, func(i, j int) bool {
+		a, b := &m.Coroutines[i], &m.Coroutines[j]
+		if a.Ticks != b.Ticks {
+			return a.Ticks > b.Ticks
+		}
+		return a.ID < b.ID
+	})
+	m.coroByID = make(map[uint64]int, len(m.Coroutines))
+	for i := range m.Coroutines {
+		m.coroByID[m.Coroutines[i].ID] = i
+	}
+}
+
+// rawOf returns c's quantities in raw units as exact integers (Vec's float64 would
+// round totals above 2^53, and closure must compare exactly).
+func rawOf(c format.Counters) [NumQuantities]uint64 {
+	return [NumQuantities]uint64{c.Ticks, c.CPU, c.Utime, c.Stime, c.Minflt, c.Majflt,
+		c.Inblock, c.Oublock, c.Nvcsw, c.Nivcsw}
+}
+
+// buildClosure checks conservation per loop for every measured quantity.
+func (m *Model) buildClosure() {
+	p := m.profile
+	sums := make(map[int64]*[NumQuantities]uint64, len(p.Loops))
+	add := func(s *[NumQuantities]uint64, c format.Counters) {
+		r := rawOf(c)
+		for i := range s {
+			s[i] += r[i]
+		}
+	}
+	for _, l := range p.Loops {
+		var s [NumQuantities]uint64
+		add(&s, l.Main)
+		add(&s, l.Wait)
+		sums[l.ID] = &s
+	}
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		if s, ok := sums[c.Loop]; ok {
+			add(s, c.Counters)
+		}
+	}
+	worst := -1.0
+	for _, l := range p.Loops {
+		total := rawOf(l.Total)
+		for q := QTicks; q < NumQuantities; q++ {
+			if !m.Has(q) {
+				continue
+			}
+			t, s := total[q], sums[l.ID][q]
+			c := Closure{Loop: l.ID, Quantity: QuantityNames[q], Total: t, Sum: s, Diff: int64(s - t)}
+			if t != 0 {
+				c.Relative = math.Abs(float64(c.Diff)) / float64(t)
+			} else if s != 0 {
+				c.Relative = 1
+			}
+			m.Closure = append(m.Closure, c)
+			if c.Relative > worst {
+				worst = c.Relative
+				m.WorstClosure = len(m.Closure) - 1
+			}
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package report
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+// handProfile is a small consistent profile: one loop, two coroutines whose counters,
+// with <main> and <wait>, add up exactly to the loop's total.
+func handProfile() *format.Profile {
+	a := format.Counters{Ticks: 6000, CPU: 3000, Utime: 2000, Stime: 1000, Minflt: 8, Nvcsw: 4}
+	b := format.Counters{Ticks: 2000, CPU: 1000, Utime: 1000, Minflt: 4, Nivcsw: 2}
+	main := format.Counters{Ticks: 1000, CPU: 500, Utime: 500, Minflt: 1}
+	wait := format.Counters{Ticks: 1000, CPU: 100, Stime: 100, Nvcsw: 10}
+	var total format.Counters
+	for _, c := range []format.Counters{a, b, main, wait} {
+		total.Add(c)
+	}
+	p := &format.Profile{
+		Version:  1,
+		Clock:    format.Clock{Source: "rdtsc", TicksPerSecond: 1000, Invariant: true},
+		Measured: format.MeasTicks | format.MeasCPU | format.MeasRusage | format.MeasSamples | format.MeasRegions | format.MeasSlices,
+		Meta: format.Meta{Program: "demo", Args: []string{"-x"}, Host: "h", GoVersion: "go1.26",
+			Duration: 10 * time.Second, StartTick: 100, StopTick: 10100, SampleRate: 100},
+		Loops: []format.Loop{{ID: 1, Total: total, Main: main, Wait: wait}},
+		Coroutines: []format.Coroutine{
+			{ID: 2, Loop: 1, Name: "b", Resumes: 5, Counters: b},
+			{ID: 1, Loop: 1, Name: "a", Resumes: 10, Counters: a, LongestSlice: 900, LongestSite: 1},
+		},
+		Funcs: []format.Func{{Name: "main.a", File: "a.go"}, {Name: "f", File: "f.go"}, {Name: "g"}, {Name: "unused"}},
+		// Locations 1..3 are main.a, f, g.
+		Locations: []format.Location{{Func: 0, Line: 1}, {Func: 1, Line: 2}, {Func: 2, Line: 3}},
+		Samples: []format.Sample{
+			{CoroID: 1, Stack: []format.LocID{2, 1}, Count: 3},    // f <- main.a
+			{CoroID: 1, Stack: []format.LocID{3, 2, 1}, Count: 1}, // g <- f <- main.a
+			{CoroID: 2, Stack: []format.LocID{2, 2, 1}, Count: 2}, // f <- f <- main.a (recursion)
+			{CoroID: 0, Stack: []format.LocID{3}, Count: 1},       // g in the scheduler
+		},
+		Regions: []format.Region{
+			{Name: "outer", Calls: 2, Self: format.Counters{Ticks: 300}, Cumulative: format.Counters{Ticks: 500}},
+			{Name: "inner", Calls: 4, Self: format.Counters{Ticks: 200}, Cumulative: format.Counters{Ticks: 200}},
+		},
+		RegionEdges: []format.RegionEdge{
+			{Caller: -1, Callee: 0, Calls: 2},
+			{Caller: 0, Callee: 1, Calls: 3},
+			{Caller: -1, Callee: 1, Calls: 1},
+		},
+		Slices: []format.Slice{{CoroID: 1, Loop: 1, Start: 200, End: 300, State: 2, Reason: 2}},
+		LongSlices: []format.LongSlice{
+			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 1},
+			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 1},
+		},
+	}
+	return p
+}
+
+func mustBuild(t *testing.T, p *format.Profile) *Model {
+	t.Helper()
+	m, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func fn(t *testing.T, m *Model, name, kind string) *Function {
+	t.Helper()
+	for i := range m.Functions {
+		if m.Functions[i].Name == name && m.Functions[i].Kind == kind {
+			return &m.Functions[i]
+		}
+	}
+	t.Fatalf("no %s function %q", kind, name)
+	return nil
+}
+
+func TestClosure(t *testing.T) {
+	p := handProfile()
+	m := mustBuild(t, p)
+	if len(m.Closure) != int(NumQuantities) {
+		t.Fatalf("closure has %d entries, want one per quantity (%d)", len(m.Closure), NumQuantities)
+	}
+	for _, c := range m.Closure {
+		if c.Diff != 0 || c.Relative != 0 {
+			t.Errorf("consistent profile: %s closure %+v", c.Quantity, c)
+		}
+	}
+	// Lose 50 ticks and 3 minor faults from one coroutine: the closure must say so.
+	p.Coroutines[0].Ticks -= 50
+	p.Coroutines[0].Minflt -= 3
+	m = mustBuild(t, p)
+	got := map[string]Closure{}
+	for _, c := range m.Closure {
+		got[c.Quantity] = c
+	}
+	if c := got["ticks"]; c.Diff != -50 || math.Abs(c.Relative-50.0/10000) > 1e-12 {
+		t.Errorf("ticks closure %+v, want diff -50 of 10000", c)
+	}
+	if c := got["minflt"]; c.Diff != -3 {
+		t.Errorf("minflt closure %+v, want diff -3", c)
+	}
+	if w := m.Closure[m.WorstClosure]; w.Quantity != "minflt" {
+		t.Errorf("worst closure is %s, want minflt (3 of 13)", w.Quantity)
+	}
+	// Without rusage, only ticks and cpu are checked.
+	p.Measured = format.MeasTicks | format.MeasCPU
+	m = mustBuild(t, p)
+	if len(m.Closure) != 2 {
+		t.Errorf("ticks+cpu profile: %d closure entries, want 2", len(m.Closure))
+	}
+}
+
+func TestBucketsAndCoroutines(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	if m.TotalTicks != 10000 || m.Total.Ticks != 10000 || m.Wait.Ticks != 1000 || m.Main.Ticks != 1000 {
+		t.Errorf("totals: elapsed %d total %d main %d wait %d", m.TotalTicks, m.Total.Ticks, m.Main.Ticks, m.Wait.Ticks)
+	}
+	if m.Busy.Ticks != 9000 || m.Busy.Nvcsw != 4 {
+		t.Errorf("busy (total minus wait) = %+v", m.Busy)
+	}
+	if m.Coroutines[0].Name != "a" || m.Coroutines[1].Name != "b" {
+		t.Errorf("coroutines not sorted by ticks: %s, %s", m.Coroutines[0].Name, m.Coroutines[1].Name)
+	}
+	a := m.Coroutines[0]
+	if a.CPU != 3e-6 || a.Samples != 4 || a.LongestSite != "main.a (a.go:1)" {
+		t.Errorf("coroutine a: cpu %g samples %d longest site %q", a.CPU, a.Samples, a.LongestSite)
+	}
+	if got := strings.Join(m.Measured, ","); got != "ticks,cpu,utime,stime,minflt,majflt,inblock,oublock,nvcsw,nivcsw,samples,regions,slices" {
+		t.Errorf("measured = %s", got)
+	}
+}
+
+func TestSampledEstimates(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	if m.TotalSamples != 7 {
+		t.Errorf("total samples %d, want 7", m.TotalSamples)
+	}
+	f := fn(t, m, "f", KindSampled)
+	// Self: 3 of a's 4 samples, 2 of b's 2 (recursion leaf once).
+	if f.Self.Samples != 5 || !f.Estimate || f.Self.Calls != 0 {
+		t.Errorf("f self %+v estimate %v", f.Self, f.Estimate)
+	}
+	if want := uint64(6000*3/4 + 2000); f.Self.Ticks != want {
+		t.Errorf("f self ticks %d, want %d", f.Self.Ticks, want)
+	}
+	// Cumulative: all of a's and b's samples; the recursive stack counts once.
+	if f.Cumulative.Samples != 6 || f.Cumulative.Ticks != 8000 || f.Cumulative.Minflt != 12 {
+		t.Errorf("f cumulative %+v", f.Cumulative)
+	}
+	g := fn(t, m, "g", KindSampled)
+	// g: 1 of a's 4 samples, plus the scheduler sample scaling all of <main>.
+	if want := uint64(6000/4 + 1000); g.Self.Ticks != want || g.Self.Samples != 2 {
+		t.Errorf("g self ticks %d samples %d, want %d, 2", g.Self.Ticks, g.Self.Samples, want)
+	}
+	for _, fn := range m.Functions {
+		if fn.Name == "unused" {
+			t.Errorf("a function no sample touched has a row")
+		}
+	}
+	// Call graph: f is called by main.a (a: 4 samples, b: 2) and by f (b's recursion).
+	callers := map[string]Edge{}
+	for _, e := range f.Callers {
+		callers[e.Name] = e
+		if e.Function < 0 || m.Functions[e.Function].Name != e.Name {
+			t.Errorf("edge %+v does not index its function", e)
+		}
+	}
+	if callers["main.a"].Count != 6 || callers["f"].Count != 2 {
+		t.Errorf("f callers %+v", f.Callers)
+	}
+	if s := callers["main.a"].Share; math.Abs(s-6.0/8) > 1e-12 {
+		t.Errorf("main.a share %g, want 0.75", s)
+	}
+	if len(f.Callees) != 2 {
+		t.Errorf("f callees %+v, want g and f", f.Callees)
+	}
+}
+
+func TestRegions(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	outer, inner := fn(t, m, "outer", KindRegion), fn(t, m, "inner", KindRegion)
+	if outer.Estimate || outer.Self.Calls != 2 || outer.Cumulative.Ticks != 500 || inner.Self.Ticks != 200 {
+		t.Errorf("regions: outer %+v inner %+v", outer, inner)
+	}
+	if len(inner.Callers) != 2 || inner.Callers[0].Name != "outer" || inner.Callers[0].Count != 3 ||
+		inner.Callers[1].Name != TopLevel || inner.Callers[1].Function != -1 || inner.Callers[0].Share != 0.75 {
+		t.Errorf("inner callers %+v", inner.Callers)
+	}
+	if len(outer.Callees) != 1 || outer.Callees[0].Name != "inner" {
+		t.Errorf("outer callees %+v", outer.Callees)
+	}
+}
+
+func TestFlame(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	root := m.Flame
+	if root == nil || root.Value != 7 {
+		t.Fatalf("flame root %+v, want 7 samples", root)
+	}
+	var sum uint64
+	for _, c := range root.Children {
+		sum += c.Value
+	}
+	if sum != 7 || root.Children[0].Name != "main.a" || root.Children[0].Value != 6 {
+		t.Errorf("flame children %+v", root.Children)
+	}
+	b := m.FlameOf(2)
+	// b: f <- f <- main.a twice.
+	if b == nil || b.Value != 2 || b.Children[0].Children[0].Children[0].Name != "f" {
+		t.Errorf("flame of b: %+v", b)
+	}
+	if m.FlameOf(99) != nil {
+		t.Errorf("flame of an unknown coroutine is not nil")
+	}
+}
+
+func TestDiagnose(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	cases := []struct {
+		q    Quantities
+		wall float64
+		want string
+	}{
+		{Quantities{CPU: 0.95}, 1, DiagCPU},
+		{Quantities{CPU: 0.95, Utime: 0.2, Stime: 0.75}, 1, DiagKernelCPU},
+		{Quantities{CPU: 0.95, Minflt: 200000}, 1, DiagFaults},
+		{Quantities{CPU: 0.1, Nvcsw: 3}, 1, DiagSyscall},
+		{Quantities{CPU: 0.1, Nivcsw: 3}, 1, DiagPreempted},
+		{Quantities{CPU: 0.1, Nvcsw: 3, Inblock: 8}, 1, DiagDisk},
+		{Quantities{CPU: 0.9, Majflt: 2}, 1, DiagDisk},
+		{Quantities{CPU: 0.1}, 1, DiagOffCPU},
+	}
+	for _, c := range cases {
+		if got, ev := m.Diagnose(c.q, c.wall); got != c.want || len(ev) == 0 {
+			t.Errorf("Diagnose(%+v, %g) = %q %q, want %q", c.q, c.wall, got, ev, c.want)
+		}
+	}
+	if m.LongSlices[0].Diagnosis != DiagSyscall || m.LongSlices[1].Diagnosis != DiagCPU {
+		t.Errorf("long slices diagnosed %q, %q", m.LongSlices[0].Diagnosis, m.LongSlices[1].Diagnosis)
+	}
+	if m.LongSlices[0].Seconds != 2 || m.LongSlices[1].Start != 1 {
+		t.Errorf("long slice times %+v", m.LongSlices)
+	}
+	p := handProfile()
+	p.Measured = format.MeasTicks
+	if d, _ := mustBuild(t, p).Diagnose(Quantities{}, 1); d != DiagUnknown {
+		t.Errorf("ticks-only diagnosis %q", d)
+	}
+}
+
+// TestJSONKeys holds the keys DESIGN.md §2 promises scripts.
+func TestJSONKeys(t *testing.T) {
+	b, err := json.Marshal(mustBuild(t, handProfile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"clock", "measured", "total_ticks", "main", "wait", "coroutines", "functions"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("model JSON lacks %q", k)
+		}
+	}
+	clock := v["clock"].(map[string]any)
+	for _, k := range []string{"source", "ticks_per_second", "invariant"} {
+		if _, ok := clock[k]; !ok {
+			t.Errorf("clock lacks %q", k)
+		}
+	}
+	c0 := v["coroutines"].([]any)[0].(map[string]any)
+	for _, k := range []string{"id", "name", "resumes", "ticks", "cpu", "utime", "stime", "minflt", "nivcsw"} {
+		if _, ok := c0[k]; !ok {
+			t.Errorf("coroutine lacks %q", k)
+		}
+	}
+	f0 := v["functions"].([]any)[0].(map[string]any)
+	for _, part := range []string{"self", "cumulative"} {
+		q := f0[part].(map[string]any)
+		for _, k := range []string{"ticks", "utime", "stime", "samples"} {
+			if _, ok := q[k]; !ok {
+				t.Errorf("function %s lacks %q", part, k)
+			}
+		}
+	}
+}
+
+// TestBadReferences: a profile whose indices point nowhere still builds.
+func TestBadReferences(t *testing.T) {
+	p := handProfile()
+	p.Samples = append(p.Samples, format.Sample{CoroID: 77, Stack: []format.LocID{99, 0}, Count: 1})
+	p.Locations = append(p.Locations, format.Location{Func: 42})
+	p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: 5, Callee: 9})
+	p.Coroutines[0].SpawnSite = 1000
+	m := mustBuild(t, p)
+	fn(t, m, "?", KindSampled)
+	if _, err := Build(&format.Profile{}); err == nil {
+		t.Error("a profile without loops built")
+	}
+}
