@@ -1,6 +1,5 @@
-// Package format is the profile file: the one place that writes and reads
-// coro_profile.bin. The profiler builds a Profile and calls Write; print-profile calls
-// Read. The byte layout is specified in docs/FORMAT.md and in doc.go.
+// The data model: what one profiling run recorded. The package comment is in doc.go.
+
 package format
 
 import "time"
@@ -80,6 +79,10 @@ const NumWaitReasons = 9
 
 // WaitReasonNames names the wait reasons by index.
 var WaitReasonNames = [NumWaitReasons]string{"none", "sleep", "read", "write", "lock", "channel", "join", "offload", "other"}
+
+// StateNames names coro.State values by index (0 runnable, 1 running, 2 waiting, 3
+// exited). A slice ends runnable (it yielded), waiting (it parked) or exited.
+var StateNames = [...]string{"runnable", "running", "waiting", "exited"}
 
 // WaitStat is the time a coroutine spent parked for one reason.
 type WaitStat struct {
@@ -171,7 +174,7 @@ type Slice struct {
 	Loop   int64
 	Start  uint64 // tsc
 	End    uint64 // tsc
-	State  uint8  // how it ended: coro.State (1 runnable: yielded, 2 waiting, 3 exited)
+	State  uint8  // how it ended: coro.State (0 runnable: yielded, 2 waiting, 3 exited); see StateNames
 	Reason uint8  // wait reason when State is waiting
 	Site   LocID  // where it yielded
 }

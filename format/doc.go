@@ -1,0 +1,52 @@
+// Package format is the profile file: the one place that writes and reads
+// coro_profile.bin. The profiler builds a Profile and calls Write or WriteFile;
+// print-profile calls Read or ReadFile. The byte layout is specified in
+// docs/FORMAT.md; this comment is the summary.
+//
+// # Layout
+//
+// A file is a 12-byte header, then sections, then an end section:
+//
+//	header:  "COROPRF\x00" (8 bytes), version (uint32 little-endian, currently 1)
+//	section: kind (uint16), flags (uint16), length (uint64), payload (length bytes),
+//	         CRC-32C (Castagnoli, uint32) of kind, flags, length and payload
+//	end:     a section of KindEnd whose payload counts the sections before it
+//
+// All fixed-width integers are little-endian. Inside payloads every number is a varint
+// (encoding/binary's Uvarint, or zigzag Varint for signed values) or a byte, and every
+// string is an index into the string table (KindStrings, written first). The kinds and
+// the fields of their records are listed with the Kind constants.
+//
+// # Compatibility
+//
+// The version is checked before anything else is interpreted; Read rejects any
+// version but Version. Within a version, kinds are only appended. A section with an
+// unknown kind is skipped if its flags carry FlagOptional and refused otherwise, so a
+// newer writer can add detail old readers may ignore, and cannot add data they would
+// silently misread.
+//
+// # Determinism
+//
+// Write sorts the lists whose order means nothing (coroutines, wait sites, region
+// edges, samples, long slices, loops; see Profile.Sort) and numbers strings in first-use
+// order, so equal profiles give byte-identical files.
+//
+// # Reading bad files
+//
+// Read works in layers: a raw pass checks the framing, lengths and checksums without
+// interpreting payloads; decoding bounds every count by the bytes left in its section
+// before allocating; Profile.Validate then checks cross-references (LocIDs, function
+// and region indexes, coroutine and loop IDs). Every fault is an *Error naming the
+// section and byte offset, e.g.
+//
+//	format: section "coroutines" at offset 1234: truncated varint
+//
+// and wrapping one of ErrNotProfile, ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt
+// or ErrInvalid. A profile Read returns is valid: readers may index without checking.
+//
+// # Test data
+//
+// Synthetic builds deterministic, consistent profiles of any size for tests; the
+// golden files testdata/small.bin, medium.bin and multiloop.bin at the repository root
+// are made from it (go test ./format -run TestGolden -update).
+package format

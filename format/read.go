@@ -1,0 +1,255 @@
+package format
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+)
+
+// Reading happens in three layers, each trusting only what the one before checked:
+//
+//  1. readRaw splits the bytes into sections: magic, version, section headers,
+//     lengths against the bytes present, checksums, the end section. It interprets no
+//     payload.
+//  2. decode turns known sections into a Profile, in dependency order (the string
+//     table first), bounding every count by the bytes left in its section.
+//  3. Validate checks what decoding cannot: indexes and IDs that refer to other
+//     sections.
+//
+// Every fault is an *Error naming the section and the file offset.
+
+// sectionHeaderSize is kind (uint16), flags (uint16), payload length (uint64).
+const sectionHeaderSize = 2 + 2 + 8
+
+// crcSize is the CRC-32C that follows each payload; it covers the header and payload.
+const crcSize = 4
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// rawSection is one section as found in the file, uninterpreted.
+type rawSection struct {
+	kind    Kind
+	flags   uint16
+	offset  int64  // file offset of the section header
+	payload []byte // aliases the file's bytes
+}
+
+func (s rawSection) payloadOffset() int64 { return s.offset + sectionHeaderSize }
+
+// readRaw checks the file's framing and returns its sections, without the end section.
+func readRaw(data []byte) (version uint32, secs []rawSection, err error) {
+	if len(data) == 0 {
+		return 0, nil, &Error{Record: -1, Offset: 0, Err: errorf(ErrNotProfile, "empty file")}
+	}
+	if len(data) < len(Magic) || string(data[:len(Magic)]) != Magic {
+		n := min(len(data), len(Magic))
+		return 0, nil, &Error{Record: -1, Offset: 0, Err: errorf(ErrNotProfile, "not a coroutine profile: starts with %q, want %q", data[:n], Magic)}
+	}
+	if len(data) < headerSize {
+		return 0, nil, &Error{Record: -1, Offset: int64(len(Magic)), Err: errorf(ErrTruncated, "truncated header: %d bytes, want %d", len(data), headerSize)}
+	}
+	version = binary.LittleEndian.Uint32(data[len(Magic):])
+	if version != Version {
+		return version, nil, &Error{Record: -1, Offset: int64(len(Magic)), Err: errorf(ErrVersion, "unsupported profile version %d (this reader knows %d)", version, Version)}
+	}
+	off := headerSize
+	for {
+		if off == len(data) {
+			return version, nil, &Error{Record: -1, Offset: int64(off), Err: errorf(ErrTruncated, "truncated: the file ends after %d sections without an end section", len(secs))}
+		}
+		rest := data[off:]
+		if len(rest) < sectionHeaderSize {
+			return version, nil, &Error{Record: -1, Offset: int64(off), Err: errorf(ErrTruncated, "truncated section header: %d bytes, want %d", len(rest), sectionHeaderSize)}
+		}
+		s := rawSection{
+			kind:   Kind(binary.LittleEndian.Uint16(rest)),
+			flags:  binary.LittleEndian.Uint16(rest[2:]),
+			offset: int64(off),
+		}
+		name := s.kind.String()
+		length := binary.LittleEndian.Uint64(rest[4:])
+		if avail := uint64(len(rest) - sectionHeaderSize); avail < crcSize || length > avail-crcSize {
+			return version, nil, &Error{Section: name, Record: -1, Offset: int64(off), Err: errorf(ErrTruncated, "truncated: the section claims %d bytes and its checksum, %d remain", length, avail)}
+		}
+		end := sectionHeaderSize + int(length)
+		s.payload = rest[sectionHeaderSize:end:end]
+		stored := binary.LittleEndian.Uint32(rest[end:])
+		if sum := crc32.Checksum(rest[:end], castagnoli); sum != stored {
+			return version, nil, &Error{Section: name, Record: -1, Offset: int64(off), Err: errorf(ErrChecksum, "checksum mismatch (stored %08x, computed %08x)", stored, sum)}
+		}
+		if s.kind == KindInvalid {
+			return version, nil, &Error{Section: name, Record: -1, Offset: int64(off), Err: errorf(ErrCorrupt, "section kind 0 is never written")}
+		}
+		off += end + crcSize
+		if s.kind == KindEnd {
+			d := newDecoder(s, nil)
+			n := decodeEnd(d)
+			d.end()
+			if d.err != nil {
+				return version, nil, d.err
+			}
+			if n != uint64(len(secs)) {
+				return version, nil, &Error{Section: name, Record: -1, Offset: s.payloadOffset(), Err: errorf(ErrCorrupt, "the end section counts %d sections, the file has %d", n, len(secs))}
+			}
+			if off != len(data) {
+				return version, nil, &Error{Record: -1, Offset: int64(off), Err: errorf(ErrCorrupt, "%d bytes of trailing data after the end section", len(data)-off)}
+			}
+			return version, secs, nil
+		}
+		secs = append(secs, s)
+	}
+}
+
+// decode turns the sections into a Profile. Unknown kinds flagged optional are
+// skipped; unknown required kinds, unknown flags and repeated kinds are faults.
+func decode(version uint32, secs []rawSection) (*Profile, *[numKinds]rawSection, error) {
+	var known [numKinds]rawSection // by kind; offset 0 means absent (no section starts at 0)
+	for _, s := range secs {
+		if s.flags&^FlagOptional != 0 {
+			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset + 2, Err: errorf(ErrCorrupt, "unknown section flags %#x", s.flags&^FlagOptional)}
+		}
+		if s.kind >= numKinds {
+			if s.flags&FlagOptional != 0 {
+				continue // a newer writer's detail this reader can do without
+			}
+			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "unknown required section kind %d (this reader knows 1 to %d; written by a newer writer?)", s.kind, numKinds-1)}
+		}
+		if s.kind == KindEnd { // readRaw stops at the first one
+			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "end section before the end")}
+		}
+		if prev := known[s.kind]; prev.offset != 0 {
+			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "a second %q section (the first is at offset %d)", s.kind, prev.offset)}
+		}
+		known[s.kind] = s
+	}
+	for k, spec := range kindSpecs {
+		if spec.required && Kind(k) != KindEnd && known[k].offset == 0 {
+			return nil, nil, &Error{Record: -1, Offset: -1, Err: errorf(ErrCorrupt, "no %q section", spec.name)}
+		}
+	}
+
+	p := &Profile{Version: version}
+	var strs []string
+	if s := known[KindStrings]; s.offset != 0 {
+		d := newDecoder(s, nil)
+		strs = decodeStrings(d)
+		if d.end(); d.err != nil {
+			return nil, nil, d.err
+		}
+	} else {
+		strs = []string{""}
+	}
+	for _, k := range writeOrder[1:] {
+		s := known[k]
+		if s.offset == 0 {
+			continue // absent optional list: empty
+		}
+		d := newDecoder(s, strs)
+		decodeSection(d, k, p)
+		if d.end(); d.err != nil {
+			return nil, nil, d.err
+		}
+	}
+	return p, &known, nil
+}
+
+// decodeSection decodes one known list section into p.
+func decodeSection(d *decoder, k Kind, p *Profile) {
+	switch k {
+	case KindMeta:
+		decodeMeta(d, p)
+	case KindLoops:
+		p.Loops = decodeLoops(d)
+	case KindFuncs:
+		p.Funcs = decodeFuncs(d)
+	case KindLocations:
+		p.Locations = decodeLocations(d)
+	case KindCoroutines:
+		p.Coroutines = decodeCoroutines(d)
+	case KindWaitSites:
+		p.WaitSites = decodeWaitSites(d)
+	case KindRegions:
+		p.Regions = decodeRegions(d)
+	case KindRegionEdges:
+		p.RegionEdges = decodeRegionEdges(d)
+	case KindSamples:
+		p.Samples = decodeSamples(d)
+	case KindSlices:
+		p.SlicesDropped, p.Slices = decodeSlices(d)
+	case KindLongSlices:
+		p.LongSlices = decodeLongSlices(d)
+	default:
+		panic(fmt.Sprintf("format: decodeSection(%v): not a list section", k)) // a bug in this package, not in the input
+	}
+}
+
+// Decode reads a profile from data: the bytes Write wrote. The Profile may alias
+// nothing in data; data can be reused afterwards.
+func Decode(data []byte) (*Profile, error) {
+	version, secs, err := readRaw(data)
+	if err != nil {
+		return nil, err
+	}
+	p, known, err := decode(version, secs)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		locate(err, known, p)
+		return nil, err
+	}
+	return p, nil
+}
+
+// locate fills in the file offset of the record a validation error is about, by
+// decoding its section again up to that record: the decoders stay free of
+// bookkeeping for a path taken only on bad input.
+func locate(err error, known *[numKinds]rawSection, p *Profile) {
+	var e *Error
+	if !errors.As(err, &e) || e.Record < 0 {
+		return
+	}
+	for k := range known {
+		s := known[k]
+		if s.offset == 0 || kindSpecs[k].name != e.Section || Kind(k) == KindStrings || Kind(k) == KindEnd {
+			continue
+		}
+		strs := make([]string, 0)
+		if ts := known[KindStrings]; ts.offset != 0 {
+			strs = decodeStrings(newDecoder(ts, nil))
+		}
+		d := newDecoder(s, strs)
+		d.want = e.Record
+		decodeSection(d, Kind(k), &Profile{})
+		e.Offset = d.found
+		return
+	}
+}
+
+// Read reads a whole profile from r and checks it. Any fault in the data is an *Error
+// naming the section and byte offset; errors.Is tells the kind (ErrNotProfile,
+// ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt, ErrInvalid). Read never panics
+// on bad input and allocates in proportion to the bytes it was given.
+func Read(r io.Reader) (*Profile, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("format: reading profile: %w", err)
+	}
+	return Decode(data)
+}
+
+// ReadFile reads the profile in the named file. Errors name the file.
+func ReadFile(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err // *PathError already names the file
+	}
+	p, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}

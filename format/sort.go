@@ -1,0 +1,95 @@
+package format
+
+import (
+	"cmp"
+	"slices"
+)
+
+// The canonical order. The profiler fills Coroutines, WaitSites, RegionEdges and
+// Samples from maps, so their order is an accident of hashing; Write puts them in the
+// order below so that equal profiles give byte-identical files, and Read returns them in
+// that order. Every comparison looks at every encoded field, so records that tie are
+// identical on the wire and their relative order cannot show.
+//
+// Tables that other records index into (Funcs, Locations, Regions) and Slices (a
+// timeline, oldest first) keep the order they were given in.
+
+// Sort puts p's order-free lists into the canonical order Write uses: Loops by ID,
+// Coroutines by ID, WaitSites by (CoroID, Reason, Site), RegionEdges by (Caller,
+// Callee), Samples by (CoroID, Stack), LongSlices longest first. After Sort,
+// Read(Write(p)) deep-equals p for a valid p with a UTC WallStart.
+func (p *Profile) Sort() {
+	slices.SortFunc(p.Loops, cmpLoop)
+	slices.SortFunc(p.Coroutines, cmpCoroutine)
+	slices.SortFunc(p.WaitSites, cmpWaitSite)
+	slices.SortFunc(p.RegionEdges, cmpRegionEdge)
+	slices.SortFunc(p.Samples, cmpSample)
+	slices.SortFunc(p.LongSlices, cmpLongSlice)
+}
+
+func cmpCounters(a, b *Counters) int {
+	return cmp.Or(
+		cmp.Compare(a.Ticks, b.Ticks),
+		cmp.Compare(a.CPU, b.CPU),
+		cmp.Compare(a.Utime, b.Utime),
+		cmp.Compare(a.Stime, b.Stime),
+		cmp.Compare(a.Minflt, b.Minflt),
+		cmp.Compare(a.Majflt, b.Majflt),
+		cmp.Compare(a.Inblock, b.Inblock),
+		cmp.Compare(a.Oublock, b.Oublock),
+		cmp.Compare(a.Nvcsw, b.Nvcsw),
+		cmp.Compare(a.Nivcsw, b.Nivcsw),
+	)
+}
+
+func cmpLoop(a, b Loop) int {
+	if c := cmp.Compare(a.ID, b.ID); c != 0 {
+		return c
+	}
+	return cmp.Or(cmpCounters(&a.Total, &b.Total), cmpCounters(&a.Main, &b.Main), cmpCounters(&a.Wait, &b.Wait))
+}
+
+// Coroutine IDs are unique in a valid profile, so the ID alone is a total order.
+func cmpCoroutine(a, b Coroutine) int { return cmp.Compare(a.ID, b.ID) }
+
+func cmpWaitSite(a, b WaitSite) int {
+	return cmp.Or(
+		cmp.Compare(a.CoroID, b.CoroID),
+		cmp.Compare(a.Reason, b.Reason),
+		cmp.Compare(a.Site, b.Site),
+		cmp.Compare(a.Count, b.Count),
+		cmp.Compare(a.Ticks, b.Ticks),
+	)
+}
+
+func cmpRegionEdge(a, b RegionEdge) int {
+	return cmp.Or(
+		cmp.Compare(a.Caller, b.Caller),
+		cmp.Compare(a.Callee, b.Callee),
+		cmp.Compare(a.Calls, b.Calls),
+		cmpCounters(&a.Cumulative, &b.Cumulative),
+	)
+}
+
+func cmpSample(a, b Sample) int {
+	return cmp.Or(
+		cmp.Compare(a.CoroID, b.CoroID),
+		slices.Compare(a.Stack, b.Stack),
+		cmp.Compare(a.Count, b.Count),
+		cmp.Compare(a.Nanos, b.Nanos),
+	)
+}
+
+// Longest first, because that is how every reader wants them.
+func cmpLongSlice(a, b LongSlice) int {
+	return cmp.Or(
+		cmp.Compare(b.Ticks, a.Ticks),
+		cmp.Compare(a.Start, b.Start),
+		cmp.Compare(a.CoroID, b.CoroID),
+		cmp.Compare(a.Loop, b.Loop),
+		cmpCounters(&a.Counters, &b.Counters),
+		cmp.Compare(a.State, b.State),
+		cmp.Compare(a.Reason, b.Reason),
+		cmp.Compare(a.Site, b.Site),
+	)
+}

@@ -1,0 +1,349 @@
+package format
+
+import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// SynthOptions sets the size of a synthetic profile. Zero means none, except Loops
+// (at least one) and Funcs (a default table of synthFuncs).
+type SynthOptions struct {
+	Loops      int  // event loops; 0 means 1
+	Coroutines int  // coroutines, spread over the loops
+	Funcs      int  // functions in the symbol table; 0 means len(synthFuncs)
+	Samples    int  // distinct aggregated CPU stacks (each with its own count)
+	Slices     int  // run slices in the timeline ring
+	LongSlices int  // longest slices with full counters
+	Regions    int  // user-marked regions (edges are made between them)
+	TicksOnly  bool // measure ticks only: CPU and rusage counters are zero
+}
+
+// Synthetic returns a deterministic, valid, canonically ordered profile: the same seed
+// and options give the same profile, and Write gives the same bytes. Other packages'
+// tests use it (print-profile's golden outputs are made from it).
+//
+// It is consistent the way a real profile is: conservation holds exactly per loop
+// (Σ its coroutines + Main + Wait == Total for every counter), Utime+Stime == CPU for
+// every bucket, a coroutine's wait totals are the sums of its wait sites, every index
+// and LocID is in range, slices lie between StartTick and StopTick in order, and
+// every sample stack is distinct. Names are plausible Go names plus a few hostile ones
+// (a coroutine named "<script>alert(1)</script>", quotes, ampersands, non-ASCII) so
+// that renderers are tested for escaping.
+func Synthetic(seed int64, opt SynthOptions) *Profile {
+	g := &synth{
+		r:   rand.New(rand.NewPCG(uint64(seed), 0x636f726f70726f66)), // "coroprof"
+		opt: opt,
+	}
+	if g.opt.Loops <= 0 {
+		g.opt.Loops = 1
+	}
+	if g.opt.Funcs <= 0 {
+		g.opt.Funcs = len(synthFuncs)
+	}
+	return g.profile(seed)
+}
+
+const synthTPS = 2_100_000_000 // ticks per second of the synthetic clock
+
+type synth struct {
+	r   *rand.Rand
+	opt SynthOptions
+	p   *Profile
+}
+
+// Function names, files and a hostile one; the table repeats with a numeric suffix
+// when more functions are asked for.
+var synthFuncs = []struct{ name, file string }{
+	{"main.main", "/src/app/main.go"},
+	{"main.serve", "/src/app/server.go"},
+	{"main.handleConn", "/src/app/server.go"},
+	{"main.(*session).readRequest", "/src/app/session.go"},
+	{"main.(*session).writeResponse", "/src/app/session.go"},
+	{"main.parse[go.shape.string]", "/src/app/parse.go"},
+	{"main.render<html>&escape", "/src/app/render.go"},
+	{"bufio.(*Reader).fill", "/usr/local/go/src/bufio/bufio.go"},
+	{"bufio.(*Writer).Flush", "/usr/local/go/src/bufio/bufio.go"},
+	{"encoding/json.Unmarshal", "/usr/local/go/src/encoding/json/decode.go"},
+	{"crypto/sha256.block", "/usr/local/go/src/crypto/sha256/sha256block_amd64.go"},
+	{"runtime.mallocgc", "/usr/local/go/src/runtime/malloc.go"},
+	{"syscall.Syscall6", "/usr/local/go/src/syscall/syscall_linux.go"},
+	{"github.com/coroprof/coroprof/runtime.(*Conn).Read", "/src/coroprof/runtime/conn.go"},
+	{"github.com/coroprof/coroprof/runtime.(*Conn).Write", "/src/coroprof/runtime/conn.go"},
+	{"github.com/coroprof/coroprof/runtime.Yield", "/src/coroprof/runtime/sched.go"},
+	{"github.com/coroprof/coroprof/runtime.Sleep", "/src/coroprof/runtime/timer.go"},
+	{"github.com/coroprof/coroprof/runtime.(*Mutex).Lock", "/src/coroprof/runtime/sync.go"},
+	{"github.com/coroprof/coroprof/runtime.(*Channel[...]).Recv", "/src/coroprof/runtime/channel.go"},
+	{"github.com/coroprof/coroprof/runtime.Offload", "/src/coroprof/runtime/offload.go"},
+	{"main.worm·move", "/src/app/wörms.go"},
+}
+
+var synthCoroNames = []string{
+	"main.serve",
+	"main.handleConn",
+	"<script>alert(1)</script>",
+	"main.(*proxy).pump",
+	"worms.(*worm).run",
+	`client "fast" & 'slow'`,
+	"main.worker",
+	"червь",
+	"main.main.func1",
+}
+
+var synthRegionNames = []string{"parse", "render", "db.query", "compress", "<b>bold</b> & co", "auth", "encode"}
+
+func (g *synth) n(lo, hi uint64) uint64 { // uniform in [lo, hi]
+	return lo + g.r.Uint64N(hi-lo+1)
+}
+
+// skewed returns a heavy-tailed value in [lo, hi]: profiles are dominated by a few
+// buckets, and the report's sorting and "other" folding should see that.
+func (g *synth) skewed(lo, hi uint64) uint64 {
+	f := g.r.Float64()
+	f = f * f * f
+	return lo + uint64(f*float64(hi-lo))
+}
+
+// counters makes a bucket's counters for ticks; cpuShare is the fraction of the
+// ticks' wall time spent on CPU.
+func (g *synth) counters(ticks uint64, cpuShare float64) Counters {
+	c := Counters{Ticks: ticks}
+	if g.opt.TicksOnly {
+		return c
+	}
+	ns := ticks * 1_000_000_000 / synthTPS
+	c.CPU = uint64(float64(ns) * cpuShare)
+	c.Utime = c.CPU * g.n(50, 100) / 100
+	c.Stime = c.CPU - c.Utime
+	c.Minflt = g.skewed(0, 2000)
+	c.Majflt = g.skewed(0, 3)
+	c.Inblock = g.skewed(0, 64) * 8
+	c.Oublock = g.skewed(0, 32) * 8
+	c.Nvcsw = g.skewed(0, 50)
+	c.Nivcsw = g.skewed(0, 20)
+	return c
+}
+
+func (g *synth) loc() LocID { return LocID(1 + g.r.IntN(len(g.p.Locations))) }
+
+func (g *synth) profile(seed int64) *Profile {
+	opt := g.opt
+	p := &Profile{
+		Version: Version,
+		Clock:   Clock{Source: "rdtscp", TicksPerSecond: synthTPS, Invariant: true},
+	}
+	g.p = p
+	p.Measured = MeasTicks
+	if !opt.TicksOnly {
+		p.Measured |= MeasCPU | MeasRusage
+	}
+	if opt.Samples > 0 {
+		p.Measured |= MeasSamples
+	}
+	if opt.Regions > 0 {
+		p.Measured |= MeasRegions
+	}
+	if opt.Slices > 0 {
+		p.Measured |= MeasSlices
+	}
+
+	// The symbol table: each function has 2 to 4 locations.
+	for i := range opt.Funcs {
+		f := synthFuncs[i%len(synthFuncs)]
+		name := f.name
+		if i >= len(synthFuncs) {
+			name = fmt.Sprintf("%s%d", f.name, i/len(synthFuncs))
+		}
+		start := int64(g.n(10, 900))
+		p.Funcs = append(p.Funcs, Func{Name: name, File: f.file, StartLine: start})
+		for range g.n(2, 4) { // at least two, so sample stacks can count in base len(Locations)
+			p.Locations = append(p.Locations, Location{Func: uint32(i), Line: start + int64(g.n(1, 60))})
+		}
+	}
+
+	// Loops and coroutines. Coroutine i runs on loop i%Loops, so every loop has some
+	// when there are at least as many coroutines as loops.
+	for l := range opt.Loops {
+		p.Loops = append(p.Loops, Loop{ID: int64(l + 1)})
+	}
+	for i := range opt.Coroutines {
+		id := uint64(i + 1)
+		c := Coroutine{
+			ID:        id,
+			Loop:      int64(i%opt.Loops + 1),
+			Name:      synthCoroNames[i%len(synthCoroNames)],
+			SpawnSite: g.loc(),
+			Resumes:   g.skewed(1, 100_000),
+		}
+		if i > 0 && g.r.IntN(4) != 0 {
+			c.ParentID = g.n(1, id-1)
+		}
+		c.Exited = g.r.IntN(3) == 0
+		c.Panicked = c.Exited && g.r.IntN(10) == 0
+		c.Counters = g.counters(g.skewed(50_000, 4_000_000_000), 0.3+0.7*g.r.Float64())
+		c.Runnable = g.skewed(0, c.Ticks)
+		c.LongestSlice = c.Ticks / min(c.Resumes, g.n(1, 8))
+		c.LongestSite = g.loc()
+		// Wait sites: 0 to 3 per coroutine, distinct (reason, site) pairs; the
+		// coroutine's wait totals are their sums.
+		first := len(p.WaitSites)
+		for range g.r.IntN(4) {
+			ws := WaitSite{
+				CoroID: id,
+				Reason: uint8(g.n(1, NumWaitReasons-1)),
+				Site:   g.loc(),
+				Count:  g.skewed(1, 10_000),
+			}
+			if slices.ContainsFunc(p.WaitSites[first:], func(o WaitSite) bool {
+				return o.Reason == ws.Reason && o.Site == ws.Site
+			}) {
+				continue
+			}
+			ws.Ticks = ws.Count * g.skewed(1000, 50_000_000)
+			p.WaitSites = append(p.WaitSites, ws)
+			c.Waits[ws.Reason].Count += ws.Count
+			c.Waits[ws.Reason].Ticks += ws.Ticks
+		}
+		p.Coroutines = append(p.Coroutines, c)
+	}
+
+	// <main> and <wait> per loop, and the totals that make conservation exact.
+	var elapsed uint64
+	for l := range p.Loops {
+		lp := &p.Loops[l]
+		lp.Main = g.counters(g.skewed(1_000_000, 500_000_000), 0.95)
+		lp.Wait = g.counters(g.skewed(1_000_000, 8_000_000_000), 0.001)
+		lp.Total = lp.Main
+		lp.Total.Add(lp.Wait)
+		for i := range p.Coroutines {
+			if p.Coroutines[i].Loop == lp.ID {
+				lp.Total.Add(p.Coroutines[i].Counters)
+			}
+		}
+		elapsed = max(elapsed, lp.Total.Ticks)
+	}
+
+	// Regions: calls, self ≤ cumulative; edges from the top level (-1) and between
+	// regions, at most one per (caller, callee).
+	for i := range opt.Regions {
+		r := Region{Name: synthRegionNames[i%len(synthRegionNames)], Calls: g.skewed(1, 1_000_000)}
+		if i >= len(synthRegionNames) {
+			r.Name = fmt.Sprintf("%s#%d", r.Name, i/len(synthRegionNames))
+		}
+		r.Self = g.counters(g.skewed(1000, 1_000_000_000), 0.9)
+		r.Cumulative = r.Self
+		r.Cumulative.Add(g.counters(g.skewed(0, 500_000_000), 0.9))
+		p.Regions = append(p.Regions, r)
+		p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: -1, Callee: int32(i), Calls: r.Calls / 2, Cumulative: g.counters(r.Cumulative.Ticks/2, 0.9)})
+		if i > 0 {
+			caller := int32(g.r.IntN(i))
+			p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative.Ticks/2, 0.9)})
+		}
+	}
+
+	// Samples: distinct stacks. The leaf frames spell the sample's index in base
+	// len(Locations) (padded to a fixed width), which makes every stack distinct
+	// without a set; the callers above them are random.
+	if opt.Samples > 0 {
+		nloc := uint64(len(p.Locations))
+		width := 1
+		for x := uint64(opt.Samples - 1); x >= nloc; x /= nloc {
+			width++
+		}
+		nanosPer := uint64(1_000_000_000 / 100)
+		for i := range opt.Samples {
+			depth := width + g.r.IntN(6)
+			stack := make([]LocID, depth)
+			x := uint64(i)
+			for d := range width {
+				stack[d] = LocID(1 + x%nloc)
+				x /= nloc
+			}
+			for d := width; d < depth; d++ {
+				stack[d] = g.loc()
+			}
+			var coro uint64
+			if len(p.Coroutines) > 0 && g.r.IntN(8) != 0 {
+				coro = g.n(1, uint64(len(p.Coroutines)))
+			}
+			count := g.skewed(1, 5000)
+			p.Samples = append(p.Samples, Sample{CoroID: coro, Stack: stack, Count: count, Nanos: count * nanosPer})
+		}
+	}
+
+	// The timeline: each loop runs its coroutines one slice after another from
+	// StartTick; slices are merged oldest first.
+	p.Meta = Meta{
+		Program:     "/tmp/synth/echo-server",
+		Args:        []string{"-addr", ":7000", "-name", "<script>alert(1)</script>"},
+		Host:        "synth-host",
+		GOOS:        "linux",
+		GOARCH:      "amd64",
+		GoVersion:   "go1.26.8",
+		CPUModel:    "Synthetic CPU @ 2.10GHz",
+		CPUFeatures: []string{"aes", "avx", "avx2", "bmi2", "erms", "sse42"},
+		PID:         4000 + seed%1000,
+		WallStart:   time.Unix(1_790_000_000+seed%100_000, 123_456_789).UTC(),
+		StartTick:   1_000_000_000_000 + uint64(seed%1000)*1_000_000,
+		SampleRate:  0,
+		Notes:       []string{fmt.Sprintf("synthetic profile (seed %d)", seed)},
+	}
+	if opt.Samples > 0 {
+		p.Meta.SampleRate = 100
+	}
+	p.Meta.StopTick = p.Meta.StartTick + elapsed
+	p.Meta.Duration = time.Duration(elapsed * 1_000_000_000 / synthTPS)
+	if opt.Slices > 0 && len(p.Coroutines) > 0 {
+		// Loops take turns, so each runs at most perLoop slices, each advancing its
+		// cursor by at most 3/4 step: the timeline ends before StopTick.
+		busy := min(opt.Loops, len(p.Coroutines)) // loops that have coroutines
+		perLoop := uint64(opt.Slices/busy + 1)
+		step := max(elapsed/perLoop, 4)
+		cursor := make([]uint64, busy)
+		for i := range cursor {
+			cursor[i] = p.Meta.StartTick
+		}
+		for i := range opt.Slices {
+			l := i % busy
+			// Coroutine j runs on loop j%Loops: pick one of loop l's.
+			k := (len(p.Coroutines) - l + opt.Loops - 1) / opt.Loops
+			c := &p.Coroutines[l+opt.Loops*g.r.IntN(k)]
+			start := cursor[l] + g.n(0, step/4)
+			end := start + g.skewed(1, step/2)
+			cursor[l] = end
+			s := Slice{CoroID: c.ID, Loop: c.Loop, Start: start, End: end, Site: g.loc()}
+			switch g.r.IntN(3) {
+			case 0:
+				s.State = 0 // runnable: yielded
+			case 1:
+				s.State = 2 // waiting
+				s.Reason = uint8(g.n(1, NumWaitReasons-1))
+			default:
+				s.State = 3 // exited
+			}
+			p.Slices = append(p.Slices, s)
+		}
+		slices.SortStableFunc(p.Slices, func(a, b Slice) int { return cmp.Compare(a.Start, b.Start) })
+		p.SlicesDropped = g.skewed(0, uint64(opt.Slices)*4)
+	}
+	for range opt.LongSlices {
+		if len(p.Coroutines) == 0 {
+			break
+		}
+		c := &p.Coroutines[g.r.IntN(len(p.Coroutines))]
+		ls := LongSlice{
+			CoroID:   c.ID,
+			Loop:     c.Loop,
+			Start:    p.Meta.StartTick + g.n(0, elapsed-c.LongestSlice),
+			Counters: g.counters(c.LongestSlice, g.r.Float64()),
+			State:    2,
+			Reason:   uint8(g.n(1, NumWaitReasons-1)),
+			Site:     c.LongestSite,
+		}
+		p.LongSlices = append(p.LongSlices, ls)
+	}
+	p.Sort()
+	return p
+}
