@@ -347,3 +347,18 @@ func (g *synth) profile(seed int64) *Profile {
 	p.Sort()
 	return p
 }
+
+// GoldenFiles are the synthetic profiles kept in testdata/ at the repository root,
+// for tests of readers of the file (print-profile's golden outputs). Each file holds
+// Synthetic(Seed, Options) as Write writes it; `go test ./format -run TestGolden
+// -update` rewrites them after a deliberate change to the format or the generator.
+var GoldenFiles = []struct {
+	Name    string // file name in testdata/
+	Seed    int64
+	Options SynthOptions
+}{
+	{"small.bin", 1, SynthOptions{Coroutines: 5, Samples: 20, Slices: 30, LongSlices: 3, Regions: 3}},
+	{"medium.bin", 2, SynthOptions{Coroutines: 200, Samples: 2000, Slices: 1000, LongSlices: 20, Regions: 8, Funcs: 40}},
+	{"multiloop.bin", 3, SynthOptions{Loops: 3, Coroutines: 30, Samples: 200, Slices: 300, LongSlices: 6, Regions: 4}},
+	{"ticksonly.bin", 4, SynthOptions{Coroutines: 12, Samples: 40, Slices: 50, LongSlices: 2, TicksOnly: true}},
+}
