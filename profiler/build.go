@@ -1,0 +1,202 @@
+package profiler
+
+import (
+	"cmp"
+	"math/bits"
+	"runtime"
+	"slices"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/tsc"
+)
+
+// symtab builds the profile's function and location tables, shared by the ledger's
+// program counters and the CPU samples' stacks.
+type symtab struct {
+	p     *format.Profile
+	funcs map[funcKey]uint32
+	locs  map[locKey]format.LocID
+	pcs   map[uintptr]format.LocID
+}
+
+type funcKey struct{ name, file string }
+
+type locKey struct {
+	fn   uint32
+	line int64
+}
+
+func newSymtab(p *format.Profile) *symtab {
+	return &symtab{p: p, funcs: make(map[funcKey]uint32), locs: make(map[locKey]format.LocID), pcs: make(map[uintptr]format.LocID)}
+}
+
+func (t *symtab) loc(name, file string, startLine, line int64) format.LocID {
+	fk := funcKey{name, file}
+	fi, ok := t.funcs[fk]
+	if !ok {
+		fi = uint32(len(t.p.Funcs))
+		t.p.Funcs = append(t.p.Funcs, format.Func{Name: name, File: file, StartLine: startLine})
+		t.funcs[fk] = fi
+	}
+	lk := locKey{fi, line}
+	id, ok := t.locs[lk]
+	if !ok {
+		t.p.Locations = append(t.p.Locations, format.Location{Func: fi, Line: line})
+		id = format.LocID(len(t.p.Locations)) // LocID is index+1
+		t.locs[lk] = id
+	}
+	return id
+}
+
+// pc symbolises a program counter the runtime reported (a return address, as
+// runtime.Callers gives: CallersFrames backs it up into the call instruction). Only
+// the outermost frame of an inlined call is kept: the user's call site.
+func (t *symtab) pc(pc uintptr) format.LocID {
+	if pc == 0 {
+		return 0
+	}
+	if id, ok := t.pcs[pc]; ok {
+		return id
+	}
+	frames := runtime.CallersFrames([]uintptr{pc})
+	var last runtime.Frame
+	for {
+		f, more := frames.Next()
+		if f.Function != "" || f.File != "" {
+			last = f
+		}
+		if !more {
+			break
+		}
+	}
+	var id format.LocID
+	if last.Function == "" && last.File == "" {
+		id = t.loc("?", "", 0, 0)
+	} else {
+		var start int64
+		if last.Func != nil {
+			// runtime.Frame has no start line; the entry's line is the next best.
+			_, l := last.Func.FileLine(last.Entry)
+			start = int64(l)
+		}
+		id = t.loc(last.Function, last.File, start, int64(last.Line))
+	}
+	t.pcs[pc] = id
+	return id
+}
+
+// build turns the closed ledger into a format.Profile. Utime and Stime become the
+// estimates described in doc.go; everything else is copied as counted.
+func (s *session) build() *format.Profile {
+	p := &format.Profile{
+		Clock: format.Clock{Source: tsc.Source(), TicksPerSecond: tsc.Frequency(), Invariant: tsc.Invariant()},
+		Meta:  s.meta,
+	}
+	sym := newSymtab(p)
+	p.Measured = format.MeasTicks
+	if !s.opts.ticksOnly {
+		p.Measured |= format.MeasCPU | format.MeasRusage
+	}
+	if s.ring != nil {
+		p.Measured |= format.MeasSlices
+	}
+	if len(s.regions.stats) > 0 {
+		p.Measured |= format.MeasRegions
+	}
+
+	total := sub(&s.stop, &s.start)
+	// The thread-wide ratio, the fallback for buckets whose own getrusage times are
+	// zero (slices shorter than the kernel's accounting granularity).
+	tu, ts := total.Utime, total.Stime
+	est := func(c format.Counters) format.Counters {
+		if s.opts.ticksOnly {
+			c.Utime, c.Stime = 0, 0
+			return c
+		}
+		c.Utime, c.Stime = split(c.CPU, c.Utime, c.Stime, tu, ts)
+		return c
+	}
+	p.Loops = []format.Loop{{ID: s.loopID, Total: est(total), Main: est(s.main), Wait: est(s.wait)}}
+
+	for _, r := range s.coros {
+		c := format.Coroutine{
+			ID: r.id, ParentID: r.parentID, Loop: s.loopID, Name: r.name,
+			SpawnSite: sym.pc(r.spawnPC), Exited: r.exited, Panicked: r.panicked,
+			Resumes: r.resumes, Counters: est(r.acc), Runnable: r.runnable,
+			Waits: r.waits, LongestSlice: r.longest, LongestSite: sym.pc(r.longestPC),
+		}
+		p.Coroutines = append(p.Coroutines, c)
+		for _, st := range r.sites {
+			p.WaitSites = append(p.WaitSites, format.WaitSite{
+				CoroID: r.id, Reason: uint8(st.reason), Site: sym.pc(st.pc), Count: st.count, Ticks: st.ticks,
+			})
+		}
+	}
+	slices.SortFunc(p.Coroutines, func(a, b format.Coroutine) int { return cmp.Compare(a.ID, b.ID) })
+
+	for _, st := range s.regions.stats {
+		p.Regions = append(p.Regions, format.Region{Name: st.name, Calls: st.calls, Self: est(st.self), Cumulative: est(st.cum)})
+	}
+	for _, e := range s.regions.edge {
+		p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: e.caller, Callee: e.callee, Calls: e.calls, Cumulative: est(e.cum)})
+	}
+
+	if s.ring != nil {
+		n := s.ringNext
+		if s.ringFull {
+			n = len(s.ring)
+		}
+		p.Slices = make([]format.Slice, 0, n)
+		first := 0
+		if s.ringFull {
+			first = s.ringNext
+		}
+		for i := 0; i < n; i++ {
+			e := &s.ring[(first+i)%len(s.ring)]
+			p.Slices = append(p.Slices, format.Slice{
+				CoroID: e.rec.id, Loop: s.loopID, Start: e.start, End: e.end,
+				State: uint8(e.state), Reason: uint8(e.reason), Site: sym.pc(e.pc),
+			})
+		}
+		p.SlicesDropped = s.ringDrops
+	}
+	for _, l := range s.long[:s.longN] {
+		p.LongSlices = append(p.LongSlices, format.LongSlice{
+			CoroID: l.rec.id, Loop: s.loopID, Start: l.start, Counters: est(l.c),
+			State: uint8(l.state), Reason: uint8(l.reason), Site: sym.pc(l.pc),
+		})
+	}
+	slices.SortFunc(p.LongSlices, func(a, b format.LongSlice) int { return cmp.Compare(b.Ticks, a.Ticks) })
+
+	s.stopSampling(sym, p)
+	if len(p.Samples) > 0 {
+		p.Measured |= format.MeasSamples
+	}
+	p.Meta.Notes = s.meta.Notes // stopSampling may have added one
+	return p
+}
+
+// split divides the exact CPU time cpu into user and system parts in the ratio u:s of
+// getrusage's own (tick-sampled) times for the same bucket, or the thread-wide ratio
+// tu:ts when the bucket's are both zero. With no ratio at all it calls everything user
+// time. u+s of the result is exactly cpu.
+func split(cpu, u, s, tu, ts uint64) (uint64, uint64) {
+	if u+s == 0 {
+		u, s = tu, ts
+	}
+	if u+s == 0 {
+		return cpu, 0
+	}
+	hi, lo := bits.Mul64(cpu, u)
+	d := u + s
+	if d < u { // u+s overflowed: halve both, the ratio survives
+		u, s = u/2, s/2
+		hi, lo = bits.Mul64(cpu, u)
+		d = u + s
+	}
+	if hi >= d { // cannot happen for cpu <= d, but never panic in Div64
+		return cpu, 0
+	}
+	user, _ := bits.Div64(hi, lo, d)
+	return user, cpu - user
+}

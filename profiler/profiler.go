@@ -1,0 +1,206 @@
+package profiler
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	coro "github.com/coroprof/coroprof/runtime"
+)
+
+// DefaultFile is where a profile is written when no File option is given.
+const DefaultFile = "coro_profile.bin"
+
+// DefaultSampleRate is the CPU stack sampling rate when no SampleRate option is given:
+// the runtime/pprof default, the highest rate the Go runtime accepts without a warning.
+const DefaultSampleRate = 100
+
+// DefaultSlices is the size of the ring of recent run slices when no Slices option is given.
+const DefaultSlices = 16384
+
+// numLongSlices is how many of the longest run slices are kept with their full counters.
+const numLongSlices = 32
+
+// ErrActive is returned by Go and Start while another profiling session runs: one
+// process has one set of scheduler hooks and one CPU profile, so sessions cannot nest.
+var ErrActive = errors.New("profiler: a profiling session is already running (one at a time; stop it first)")
+
+// ErrNotActive is returned by Stop when no session started by Start is running.
+var ErrNotActive = errors.New("profiler: no profiling session is running")
+
+// Option configures a profiling session.
+type Option func(*options) error
+
+type options struct {
+	file       string
+	ticksOnly  bool
+	sampleRate int
+	slices     int
+	signals    bool
+}
+
+func defaultOptions() options {
+	return options{file: DefaultFile, sampleRate: DefaultSampleRate, slices: DefaultSlices, signals: true}
+}
+
+// File sets the path of the profile file (default coro_profile.bin in the working
+// directory). The file is written to a temporary name beside it and renamed, so a
+// reader never sees half a file.
+func File(path string) Option {
+	return func(o *options) error {
+		if path == "" {
+			return errors.New("profiler: File: empty path")
+		}
+		o.file = path
+		return nil
+	}
+}
+
+// TicksOnly skips the thread CPU clock and getrusage: only TSC ticks are charged, for
+// the lowest overhead per switch (see the package documentation for the costs).
+func TicksOnly() Option {
+	return func(o *options) error { o.ticksOnly = true; return nil }
+}
+
+// SampleRate sets the CPU stack sampling rate in Hz (default 100); 0 turns sampling
+// off. Rates above 100 Hz work but make the Go runtime print one warning line to
+// standard error; see "CPU samples" in the package documentation.
+func SampleRate(hz int) Option {
+	return func(o *options) error {
+		if hz < 0 || hz > 10000 {
+			return fmt.Errorf("profiler: SampleRate(%d): want 0 (off) to 10000 Hz", hz)
+		}
+		o.sampleRate = hz
+		return nil
+	}
+}
+
+// Slices sets how many recent run slices the timeline ring keeps (default 16384, 0
+// turns the ring off). Older slices are overwritten and counted as dropped.
+func Slices(n int) Option {
+	return func(o *options) error {
+		if n < 0 || n > 1<<24 {
+			return fmt.Errorf("profiler: Slices(%d): want 0 to %d", n, 1<<24)
+		}
+		o.slices = n
+		return nil
+	}
+}
+
+// NoSignalHandler leaves SIGINT and SIGTERM alone. By default a session catches them
+// so that an interrupted program still writes a complete profile (see "Signals" in the
+// package documentation).
+func NoSignalHandler() Option {
+	return func(o *options) error { o.signals = false; return nil }
+}
+
+// active is the running session, nil when profiling is off. Region reads it on every
+// call, so "off" costs one atomic load.
+var active atomic.Pointer[session]
+
+// startMu serialises Start/Stop/Go bookkeeping (not the hooks, which run on the loop thread).
+var startMu sync.Mutex
+
+// Go profiles fn, which is normally coro.EventLoop: it locks the calling goroutine to
+// its OS thread, takes the start stamp on that thread, runs fn there, takes the stop
+// stamp and writes the profile. If fn panics the profile is written first and the
+// panic then continues unchanged. Go profiles the default loop; it may be called again
+// after it returns.
+func Go(fn func(), opts ...Option) error {
+	if fn == nil {
+		return errors.New("profiler: Go: nil function")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s, err := startSession(opts, true)
+	if err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// fn panicked (or called runtime.Goexit): write what was recorded, then let
+		// the panic go on with its original stack.
+		if err := s.finish(true); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	fn()
+	finished = true
+	return s.finish(true)
+}
+
+// Start begins a profiling session. Called from a coroutine (for example the debug
+// console's "profile start"), it attaches to that coroutine's loop and starts at once.
+// Called from outside any loop, it attaches to the default loop, and the ledger begins
+// at the loop's first scheduling event (the loop thread's clocks cannot be read from
+// another thread).
+func Start(opts ...Option) error {
+	_, err := startSession(opts, false)
+	return err
+}
+
+// Stop ends the session begun by Start and writes the profile. Called on the loop
+// (from a coroutine) it stops at once; the file is written on the loop thread. Called
+// from another goroutine it has the loop stop the session and waits for that, or, when
+// the loop is not running, closes the ledger at the last scheduling event the loop
+// reported.
+func Stop() error {
+	s := active.Load()
+	switch {
+	case s == nil:
+		return ErrNotActive
+	case s.byGo:
+		return errStartedByGo
+	case coro.CurrentScheduler() == s.sched:
+		return s.finish(true)
+	}
+	return s.stopFromOutside()
+}
+
+// startSession creates, prepares and attaches a session, refusing a second one.
+func startSession(opts []Option, byGo bool) (*session, error) {
+	o, err := parseOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	startMu.Lock()
+	defer startMu.Unlock()
+	if active.Load() != nil {
+		return nil, ErrActive
+	}
+	s := newSession(o, byGo)
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	// Go runs on the thread that will run the loop; Start from a coroutine is on it.
+	// Both begin now. Start from anywhere else begins at the loop's first event.
+	sch := coro.CurrentScheduler()
+	if err := s.attachAndBegin(sch, byGo); err != nil {
+		s.abort()
+		return nil, err
+	}
+	active.Store(s)
+	if o.signals {
+		s.catchSignals()
+	}
+	return s, nil
+}
+
+func parseOptions(opts []Option) (options, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,168 @@
+package profiler
+
+import (
+	"github.com/coroprof/coroprof/format"
+	coro "github.com/coroprof/coroprof/runtime"
+)
+
+// noop is what Region returns when it does not record: one shared func value, so the
+// off path neither allocates nor builds a closure.
+var noop = func() {}
+
+// Region marks an exact region of the calling coroutine, closed by calling the func it
+// returns:
+//
+//	defer profiler.Region("parse")()
+//
+// Regions nest. Each is charged like a function in Shrapnel's profiler: its calls,
+// its self and cumulative ticks, CPU time and rusage counters, and the calls between
+// regions (caller -> callee). A region's clock runs only while its coroutine runs: a
+// Sleep or a blocking read inside it pauses it, so its figures are the coroutine's own
+// work. When no session runs, or the caller is not a coroutine of the profiled loop,
+// Region costs one atomic load and returns a shared no-op.
+//
+// Each Region and each close takes a stamp (one TSC read, plus two system calls unless
+// TicksOnly), so mark coarse units of work, not tight loops.
+func Region(name string) func() {
+	s := active.Load()
+	if s == nil {
+		return noop
+	}
+	return s.regionBegin(name)
+}
+
+// regionTable holds the regions and edges of one session (loop thread only).
+type regionTable struct {
+	index map[string]int32
+	stats []regionStat
+	edges map[[2]int32]int32
+	edge  []edgeStat
+}
+
+type regionStat struct {
+	name  string
+	calls uint64
+	self  format.Counters // raw
+	cum   format.Counters // raw
+}
+
+type edgeStat struct {
+	caller, callee int32
+	calls          uint64
+	cum            format.Counters
+}
+
+// regionFrame is one open region of one coroutine.
+type regionFrame struct {
+	idx   int32
+	edge  int32
+	start format.Counters // the coroutine's totals when it opened
+	child format.Counters // cumulative of the regions it called
+}
+
+func (t *regionTable) init() {
+	t.index = make(map[string]int32)
+	t.edges = make(map[[2]int32]int32)
+}
+
+func (t *regionTable) lookup(name string) int32 {
+	if i, ok := t.index[name]; ok {
+		return i
+	}
+	i := int32(len(t.stats))
+	t.index[name] = i
+	t.stats = append(t.stats, regionStat{name: name})
+	return i
+}
+
+func (t *regionTable) edgeOf(caller, callee int32) int32 {
+	k := [2]int32{caller, callee}
+	if i, ok := t.edges[k]; ok {
+		return i
+	}
+	i := int32(len(t.edge))
+	t.edges[k] = i
+	t.edge = append(t.edge, edgeStat{caller: caller, callee: callee})
+	return i
+}
+
+// regionBegin opens a region on the running coroutine. It refuses (no-op) unless the
+// caller is the coroutine the ledger is charging now, on this session's loop: that
+// check also keeps other goroutines away from the ledger.
+func (s *session) regionBegin(name string) func() {
+	c := coro.Current()
+	if c == nil || s.state != stateRunning {
+		return noop
+	}
+	r, ok := c.HookData().(*coroRec)
+	if !ok || r.s != s || s.cur != r {
+		return noop
+	}
+	s.clk.read(&s.now)
+	s.charge() // r.acc is now the coroutine's exact total up to this instant
+	idx := s.regions.lookup(name)
+	caller := int32(-1)
+	if n := len(r.stack); n > 0 {
+		caller = r.stack[n-1].idx
+	}
+	e := s.regions.edgeOf(caller, idx)
+	s.regions.stats[idx].calls++
+	s.regions.edge[e].calls++
+	depth := len(r.stack)
+	r.stack = append(r.stack, regionFrame{idx: idx, edge: e, start: r.acc})
+	for len(r.ends) <= depth {
+		k := len(r.ends)
+		r.ends = append(r.ends, func() { r.regionEnd(k) })
+	}
+	return r.ends[depth]
+}
+
+// regionEnd closes the region at depth k (and any left open inside it, which a
+// missing close would otherwise leave running forever). A stale call (after Stop,
+// twice, or once the depth was closed) does nothing.
+func (r *coroRec) regionEnd(k int) {
+	s := r.s
+	if s.state != stateRunning || k >= len(r.stack) || coro.Current() == nil || s.cur == nil {
+		return
+	}
+	s.clk.read(&s.now)
+	s.charge()
+	for len(r.stack) > k {
+		r.popRegion()
+	}
+}
+
+// popRegion closes the innermost open region at the coroutine's current totals.
+func (r *coroRec) popRegion() {
+	t := &r.s.regions
+	n := len(r.stack) - 1
+	f := &r.stack[n]
+	cum := sub(&r.acc, &f.start)
+	self := sub(&cum, &f.child)
+	st := &t.stats[f.idx]
+	st.self.Add(self)
+	t.edge[f.edge].cum.Add(cum)
+	// Recursion counted once: an inner call of a region already open adds nothing to
+	// its cumulative figure, since the outer call's cumulative already includes it.
+	outer := false
+	for i := 0; i < n; i++ {
+		if r.stack[i].idx == f.idx {
+			outer = true
+			break
+		}
+	}
+	if !outer {
+		st.cum.Add(cum)
+	}
+	if n > 0 {
+		r.stack[n-1].child.Add(cum)
+	}
+	r.stack = r.stack[:n]
+}
+
+// closeRegions closes every open region (at Exit, and at Stop).
+func (r *coroRec) closeRegions() {
+	for len(r.stack) > 0 {
+		r.popRegion()
+	}
+}

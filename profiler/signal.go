@@ -1,0 +1,61 @@
+package profiler
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// signalWait bounds how long an interrupted program waits for the loop to write its
+// profile. The loop can only stop the session between two coroutine slices, so a
+// coroutine that never yields (the bug being profiled, perhaps) would hold it forever.
+const signalWait = 5 * time.Second
+
+// catchSignals makes SIGINT and SIGTERM write a complete profile before the program
+// ends. The runtime installs no handler of its own, so without this a ^C would kill the
+// process with the profile unwritten. On a signal the loop is asked to stop the
+// session (a stopper coroutine, as for Stop from another goroutine); once the file is
+// written the handler is removed and the signal is raised again, so the program then
+// ends exactly as it would have without the profiler (or, if it handles the signal
+// itself, handles it). Programs that handle these signals and stop the profiler
+// themselves pass NoSignalHandler.
+func (s *session) catchSignals() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	quit := make(chan struct{})
+	s.sigStop = func() { // called once, by finish
+		signal.Stop(ch)
+		close(quit)
+	}
+	go func() {
+		var sig os.Signal
+		select {
+		case <-quit:
+			return
+		case <-s.done:
+			return
+		case sig = <-ch:
+		}
+		if s.sched.Running() {
+			s.sched.SpawnNamed("profiler.signal", func() { s.finish(true) })
+			select {
+			case <-s.done:
+				if s.err != nil {
+					fmt.Fprintf(os.Stderr, "profiler: on %v: %v\n", sig, s.err)
+				} else {
+					fmt.Fprintf(os.Stderr, "profiler: on %v: profile written to %s\n", sig, s.opts.file)
+				}
+			case <-time.After(signalWait):
+				fmt.Fprintf(os.Stderr, "profiler: on %v: the event loop did not reach a scheduling point within %v; no profile written\n", sig, signalWait)
+			}
+		} else if s.finish(false) == nil {
+			fmt.Fprintf(os.Stderr, "profiler: on %v: profile written to %s\n", sig, s.opts.file)
+		}
+		signal.Stop(ch)
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			_ = p.Signal(sig)
+		}
+	}()
+}

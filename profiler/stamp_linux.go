@@ -1,0 +1,75 @@
+//go:build linux
+
+package profiler
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/tsc"
+)
+
+// rusageThread is RUSAGE_THREAD (linux/resource.h): the calling thread only.
+const rusageThread = 1
+
+// clocks is the loop thread's reading state: the buffers the two system calls fill
+// live here, in the session, so a stamp neither allocates nor lets a pointer escape.
+type clocks struct {
+	ticksOnly bool
+	ts        unix.Timespec
+	ru        unix.Rusage
+}
+
+// read stamps the loop thread's clocks into c (absolute values). TSC always; unless
+// ticksOnly, the thread CPU clock (exact, nanoseconds) and getrusage's counters. Utime
+// and Stime hold getrusage's own tick-sampled times, raw: they are only used as the
+// ratio that splits the exact CPU time (see doc.go).
+//
+// Both are plain system calls: CLOCK_THREAD_CPUTIME_ID has no vDSO fast path, and
+// getrusage never had one. Errors are impossible for these arguments (valid clock,
+// valid who, valid pointer), so they are not checked on this hot path.
+func (k *clocks) read(c *format.Counters) {
+	c.Ticks = tsc.Now()
+	if k.ticksOnly {
+		return
+	}
+	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts)
+	_ = unix.Getrusage(rusageThread, &k.ru)
+	c.CPU = uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
+	c.Utime = uint64(k.ru.Utime.Sec)*1e9 + uint64(k.ru.Utime.Usec)*1e3
+	c.Stime = uint64(k.ru.Stime.Sec)*1e9 + uint64(k.ru.Stime.Usec)*1e3
+	c.Minflt = uint64(k.ru.Minflt)
+	c.Majflt = uint64(k.ru.Majflt)
+	c.Inblock = uint64(k.ru.Inblock)
+	c.Oublock = uint64(k.ru.Oublock)
+	c.Nvcsw = uint64(k.ru.Nvcsw)
+	c.Nivcsw = uint64(k.ru.Nivcsw)
+}
+
+// probe checks once, at session start, that both calls work here (seccomp sandboxes
+// and old kernels can refuse RUSAGE_THREAD), so the hot path can skip error checks.
+func (k *clocks) probe() error {
+	if k.ticksOnly {
+		return nil
+	}
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts); err != nil {
+		return err
+	}
+	return unix.Getrusage(rusageThread, &k.ru)
+}
+
+// sub returns a - b for every field: the delta between two stamps.
+func sub(a, b *format.Counters) format.Counters {
+	return format.Counters{
+		Ticks:   a.Ticks - b.Ticks,
+		CPU:     a.CPU - b.CPU,
+		Utime:   a.Utime - b.Utime,
+		Stime:   a.Stime - b.Stime,
+		Minflt:  a.Minflt - b.Minflt,
+		Majflt:  a.Majflt - b.Majflt,
+		Inblock: a.Inblock - b.Inblock,
+		Oublock: a.Oublock - b.Oublock,
+		Nvcsw:   a.Nvcsw - b.Nvcsw,
+		Nivcsw:  a.Nivcsw - b.Nivcsw,
+	}
+}
