@@ -1,0 +1,468 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/coroprof/coroprof/web"
+)
+
+// HTMLOptions tunes the page.
+type HTMLOptions struct {
+	// Echarts is the echarts runtime to inline; empty means web.Echarts() (the
+	// runtime embedded at build time), which fails when `make assets` was not run.
+	Echarts string
+	// CallGraphMax caps the call-graph entries (functions by cumulative ticks); 0: 2000.
+	CallGraphMax int
+	// FlameCoroutines caps the coroutines with a flame graph of their own; 0: 30.
+	FlameCoroutines int
+}
+
+// column describes one table column to the page's script.
+type column struct {
+	Key   string  `json:"k"`
+	Label string  `json:"l"`
+	Type  string  `json:"t"`             // "int", "sec" (seconds), "str", "name"
+	Total float64 `json:"tot,omitempty"` // percentages of this total (excluding <wait>)
+	Title string  `json:"title,omitempty"`
+	Est   bool    `json:"est,omitempty"` // an estimate in rows flagged as estimates
+}
+
+// Row flags, the second cell of every table row.
+const (
+	rowEstimate = 1 << iota // the row's costs are estimates
+	rowNoPct                // no percentages (the <wait> row: percentages exclude it)
+	rowInGraph              // the row has a call-graph entry
+	rowBucket               // <main> or <wait>
+)
+
+// table is one sortable table; every row is [key, flags, cells...] where key names
+// the row's anchor (function index or coroutine id; -1 for none).
+type table struct {
+	ID    string          `json:"id"`
+	Cols  []column        `json:"cols"`
+	Rows  [][]interface{} `json:"rows"`
+	Sort  int             `json:"sort"` // column sorted by first, descending
+	Name  int             `json:"name"` // the column the filter box searches
+	RowID string          `json:"rowid"`
+	Link  string          `json:"link,omitempty"` // name cells link to #<Link><key>
+}
+
+// dropZero removes columns that are zero (or empty) in every row, and keeps Sort and
+// Name pointing at the same columns.
+func (t *table) dropZero() {
+	keep := make([]bool, len(t.Cols))
+	for i, c := range t.Cols {
+		if c.Type == "name" || c.Type == "str" && i == t.Sort {
+			keep[i] = true
+			continue
+		}
+		for _, r := range t.Rows {
+			if !isZero(r[2+i]) {
+				keep[i] = true
+				break
+			}
+		}
+	}
+	var cols []column
+	idx := make([]int, len(t.Cols))
+	for i, c := range t.Cols {
+		idx[i] = -1
+		if keep[i] {
+			idx[i] = len(cols)
+			cols = append(cols, c)
+		}
+	}
+	for ri, r := range t.Rows {
+		out := r[:2]
+		for i := range t.Cols {
+			if keep[i] {
+				out = append(out, r[2+i])
+			}
+		}
+		t.Rows[ri] = out
+	}
+	t.Cols = cols
+	t.Sort, t.Name = max(idx[t.Sort], 0), max(idx[t.Name], 0)
+}
+
+func isZero(v interface{}) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case uint64:
+		return x == 0
+	case float64:
+		return x == 0
+	case string:
+		return x == ""
+	}
+	return false
+}
+
+// quantityCols are the measured quantity columns, Shrapnel's order with cpu beside
+// ticks and seconds beside ticks; perCall adds the /call columns of function tables.
+func (m *Model) quantityCols(perCall bool) []column {
+	busy := m.Busy.Vec()
+	var cols []column
+	add := func(c column) { cols = append(cols, c) }
+	add(column{Key: "ticks", Label: "ticks", Type: "int", Total: busy[QTicks], Est: true,
+		Title: "TSC ticks (exact for coroutines, regions, <main> and <wait>)"})
+	add(column{Key: "secs", Label: "seconds", Type: "sec", Title: "ticks in seconds at the profile's clock rate", Est: true})
+	if perCall {
+		add(column{Key: "ticks/call", Label: "ticks/call", Type: "int", Title: "counted calls only (regions)"})
+	}
+	if m.Has(QCPU) {
+		add(column{Key: "cpu", Label: "cpu", Type: "sec", Total: busy[QCPU] / 1e9, Est: true,
+			Title: "thread CPU clock, seconds (exact for buckets)"})
+	}
+	if m.Has(QUtime) {
+		add(column{Key: "utime", Label: "utime ≈", Type: "sec", Total: busy[QUtime] / 1e9, Est: true,
+			Title: "user time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
+		if perCall {
+			add(column{Key: "utime/call", Label: "utime/call", Type: "sec"})
+		}
+		add(column{Key: "stime", Label: "stime ≈", Type: "sec", Total: busy[QStime] / 1e9, Est: true,
+			Title: "system time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
+		if perCall {
+			add(column{Key: "stime/call", Label: "stime/call", Type: "sec"})
+		}
+		for q := QMinflt; q < NumQuantities; q++ {
+			add(column{Key: QuantityNames[q], Label: QuantityNames[q], Type: "int", Total: busy[q], Est: true})
+		}
+	}
+	return cols
+}
+
+// quantityCells matches quantityCols; calls 0 leaves the /call cells empty.
+func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interface{} {
+	var cells []interface{}
+	per := func(v float64) interface{} {
+		if calls == 0 {
+			return nil
+		}
+		return v / float64(calls)
+	}
+	cells = append(cells, q.Ticks, m.Seconds(float64(q.Ticks)))
+	if perCall {
+		if calls == 0 {
+			cells = append(cells, nil)
+		} else {
+			cells = append(cells, uint64(math.Round(float64(q.Ticks)/float64(calls))))
+		}
+	}
+	if m.Has(QCPU) {
+		cells = append(cells, q.CPU)
+	}
+	if m.Has(QUtime) {
+		cells = append(cells, q.Utime)
+		if perCall {
+			cells = append(cells, per(q.Utime))
+		}
+		cells = append(cells, q.Stime)
+		if perCall {
+			cells = append(cells, per(q.Stime))
+		}
+		cells = append(cells, q.Minflt, q.Majflt, q.Inblock, q.Oublock, q.Nvcsw, q.Nivcsw)
+	}
+	return cells
+}
+
+func (m *Model) coroutineTable() *table {
+	cols := []column{{Key: "id", Label: "id", Type: "int"}, {Key: "name", Label: "coroutine", Type: "name"},
+		{Key: "state", Label: "state", Type: "str"}, {Key: "resumes", Label: "resumes", Type: "int"}}
+	qc := m.quantityCols(false)
+	cols = append(cols, qc...)
+	cols = append(cols,
+		column{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples)},
+		column{Key: "runnable", Label: "runnable s", Type: "sec", Title: "time runnable but not running"},
+		column{Key: "longest", Label: "longest slice s", Type: "sec"},
+		column{Key: "waits", Label: "waits (count, seconds)", Type: "str", Title: "time parked, by reason"})
+	t := &table{ID: "coroutines", Cols: cols, Sort: 4, Name: 1, RowID: "co-"}
+	t.Rows = make([][]interface{}, len(m.Coroutines))
+	for i := range m.Coroutines {
+		c := &m.Coroutines[i]
+		state := "live"
+		switch {
+		case c.Panicked:
+			state = "panicked"
+		case c.Exited:
+			state = "exited"
+		}
+		var waits []string
+		for _, w := range c.Waits {
+			waits = append(waits, fmt.Sprintf("%s %d× %.6f", w.Reason, w.Count, w.Secs))
+		}
+		r := make([]interface{}, 0, 2+len(cols))
+		r = append(r, c.ID, 0, c.ID, c.Name, state, c.Resumes)
+		r = append(r, m.quantityCells(c.Quantities, 0, false)...)
+		r = append(r, c.Samples, m.Seconds(float64(c.RunnableTicks)), m.Seconds(float64(c.LongestSlice)), strings.Join(waits, ", "))
+		t.Rows[i] = r
+	}
+	t.dropZero()
+	return t
+}
+
+// functionTable is the Non-Aggregate (self) or Aggregate (cumulative) table, with
+// <main> and <wait> as rows the way Shrapnel shows them.
+func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table {
+	cols := []column{
+		{Key: "calls", Label: "calls", Type: "int", Title: "calls counted exactly (regions)"},
+		{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples), Title: "CPU samples (sampled functions)"},
+	}
+	cols = append(cols, m.quantityCols(true)...)
+	cols = append(cols, column{Key: "kind", Label: "kind", Type: "str"}, column{Key: "name", Label: "function", Type: "name"})
+	t := &table{ID: id, Cols: cols, Sort: 2, Name: len(cols) - 1, RowID: id + "-", Link: "cg-"}
+	bucket := func(name string, q Quantities, flags int) {
+		r := []interface{}{-1, flags | rowBucket, nil, nil}
+		r = append(r, m.quantityCells(q, 0, true)...)
+		t.Rows = append(t.Rows, append(r, "bucket", name))
+	}
+	bucket("<wait>", m.Wait, rowNoPct)
+	bucket("<main>", m.Main, 0)
+	for i := range m.Functions {
+		f := &m.Functions[i]
+		c := f.Self
+		if cumulative {
+			c = f.Cumulative
+		}
+		flags := 0
+		if f.Estimate {
+			flags |= rowEstimate
+		}
+		if inGraph[i] {
+			flags |= rowInGraph
+		}
+		var calls, samples interface{}
+		if f.Kind == KindRegion {
+			calls = c.Calls
+		} else {
+			samples = c.Samples
+		}
+		r := []interface{}{i, flags, calls, samples}
+		r = append(r, m.quantityCells(c.Quantities, c.Calls, true)...)
+		t.Rows = append(t.Rows, append(r, f.Kind, f.Name))
+	}
+	t.dropZero()
+	return t
+}
+
+// cgEntry is one function of the call graph, rendered by html/template.
+type cgEntry struct {
+	Index   int
+	Name    string
+	Kind    string
+	Unit    string // "calls" or "samples"
+	Est     bool
+	Summary string
+	Total   uint64 // Σ of the function's callers' counts (or its own count)
+	Callers []cgEdge
+	Callees []cgEdge
+}
+
+type cgEdge struct {
+	Index  int // -1: no entry to link to
+	Name   string
+	Count  uint64
+	Of     uint64
+	Share  string
+	Linked bool
+}
+
+func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
+	order := make([]int, len(m.Functions))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return m.Functions[order[a]].Cumulative.Ticks > m.Functions[order[b]].Cumulative.Ticks
+	})
+	omitted := 0
+	if len(order) > limit {
+		omitted = len(order) - limit
+		order = order[:limit]
+	}
+	in := make([]bool, len(m.Functions))
+	for _, i := range order {
+		in[i] = true
+	}
+	sort.Ints(order) // the model's order: by self ticks
+	edges := func(es []Edge) ([]cgEdge, uint64) {
+		var sum uint64
+		for _, e := range es {
+			sum += e.Count
+		}
+		out := make([]cgEdge, len(es))
+		for i, e := range es {
+			out[i] = cgEdge{Index: e.Function, Name: e.Name, Count: e.Count, Of: sum,
+				Share: fmt.Sprintf("%.1f%%", 100*e.Share), Linked: e.Function >= 0 && in[e.Function]}
+		}
+		return out, sum
+	}
+	entries := make([]cgEntry, 0, len(order))
+	for _, i := range order {
+		f := &m.Functions[i]
+		e := cgEntry{Index: i, Name: f.Name, Kind: f.Kind, Est: f.Estimate, Unit: "samples", Total: f.Cumulative.Samples}
+		if f.Kind == KindRegion {
+			e.Unit, e.Total = "calls", f.Cumulative.Calls
+		}
+		e.Callers, _ = edges(f.Callers)
+		e.Callees, _ = edges(f.Callees)
+		approx := ""
+		if f.Estimate {
+			approx = "≈"
+		}
+		s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
+		if m.Has(QCPU) {
+			s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
+		}
+		if m.Has(QUtime) {
+			s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Utime, f.Cumulative.Stime))
+		}
+		e.Summary = strings.Join(s, " ")
+		entries = append(entries, e)
+	}
+	return entries, in, omitted
+}
+
+// flameSet is one choice of the flame graph's selector.
+type flameSet struct {
+	Label string     `json:"label"`
+	Tree  *FlameNode `json:"tree"`
+}
+
+func (m *Model) flames(n int) []flameSet {
+	if m.Flame == nil {
+		return nil
+	}
+	out := []flameSet{{Label: fmt.Sprintf("all coroutines (%d samples)", m.Flame.Value), Tree: m.Flame}}
+	ids := make([]int, 0, len(m.Coroutines))
+	for i := range m.Coroutines {
+		if m.Coroutines[i].Samples > 0 {
+			ids = append(ids, i)
+		}
+	}
+	sort.SliceStable(ids, func(a, b int) bool { return m.Coroutines[ids[a]].Samples > m.Coroutines[ids[b]].Samples })
+	if len(ids) > n {
+		ids = ids[:n]
+	}
+	for _, i := range ids {
+		c := &m.Coroutines[i]
+		if t := m.FlameOf(c.ID); t != nil {
+			t.Name = coroLabel(c.Name, c.ID)
+			out = append(out, flameSet{Label: fmt.Sprintf("%s (%d samples)", coroLabel(c.Name, c.ID), c.Samples), Tree: t})
+		}
+	}
+	return out
+}
+
+// pageData is everything the template and the page's script need.
+type pageData struct {
+	M         *Model
+	Cmdline   string
+	Clock     string
+	Measured  string
+	Closure   string
+	ClosureOK bool
+	Duration  string
+	Samples   string
+	Graph     []cgEntry
+	Omitted   int
+	Long      []LongSlice
+	Data      pageJSON
+	Echarts   template.JS
+	Script    template.JS
+	Style     template.CSS
+}
+
+// pageJSON is embedded as JSON (escaped by html/template) for the page's script.
+type pageJSON struct {
+	TicksPerSecond uint64                            `json:"tps"`
+	Tables         []*table                          `json:"tables"`
+	Charts         map[string]map[string]interface{} `json:"charts"`
+	Flames         []flameSet                        `json:"flames"`
+}
+
+// WriteHTML writes the self-contained HTML report of m to w.
+func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
+	if o.CallGraphMax <= 0 {
+		o.CallGraphMax = 2000
+	}
+	if o.FlameCoroutines <= 0 {
+		o.FlameCoroutines = 30
+	}
+	js := o.Echarts
+	if js == "" {
+		var err error
+		if js, err = web.Echarts(); err != nil {
+			return err
+		}
+	}
+	script, err := web.Static("report.js")
+	if err != nil {
+		return err
+	}
+	style, err := web.Static("report.css")
+	if err != nil {
+		return err
+	}
+	t, err := web.Templates(template.FuncMap{
+		"seconds": func(f float64) string { return fmt.Sprintf("%.6f", f) },
+	})
+	if err != nil {
+		return err
+	}
+	graph, inGraph, omitted := m.callGraph(o.CallGraphMax)
+	d := pageData{
+		M:       m,
+		Cmdline: strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " "),
+		Clock: fmt.Sprintf("%s at %d ticks/s (%s)", m.Clock.Source, m.Clock.TicksPerSecond,
+			map[bool]string{true: "invariant", false: "not invariant: ticks may not track time"}[m.Clock.Invariant]),
+		Measured: strings.Join(m.Measured, ", "),
+		Duration: fmt.Sprintf("%.6f s wall, %d ticks (%.6f s)", m.Meta.Duration, m.TotalTicks, m.Seconds(float64(m.TotalTicks))),
+		Graph:    graph,
+		Omitted:  omitted,
+		Long:     m.LongSlices,
+		// These three are this repository's own code and the pinned echarts build,
+		// embedded at compile time: trusted text, never user data.
+		Echarts: template.JS(js),
+		Script:  template.JS(script),
+		Style:   template.CSS(style),
+	}
+	d.Closure, d.ClosureOK = m.closureText()
+	if m.HasSamples() {
+		d.Samples = fmt.Sprintf("%d samples at %d Hz", m.TotalSamples, m.Meta.SampleRate)
+	} else {
+		d.Samples = "off"
+	}
+	d.Data = pageJSON{
+		TicksPerSecond: m.Clock.TicksPerSecond,
+		Tables: []*table{m.coroutineTable(), m.functionTable("self", false, inGraph),
+			m.functionTable("cumulative", true, inGraph)},
+		Charts: map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()},
+		Flames: m.flames(o.FlameCoroutines),
+	}
+	if len(m.Slices) > 0 {
+		d.Data.Charts["timeline"] = m.timelineChart()
+	}
+	return t.ExecuteTemplate(w, "report.html", d)
+}
+
+// closureText summarises conservation: the worst relative closure error, and whether
+// every quantity closed exactly.
+func (m *Model) closureText() (string, bool) {
+	if m.WorstClosure < 0 {
+		return "not checked (no loop totals)", false
+	}
+	c := m.Closure[m.WorstClosure]
+	if c.Diff == 0 {
+		return fmt.Sprintf("0: every measured quantity closes exactly (%d checks over %d loops)", len(m.Closure), len(m.Loops)), true
+	}
+	return fmt.Sprintf("worst %.4f%%: %s on loop %d, Σ coroutines + <main> + <wait> = %d vs total %d (diff %+d)",
+		100*c.Relative, c.Quantity, c.Loop, c.Sum, c.Total, c.Diff), c.Relative < 1e-3
+}
+
