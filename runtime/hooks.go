@@ -106,3 +106,11 @@ func (s State) String() string {
 //	func (c *Coro) SetHookData(v any)            // the runtime never reads it
 //	func (s *Scheduler) LoopID() int             // 0 for the default loop
 //	func CurrentScheduler() *Scheduler           // the scheduler of the calling loop thread, or nil
+//	func Default() *Scheduler                    // the default loop (loop 0)
+//	func (s *Scheduler) Spawn(fn func()) *Coro   // spawn on s, from any goroutine
+//	func (s *Scheduler) Running() bool           // defined below
+
+// Running reports whether s's EventLoop is running. Safe from any goroutine. (Added
+// for the profiler: Start and Stop called from outside the loop must know whether the
+// loop can run a coroutine for them, or whether no hook can fire any more.)
+func (s *Scheduler) Running() bool { return s.running.Load() }

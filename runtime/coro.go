@@ -1,0 +1,211 @@
+package coro
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unsafe"
+)
+
+// Coro is a coroutine: a function running cooperatively on its loop's thread. The
+// zero value is not usable; coroutines come from Spawn.
+type Coro struct {
+	s        *Scheduler
+	id       uint64
+	parent   uint64
+	name     string // "" until asked for; then the function's name unless given
+	fn       func()
+	spawnPC  uintptr
+	hookData any
+
+	state    State
+	reason   WaitReason
+	panicked bool
+	panicVal any
+
+	// switching (see Scheduler): the iter.Pull object of this coroutine, the
+	// coroutine whose object this one is blocked on, the participant blocked on ours.
+	pull pullCoro
+	on   *Coro
+	held *Coro
+	g    uintptr // the goroutine's g, once it has run
+
+	// park results and interrupts
+	wakeErr      error // what park returns when woken (nil after ready)
+	pending      error // interrupt that arrived while not parked, returned by the next park
+	pendingDepth int   // nesting depth of the WithTimeout that owns pending; 0 for Interrupt
+	timeouts     int   // WithTimeout nesting depth
+
+	sleep timer // Sleep's timer, reused
+
+	joiners []*Coro
+
+	prevLive, nextLive *Coro // the scheduler's list of live coroutines
+}
+
+// ID returns the coroutine's ID, unique in the process; IDs start at 1.
+func (c *Coro) ID() uint64 { return c.id }
+
+// ParentID returns the ID of the coroutine that spawned c, 0 when it was spawned from
+// outside a coroutine.
+func (c *Coro) ParentID() uint64 { return c.parent }
+
+// SpawnPC returns the program counter of the Spawn call that created c.
+func (c *Coro) SpawnPC() uintptr { return c.spawnPC }
+
+// HookData returns the slot owned by the attached Hooks; the runtime never reads it.
+func (c *Coro) HookData() any { return c.hookData }
+
+// SetHookData sets the slot owned by the attached Hooks.
+func (c *Coro) SetHookData(v any) { c.hookData = v }
+
+// Scheduler returns the loop c runs on.
+func (c *Coro) Scheduler() *Scheduler { return c.s }
+
+// Name returns the name given to SpawnNamed, or the spawned function's name. It is
+// computed on first use so Spawn does not pay for a symbol lookup.
+func (c *Coro) Name() string {
+	if c.name == "" {
+		c.name = funcName(c.fn, c.spawnPC)
+	}
+	return c.name
+}
+
+func (c *Coro) String() string { return fmt.Sprintf("coroutine %d (%s)", c.id, c.Name()) }
+
+// funcName names fn, or the Spawn call site's function when fn is gone (the coroutine
+// has exited) or anonymous.
+func funcName(fn func(), spawnPC uintptr) string {
+	if fn != nil {
+		if f := runtime.FuncForPC(funcPC(fn)); f != nil {
+			return f.Name()
+		}
+	}
+	if f := runtime.FuncForPC(spawnPC); f != nil {
+		return f.Name() + ".spawned"
+	}
+	return "coroutine"
+}
+
+// funcPC returns the entry pc of fn's code (a func value points to a closure whose
+// first word is the code pointer).
+func funcPC(fn func()) uintptr {
+	return **(**uintptr)(unsafe.Pointer(&fn))
+}
+
+// userPC returns the pc of the first caller outside this package: the user call that
+// is about to block. Only called when hooks are attached.
+func userPC() uintptr {
+	var pcs [16]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !inThisPackage(f.Function) {
+			return f.PC
+		}
+		if !more {
+			return 0
+		}
+	}
+}
+
+// pkgPrefix is this package's path plus the dot before a function name.
+var pkgPrefix = strings.TrimSuffix(runtime.FuncForPC(funcPC(anchor)).Name(), "anchor")
+
+func anchor() {}
+
+func inThisPackage(fn string) bool {
+	if !strings.HasPrefix(fn, pkgPrefix) {
+		return false
+	}
+	// Tests of this package (package coro, files *_test.go) count as user code.
+	return !strings.Contains(fn, "_test") && !strings.Contains(fn, ".Test") && !strings.Contains(fn, ".Benchmark")
+}
+
+// ErrInterrupted is what a blocking call returns when its coroutine was interrupted
+// with a nil error.
+var ErrInterrupted = errors.New("coro: interrupted")
+
+// Interrupt makes c's current (or next) blocking call return err (ErrInterrupted when
+// err is nil). A parked coroutine is woken at once; one that is running or runnable
+// keeps the interrupt pending until it next blocks. It has no effect on an exited
+// coroutine. Safe from any goroutine.
+func (c *Coro) Interrupt(err error) {
+	if err == nil {
+		err = ErrInterrupted
+	}
+	s := c.s
+	if s.curG.load() != getg() {
+		s.inbox.post(inboxItem{kind: itemInterrupt, c: c, err: err})
+		return
+	}
+	c.interrupt(err, 0)
+}
+
+// interrupt delivers err to c on the loop thread. depth is the WithTimeout nesting
+// depth of a timeout (0 for Interrupt): a pending timeout of an outer WithTimeout
+// replaces a pending one of an inner, so the outer deadline is never lost.
+func (c *Coro) interrupt(err error, depth int) {
+	switch c.state {
+	case StateExited:
+		return
+	case StateWaiting:
+		c.wake(err)
+		return
+	}
+	if c.pending == nil || (depth > 0 && c.pendingDepth > 0 && depth < c.pendingDepth) {
+		c.pending = err
+		c.pendingDepth = depth
+	}
+}
+
+// PanicError is what Join returns for a coroutine that panicked.
+type PanicError struct {
+	ID    uint64
+	Name  string
+	Value any
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("coroutine %d (%s) panicked: %v", e.ID, e.Name, e.Value)
+}
+
+// Join waits until c has exited. It returns nil, a *PanicError when c panicked, or
+// the error that interrupted the wait (an Interrupt, a WithTimeout).
+func (c *Coro) Join() error {
+	me := current()
+	if me == c {
+		return errors.New("coro: a coroutine cannot Join itself")
+	}
+	if c.s != me.s {
+		return errors.New("coro: Join across event loops is not supported")
+	}
+	if c.state != StateExited {
+		c.joiners = append(c.joiners, me)
+		if err := me.park(WaitJoin); err != nil {
+			for i, j := range c.joiners {
+				if j == me {
+					c.joiners = append(c.joiners[:i], c.joiners[i+1:]...)
+					break
+				}
+			}
+			return err
+		}
+	}
+	if c.panicked {
+		return &PanicError{ID: c.id, Name: c.Name(), Value: c.panicVal}
+	}
+	return nil
+}
+
+func (c *Coro) wakeJoiners() {
+	for _, j := range c.joiners {
+		j.ready()
+	}
+	c.joiners = nil
+}
+
+// State returns c's scheduling state and, when it is waiting, why.
+func (c *Coro) State() (State, WaitReason) { return c.state, c.reason }

@@ -1,0 +1,120 @@
+package coro
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// inbox carries work from other goroutines to the loop: spawns, interrupts, exit
+// requests and offload completions. Producers append under mu; the first producer of a
+// batch sets armed and writes the loop's eventfd once, the rest only append, so a burst
+// of N posts costs one write(2). The loop checks armed (a plain load on x86) at every
+// scheduling decision and drains the whole batch at once.
+type inbox struct {
+	mu     sync.Mutex
+	armed  atomic.Bool
+	items  []inboxItem
+	spare  []inboxItem // the previous batch's array, reused
+	wakefd int         // the loop's eventfd while it runs, else -1 (nothing to wake)
+}
+
+type itemKind uint8
+
+const (
+	itemSpawn itemKind = iota
+	itemInterrupt
+	itemExit
+	itemOffload
+)
+
+type inboxItem struct {
+	kind itemKind
+	c    *Coro
+	err  error
+	op   *offloadOp
+}
+
+func (b *inbox) post(it inboxItem) {
+	b.mu.Lock()
+	b.items = append(b.items, it)
+	if !b.armed.Load() {
+		b.armed.Store(true)
+		if b.wakefd >= 0 {
+			wakeEventfd(b.wakefd)
+		}
+	}
+	b.mu.Unlock()
+}
+
+// attach is called by the loop when it starts: from now on posts wake it.
+func (b *inbox) attach(fd int) {
+	b.mu.Lock()
+	b.wakefd = fd
+	if len(b.items) > 0 {
+		b.armed.Store(true) // posted before the loop ran: drain at the first pick
+	}
+	b.mu.Unlock()
+}
+
+func (b *inbox) detach() {
+	b.mu.Lock()
+	b.wakefd = -1
+	b.mu.Unlock()
+}
+
+// take returns the pending batch. The eventfd is cleared first, so a post that comes
+// after the swap leaves both armed and the eventfd set.
+func (b *inbox) take(efd int) []inboxItem {
+	if efd >= 0 {
+		var buf [8]byte
+		for {
+			_, err := unix.Read(efd, buf[:])
+			if err != unix.EINTR {
+				break
+			}
+		}
+	}
+	b.mu.Lock()
+	items := b.items
+	b.items = b.spare[:0]
+	b.spare = nil
+	b.armed.Store(false)
+	b.mu.Unlock()
+	return items
+}
+
+func wakeEventfd(fd int) {
+	one := [8]byte{1}
+	for {
+		_, err := unix.Write(fd, one[:])
+		if err != unix.EINTR {
+			return // EAGAIN means the counter is saturated: the loop wakes anyway
+		}
+	}
+}
+
+// drainInbox runs the posted work on the loop thread.
+func (s *Scheduler) drainInbox() {
+	items := s.inbox.take(s.poll.efd)
+	for i := range items {
+		it := &items[i]
+		switch it.kind {
+		case itemSpawn:
+			s.start(it.c, nil)
+		case itemInterrupt:
+			it.c.interrupt(it.err, 0)
+		case itemExit:
+			s.exitReq = true
+		case itemOffload:
+			it.op.complete()
+		}
+		*it = inboxItem{}
+	}
+	s.inbox.mu.Lock()
+	if s.inbox.spare == nil {
+		s.inbox.spare = items[:0]
+	}
+	s.inbox.mu.Unlock()
+}

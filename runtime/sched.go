@@ -1,0 +1,551 @@
+package coro
+
+import (
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Scheduler is one event loop: a FIFO run queue of coroutines, a timer heap and an
+// epoll poller, all driven from one locked OS thread by EventLoop. The package-level
+// functions act on the default scheduler (loop 0).
+//
+// Switching. Every participant (each coroutine's goroutine and the goroutine running
+// EventLoop, represented by s.main) is, while not running, blocked on exactly one
+// runtime coro object. The object that X is blocked on belongs to the coroutine X.on
+// (X.on.pull), and X.held is the participant blocked on X's own object. To run X, the
+// running participant Y switches on X.on.pull: X runs and Y is now blocked on that
+// object, so Y.on = X.on and X.on.held = Y. This keeps the invariant with one runtime
+// switch per transfer, whoever the two participants are.
+//
+// The scheduling decision is made on the goroutine that gives up control (pick), so a
+// Yield from A to B costs one runtime switch and no trip through a scheduler
+// goroutine. A coroutine whose function returns leaves through the runtime's coroexit,
+// which can only resume the participant blocked on its own object (c.held); if that is
+// not the chosen next one, the woken participant forwards control (the loop at the end
+// of switchTo). That costs one extra switch per exit at most.
+type Scheduler struct {
+	loopID int
+	hooks  Hooks
+
+	main Coro  // the EventLoop goroutine as a switch participant
+	cur  *Coro // the running participant; &main while the loop itself runs
+	curG curGSlot
+
+	runq  runQueue
+	batch int // coroutines left to run before the next non-blocking poll
+
+	live     int      // coroutines started and not yet exited
+	liveList coroList // the same coroutines, for listings and for unwinding at exit
+	exitReq  bool     // Exit was called: the loop ends at the next scheduling point
+	killing  bool     // the loop is unwinding the coroutines left after Exit
+	running  atomic.Bool
+
+	timers timerHeap
+	poll   poller
+	inbox  inbox
+
+	latency latencyState
+	panicFn func(*PanicInfo)
+
+	racer int // address announced to the race detector at every switch
+}
+
+var nextID atomic.Uint64 // coroutine IDs are unique across all loops of the process
+
+// defaultSched is the loop the package-level functions use.
+var defaultSched = NewScheduler()
+
+var loopCount atomic.Int32
+
+// NewScheduler returns a new, idle event loop. Coroutines spawned on it run when its
+// EventLoop is called.
+func NewScheduler() *Scheduler {
+	s := &Scheduler{loopID: int(loopCount.Add(1) - 1)}
+	s.main.s = s
+	s.main.name = "<main>"
+	s.main.state = StateRunning
+	s.inbox.wakefd = -1
+	s.poll.epfd = -1
+	s.latency.threshold = defaultLatencyThreshold
+	return s
+}
+
+// Default returns the default scheduler, the one the package-level functions use.
+func Default() *Scheduler { return defaultSched }
+
+// LoopID identifies the loop: 0 for the default one.
+func (s *Scheduler) LoopID() int { return s.loopID }
+
+// SetHooks attaches h to the default scheduler (nil detaches) and returns the previous
+// hooks. See (*Scheduler).SetHooks.
+func SetHooks(h Hooks) Hooks { return defaultSched.SetHooks(h) }
+
+// SetHooks attaches h (nil detaches) and returns the previous hooks. It must be called
+// on the loop thread while the loop runs (from a coroutine), or while it does not run.
+func (s *Scheduler) SetHooks(h Hooks) Hooks {
+	prev := s.hooks
+	s.hooks = h
+	return prev
+}
+
+// extraLoops lists the schedulers other than the default one whose loop is running, so
+// that CurrentScheduler can find the caller's loop. Copy-on-write: readers load the
+// slice without a lock.
+var extraLoops atomic.Pointer[[]*Scheduler]
+
+// CurrentScheduler returns the scheduler whose loop thread the caller runs on (from a
+// coroutine, or a hook), or nil.
+func CurrentScheduler() *Scheduler {
+	g := getg()
+	if defaultSched.curG.load() == g {
+		return defaultSched
+	}
+	if p := extraLoops.Load(); p != nil {
+		for _, s := range *p {
+			if s.curG.load() == g {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// currentOrNil returns the running coroutine if the caller is one, else nil.
+func currentOrNil() *Coro {
+	s := CurrentScheduler()
+	if s == nil || s.cur == &s.main {
+		return nil
+	}
+	return s.cur
+}
+
+// current returns the running coroutine; it panics when called from anything else, as
+// every blocking call of this package must be made from a coroutine.
+func current() *Coro {
+	if c := currentOrNil(); c != nil {
+		return c
+	}
+	panic("coro: blocking call outside a coroutine: this function must be called from a coroutine running in an event loop (use Spawn)")
+}
+
+// Current returns the running coroutine, or nil when the caller is not a coroutine.
+func Current() *Coro { return currentOrNil() }
+
+// Spawn starts fn as a new coroutine on the caller's loop (the default loop when the
+// caller is not a coroutine). Safe from any goroutine, before or while the loop runs.
+func Spawn(fn func()) *Coro {
+	s := CurrentScheduler()
+	if s == nil {
+		s = defaultSched
+	}
+	return s.spawn("", fn, callerPC())
+}
+
+// SpawnNamed is Spawn with a name for listings and profiles.
+func SpawnNamed(name string, fn func()) *Coro {
+	s := CurrentScheduler()
+	if s == nil {
+		s = defaultSched
+	}
+	return s.spawn(name, fn, callerPC())
+}
+
+// Spawn starts fn as a new coroutine on s. Safe from any goroutine.
+func (s *Scheduler) Spawn(fn func()) *Coro { return s.spawn("", fn, callerPC()) }
+
+// SpawnNamed is Spawn with a name.
+func (s *Scheduler) SpawnNamed(name string, fn func()) *Coro {
+	return s.spawn(name, fn, callerPC())
+}
+
+// callerPC returns the pc of the call to the function that called callerPC: the Spawn
+// call site. One frame from runtime.Callers, so it is cheap enough for every Spawn.
+//
+//go:noinline
+func callerPC() uintptr {
+	var pc [1]uintptr
+	if runtime.Callers(3, pc[:]) == 0 {
+		return 0
+	}
+	return pc[0]
+}
+
+func (s *Scheduler) spawn(name string, fn func(), pc uintptr) *Coro {
+	if fn == nil {
+		panic("coro: Spawn of a nil function")
+	}
+	c := &Coro{s: s, id: nextID.Add(1), name: name, fn: fn, spawnPC: pc}
+	if s.curG.load() == getg() {
+		// On the loop thread: create it now. The parent is nil when the loop itself
+		// (a hook) spawns.
+		var parent *Coro
+		if s.cur != &s.main {
+			parent = s.cur
+			c.parent = parent.id
+		}
+		s.start(c, parent)
+		return c
+	}
+	c.state = StateRunnable
+	s.inbox.post(inboxItem{kind: itemSpawn, c: c})
+	return c
+}
+
+// start creates c's goroutine (on the loop thread: see newcoro) and queues c.
+func (s *Scheduler) start(c *Coro, parent *Coro) {
+	newPull(c)
+	c.on = c
+	c.held = c
+	c.state = StateRunnable
+	s.live++
+	s.liveList.add(c)
+	if h := s.hooks; h != nil {
+		h.Spawn(c, parent)
+	}
+	s.runq.push(c)
+}
+
+// switchTo transfers control from the running participant from to to, and returns
+// when from runs again.
+func (s *Scheduler) switchTo(from, to *Coro) {
+	s.cur = to
+	for {
+		z := s.cur.on
+		s.cur.on = nil
+		from.on = z
+		z.held = from
+		raceRelease(unsafe.Pointer(&s.racer))
+		switchOn(z)
+		raceAcquire(unsafe.Pointer(&s.racer))
+		// A participant that exits resumes whoever is blocked on its object, which
+		// may not be the one it chose (s.cur): forward control to that one.
+		if s.cur == from {
+			break
+		}
+	}
+	s.curG.store(from.g)
+}
+
+// reschedule gives up control of the running participant from, whose state the
+// caller has already set (requeued, parked), and returns when from runs again.
+func (s *Scheduler) reschedule(from *Coro) {
+	next := s.pick()
+	if next != from {
+		s.switchTo(from, next)
+	}
+}
+
+// pick chooses the next participant to run: the head of the run queue, polling timers
+// and the poller at the start of each batch so they are not starved by coroutines
+// that keep yielding, and blocking in the poller when nothing is runnable. It returns
+// &s.main when the loop must end (Exit, or no coroutine left).
+func (s *Scheduler) pick() *Coro {
+	for {
+		if s.inbox.armed.Load() {
+			s.drainInbox()
+		}
+		if s.exitReq {
+			return &s.main
+		}
+		if s.batch <= 0 {
+			s.pollNow()
+			s.batch = s.runq.len()
+		}
+		if c := s.runq.pop(); c != nil {
+			s.batch--
+			return c
+		}
+		if s.live == 0 {
+			return &s.main
+		}
+		s.pollWait()
+	}
+}
+
+// Yield lets every other runnable coroutine run once, then returns.
+func Yield() {
+	c := current()
+	s := c.s
+	c.state = StateRunnable
+	s.sliceEnd(c)
+	if h := s.hooks; h != nil {
+		h.Yield(c, StateRunnable, userPC())
+	}
+	s.runq.push(c)
+	s.reschedule(c)
+	s.resumed(c)
+}
+
+// resumed is the first thing a coroutine does when it runs again.
+func (s *Scheduler) resumed(c *Coro) {
+	c.state = StateRunning
+	if h := s.hooks; h != nil {
+		h.Resume(c)
+	}
+	if s.killing {
+		panic(unwindSentinel)
+	}
+}
+
+// park suspends c (the running coroutine) until c.ready() is called (it returns nil)
+// or until c is interrupted or one of its timeouts fires (it returns that error). An
+// interrupt that arrived while c was not parked is returned at once. Once ready() was
+// called, park returns nil: a primitive that handed ownership to c never sees an
+// error; when park returns an error, ready() was not called, so the primitive must
+// remove c from its own queue.
+func (c *Coro) park(reason WaitReason) error {
+	if err := c.pending; err != nil {
+		c.pending = nil
+		return err
+	}
+	s := c.s
+	c.state = StateWaiting
+	c.reason = reason
+	s.sliceEnd(c)
+	if h := s.hooks; h != nil {
+		pc := userPC()
+		h.WaitBegin(c, reason, pc)
+		h.Yield(c, StateWaiting, pc)
+	}
+	s.reschedule(c)
+	s.resumed(c)
+	err := c.wakeErr
+	c.wakeErr = nil
+	return err
+}
+
+// ready makes a parked coroutine runnable; park returns nil. Loop thread only; a no-op
+// when c is not parked.
+func (c *Coro) ready() {
+	if c.state != StateWaiting {
+		return
+	}
+	c.wake(nil)
+}
+
+// wake makes the parked c runnable with park returning err.
+func (c *Coro) wake(err error) {
+	s := c.s
+	c.state = StateRunnable
+	c.reason = WaitNone
+	c.wakeErr = err
+	if h := s.hooks; h != nil {
+		h.WaitEnd(c)
+	}
+	s.runq.push(c)
+}
+
+// run is the body of c's goroutine, called by body.
+func (c *Coro) run() {
+	s := c.s
+	raceAcquire(unsafe.Pointer(&s.racer))
+	c.g = getg()
+	s.curG.store(c.g)
+	s.resumed0(c)
+	if !s.killing {
+		c.call()
+	}
+	s.retire(c)
+	// Choose who runs next. When run returns, iter.Pull's goroutine ends and the
+	// runtime's coroexit resumes the participant blocked on c's object (c.held), which
+	// forwards control to s.cur if that is someone else (see switchTo).
+	next := s.pick()
+	w := c.held
+	c.held = nil
+	w.on = nil
+	s.cur = next
+	raceRelease(unsafe.Pointer(&s.racer))
+}
+
+// zombie is where a coroutine whose function called runtime.Goexit (t.FailNow, for
+// one) ends up. Goexit cannot be stopped, and if it ran to the end of the goroutine,
+// iter.Pull would pass it on to the goroutine that the exit resumes, which may be the
+// loop itself. So the goroutine stays parked forever instead, costing its stack; when
+// another coroutine's exit resumes it, it only forwards control (switchTo's loop).
+func (s *Scheduler) zombie(c *Coro) {
+	s.switchTo(c, s.pick())
+	panic("coro: a coroutine that ended with runtime.Goexit was resumed")
+}
+
+// resumed0 is resumed for a coroutine's first slice, which must not unwind (its
+// function has not started; run skips it instead).
+func (s *Scheduler) resumed0(c *Coro) {
+	c.state = StateRunning
+	if h := s.hooks; h != nil {
+		h.Resume(c)
+	}
+}
+
+// call runs c's function, recovering a panic so that it ends this coroutine only. It
+// reports false when the function called runtime.Goexit, which is still unwinding.
+func (c *Coro) call() (returned bool) {
+	ok := false
+	defer func() {
+		if ok {
+			return
+		}
+		r := recover()
+		returned = true
+		if r == nil {
+			returned = false
+			c.s.retire(c)
+			c.s.zombie(c)
+			return
+		}
+		if r == unwindSentinel {
+			return // the loop unwinding after Exit
+		}
+		c.panicked = true
+		c.panicVal = r
+		c.s.notifyPanic(c, r)
+	}()
+	c.fn()
+	ok = true
+	return true
+}
+
+// retire marks c exited and tells whoever cares.
+func (s *Scheduler) retire(c *Coro) {
+	c.state = StateExited
+	c.reason = WaitNone
+	s.live--
+	s.liveList.remove(c)
+	s.sliceEnd(c)
+	if h := s.hooks; h != nil {
+		h.Exit(c, c.panicked)
+	}
+	c.wakeJoiners()
+	c.fn = nil
+}
+
+// EventLoop runs the default scheduler on the calling goroutine's OS thread until
+// Exit is called or no coroutine is left.
+func EventLoop() { defaultSched.EventLoop() }
+
+// EventLoop runs s on the calling goroutine, locked to its OS thread for the whole
+// run, until Exit is called or no coroutine is left. When it returns after Exit, the
+// coroutines still alive have been unwound (their blocking call panicked with a private
+// value the runtime recovers, so their deferred calls ran). Coroutines spawned from
+// other goroutines after that wait for the next EventLoop. It may be called again.
+func (s *Scheduler) EventLoop() {
+	if !s.running.CompareAndSwap(false, true) {
+		panic("coro: EventLoop called while this loop is already running")
+	}
+	if currentOrNil() != nil {
+		s.running.Store(false)
+		panic("coro: EventLoop called from a coroutine")
+	}
+	runtime.LockOSThread()
+	if err := s.poll.open(); err != nil {
+		runtime.UnlockOSThread()
+		s.running.Store(false)
+		panic(err)
+	}
+	s.register()
+	s.main.g = getg()
+	s.cur = &s.main
+	s.curG.store(s.main.g)
+	s.inbox.attach(s.poll.efd)
+	s.latency.start()
+
+	for {
+		next := s.pick()
+		if next == &s.main {
+			if s.exitReq {
+				s.exitReq = false
+				if s.live > 0 {
+					s.unwindAll()
+					continue
+				}
+			}
+			if s.live == 0 {
+				break
+			}
+			continue
+		}
+		s.switchTo(&s.main, next)
+	}
+
+	s.killing = false
+	s.timers.clear()
+	s.inbox.detach()
+	s.curG.store(0)
+	s.cur = nil
+	s.unregister()
+	runtime.UnlockOSThread()
+	s.running.Store(false)
+}
+
+// register makes a non-default loop visible to CurrentScheduler.
+func (s *Scheduler) register() {
+	if s == defaultSched {
+		return
+	}
+	for {
+		old := extraLoops.Load()
+		var n []*Scheduler
+		if old != nil {
+			n = append(n, *old...)
+		}
+		n = append(n, s)
+		if extraLoops.CompareAndSwap(old, &n) {
+			return
+		}
+	}
+}
+
+func (s *Scheduler) unregister() {
+	if s == defaultSched {
+		return
+	}
+	for {
+		old := extraLoops.Load()
+		var n []*Scheduler
+		for _, x := range *old {
+			if x != s {
+				n = append(n, x)
+			}
+		}
+		if extraLoops.CompareAndSwap(old, &n) {
+			return
+		}
+	}
+}
+
+// unwindSentinel is the panic value that unwinds coroutines left when the loop exits.
+var unwindSentinel = new(int)
+
+// unwindAll makes every live coroutine runnable with the unwinding flag set: each one
+// panics with unwindSentinel from its blocking call (deferred calls run), and one that
+// has not started yet exits without running its function.
+func (s *Scheduler) unwindAll() {
+	s.killing = true
+	for c := s.liveList.head; c != nil; c = c.nextLive {
+		if c.state == StateWaiting {
+			c.wake(nil)
+		}
+	}
+}
+
+// Exit ends the event loop of the caller (the default loop when called from outside
+// any loop). Called from a coroutine, it does not return: the loop ends and every
+// coroutine left, this one included, is unwound (deferred calls run).
+func Exit() {
+	if c := currentOrNil(); c != nil {
+		c.s.exitReq = true
+		Yield()
+		return
+	}
+	defaultSched.Exit()
+}
+
+// Exit asks s's loop to end. Safe from any goroutine.
+func (s *Scheduler) Exit() {
+	if c := currentOrNil(); c != nil && c.s == s {
+		s.exitReq = true
+		Yield()
+		return
+	}
+	s.inbox.post(inboxItem{kind: itemExit})
+}
