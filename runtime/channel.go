@@ -1,0 +1,169 @@
+package coro
+
+import "errors"
+
+// ErrChannelClosed is returned by Send on a closed Channel, and by Receive on a closed
+// Channel with no sender left waiting.
+var ErrChannelClosed = errors.New("coro: channel closed")
+
+// Preference says which side of a Channel runs first when a Send or Receive meets a
+// waiting partner (Stackless's channel.preference).
+type Preference int8
+
+const (
+	// PreferNone: the waiting partner is made runnable and the caller carries on. The
+	// default, and the cheapest: no extra switch.
+	PreferNone Preference = 0
+	// PreferReceiver: a Send that finds a receiver waiting yields after handing over
+	// the value, so the receiver runs before the sender continues.
+	PreferReceiver Preference = -1
+	// PreferSender: a Receive that finds a sender waiting yields after taking the
+	// value, so the sender runs before the receiver continues.
+	PreferSender Preference = 1
+)
+
+// Channel is a Stackless-style rendezvous channel between coroutines: it holds no
+// values. Send waits until a receiver takes the value and Receive waits until a sender
+// brings one; whichever side comes second completes the exchange at once and makes the
+// waiting side runnable, with the value (or its receipt) already in hand.
+//
+// Blocked senders and blocked receivers queue in arrival order, and only one kind can
+// be queued at a time; Balance reports which and how many (positive: senders,
+// negative: receivers). The zero value is an open channel with PreferNone.
+type Channel[T any] struct {
+	q       waitq[T]
+	senders bool // q holds senders (else receivers); meaningful when q.len > 0
+	closed  bool
+	pref    Preference
+}
+
+// Send hands v to a receiver, waiting until one takes it. It returns nil once a
+// receiver has it, ErrChannelClosed if the channel is closed, or the error that ended
+// the wait (interrupt, ErrTimeout) with v not delivered.
+func (ch *Channel[T]) Send(v T) error {
+	return ch.send(v, nil)
+}
+
+// SendError hands err to a receiver in place of a value: that Receive returns err
+// (Stackless's send_exception). It waits like Send and returns what Send would.
+func (ch *Channel[T]) SendError(err error) error {
+	if err == nil {
+		err = errors.New("coro: Channel.SendError(nil)")
+	}
+	var zero T
+	return ch.send(zero, err)
+}
+
+func (ch *Channel[T]) send(v T, e error) error {
+	if ch.closed {
+		return ErrChannelClosed
+	}
+	if ch.handTo(v, e) {
+		return nil
+	}
+	// Nobody is receiving (first() pruned any receiver already leaving), so the queue
+	// is empty or holds senders.
+	ch.senders = true
+	w := ch.q.enqueue(current(), false)
+	w.val, w.err = v, e
+	// Granted means a receiver copied the value out (and cleared err) before
+	// readying us; otherwise err is why the wait ended.
+	_, err, _ := ch.q.park(w, WaitChannel)
+	return err
+}
+
+// handTo gives v (or e) to the longest-waiting receiver, if there is one.
+func (ch *Channel[T]) handTo(v T, e error) bool {
+	if ch.senders {
+		return false
+	}
+	w := ch.q.next()
+	if w == nil {
+		return false
+	}
+	w.val, w.err = v, e
+	w.c.ready()
+	if ch.pref == PreferReceiver {
+		Yield()
+	}
+	return true
+}
+
+// takeFrom takes the value of the longest-waiting sender, if there is one.
+func (ch *Channel[T]) takeFrom() (v T, err error, ok bool) {
+	if !ch.senders {
+		return v, nil, false
+	}
+	w := ch.q.next()
+	if w == nil {
+		return v, nil, false
+	}
+	v, err = w.val, w.err
+	w.err = nil // the sender's Send returns w.err
+	w.c.ready()
+	if ch.pref == PreferSender {
+		Yield()
+	}
+	return v, err, true
+}
+
+// TrySend hands v to a receiver that is already waiting and reports whether there was
+// one. It never waits.
+func (ch *Channel[T]) TrySend(v T) (sent bool) {
+	return !ch.closed && ch.handTo(v, nil)
+}
+
+// Receive takes a value from a sender, waiting until one comes. It returns the value,
+// or the error a sender gave SendError, or ErrChannelClosed when the channel is closed
+// and no sender is waiting, or the error that ended the wait (interrupt, ErrTimeout)
+// with nothing taken.
+func (ch *Channel[T]) Receive() (T, error) {
+	if v, err, ok := ch.takeFrom(); ok {
+		return v, err
+	}
+	if ch.closed {
+		var zero T
+		return zero, ErrChannelClosed
+	}
+	ch.senders = false
+	v, err, _ := ch.q.wait(current(), WaitChannel, 0)
+	return v, err
+}
+
+// TryReceive takes a value from a sender that is already waiting and reports whether
+// there was one. It never waits; a SendError reaches it as received == true with err
+// set.
+func (ch *Channel[T]) TryReceive() (v T, received bool, err error) {
+	v, err, received = ch.takeFrom()
+	return v, received, err
+}
+
+// Close closes the channel: Send fails with ErrChannelClosed from now on, coroutines
+// blocked in Receive are woken with ErrChannelClosed, and senders already blocked keep
+// their place, so their values can still be received (Stackless's "closing" state; the
+// channel is fully closed when they are gone). Closing twice does nothing.
+func (ch *Channel[T]) Close() {
+	ch.closed = true
+	if ch.senders {
+		return
+	}
+	for w := ch.q.next(); w != nil; w = ch.q.next() {
+		w.err = ErrChannelClosed
+		w.c.ready()
+	}
+}
+
+// Closed reports whether Close was called.
+func (ch *Channel[T]) Closed() bool { return ch.closed }
+
+// Balance returns the number of coroutines blocked in Send (positive) or in Receive
+// (negative); zero when nobody waits.
+func (ch *Channel[T]) Balance() int {
+	if ch.senders {
+		return ch.q.len
+	}
+	return -ch.q.len
+}
+
+// SetPreference chooses which side runs first after an exchange; see Preference.
+func (ch *Channel[T]) SetPreference(p Preference) { ch.pref = p }
