@@ -52,8 +52,8 @@ func handProfile() *format.Profile {
 		},
 		Slices: []format.Slice{{CoroID: 1, Loop: 1, Start: 200, End: 300, State: 2, Reason: 2}},
 		LongSlices: []format.LongSlice{
-			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 1},
-			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 1},
+			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 0},
+			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 0},
 		},
 	}
 	return p

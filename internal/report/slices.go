@@ -97,18 +97,20 @@ func fmtSeconds(s float64) string {
 	return fmt.Sprintf("%.3f s", s)
 }
 
-// Ended says how a slice ended, from its state and wait reason.
+// Ended says how a slice ended, from its coro.State and wait reason (format.StateNames:
+// a slice ends runnable when it yielded, waiting when it parked, or exited).
 func Ended(state, reason uint8) string {
 	switch state {
-	case 1:
+	case 0:
 		return "yielded"
 	case 2:
 		if int(reason) < len(format.WaitReasonNames) {
 			return "waiting: " + format.WaitReasonNames[reason]
 		}
 		return fmt.Sprintf("waiting: reason %d", reason)
-	case 3:
-		return "exited"
+	}
+	if int(state) < len(format.StateNames) {
+		return format.StateNames[state]
 	}
 	return fmt.Sprintf("state %d", state)
 }
