@@ -13,9 +13,15 @@ BENCH ?= .
 
 all: test
 
-# Placeholder until the report's chart bundle is wired in (npm step).
-assets:
-	@:
+# The echarts runtime the HTML report inlines, pinned to the release go-echarts v2.6.7
+# targets (web.EchartsVersion), fetched from the npm registry; never committed.
+ECHARTS_VERSION = 5.4.3
+assets: web/assets/echarts.min.js
+web/assets/echarts.min.js:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz package/dist/echarts.min.js); \
+	cp "$$tmp/package/dist/echarts.min.js" $@.tmp && mv $@.tmp $@; \
+	echo "fetched echarts $(ECHARTS_VERSION) into $@"
 
 test: assets
 	$(GO) test -race ./...

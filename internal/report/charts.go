@@ -40,13 +40,14 @@ func (m *Model) whereChart() map[string]interface{} {
 		charts.WithTitleOpts(opts.Title{Title: "Where the time went", Subtitle: "seconds of the loop threads' elapsed ticks"}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b}: {c} s ({d}%)"}),
 		charts.WithAnimation(false),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Bottom: "0"}),
 	)
 	data := []opts.PieData{
 		{Name: "coroutines (running)", Value: round6(m.Seconds(float64(run)))},
 		{Name: "<main> (scheduler)", Value: round6(m.Seconds(float64(m.Main.Ticks)))},
 		{Name: "<wait> (epoll_wait)", Value: round6(m.Seconds(float64(m.Wait.Ticks)))},
 	}
-	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"35%", "65%"}}),
+	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"30%", "55%"}, Center: []string{"50%", "55%"}}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}\n{d}%"}))
 	return chartOption(pie)
 }
@@ -68,6 +69,7 @@ func (m *Model) topChart() map[string]interface{} {
 	bar.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Title: "Top coroutines by ticks", Subtitle: "seconds running"}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithAnimation(false),
 		charts.WithGridOpts(opts.Grid{Left: "35%", Right: "5%"}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category"}),
@@ -122,6 +124,7 @@ func (m *Model) timelineChart() map[string]interface{} {
 		charts.WithTitleOpts(opts.Title{Title: "Timeline of run slices",
 			Subtitle: fmt.Sprintf("%d newest slices recorded by the ring (%d overwritten)", len(sl), m.SlicesDropped+uint64(len(m.Slices)-len(sl)))}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithAnimation(false),
 		charts.WithGridOpts(opts.Grid{Left: "25%", Right: "5%"}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "s since start", Scale: opts.Bool(true)}),
