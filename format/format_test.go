@@ -41,8 +41,8 @@ func rich() *Profile {
 			Duration: 1<<63 - 1, StartTick: 5, StopTick: max64, SampleRate: 1000,
 			Notes: []string{"a CPU profile was already running: no samples"},
 		},
-		Loops: []Loop{{ID: -7, Total: c, Main: c, Wait: Counters{}}, {ID: 1 << 62}},
-		Funcs: []Func{{Name: "main.main", File: "/a.go", StartLine: -3}, {}},
+		Loops:     []Loop{{ID: -7, Total: c, Main: c, Wait: Counters{}}, {ID: 1 << 62}},
+		Funcs:     []Func{{Name: "main.main", File: "/a.go", StartLine: -3}, {}},
 		Locations: []Location{{Func: 1, Line: 1 << 40}, {Func: 0, Line: -1}},
 		Coroutines: []Coroutine{
 			{ID: 1, Loop: -7, Name: "<script>alert(1)</script>", SpawnSite: 2, Exited: true, Panicked: true, Resumes: max64, Counters: c, Runnable: 1, LongestSlice: 2, LongestSite: 1,
@@ -432,7 +432,9 @@ func TestSections(t *testing.T) {
 	}
 
 	// An unknown optional kind is skipped; an unknown required one is refused.
-	opt := with(func(s []section) []section { return append(s, section{Kind(999), FlagOptional, []byte("future detail")}) })
+	opt := with(func(s []section) []section {
+		return append(s, section{Kind(999), FlagOptional, []byte("future detail")})
+	})
 	if q, err := Decode(opt); err != nil || !reflect.DeepEqual(p, q) {
 		t.Errorf("unknown optional section: %v", err)
 	}
