@@ -1,0 +1,315 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+const xssName = "<script>alert(1)</script>"
+
+// chromium finds the browser, or skips the test (fails it when CI is set: CI installs
+// Chromium, so a missing one there is a broken setup, not a reason to pass).
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found (CI is set: install it with apt-get install -y chromium)")
+	}
+	t.Skip("chromium not found; apt-get install -y chromium to run the browser test")
+	return ""
+}
+
+// TestBrowser opens a report in headless Chromium over the DevTools protocol: the page
+// loads from file:// with no console error and no network request, a header click
+// sorts a table numerically and toggles, the filter box narrows rows, and a coroutine
+// named <script>alert(1)</script> shows as text and runs nothing.
+func TestBrowser(t *testing.T) {
+	bin := chromium(t)
+	needEcharts(t)
+	dir := t.TempDir()
+	p := format.Synthetic(7, format.SynthOptions{Coroutines: 120, Samples: 400, Slices: 300, LongSlices: 5, Regions: 4})
+	p.Coroutines[0].Name = xssName // whatever Synthetic names, one hostile name is certain
+	in, out := filepath.Join(dir, "p.bin"), filepath.Join(dir, "report.html")
+	if err := format.WriteFile(in, p); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if code := run([]string{"-o", out, in}, io.Discard, &stderr); code != 0 {
+		t.Fatalf("print-profile exited %d: %s", code, stderr.String())
+	}
+
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--remote-debugging-port=0", "about:blank")
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var logMu sync.Mutex
+	var chromeLog strings.Builder
+	type found struct {
+		url string
+		err error
+	}
+	ch := make(chan found, 1)
+	go func() {
+		u, err := devtoolsURL(errPipe, &chromeLog, &logMu)
+		ch <- found{u, err}
+	}()
+	var wsURL string
+	select {
+	case f := <-ch:
+		if f.err != nil {
+			t.Fatal(f.err)
+		}
+		wsURL = f.url
+	case <-time.After(30 * time.Second):
+		t.Fatal("chromium did not announce its DevTools endpoint in 30 s")
+	}
+	c, err := cdpDial(wsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	var target struct{ TargetID string }
+	if err := c.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target); err != nil {
+		t.Fatal(err)
+	}
+	var att struct{ SessionID string }
+	if err := c.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att); err != nil {
+		t.Fatal(err)
+	}
+	s := att.SessionID
+	for _, m := range []string{"Page.enable", "Runtime.enable", "Log.enable", "Network.enable"} {
+		if err := c.call(s, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pageURL := "file://" + out
+	if err := c.call(s, "Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitEvent(func(m cdpMessage) bool { return m.SessionID == s && m.Method == "Page.loadEventFired" }, 60*time.Second); err != nil {
+		t.Fatal("page load:", err)
+	}
+	var ready bool
+	for deadline := time.Now().Add(30 * time.Second); !ready && time.Now().Before(deadline); {
+		if err := c.eval(s, `document.body && document.body.getAttribute("data-ready") === "1"`, &ready); err != nil {
+			t.Fatal(err)
+		}
+		if !ready {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !ready {
+		t.Fatal("the page's script never finished (body data-ready unset)")
+	}
+
+	t.Run("escaping", func(t *testing.T) {
+		var r struct {
+			AsText  bool `json:"asText"`
+			Scripts int  `json:"scripts"`
+			Alerted bool `json:"alerted"`
+		}
+		expr := `(function(){
+			var cells = Array.prototype.slice.call(document.querySelectorAll("#table-coroutines td.name"));
+			return {asText: cells.some(function(td){ return td.textContent === ` + strconv.Quote(xssName) + `; }),
+				scripts: document.querySelectorAll("body script").length,
+				alerted: !!window.__alerted};
+		})()`
+		if err := c.eval(s, expr, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !r.AsText {
+			t.Errorf("no coroutine cell shows %s as text", xssName)
+		}
+		// The page has exactly its own three script elements (data, echarts, report.js).
+		if r.Scripts != 3 {
+			t.Errorf("%d script elements in the page, want 3: a user name became markup", r.Scripts)
+		}
+		for _, e := range c.Events() {
+			if e.Method == "Page.javascriptDialogOpening" {
+				t.Errorf("a dialog opened: user data ran as script: %s", e.Params)
+			}
+		}
+	})
+
+	t.Run("sort", func(t *testing.T) {
+		column := func(key string) []string {
+			var vals []string
+			expr := `(function(){
+				var ths = Array.prototype.slice.call(document.querySelectorAll("#table-coroutines th"));
+				var i = ths.findIndex(function(th){ return th.getAttribute("data-key") === ` + strconv.Quote(key) + `; });
+				return Array.prototype.slice.call(document.querySelectorAll("#table-coroutines tbody tr")).map(function(tr){ return tr.children[i].textContent; });
+			})()`
+			if err := c.eval(s, expr, &vals); err != nil {
+				t.Fatal(err)
+			}
+			return vals
+		}
+		click := func(key string) {
+			if err := c.eval(s, `document.querySelector('#table-coroutines th[data-key="`+key+`"]').click()`, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nums := func(vals []string) []float64 {
+			out := make([]float64, len(vals))
+			for i, v := range vals {
+				f, err := strconv.ParseFloat(strings.Fields(strings.TrimPrefix(v, "≈"))[0], 64)
+				if err != nil {
+					t.Fatalf("cell %q: %v", v, err)
+				}
+				out[i] = f
+			}
+			return out
+		}
+		// ids 1..120: a lexicographic sort would put 99 before 120.
+		click("id")
+		ids := nums(column("id"))
+		if len(ids) != 120 || !sort.SliceIsSorted(ids, func(i, j int) bool { return ids[i] > ids[j] }) {
+			t.Errorf("after one click on id: %v, want 120 ids descending", ids)
+		}
+		click("id")
+		ids = nums(column("id"))
+		if !sort.Float64sAreSorted(ids) || ids[0] != 1 {
+			t.Errorf("after a second click on id: %v, want ascending from 1", ids)
+		}
+		click("resumes")
+		res := nums(column("resumes"))
+		if !sort.SliceIsSorted(res, func(i, j int) bool { return res[i] > res[j] }) {
+			t.Errorf("resumes not descending after a click: %v", res)
+		}
+		click("name")
+		names := column("name")
+		if !sort.StringsAreSorted(names) {
+			t.Errorf("names not ascending after a click: %q", names)
+		}
+		var aria string
+		if err := c.eval(s, `document.querySelector('#table-coroutines th[data-key="name"]').getAttribute("aria-sort")`, &aria); err != nil {
+			t.Fatal(err)
+		}
+		if aria != "ascending" {
+			t.Errorf("sorted header says aria-sort=%q", aria)
+		}
+	})
+
+	t.Run("filter", func(t *testing.T) {
+		var n int
+		expr := `(function(){
+			var f = document.querySelector('[data-table="coroutines"] input.filter');
+			f.value = "alert"; f.dispatchEvent(new Event("input"));
+			var n = document.querySelectorAll("#table-coroutines tbody tr").length;
+			f.value = ""; f.dispatchEvent(new Event("input"));
+			return n;
+		})()`
+		if err := c.eval(s, expr, &n); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, co := range p.Coroutines {
+			if strings.Contains(strings.ToLower(co.Name), "alert") {
+				want++
+			}
+		}
+		if n != want {
+			t.Errorf("filter \"alert\" shows %d rows, want %d", n, want)
+		}
+	})
+
+	t.Run("links", func(t *testing.T) {
+		// A function name in the Non-Aggregate table leads to its call-graph entry, and
+		// the entry's name leads back to the row.
+		var r struct {
+			Href   string `json:"href"`
+			Target bool   `json:"target"`
+			Back   string `json:"back"`
+			Row    bool   `json:"row"`
+		}
+		expr := `(function(){
+			var a = document.querySelector("#table-self td.name a");
+			var id = a.getAttribute("href").slice(1), entry = document.getElementById(id);
+			var back = entry ? entry.querySelector("a.back").getAttribute("href") : "";
+			return {href: a.getAttribute("href"), target: !!entry, back: back, row: !!document.getElementById(back.slice(1))};
+		})()`
+		if err := c.eval(s, expr, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Target || !r.Row {
+			t.Errorf("links: %+v", r)
+		}
+	})
+
+	t.Run("charts", func(t *testing.T) {
+		var n int
+		if err := c.eval(s, `document.querySelectorAll("[data-chart] canvas").length`, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n < 3 {
+			t.Errorf("%d chart canvases drawn, want 3 (where, top, timeline)", n)
+		}
+		var frames int
+		if err := c.eval(s, `document.querySelectorAll("#flame-graph .fr").length`, &frames); err != nil {
+			t.Fatal(err)
+		}
+		if frames == 0 {
+			t.Error("the flame graph drew no frames")
+		}
+	})
+
+	// Console errors, exceptions and network requests, over everything above.
+	time.Sleep(200 * time.Millisecond)
+	for _, e := range c.Events() {
+		switch e.Method {
+		case "Runtime.exceptionThrown":
+			t.Errorf("uncaught exception: %s", e.Params)
+		case "Runtime.consoleAPICalled":
+			var p struct{ Type string }
+			json.Unmarshal(e.Params, &p)
+			if p.Type == "error" || p.Type == "warning" || p.Type == "assert" {
+				t.Errorf("console %s: %s", p.Type, e.Params)
+			}
+		case "Log.entryAdded":
+			var p struct{ Entry struct{ Level, Text, URL string } }
+			json.Unmarshal(e.Params, &p)
+			if p.Entry.Level == "error" || p.Entry.Level == "warning" {
+				t.Errorf("log %s: %s %s", p.Entry.Level, p.Entry.Text, p.Entry.URL)
+			}
+		case "Network.requestWillBeSent":
+			var p struct{ Request struct{ URL string } }
+			json.Unmarshal(e.Params, &p)
+			if u := p.Request.URL; u != pageURL && !strings.HasPrefix(u, "data:") {
+				t.Errorf("network request for %s", u)
+			}
+		}
+	}
+	if t.Failed() {
+		logMu.Lock()
+		t.Logf("chromium stderr:\n%s", chromeLog.String())
+		logMu.Unlock()
+	}
+}
