@@ -294,7 +294,9 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("console %s: %s", p.Type, e.Params)
 			}
 		case "Log.entryAdded":
-			var p struct{ Entry struct{ Level, Text, URL string } }
+			var p struct {
+				Entry struct{ Level, Text, URL string }
+			}
 			json.Unmarshal(e.Params, &p)
 			if p.Entry.Level == "error" || p.Entry.Level == "warning" {
 				t.Errorf("log %s: %s %s", p.Entry.Level, p.Entry.Text, p.Entry.URL)

@@ -465,4 +465,3 @@ func (m *Model) closureText() (string, bool) {
 	return fmt.Sprintf("worst %.4f%%: %s on loop %d, Σ coroutines + <main> + <wait> = %d vs total %d (diff %+d)",
 		100*c.Relative, c.Quantity, c.Loop, c.Sum, c.Total, c.Diff), c.Relative < 1e-3
 }
-
