@@ -1,0 +1,76 @@
+// Command echo is the tutorial's echo server: one coroutine per connection, each
+// sending back whatever it reads.
+//
+//	go run ./examples/echo                 # listens on 127.0.0.1:9000
+//	telnet localhost 9000                  # type lines; "quit" ends the server
+//	go run ./examples/client               # 100 clients at once
+//
+// A session that stays silent for -idle is closed (the tutorial's exercise with
+// with_timeout, done here with a read deadline). Ctrl-C ends the event loop cleanly.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"time"
+
+	coro "github.com/coroprof/coroprof/runtime"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:9000", "address to listen on")
+	idle := flag.Duration("idle", 60*time.Second, "close a session after this long without input (0: never)")
+	flag.Parse()
+
+	ln, err := coro.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "echo server on %s\n", ln.Addr())
+	coro.SpawnNamed("serve", func() { serve(ln, *idle) })
+	coro.EventLoop()
+	fmt.Fprintln(os.Stderr, "event loop ended")
+}
+
+func serve(ln *coro.Listener, idle time.Duration) {
+	defer ln.Close()
+	for {
+		conn, err := ln.AcceptConn()
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		coro.SpawnNamed("session "+conn.RemoteAddr().String(), func() { session(conn, idle) })
+	}
+}
+
+func session(conn *coro.Conn, idle time.Duration) {
+	defer conn.Close()
+	buf := make([]byte, 1000)
+	for {
+		if idle > 0 {
+			conn.SetReadDeadline(time.Now().Add(idle))
+		}
+		n, err := conn.Read(buf)
+		if n > 0 {
+			if bytes.Equal(bytes.TrimSpace(buf[:n]), []byte("quit")) {
+				fmt.Fprintln(os.Stderr, "quit received from", conn.RemoteAddr())
+				coro.Exit()
+				return
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				conn.Write([]byte("idle for too long, bye\r\n"))
+			}
+			return
+		}
+	}
+}

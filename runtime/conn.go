@@ -1,0 +1,112 @@
+package coro
+
+import (
+	"io"
+	"net"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a connected socket (TCP, unix stream, or connected UDP) on the event loop. It
+// implements net.Conn, so bufio, crypto/tls and net/http's request parsing work on it
+// from coroutines.
+//
+// Read, Write and ReadExactly park the calling coroutine while the socket is not
+// ready; they must be called from a coroutine of the loop the Conn belongs to. At most
+// one coroutine may wait to read and one to write at a time: a second one gets a
+// *SimultaneousError at once (use one reader and one writer coroutine per socket).
+// Close may be called from anywhere; it wakes the parked coroutines with
+// net.ErrClosed.
+//
+// Errors are *net.OpError values as package net returns them: errors.Is(err,
+// net.ErrClosed) after Close, errors.Is(err, os.ErrDeadlineExceeded) (and Timeout()
+// true) after a deadline; io.EOF at the end of the stream.
+type Conn struct {
+	fd *netFD
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+// Read reads up to len(p) bytes, waiting until at least one is available.
+func (c *Conn) Read(p []byte) (int, error) {
+	n, err := c.fd.read(p)
+	return n, c.fd.opError("read", err)
+}
+
+// Write writes all of p, waiting whenever the socket's send buffer is full. It returns
+// len(p), or the count written before an error.
+func (c *Conn) Write(p []byte) (int, error) {
+	n, err := c.fd.write(p)
+	return n, c.fd.opError("write", err)
+}
+
+// ReadExactly reads exactly n bytes. If the stream ends first it returns the bytes that
+// did arrive with io.ErrUnexpectedEOF (io.EOF when none did), like Shrapnel's
+// recv_exact; on any other error, the bytes read so far and that error.
+func (c *Conn) ReadExactly(n int) ([]byte, error) {
+	buf := make([]byte, n)
+	got, err := io.ReadFull(c, buf)
+	return buf[:got], err
+}
+
+// Close closes the connection; coroutines waiting on it wake with net.ErrClosed.
+func (c *Conn) Close() error { return c.fd.opError("close", c.fd.close()) }
+
+// CloseWrite shuts down the sending side (the peer reads EOF), keeping the receiving
+// side open.
+func (c *Conn) CloseWrite() error { return c.fd.opError("close", c.fd.shutdown(unix.SHUT_WR)) }
+
+// CloseRead shuts down the receiving side.
+func (c *Conn) CloseRead() error { return c.fd.opError("close", c.fd.shutdown(unix.SHUT_RD)) }
+
+// LocalAddr returns the local address (*net.TCPAddr, *net.UnixAddr or *net.UDPAddr).
+func (c *Conn) LocalAddr() net.Addr { return c.fd.laddr }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.fd.raddr }
+
+// SetDeadline sets the read and write deadlines. Loop thread only.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if c.fd.closed {
+		return c.fd.opError("set", net.ErrClosed)
+	}
+	c.fd.setDeadline(&c.fd.rdl, t)
+	c.fd.setDeadline(&c.fd.wdl, t)
+	return nil
+}
+
+// SetReadDeadline sets the deadline for Read (and ReadExactly): when it passes, a
+// waiting Read returns an error that is errors.Is os.ErrDeadlineExceeded, and so do
+// later ones until the deadline is moved. The zero time means none. It applies to a
+// Read already waiting. Loop thread only.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.fd.closed {
+		return c.fd.opError("set", net.ErrClosed)
+	}
+	c.fd.setDeadline(&c.fd.rdl, t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for Write; see SetReadDeadline. A Write stopped by
+// its deadline reports how much it wrote. Loop thread only.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.fd.closed {
+		return c.fd.opError("set", net.ErrClosed)
+	}
+	c.fd.setDeadline(&c.fd.wdl, t)
+	return nil
+}
+
+// SetNoDelay controls Nagle's algorithm on a TCP connection; like package net, new
+// connections have it off (no delay).
+func (c *Conn) SetNoDelay(noDelay bool) error {
+	if c.fd.family == unix.AF_UNIX {
+		return nil
+	}
+	v := 0
+	if noDelay {
+		v = 1
+	}
+	return c.fd.opError("set", setsockoptInt(c.fd.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v, "TCP_NODELAY"))
+}

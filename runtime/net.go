@@ -1,0 +1,262 @@
+package coro
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// The socket layer: Listen, Dial and ListenPacket make non-blocking, close-on-exec
+// sockets registered once (edge-triggered) with the loop's poller, and return types
+// that implement the standard interfaces (net.Listener, net.Conn, net.PacketConn) so
+// the standard library's protocol code runs on coroutines. See netfd.go for the I/O
+// protocol and Conn for the rules.
+
+// Listen announces on a local address, like net.Listen. network is "tcp", "tcp4",
+// "tcp6" or "unix". For TCP an empty host (":8080") listens on every local address
+// (dual-stack for "tcp" where IPv6 is available); a host name is resolved without
+// blocking the loop. A unix listener removes its socket file when closed.
+//
+// Listen may be called from a coroutine or, for the default loop, before EventLoop.
+func Listen(network, address string) (*Listener, error) {
+	fd, err := listen(network, address, unix.SOCK_STREAM)
+	if err != nil {
+		return nil, err
+	}
+	return &Listener{fd: fd}, nil
+}
+
+// ListenPacket announces on a local datagram address, like net.ListenPacket. network
+// is "udp", "udp4" or "udp6".
+func ListenPacket(network, address string) (*UDPConn, error) {
+	fd, err := listen(network, address, unix.SOCK_DGRAM)
+	if err != nil {
+		return nil, err
+	}
+	return &UDPConn{fd: fd}, nil
+}
+
+func listen(network, address string, want int) (*netFD, error) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "listen", Net: network, Addr: stringAddr{network, address}, Err: err}
+	}
+	sotype, err := parseNetwork(network)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	if sotype != want {
+		if want == unix.SOCK_STREAM {
+			return nil, opErr(errors.New("not a stream network (use ListenPacket)"))
+		}
+		return nil, opErr(errors.New("not a datagram network (use Listen)"))
+	}
+	if network == "unix" {
+		fd, err := bindSocket(unix.AF_UNIX, sotype, network, &unix.SockaddrUnix{Name: address}, -1)
+		if err != nil {
+			return nil, opErr(err)
+		}
+		if address != "" && address[0] != '@' { // '@': abstract namespace, no file
+			fd.unlinkPath = address
+		}
+		return fd, nil
+	}
+	addrs, port, err := resolveHostPort(network, address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	restrict := ipNetworkFamily(network)
+	if len(addrs) == 0 {
+		// Every local address: dual-stack for "tcp"/"udp" if the kernel can, else IPv4.
+		if restrict != '4' {
+			sa := &unix.SockaddrInet6{Port: int(port)}
+			v6only := 0
+			if restrict == '6' {
+				v6only = 1
+			}
+			fd, err := bindSocket(unix.AF_INET6, sotype, network, sa, v6only)
+			if err == nil || restrict == '6' {
+				if err != nil {
+					return nil, opErr(err)
+				}
+				return fd, nil
+			}
+		}
+		fd, err := bindSocket(unix.AF_INET, sotype, network, &unix.SockaddrInet4{Port: int(port)}, -1)
+		if err != nil {
+			return nil, opErr(err)
+		}
+		return fd, nil
+	}
+	var firstErr error
+	for _, a := range addrs {
+		family, err := familyForIP(a, restrict)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		sa, err := sockaddrFromAddrPort(family, netip.AddrPortFrom(a, port))
+		if err != nil {
+			return nil, opErr(err)
+		}
+		v6only := -1
+		if family == unix.AF_INET6 {
+			v6only = 1 // a specific IPv6 address
+		}
+		fd, err := bindSocket(family, sotype, network, sa, v6only)
+		if err == nil {
+			return fd, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, opErr(firstErr)
+}
+
+// bindSocket creates a socket, binds it to sa, and for a stream socket listens.
+// v6only sets IPV6_V6ONLY when >= 0.
+func bindSocket(family, sotype int, network string, sa unix.Sockaddr, v6only int) (*netFD, error) {
+	s, err := sysSocket(family, sotype)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*netFD, error) {
+		sysClose(s)
+		return nil, err
+	}
+	if family != unix.AF_UNIX && sotype == unix.SOCK_STREAM {
+		// As package net does: a restarted server can bind while old connections
+		// linger in TIME_WAIT.
+		if err := setsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1, "SO_REUSEADDR"); err != nil {
+			return fail(err)
+		}
+	}
+	if family == unix.AF_INET6 && v6only >= 0 {
+		if err := setsockoptInt(s, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only, "IPV6_V6ONLY"); err != nil {
+			return fail(err)
+		}
+	}
+	if err := unix.Bind(s, sa); err != nil {
+		return fail(os.NewSyscallError("bind", err))
+	}
+	if sotype == unix.SOCK_STREAM {
+		if err := unix.Listen(s, listenBacklog()); err != nil {
+			return fail(os.NewSyscallError("listen", err))
+		}
+	}
+	fd, err := newNetFD(s, family, sotype, network)
+	if err != nil {
+		return fail(err)
+	}
+	fd.setAddrs(nil)
+	fd.raddr = nil
+	return fd, nil
+}
+
+// Dial connects to address, like net.Dial. network is "tcp", "tcp4", "tcp6", "unix",
+// "udp", "udp4" or "udp6" (a connected UDP socket: each Write sends one datagram). A
+// host name is resolved without blocking the loop, and its addresses are tried in
+// order until one connects. An empty or unspecified host means this machine.
+//
+// Dial waits for the connection from a coroutine; bound it with WithTimeout.
+func Dial(network, address string) (*Conn, error) {
+	opErr := func(addr net.Addr, err error) error {
+		if addr == nil {
+			addr = stringAddr{network, address}
+		}
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
+	}
+	sotype, err := parseNetwork(network)
+	if err != nil {
+		return nil, opErr(nil, err)
+	}
+	if network == "unix" {
+		sa := &unix.SockaddrUnix{Name: address}
+		fd, err := dialSocket(unix.AF_UNIX, sotype, network, sa)
+		if err != nil {
+			return nil, opErr(nil, err)
+		}
+		return &Conn{fd: fd}, nil
+	}
+	addrs, port, err := resolveHostPort(network, address)
+	if err != nil {
+		return nil, opErr(nil, err)
+	}
+	restrict := ipNetworkFamily(network)
+	if len(addrs) == 0 || (len(addrs) == 1 && addrs[0].IsUnspecified()) {
+		if restrict == '6' || (len(addrs) == 1 && addrs[0].Is6()) {
+			addrs = []netip.Addr{netip.IPv6Loopback()}
+		} else {
+			addrs = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1})}
+		}
+	}
+	var firstErr error
+	var firstAddr net.Addr
+	for _, a := range addrs {
+		ap := netip.AddrPortFrom(a, port)
+		var naddr net.Addr = net.TCPAddrFromAddrPort(ap)
+		if sotype == unix.SOCK_DGRAM {
+			naddr = net.UDPAddrFromAddrPort(ap)
+		}
+		family, err := familyForIP(a, restrict)
+		if err == nil {
+			var sa unix.Sockaddr
+			if sa, err = sockaddrFromAddrPort(family, ap); err == nil {
+				var fd *netFD
+				if fd, err = dialSocket(family, sotype, network, sa); err == nil {
+					return &Conn{fd: fd}, nil
+				}
+			}
+		}
+		if firstErr == nil {
+			firstErr, firstAddr = err, naddr
+		}
+		if isInterrupt(err) {
+			break // a timeout or Interrupt ends the whole Dial
+		}
+	}
+	return nil, opErr(firstAddr, firstErr)
+}
+
+// isInterrupt reports whether err ended a wait for reasons other than the socket:
+// WithTimeout, Interrupt.
+func isInterrupt(err error) bool {
+	return errors.Is(err, ErrTimeout) || errors.Is(err, ErrInterrupted)
+}
+
+// dialSocket creates a socket and connects it to sa, waiting if needed.
+func dialSocket(family, sotype int, network string, sa unix.Sockaddr) (*netFD, error) {
+	s, err := sysSocket(family, sotype)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := newNetFD(s, family, sotype, network)
+	if err != nil {
+		sysClose(s)
+		return nil, err
+	}
+	if err := fd.connect(sa); err != nil {
+		fd.close()
+		return nil, err
+	}
+	if family != unix.AF_UNIX && sotype == unix.SOCK_STREAM {
+		setsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1, "TCP_NODELAY")
+	}
+	fd.setAddrs(nil)
+	return fd, nil
+}
+
+// stringAddr names an address that could not be resolved, for error messages.
+type stringAddr struct{ net, addr string }
+
+func (a stringAddr) Network() string { return a.net }
+func (a stringAddr) String() string  { return a.addr }

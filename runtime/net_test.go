@@ -1,0 +1,814 @@
+package coro
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runLoop runs fn as a coroutine on the default loop and fails the test if the loop
+// has not ended within limit (it is then told to Exit, so the test does not hang).
+func runLoop(t *testing.T, limit time.Duration, fn func()) {
+	t.Helper()
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(limit, func() {
+		timedOut.Store(true)
+		Default().Exit()
+	})
+	SpawnNamed(t.Name(), fn)
+	EventLoop()
+	watchdog.Stop()
+	if timedOut.Load() {
+		t.Fatalf("event loop still running after %v", limit)
+	}
+}
+
+// echoServer listens on network/address and echoes every connection until the
+// listener is closed. It must be called from a coroutine.
+func echoServer(t *testing.T, network, address string) *Listener {
+	t.Helper()
+	ln, err := Listen(network, address)
+	if err != nil {
+		t.Fatalf("Listen(%s, %s): %v", network, address, err)
+	}
+	SpawnNamed("echo accept", func() {
+		for {
+			c, err := ln.AcceptConn()
+			if err != nil {
+				if !errors.Is(err, net.ErrClosed) {
+					t.Errorf("accept: %v", err)
+				}
+				return
+			}
+			SpawnNamed("echo session", func() {
+				defer c.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if _, err := c.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	return ln
+}
+
+// pair returns the two ends of a loopback TCP connection. Coroutine only.
+func pair(t *testing.T) (client, server *Conn) {
+	t.Helper()
+	ln, err := Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var acc *Conn
+	var accErr error
+	a := Spawn(func() { acc, accErr = ln.AcceptConn() })
+	cl, err := Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Join()
+	if accErr != nil {
+		t.Fatal(accErr)
+	}
+	return cl, acc
+}
+
+// waitParked yields until c is parked for reason.
+func waitParked(c *Coro, reason WaitReason) bool {
+	for i := 0; i < 10000; i++ {
+		if st, r := c.State(); st == StateWaiting && r == reason {
+			return true
+		}
+		Yield()
+	}
+	return false
+}
+
+func TestEchoThousandClients(t *testing.T) {
+	const clients, rounds = 1000, 5
+	var ok atomic.Int32
+	runLoop(t, 60*time.Second, func() {
+		ln := echoServer(t, "tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		left := clients
+		for i := 0; i < clients; i++ {
+			Spawn(func() {
+				defer func() {
+					if left--; left == 0 {
+						ln.Close()
+					}
+				}()
+				r := mrand.New(mrand.NewPCG(uint64(i), 7))
+				c, err := Dial("tcp", addr)
+				if err != nil {
+					t.Errorf("client %d: dial: %v", i, err)
+					return
+				}
+				defer c.Close()
+				for j := 0; j < rounds; j++ {
+					msg := make([]byte, 1+r.IntN(4000))
+					for k := range msg {
+						msg[k] = byte(r.Uint32())
+					}
+					if _, err := c.Write(msg); err != nil {
+						t.Errorf("client %d: write: %v", i, err)
+						return
+					}
+					got, err := c.ReadExactly(len(msg))
+					if err != nil || !bytes.Equal(got, msg) {
+						t.Errorf("client %d round %d: echo of %d bytes: got %d bytes, err %v", i, j, len(msg), len(got), err)
+						return
+					}
+				}
+				ok.Add(1)
+			})
+		}
+	})
+	if n := ok.Load(); n != clients {
+		t.Fatalf("%d of %d clients echoed every byte", n, clients)
+	}
+}
+
+func TestLargePayloadPartialWrites(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			addr := "127.0.0.1:0"
+			if network == "unix" {
+				addr = filepath.Join(t.TempDir(), "echo.sock")
+			}
+			payload := make([]byte, 16<<20)
+			rand.Read(payload)
+			var got []byte
+			var wrote int
+			runLoop(t, 60*time.Second, func() {
+				ln := echoServer(t, network, addr)
+				defer ln.Close()
+				c, err := Dial(network, ln.Addr().String())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				// One writer and one reader coroutine: the echo comes back while
+				// the write is still going, and neither side fits in the kernel's
+				// buffers, so the single Write is made of many partial writes.
+				w := Spawn(func() {
+					n, err := c.Write(payload)
+					wrote = n
+					if err != nil {
+						t.Errorf("write: %v", err)
+					}
+					c.CloseWrite()
+				})
+				got, err = c.ReadExactly(len(payload))
+				if err != nil {
+					t.Errorf("ReadExactly: %v after %d bytes", err, len(got))
+				}
+				if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+					t.Errorf("after the echo: Read = %d, %v; want 0, io.EOF", n, err)
+				}
+				w.Join()
+			})
+			if wrote != len(payload) {
+				t.Fatalf("Write wrote %d of %d bytes", wrote, len(payload))
+			}
+			if !bytes.Equal(got, payload) {
+				t.Fatalf("16 MiB echo differs (got %d bytes)", len(got))
+			}
+		})
+	}
+}
+
+func TestCloseWakesParkedCoroutines(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer srv.Close()
+
+		var readErr, writeErr error
+		r := SpawnNamed("reader", func() { _, readErr = cl.Read(make([]byte, 10)) })
+		// The writer fills the socket (the peer does not read) and parks.
+		w := SpawnNamed("writer", func() { _, writeErr = cl.Write(make([]byte, 64<<20)) })
+		if !waitParked(r, WaitRead) || !waitParked(w, WaitWrite) {
+			t.Error("reader and writer never parked")
+			return
+		}
+		if err := cl.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		r.Join()
+		w.Join()
+		for name, err := range map[string]error{"Read": readErr, "Write": writeErr} {
+			if !errors.Is(err, net.ErrClosed) {
+				t.Errorf("%s after Close: %v, want net.ErrClosed", name, err)
+			}
+		}
+		if err := cl.Close(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("second Close: %v, want net.ErrClosed", err)
+		}
+		if _, err := cl.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Read after Close: %v", err)
+		}
+
+		// A listener closed under a parked Accept.
+		ln, err := Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var accErr error
+		a := Spawn(func() { _, accErr = ln.Accept() })
+		waitParked(a, WaitRead)
+		ln.Close()
+		a.Join()
+		if !errors.Is(accErr, net.ErrClosed) {
+			t.Errorf("Accept after Close: %v, want net.ErrClosed", accErr)
+		}
+	})
+}
+
+func TestCloseFromAnotherGoroutine(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer srv.Close()
+		r := Spawn(func() {
+			if _, err := cl.Read(make([]byte, 10)); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("Read after a goroutine's Close: %v", err)
+			}
+		})
+		waitParked(r, WaitRead)
+		go cl.Close() // net.Conn allows Close from anywhere
+		r.Join()
+	})
+}
+
+func TestSimultaneousWaitError(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer cl.Close()
+		defer srv.Close()
+		var first []byte
+		a := SpawnNamed("first reader", func() {
+			b, err := cl.ReadExactly(5)
+			if err != nil {
+				t.Errorf("first reader: %v", err)
+			}
+			first = b
+		})
+		waitParked(a, WaitRead)
+
+		_, err := cl.Read(make([]byte, 5))
+		var se *SimultaneousError
+		if !errors.As(err, &se) {
+			t.Errorf("second reader got %v, want a *SimultaneousError", err)
+			return
+		}
+		if se.Waiter != a.ID() || se.Caller != Current().ID() || se.Op != "read" {
+			t.Errorf("SimultaneousError fields: %+v (waiter should be %d, caller %d)", se, a.ID(), Current().ID())
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || ne.Timeout() {
+			t.Errorf("%v should be a net.Error that is not a timeout", err)
+		}
+		// The first reader is undisturbed.
+		srv.Write([]byte("hello"))
+		a.Join()
+		if string(first) != "hello" {
+			t.Errorf("first reader got %q", first)
+		}
+
+		// The idiom that works: one reader and one writer at the same time.
+		w := Spawn(func() { cl.Write(make([]byte, 32<<20)) })
+		r := Spawn(func() { cl.Read(make([]byte, 1)) })
+		waitParked(w, WaitWrite)
+		waitParked(r, WaitRead)
+		if _, err := cl.Write([]byte("x")); !errors.As(err, &se) || se.Op != "write" {
+			t.Errorf("second writer got %v, want a write *SimultaneousError", err)
+		}
+		cl.Close()
+		w.Join()
+		r.Join()
+	})
+}
+
+func TestDeadlines(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer cl.Close()
+		defer srv.Close()
+		buf := make([]byte, 10)
+
+		checkTimeout := func(what string, err error) {
+			t.Helper()
+			var ne net.Error
+			if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("%s: %v, want a timeout that is os.ErrDeadlineExceeded", what, err)
+			}
+		}
+
+		// A read waiting for data that never comes.
+		start := time.Now()
+		cl.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		_, err := cl.Read(buf)
+		checkTimeout("Read past its deadline", err)
+		if d := time.Since(start); d < 30*time.Millisecond {
+			t.Errorf("Read returned after %v, before its 30ms deadline", d)
+		}
+		// Expired: fails at once, even with data waiting.
+		srv.Write([]byte("data"))
+		_, err = cl.Read(buf)
+		checkTimeout("Read with an expired deadline", err)
+		// Cleared: the data is there.
+		cl.SetReadDeadline(time.Time{})
+		if n, err := cl.Read(buf); err != nil || string(buf[:n]) != "data" {
+			t.Errorf("Read after clearing the deadline: %q, %v", buf[:n], err)
+		}
+
+		// A deadline moved while the reader is parked applies to that read.
+		var parkedErr error
+		r := Spawn(func() {
+			cl.SetReadDeadline(time.Now().Add(time.Hour))
+			_, parkedErr = cl.Read(buf)
+		})
+		waitParked(r, WaitRead)
+		cl.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		if err := r.Join(); err != nil {
+			t.Error(err)
+		}
+		checkTimeout("Read whose deadline was moved closer", parkedErr)
+		cl.SetReadDeadline(time.Time{})
+
+		// A write blocked by a peer that does not read reports its progress.
+		cl.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		n, err := cl.Write(make([]byte, 64<<20))
+		checkTimeout("Write past its deadline", err)
+		if n <= 0 || n >= 64<<20 {
+			t.Errorf("Write past its deadline wrote %d bytes, want some but not all", n)
+		}
+
+		// Accept.
+		ln, err := Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer ln.Close()
+		ln.SetDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err = ln.Accept()
+		checkTimeout("Accept past its deadline", err)
+	})
+}
+
+func TestReadExactlyAtEOF(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer cl.Close()
+		srv.Write([]byte("hello"))
+		srv.Close()
+		got, err := cl.ReadExactly(10)
+		if string(got) != "hello" || err != io.ErrUnexpectedEOF {
+			t.Errorf("ReadExactly(10) of 5 bytes then EOF = %q, %v; want \"hello\", io.ErrUnexpectedEOF", got, err)
+		}
+		got, err = cl.ReadExactly(3)
+		if len(got) != 0 || err != io.EOF {
+			t.Errorf("ReadExactly at EOF = %q, %v; want nothing, io.EOF", got, err)
+		}
+	})
+}
+
+func TestBufio(t *testing.T) {
+	const lines = 5000
+	runLoop(t, 20*time.Second, func() {
+		cl, srv := pair(t)
+		defer cl.Close()
+		Spawn(func() {
+			defer srv.Close()
+			w := bufio.NewWriter(srv)
+			for i := 0; i < lines; i++ {
+				fmt.Fprintf(w, "line %d\n", i)
+			}
+			if err := w.Flush(); err != nil {
+				t.Errorf("flush: %v", err)
+			}
+		})
+		sc := bufio.NewScanner(cl)
+		i := 0
+		for sc.Scan() {
+			if want := fmt.Sprintf("line %d", i); sc.Text() != want {
+				t.Errorf("line %d: %q, want %q", i, sc.Text(), want)
+				return
+			}
+			i++
+		}
+		if sc.Err() != nil || i != lines {
+			t.Errorf("scanned %d lines, err %v; want %d", i, sc.Err(), lines)
+		}
+	})
+}
+
+// selfSignedCert makes a certificate for "localhost" and 127.0.0.1.
+func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+func TestTLSHandshakeOnCoroutines(t *testing.T) {
+	cert, pool := selfSignedCert(t)
+	var reply string
+	var state tls.ConnectionState
+	runLoop(t, 30*time.Second, func() {
+		ln, err := Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer ln.Close()
+		Spawn(func() {
+			c, err := ln.Accept()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+			defer s.Close()
+			if err := s.Handshake(); err != nil {
+				t.Errorf("server handshake: %v", err)
+				return
+			}
+			line, err := bufio.NewReader(s).ReadString('\n')
+			if err != nil {
+				t.Errorf("server read: %v", err)
+				return
+			}
+			fmt.Fprintf(s, "you said %s", line)
+		})
+		c, err := Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cl := tls.Client(c, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+		defer cl.Close()
+		if err := cl.Handshake(); err != nil {
+			t.Errorf("client handshake: %v", err)
+			return
+		}
+		state = cl.ConnectionState()
+		io.WriteString(cl, "hi over TLS\n")
+		reply, _ = bufio.NewReader(cl).ReadString('\n')
+	})
+	if !state.HandshakeComplete || len(state.PeerCertificates) == 0 {
+		t.Fatalf("handshake incomplete: %+v", state)
+	}
+	if reply != "you said hi over TLS\n" {
+		t.Fatalf("reply over TLS: %q", reply)
+	}
+}
+
+func TestNetworks(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	cases := []struct{ network, addr string }{
+		{"tcp", "127.0.0.1:0"},
+		{"tcp4", "127.0.0.1:0"},
+		{"tcp6", "[::1]:0"},
+		{"tcp", ":0"},
+		{"unix", sock},
+	}
+	for _, tc := range cases {
+		t.Run(tc.network+" "+tc.addr, func(t *testing.T) {
+			runLoop(t, 20*time.Second, func() {
+				ln, err := Listen(tc.network, tc.addr)
+				if err != nil {
+					if tc.network == "tcp6" {
+						t.Skipf("no IPv6 loopback: %v", err)
+					}
+					t.Error(err)
+					return
+				}
+				ln.Close()
+				ln = echoServer(t, tc.network, tc.addr)
+				addr := ln.Addr()
+				if tc.network == "unix" {
+					if ua, ok := addr.(*net.UnixAddr); !ok || ua.Name != sock {
+						t.Errorf("unix listener address %#v", addr)
+					}
+				} else if ta, ok := addr.(*net.TCPAddr); !ok || ta.Port == 0 {
+					t.Errorf("tcp listener address %#v", addr)
+				}
+				c, err := Dial(tc.network, addr.String())
+				if err != nil {
+					t.Error(err)
+					ln.Close()
+					return
+				}
+				c.Write([]byte("ping"))
+				got, err := c.ReadExactly(4)
+				if string(got) != "ping" || err != nil {
+					t.Errorf("echo: %q, %v", got, err)
+				}
+				if c.RemoteAddr() == nil || c.LocalAddr() == nil || c.RemoteAddr().Network() != addr.Network() {
+					t.Errorf("conn addresses: local %v remote %v", c.LocalAddr(), c.RemoteAddr())
+				}
+				c.Close()
+				ln.Close()
+			})
+			if tc.network == "unix" {
+				if _, err := os.Stat(sock); !os.IsNotExist(err) {
+					t.Errorf("unix socket file left after Close: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestDialErrors(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		// A port nobody listens on: the refusal comes back through SO_ERROR.
+		ln, _ := Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		_, err := Dial("tcp", addr)
+		var oe *net.OpError
+		if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &oe) || oe.Op != "dial" {
+			t.Errorf("Dial to a closed port: %v, want a dial *net.OpError with ECONNREFUSED", err)
+		}
+		if _, err := Dial("sctp", addr); err == nil {
+			t.Error("Dial on an unknown network succeeded")
+		}
+		if _, err := Listen("udp", "127.0.0.1:0"); err == nil {
+			t.Error("Listen(udp) succeeded; want an error pointing to ListenPacket")
+		}
+		if _, err := Dial("tcp", "127.0.0.1"); err == nil {
+			t.Error("Dial to an address without a port succeeded")
+		}
+	})
+}
+
+func TestDialHostName(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		ln := echoServer(t, "tcp", "127.0.0.1:0")
+		defer ln.Close()
+		port := ln.Addr().(*net.TCPAddr).Port
+		// "localhost" is resolved off the loop; if it yields ::1 first, that address
+		// is refused and the next one is tried.
+		c, err := Dial("tcp4", fmt.Sprintf("localhost:%d", port))
+		if err != nil {
+			t.Errorf("Dial localhost: %v", err)
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("x"))
+		if b, err := c.ReadExactly(1); err != nil || string(b) != "x" {
+			t.Errorf("echo through localhost: %q %v", b, err)
+		}
+		addrs, err := LookupHost("localhost")
+		if err != nil || len(addrs) == 0 {
+			t.Errorf("LookupHost(localhost) = %v, %v", addrs, err)
+		}
+	})
+}
+
+func TestUDP(t *testing.T) {
+	runLoop(t, 20*time.Second, func() {
+		a, err := ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer a.Close()
+		b, err := ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer b.Close()
+		var got string
+		var from net.Addr
+		r := Spawn(func() {
+			buf := make([]byte, 100)
+			n, addr, err := b.ReadFrom(buf)
+			if err != nil {
+				t.Error(err)
+			}
+			got, from = string(buf[:n]), addr
+		})
+		waitParked(r, WaitRead)
+		if n, err := a.WriteTo([]byte("datagram"), b.LocalAddr()); n != 8 || err != nil {
+			t.Errorf("WriteTo = %d, %v", n, err)
+		}
+		r.Join()
+		if got != "datagram" || from.String() != a.LocalAddr().String() {
+			t.Errorf("ReadFrom = %q from %v; want \"datagram\" from %v", got, from, a.LocalAddr())
+		}
+		b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, _, err := b.ReadFrom(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("ReadFrom past its deadline: %v", err)
+		}
+		// A connected UDP socket from Dial.
+		c, err := Dial("udp", a.LocalAddr().String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("connected"))
+		buf := make([]byte, 100)
+		n, addr, err := a.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "connected" || addr.String() != c.LocalAddr().String() {
+			t.Errorf("datagram from a dialed UDP conn: %q from %v, %v", buf[:n], addr, err)
+		}
+	})
+}
+
+// TestSelfishness checks that a coroutine whose reads never block still lets the
+// others run, every limit reads, and does not when the limit is off.
+func TestSelfishness(t *testing.T) {
+	for _, limit := range []int{4, 0} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+			prev := SetSelfishness(limit)
+			defer SetSelfishness(prev)
+			const reads = 400
+			var ticksDuring int
+			runLoop(t, 20*time.Second, func() {
+				cl, srv := pair(t)
+				defer cl.Close()
+				defer srv.Close()
+				srv.Write(make([]byte, reads)) // on loopback, queued before Write returns
+				Sleep(10 * time.Millisecond)
+				ticks := 0
+				stop := false
+				Spawn(func() {
+					for !stop {
+						ticks++
+						Yield()
+					}
+				})
+				Yield() // the ticker starts and is in the run queue
+				before := ticks
+				buf := make([]byte, 1)
+				for i := 0; i < reads; i++ {
+					if _, err := cl.Read(buf); err != nil {
+						t.Error(err)
+						break
+					}
+				}
+				ticksDuring = ticks - before
+				stop = true
+			})
+			if limit > 0 {
+				if want := reads/limit - 1; ticksDuring < want {
+					t.Fatalf("another coroutine ran %d times during %d non-blocking reads; want at least %d", ticksDuring, reads, want)
+				}
+			} else if ticksDuring != 0 {
+				t.Fatalf("with selfishness off, another coroutine ran %d times during the reads", ticksDuring)
+			}
+		})
+	}
+}
+
+// TestAcceptBackoffOnEMFILE runs the process out of descriptors while a connection is
+// waiting to be accepted: Accept must back off (a handful of attempts, not a spin) and
+// accept the connection once descriptors are free again.
+func TestAcceptBackoffOnEMFILE(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	runLoop(t, 30*time.Second, func() {
+		ln, err := Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer ln.Close()
+		c, err := Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		// Fill every descriptor below a lowered limit.
+		entries, _ := os.ReadDir("/proc/self/fd")
+		low := lim
+		low.Cur = uint64(len(entries) + 64)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+			t.Skip(err)
+		}
+		var dups []int
+		for {
+			fd, err := syscall.Dup(0)
+			if err != nil {
+				break
+			}
+			dups = append(dups, fd)
+		}
+		var acc *Conn
+		var accErr error
+		a := Spawn(func() { acc, accErr = ln.AcceptConn() })
+		Sleep(300 * time.Millisecond)
+		backoffs := ln.fd.backoffs
+		for _, fd := range dups {
+			syscall.Close(fd)
+		}
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		a.Join()
+		if backoffs < 1 || backoffs > 12 {
+			t.Errorf("accept backed off %d times in 300ms out of descriptors; want a few (5ms doubling), not 0 or a spin", backoffs)
+		}
+		if accErr != nil {
+			t.Errorf("accept once descriptors were free: %v", accErr)
+			return
+		}
+		defer acc.Close()
+		c.Write([]byte("ok"))
+		if b, err := acc.ReadExactly(2); err != nil || string(b) != "ok" {
+			t.Errorf("accepted conn: %q %v", b, err)
+		}
+	})
+}
+
+func TestSignalEndsLoop(t *testing.T) {
+	unwound := false
+	start := time.Now()
+	runLoop(t, 20*time.Second, func() {
+		Spawn(func() {
+			defer func() { unwound = true }()
+			Sleep(time.Hour)
+		})
+		Sleep(10 * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		Sleep(time.Hour)
+	})
+	if !unwound {
+		t.Error("the sleeping coroutine was not unwound when SIGINT ended the loop")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("loop took %v to end after SIGINT", d)
+	}
+
+	// A handler of one's own, run as a coroutine on the loop.
+	var got os.Signal
+	var onLoop bool
+	OnSignal(func(s os.Signal) { got, onLoop = s, Current() != nil; Exit() }, syscall.SIGUSR1)
+	defer OnSignal(nil, syscall.SIGUSR1)
+	runLoop(t, 20*time.Second, func() {
+		Sleep(10 * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		Sleep(time.Hour)
+	})
+	if got != syscall.SIGUSR1 || !onLoop {
+		t.Errorf("handler got %v (on a coroutine: %v), want SIGUSR1 on a coroutine", got, onLoop)
+	}
+}

@@ -1,0 +1,377 @@
+package coro
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// netFD is a socket on the loop's poller: the descriptor, its pollDesc (the scheduler's
+// epoll registration with one reader and one writer slot), its addresses and its
+// deadlines. It implements the I/O protocol the poller expects: make the system call
+// until EAGAIN, then park on the pollDesc in that direction, then try again.
+//
+// All methods run on the loop thread, from a coroutine when they may wait; Close may
+// also be called from elsewhere (see close).
+type netFD struct {
+	pd     *pollDesc
+	fd     int
+	family int
+	sotype int
+	net    string
+	laddr  net.Addr
+	raddr  net.Addr
+
+	closed     bool
+	unlinkPath string // a unix listener's socket file, removed at Close
+
+	rdl, wdl deadline
+
+	// accept backoff after EMFILE and the like: how many times it happened, for tests
+	// and the debug console, and the current delay.
+	backoffs   int
+	backoffDur time.Duration
+}
+
+// deadline is one direction's deadline: when it passes, the coroutine parked in that
+// direction (if any) is woken with os.ErrDeadlineExceeded, and later calls fail with
+// it at once. The timer is on the loop's timer heap and armed only while a coroutine
+// is parked, so an idle connection with a deadline costs no timer.
+type deadline struct {
+	when int64 // nanotime; 0 when none
+	t    timer // armed while a coroutine waits (t.idx >= 0)
+	// backoff is set while the timer is a plain wake-up after an accept backoff, not
+	// the deadline.
+	backoff bool
+}
+
+func (d *deadline) expired() bool { return d.when != 0 && nanotime() >= d.when }
+
+// newNetFD registers a fresh non-blocking socket with the poller of the caller's loop
+// (the default loop when the caller is not a coroutine, e.g. main before EventLoop).
+func newNetFD(fd, family, sotype int, network string) (*netFD, error) {
+	s := CurrentScheduler()
+	if s == nil {
+		s = defaultSched
+	}
+	pd, err := s.pollOpen(fd)
+	if err != nil {
+		return nil, err
+	}
+	nfd := &netFD{pd: pd, fd: fd, family: family, sotype: sotype, net: network}
+	nfd.rdl.t.idx, nfd.wdl.t.idx = -1, -1
+	nfd.rdl.t.fire, nfd.wdl.t.fire = fireDeadline, fireDeadline
+	nfd.rdl.t.arg, nfd.wdl.t.arg = nfd, nfd
+	return nfd, nil
+}
+
+// fireDeadline runs on the loop when a deadline (or an accept backoff) timer expires
+// while t.c is parked on the descriptor: it takes t.c out of its slot and wakes it, with
+// os.ErrDeadlineExceeded for a deadline and with nil (retry) for a backoff.
+func fireDeadline(t *timer) {
+	fd := t.arg.(*netFD)
+	c := t.c
+	t.c = nil
+	if c == nil {
+		return
+	}
+	dl, slot := &fd.rdl, &fd.pd.rg
+	if t == &fd.wdl.t {
+		dl, slot = &fd.wdl, &fd.pd.wg
+	}
+	if *slot != c {
+		return // already woken by I/O or Close
+	}
+	*slot = nil
+	if dl.backoff {
+		c.ready()
+		return
+	}
+	c.wake(os.ErrDeadlineExceeded)
+}
+
+// wait parks the running coroutine until fd is ready in direction mode. It returns nil
+// (retry the system call), net.ErrClosed, os.ErrDeadlineExceeded, a *SimultaneousError,
+// ErrNotCoroutine, or the error that interrupted the wait (Interrupt, WithTimeout).
+func (fd *netFD) wait(mode byte) error {
+	dl := &fd.rdl
+	if mode == modeWrite {
+		dl = &fd.wdl
+	}
+	return fd.waitUntil(mode, dl, dl.when, false)
+}
+
+// waitUntil is wait with the timer set to when (0: none); backoff says the timer is a
+// plain wake-up rather than a deadline.
+func (fd *netFD) waitUntil(mode byte, dl *deadline, when int64, backoff bool) error {
+	if fd.closed {
+		return net.ErrClosed
+	}
+	c := currentOrNil()
+	if c == nil || c.s != fd.pd.s {
+		return ErrNotCoroutine
+	}
+	if w := fd.pd.waiter(mode); w != nil && w != c {
+		op := "read"
+		if mode == modeWrite {
+			op = "write"
+		}
+		return &SimultaneousError{Op: op, FD: fd.fd, Waiter: w.ID(), Name: w.Name(), Caller: c.ID()}
+	}
+	if when != 0 {
+		if !backoff && nanotime() >= when {
+			return os.ErrDeadlineExceeded
+		}
+		dl.backoff = backoff
+		dl.t.c = c
+		c.s.addTimer(&dl.t, when)
+	}
+	err := fd.pd.wait(mode)
+	if when != 0 {
+		c.s.delTimer(&dl.t)
+		dl.t.c = nil
+		dl.backoff = false
+	}
+	netStateOf(c.s).parked()
+	if err == errPollBusy { // cannot happen after the check above; kept for safety
+		return &SimultaneousError{Op: string(mode), FD: fd.fd, Caller: c.ID()}
+	}
+	return err
+}
+
+// setDeadline sets one direction's deadline. A coroutine parked in that direction sees
+// the new deadline at once: its timer is moved (or removed, or fired now).
+func (fd *netFD) setDeadline(dl *deadline, t time.Time) {
+	when := int64(0)
+	if !t.IsZero() {
+		when = nanotime() + int64(time.Until(t))
+		if when <= 0 {
+			when = 1 // in the past, but not "none"
+		}
+	}
+	dl.when = when
+	if dl.t.c == nil || dl.backoff {
+		return // nobody parked under this deadline
+	}
+	s := fd.pd.s
+	s.delTimer(&dl.t)
+	if when != 0 {
+		s.addTimer(&dl.t, when) // fires at the next timer run if already past
+	}
+}
+
+// read reads once, parking until data, EOF or an error. EOF on a stream is io.EOF.
+func (fd *netFD) read(p []byte) (int, error) {
+	if fd.closed {
+		return 0, net.ErrClosed
+	}
+	if fd.rdl.expired() {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(p) == 0 && fd.sotype == unix.SOCK_STREAM {
+		return 0, nil
+	}
+	for {
+		n, err := sysRead(fd.fd, p)
+		if err == nil {
+			fd.nonBlocking()
+			if n == 0 && fd.sotype == unix.SOCK_STREAM {
+				return 0, io.EOF
+			}
+			return n, nil
+		}
+		if err == unix.EAGAIN {
+			if err := fd.wait(modeRead); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		return 0, os.NewSyscallError("read", err)
+	}
+}
+
+// write writes all of p, parking whenever the socket buffer is full; n < len(p) only
+// with an error.
+func (fd *netFD) write(p []byte) (int, error) {
+	if fd.closed {
+		return 0, net.ErrClosed
+	}
+	nn := 0
+	for {
+		if fd.wdl.expired() {
+			return nn, os.ErrDeadlineExceeded
+		}
+		n, err := sysWrite(fd.fd, p[nn:])
+		nn += n
+		if err == nil {
+			if nn == len(p) {
+				fd.nonBlocking()
+				return nn, nil
+			}
+			continue // a short write: the next call says EAGAIN or takes more
+		}
+		if err == unix.EAGAIN {
+			if err := fd.wait(modeWrite); err != nil {
+				return nn, err
+			}
+			continue
+		}
+		return nn, os.NewSyscallError("write", err)
+	}
+}
+
+// Accept backoff after running out of descriptors or memory, as net/http's server
+// does: the pending connection stays queued (and the edge-triggered listener gets no
+// new edge for it), so the coroutine sleeps on the listener with a growing delay,
+// woken early by a new connection or Close, instead of spinning on accept.
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
+
+// accept accepts one connection and registers it with the poller.
+func (fd *netFD) accept() (*netFD, error) {
+	if fd.closed {
+		return nil, net.ErrClosed
+	}
+	for {
+		if fd.rdl.expired() {
+			return nil, os.ErrDeadlineExceeded
+		}
+		nfd, rsa, err := sysAccept(fd.fd)
+		switch err {
+		case nil:
+			fd.backoffDur = 0
+			fd.nonBlocking()
+			c, err := newNetFD(nfd, fd.family, fd.sotype, fd.net)
+			if err != nil {
+				sysClose(nfd)
+				return nil, err
+			}
+			c.setAddrs(rsa)
+			if fd.family != unix.AF_UNIX {
+				setsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1, "TCP_NODELAY")
+			}
+			return c, nil
+		case unix.EAGAIN:
+			if err := fd.wait(modeRead); err != nil {
+				return nil, err
+			}
+		case unix.ECONNABORTED:
+			// The peer gave up while queued: take the next one.
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			fd.backoffs++
+			if fd.backoffDur == 0 {
+				fd.backoffDur = acceptBackoffMin
+			} else if fd.backoffDur *= 2; fd.backoffDur > acceptBackoffMax {
+				fd.backoffDur = acceptBackoffMax
+			}
+			when := nanotime() + int64(fd.backoffDur)
+			if fd.rdl.when != 0 && fd.rdl.when < when {
+				when = fd.rdl.when
+			}
+			if err := fd.waitUntil(modeRead, &fd.rdl, when, true); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, os.NewSyscallError("accept4", err)
+		}
+	}
+}
+
+// setAddrs fills in the local address from the kernel and the remote one from rsa
+// (or getpeername when rsa is nil).
+func (fd *netFD) setAddrs(rsa unix.Sockaddr) {
+	if lsa, err := unix.Getsockname(fd.fd); err == nil {
+		fd.laddr = sockaddrToAddr(fd.sotype, lsa)
+	}
+	if rsa == nil {
+		rsa, _ = unix.Getpeername(fd.fd)
+	}
+	fd.raddr = sockaddrToAddr(fd.sotype, rsa)
+}
+
+// connect completes a non-blocking connect: start it, park until the socket is
+// writable, then read the outcome from SO_ERROR.
+func (fd *netFD) connect(sa unix.Sockaddr) error {
+	switch err := sysConnect(fd.fd, sa); err {
+	case nil, unix.EISCONN:
+		return nil
+	case unix.EINPROGRESS, unix.EALREADY:
+	default:
+		return os.NewSyscallError("connect", err)
+	}
+	for {
+		if err := fd.wait(modeWrite); err != nil {
+			return err
+		}
+		switch err := sysSoError(fd.fd); err {
+		case nil:
+			// Writable with no error: connected, unless the wake-up was for an
+			// edge from before the connect finished; getpeername tells.
+			if _, err := unix.Getpeername(fd.fd); err == nil {
+				return nil
+			}
+		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+		default:
+			if errno, ok := err.(unix.Errno); ok {
+				return os.NewSyscallError("connect", errno)
+			}
+			return err
+		}
+	}
+}
+
+// close deregisters and closes the socket; parked coroutines wake with net.ErrClosed.
+// Called from outside the loop thread while the loop runs, it hands the close to the
+// loop (a coroutine does it) and returns at once, so a net.Conn may be closed from
+// another goroutine as package net allows.
+func (fd *netFD) close() error {
+	s := fd.pd.s
+	if s.curG.load() != getg() && s.running.Load() {
+		s.SpawnNamed("close fd", func() { fd.close() })
+		return nil
+	}
+	if fd.closed {
+		return net.ErrClosed
+	}
+	fd.closed = true
+	s.delTimer(&fd.rdl.t)
+	s.delTimer(&fd.wdl.t)
+	err := fd.pd.close()
+	if cerr := sysClose(fd.fd); err == nil {
+		err = cerr
+	}
+	if fd.unlinkPath != "" {
+		os.Remove(fd.unlinkPath)
+	}
+	return err
+}
+
+// shutdown half-closes the socket (unix.SHUT_RD or SHUT_WR).
+func (fd *netFD) shutdown(how int) error {
+	if fd.closed {
+		return net.ErrClosed
+	}
+	if err := unix.Shutdown(fd.fd, how); err != nil {
+		return os.NewSyscallError("shutdown", err)
+	}
+	return nil
+}
+
+// opError wraps err the way package net does, so callers can use errors.Is with
+// net.ErrClosed and os.ErrDeadlineExceeded, and net.Error's Timeout.
+func (fd *netFD) opError(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &net.OpError{Op: op, Net: fd.net, Source: fd.laddr, Addr: fd.raddr, Err: err}
+}
