@@ -43,7 +43,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{file: DefaultFile, sampleRate: DefaultSampleRate, slices: DefaultSlices, signals: true}
+	return options{file: DefaultFile, sampleRate: DefaultSampleRate, slices: DefaultSlices}
 }
 
 // File sets the path of the profile file (default coro_profile.bin in the working
@@ -90,11 +90,13 @@ func Slices(n int) Option {
 	}
 }
 
-// NoSignalHandler leaves SIGINT and SIGTERM alone. By default a session catches them
-// so that an interrupted program still writes a complete profile (see "Signals" in the
-// package documentation).
-func NoSignalHandler() Option {
-	return func(o *options) error { o.signals = false; return nil }
+// CatchSignals makes the session catch SIGINT and SIGTERM itself, stop, write the
+// profile and raise the signal again. It is for programs that turned the runtime's own
+// handling off (coro.OnSignal(nil, os.Interrupt)): by default the runtime answers both
+// signals with Exit, EventLoop returns, and Go writes the file on its normal path, so
+// the profiler needs no handler (see "Signals" in the package documentation).
+func CatchSignals() Option {
+	return func(o *options) error { o.signals = true; return nil }
 }
 
 // active is the running session, nil when profiling is off. Region reads it on every

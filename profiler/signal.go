@@ -13,14 +13,12 @@ import (
 // coroutine that never yields (the bug being profiled, perhaps) would hold it forever.
 const signalWait = 5 * time.Second
 
-// catchSignals makes SIGINT and SIGTERM write a complete profile before the program
-// ends. The runtime installs no handler of its own, so without this a ^C would kill the
-// process with the profile unwritten. On a signal the loop is asked to stop the
-// session (a stopper coroutine, as for Stop from another goroutine); once the file is
-// written the handler is removed and the signal is raised again, so the program then
-// ends exactly as it would have without the profiler (or, if it handles the signal
-// itself, handles it). Programs that handle these signals and stop the profiler
-// themselves pass NoSignalHandler.
+// catchSignals (the CatchSignals option) makes SIGINT and SIGTERM write a complete
+// profile before the program ends, for programs that turned off the runtime's own
+// handling of them (which calls Exit, so EventLoop returns and Go writes the file). On a
+// signal the loop is asked to stop the session (a stopper coroutine, as for Stop from
+// another goroutine); once the file is written the handler is removed and the signal
+// raised again, so the program then ends as it would have without the profiler.
 func (s *session) catchSignals() {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
