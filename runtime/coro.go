@@ -16,6 +16,7 @@ type Coro struct {
 	parent   uint64
 	name     string // "" until asked for; then the function's name unless given
 	fn       func()
+	fnPC     uintptr // fn's code address, for the default name after fn is dropped
 	spawnPC  uintptr
 	hookData any
 
@@ -67,20 +68,17 @@ func (c *Coro) Scheduler() *Scheduler { return c.s }
 // computed on first use so Spawn does not pay for a symbol lookup.
 func (c *Coro) Name() string {
 	if c.name == "" {
-		c.name = funcName(c.fn, c.spawnPC)
+		c.name = funcName(c.fnPC, c.spawnPC)
 	}
 	return c.name
 }
 
 func (c *Coro) String() string { return fmt.Sprintf("coroutine %d (%s)", c.id, c.Name()) }
 
-// funcName names fn, or the Spawn call site's function when fn is gone (the coroutine
-// has exited) or anonymous.
-func funcName(fn func(), spawnPC uintptr) string {
-	if fn != nil {
-		if f := runtime.FuncForPC(funcPC(fn)); f != nil {
-			return f.Name()
-		}
+// funcName names the function at pc, or failing that the Spawn call site's function.
+func funcName(pc, spawnPC uintptr) string {
+	if f := runtime.FuncForPC(pc); f != nil {
+		return f.Name()
 	}
 	if f := runtime.FuncForPC(spawnPC); f != nil {
 		return f.Name() + ".spawned"
@@ -209,3 +207,5 @@ func (c *Coro) wakeJoiners() {
 
 // State returns c's scheduling state and, when it is waiting, why.
 func (c *Coro) State() (State, WaitReason) { return c.state, c.reason }
+
+func ptrOf(c *Coro) unsafe.Pointer { return unsafe.Pointer(c) }

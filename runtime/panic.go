@@ -34,7 +34,7 @@ func compactTrace(pcs []uintptr, max int) string {
 	var parts []string
 	for {
 		f, more := frames.Next()
-		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") && !inThisPackage(f.Function) {
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") && !strings.HasPrefix(f.Function, "iter.") && !inThisPackage(f.Function) {
 			name := f.Function
 			if i := strings.LastIndex(name, "/"); i >= 0 {
 				name = name[i+1:]

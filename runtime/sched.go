@@ -175,7 +175,7 @@ func (s *Scheduler) spawn(name string, fn func(), pc uintptr) *Coro {
 	if fn == nil {
 		panic("coro: Spawn of a nil function")
 	}
-	c := &Coro{s: s, id: nextID.Add(1), name: name, fn: fn, spawnPC: pc}
+	c := &Coro{s: s, id: nextID.Add(1), name: name, fn: fn, fnPC: funcPC(fn), spawnPC: pc}
 	if s.curG.load() == getg() {
 		// On the loop thread: create it now. The parent is nil when the loop itself
 		// (a hook) spawns.
@@ -336,7 +336,10 @@ func (c *Coro) wake(err error) {
 	s.runq.push(c)
 }
 
-// run is the body of c's goroutine, called by body.
+// run is the body of c's goroutine, called by body. It must stay a real frame with c
+// as its argument: WhereAll finds coroutines in stack dumps by it.
+//
+//go:noinline
 func (c *Coro) run() {
 	s := c.s
 	raceAcquire(unsafe.Pointer(&s.racer))
@@ -448,6 +451,7 @@ func (s *Scheduler) EventLoop() {
 	s.curG.store(s.main.g)
 	s.inbox.attach(s.poll.efd)
 	s.latency.start()
+	stopSignals := s.startSignals() // signal.go (socket layer): SIGINT/SIGTERM end the loop
 
 	for {
 		next := s.pick()
@@ -467,6 +471,7 @@ func (s *Scheduler) EventLoop() {
 		s.switchTo(&s.main, next)
 	}
 
+	stopSignals()
 	s.killing = false
 	s.timers.clear()
 	s.inbox.detach()

@@ -1,0 +1,576 @@
+package coro
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newTestSched returns a fresh loop with the latency warning off (the test machine is
+// shared and slices may be stretched by the OS) and panics recorded, not printed.
+func newTestSched(t testing.TB) (*Scheduler, *[]*PanicInfo) {
+	s := NewScheduler()
+	s.SetLatencyWarning(0)
+	var panics []*PanicInfo
+	s.SetPanicNotifier(func(p *PanicInfo) { panics = append(panics, p) })
+	return s, &panics
+}
+
+// runLoop runs s's loop and fails the test if it does not return within d.
+func runLoop(t testing.TB, s *Scheduler, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	timer := time.AfterFunc(d, func() {
+		select {
+		case <-done:
+		default:
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			panic(fmt.Sprintf("event loop did not return within %v\n%s", d, buf[:n]))
+		}
+	})
+	defer timer.Stop()
+	s.EventLoop()
+	close(done)
+}
+
+func TestYieldIsFIFO(t *testing.T) {
+	s, _ := newTestSched(t)
+	var order []int
+	for id := 1; id <= 3; id++ {
+		s.Spawn(func() {
+			for i := 0; i < 3; i++ {
+				order = append(order, id)
+				Yield()
+			}
+		})
+	}
+	runLoop(t, s, 10*time.Second)
+	want := []int{1, 2, 3, 1, 2, 3, 1, 2, 3}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("order %v, want %v", order, want)
+	}
+}
+
+func worker() { Yield() }
+
+func TestSpawnIdentity(t *testing.T) {
+	s, _ := newTestSched(t)
+	var parent, child, named *Coro
+	var childParent, namedName, curOK string
+	parent = s.Spawn(func() {
+		child = Spawn(worker)
+		named = SpawnNamed("the-name", func() {})
+		childParent = fmt.Sprint(child.ParentID())
+		namedName = named.Name()
+		if Current() == parent && CurrentScheduler() == s {
+			curOK = "ok"
+		}
+	})
+	outer := s.Spawn(worker)
+	runLoop(t, s, 10*time.Second)
+	if childParent != fmt.Sprint(parent.ID()) || outer.ParentID() != 0 {
+		t.Errorf("parent ids: child %s (want %d), outer %d (want 0)", childParent, parent.ID(), outer.ParentID())
+	}
+	if !(parent.ID() < child.ID() && child.ID() < named.ID()) {
+		t.Errorf("ids not increasing: %d %d %d", parent.ID(), child.ID(), named.ID())
+	}
+	if got := child.Name(); !strings.HasSuffix(got, "runtime.worker") {
+		t.Errorf("default name %q, want the function's name", got)
+	}
+	if namedName != "the-name" {
+		t.Errorf("SpawnNamed name %q", namedName)
+	}
+	if curOK != "ok" {
+		t.Errorf("Current/CurrentScheduler wrong inside a coroutine")
+	}
+	if Current() != nil || CurrentScheduler() != nil {
+		t.Errorf("Current outside a loop is not nil")
+	}
+	f := runtime.FuncForPC(child.SpawnPC())
+	if f == nil || !strings.Contains(f.Name(), "TestSpawnIdentity") {
+		t.Errorf("SpawnPC %x is not in the spawning function: %v", child.SpawnPC(), f)
+	}
+	file, _ := f.FileLine(child.SpawnPC())
+	if !strings.HasSuffix(file, "sched_core_test.go") {
+		t.Errorf("SpawnPC file %s", file)
+	}
+}
+
+func TestOutsideCoroutine(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "outside a coroutine") {
+			t.Fatalf("Sleep outside a coroutine: recovered %v", r)
+		}
+	}()
+	Sleep(time.Millisecond)
+}
+
+func TestSleepOrderAndDuration(t *testing.T) {
+	s, _ := newTestSched(t)
+	var order []int
+	start := time.Now()
+	var elapsed [4]time.Duration
+	for _, ms := range []int{30, 10, 20, 0} {
+		s.Spawn(func() {
+			if err := Sleep(time.Duration(ms) * time.Millisecond); err != nil {
+				t.Error(err)
+			}
+			elapsed[ms/10] = time.Since(start)
+			order = append(order, ms)
+		})
+	}
+	runLoop(t, s, 10*time.Second)
+	if fmt.Sprint(order) != "[0 10 20 30]" {
+		t.Errorf("wake order %v", order)
+	}
+	for i, e := range elapsed {
+		if e < time.Duration(i)*10*time.Millisecond {
+			t.Errorf("Sleep(%dms) returned after %v", i*10, e)
+		}
+	}
+}
+
+func TestJoin(t *testing.T) {
+	s, panics := newTestSched(t)
+	var got []string
+	s.Spawn(func() {
+		a := Spawn(func() { Sleep(5 * time.Millisecond); got = append(got, "a done") })
+		b := Spawn(func() { panic("boom") })
+		if err := a.Join(); err != nil {
+			t.Errorf("join a: %v", err)
+		}
+		got = append(got, "joined a")
+		err := b.Join()
+		var pe *PanicError
+		if !errors.As(err, &pe) || pe.Value != "boom" || pe.ID != b.ID() {
+			t.Errorf("join of a panicked coroutine: %v", err)
+		}
+		if err := a.Join(); err != nil { // exited already: returns at once
+			t.Errorf("second join: %v", err)
+		}
+		if err := Current().Join(); err == nil {
+			t.Errorf("self-join did not fail")
+		}
+		long := Spawn(func() { Sleep(time.Hour) })
+		err = WithTimeout(5*time.Millisecond, long.Join)
+		if err != ErrTimeout {
+			t.Errorf("join with timeout: %v", err)
+		}
+		if len(long.joiners) != 0 {
+			t.Errorf("timed-out joiner left in the joiners list")
+		}
+		long.Interrupt(nil)
+		if err := long.Join(); err != nil {
+			t.Errorf("join after interrupt: %v", err)
+		}
+	})
+	runLoop(t, s, 10*time.Second)
+	if fmt.Sprint(got) != "[a done joined a]" {
+		t.Errorf("events %v", got)
+	}
+	if len(*panics) != 1 {
+		t.Errorf("%d panics notified, want 1", len(*panics))
+	}
+}
+
+func TestPanicIsolation(t *testing.T) {
+	s, panics := newTestSched(t)
+	var after []int
+	var bad *Coro
+	for i := 0; i < 3; i++ {
+		s.Spawn(func() {
+			Yield()
+			after = append(after, i)
+		})
+	}
+	bad = s.SpawnNamed("bad", func() {
+		Yield()
+		var m map[string]int
+		m["x"] = 1 // nil map write: a runtime panic
+	})
+	runLoop(t, s, 10*time.Second)
+	if len(after) != 3 {
+		t.Fatalf("other coroutines did not finish: %v", after)
+	}
+	if len(*panics) != 1 {
+		t.Fatalf("%d panics notified, want 1", len(*panics))
+	}
+	p := (*panics)[0]
+	if p.Coro != bad || !strings.Contains(fmt.Sprint(p.Value), "nil map") {
+		t.Errorf("panic info: coroutine %v value %v", p.Coro, p.Value)
+	}
+	line := p.String()
+	for _, want := range []string{fmt.Sprintf("coroutine %d (bad)", bad.ID()), "nil map", "sched_core_test.go:", "TestPanicIsolation"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("notice %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(line, "\n") {
+		t.Errorf("notice is not one line: %q", line)
+	}
+	if time.Since(p.Time) > time.Minute {
+		t.Errorf("panic time %v", p.Time)
+	}
+}
+
+func TestDefaultPanicNotice(t *testing.T) {
+	// The default notifier is replaced by SetPanicNotifier(nil) → printing; here we
+	// check it is restored and that a loop survives it (the line goes to stderr).
+	s := NewScheduler()
+	s.SetLatencyWarning(0)
+	s.SetPanicNotifier(nil)
+	ok := false
+	s.Spawn(func() { panic(errors.New("printed on stderr by the default notifier")) })
+	s.Spawn(func() { Yield(); ok = true })
+	runLoop(t, s, 10*time.Second)
+	if !ok {
+		t.Fatal("loop did not go on after a panic")
+	}
+}
+
+func TestGoexitInCoroutine(t *testing.T) {
+	s, panics := newTestSched(t)
+	ok := false
+	var g *Coro
+	s.Spawn(func() {
+		g = Spawn(func() { runtime.Goexit() })
+		if err := g.Join(); err != nil {
+			t.Errorf("join: %v", err)
+		}
+		for i := 0; i < 10; i++ {
+			Spawn(func() { Yield() }) // exits resume the parked zombie, which forwards
+			Yield()
+		}
+		ok = true
+	})
+	runLoop(t, s, 10*time.Second)
+	if !ok || len(*panics) != 0 {
+		t.Fatalf("ok=%v panics=%d", ok, len(*panics))
+	}
+	if st, _ := g.State(); st != StateExited {
+		t.Errorf("state after Goexit: %v", st)
+	}
+}
+
+func Test100kCoroutines(t *testing.T) {
+	const n = 100_000
+	s, _ := newTestSched(t)
+	var started, finished int
+	maxLive := 0
+	s.Spawn(func() {
+		for i := 0; i < n; i++ {
+			Spawn(func() {
+				started++
+				if err := Sleep(time.Duration(i%20) * time.Millisecond); err != nil {
+					t.Error(err)
+				}
+				finished++
+			})
+		}
+		Yield()
+		maxLive = s.live - 1 // not counting this one
+	})
+	runLoop(t, s, 60*time.Second)
+	if started != n || finished != n {
+		t.Fatalf("started %d finished %d, want %d", started, finished, n)
+	}
+	if maxLive != n {
+		t.Errorf("%d coroutines alive at once, want %d", maxLive, n)
+	}
+	if s.timers.len() != 0 || s.live != 0 || s.liveList.n != 0 {
+		t.Errorf("leftovers: %d timers, %d live", s.timers.len(), s.live)
+	}
+}
+
+func TestSpawnFromGoroutines(t *testing.T) {
+	const goroutines, per = 8, 500
+	s, _ := newTestSched(t)
+	var ran atomic.Int64
+	total := int64(goroutines * per)
+	var wg sync.WaitGroup
+	s.Spawn(func() {
+		// keep the loop alive until every foreign spawn has run
+		for ran.Load() < total {
+			Sleep(time.Millisecond)
+		}
+	})
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				c := s.Spawn(func() {
+					Yield()
+					ran.Add(1)
+				})
+				if c.ParentID() != 0 {
+					t.Errorf("parent of a foreign spawn: %d", c.ParentID())
+				}
+				if i%50 == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}()
+	}
+	runLoop(t, s, 60*time.Second)
+	wg.Wait()
+	if ran.Load() != total {
+		t.Fatalf("ran %d of %d", ran.Load(), total)
+	}
+}
+
+func TestSpawnBeforeLoop(t *testing.T) {
+	s, _ := newTestSched(t)
+	ran := make(chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Spawn(func() { ran <- 1 })
+	}()
+	<-done
+	runLoop(t, s, 10*time.Second)
+	if len(ran) != 1 {
+		t.Fatal("coroutine spawned before the loop did not run")
+	}
+}
+
+func TestEventLoopReentry(t *testing.T) {
+	s, _ := newTestSched(t)
+	for round := 0; round < 3; round++ {
+		n := 0
+		s.Spawn(func() {
+			for i := 0; i < 5; i++ {
+				Spawn(func() { Sleep(time.Millisecond); n++ })
+			}
+		})
+		runLoop(t, s, 10*time.Second)
+		if n != 5 {
+			t.Fatalf("round %d: %d coroutines ran, want 5", round, n)
+		}
+	}
+}
+
+func TestExitUnwinds(t *testing.T) {
+	s, panics := newTestSched(t)
+	var log []string
+	s.Spawn(func() {
+		defer func() { log = append(log, "sleeper unwound") }()
+		Sleep(time.Hour)
+		log = append(log, "sleeper woke")
+	})
+	s.Spawn(func() {
+		defer func() { log = append(log, "yielder unwound") }()
+		for {
+			Yield()
+		}
+	})
+	s.Spawn(func() {
+		Sleep(time.Millisecond)
+		defer func() { log = append(log, "exiter unwound") }()
+		Exit()
+		log = append(log, "Exit returned")
+	})
+	runLoop(t, s, 10*time.Second)
+	got := strings.Join(log, ",")
+	for _, want := range []string{"sleeper unwound", "yielder unwound", "exiter unwound"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "woke") || strings.Contains(got, "returned") || len(*panics) != 0 {
+		t.Errorf("log %q, %d panics", got, len(*panics))
+	}
+	if s.live != 0 || s.timers.len() != 0 {
+		t.Errorf("after Exit: %d live, %d timers", s.live, s.timers.len())
+	}
+	// and the loop runs again
+	ok := false
+	s.Spawn(func() { Sleep(time.Millisecond); ok = true })
+	runLoop(t, s, 10*time.Second)
+	if !ok {
+		t.Error("loop did not run after an Exit")
+	}
+}
+
+func TestExitFromGoroutine(t *testing.T) {
+	s, _ := newTestSched(t)
+	unwound := false
+	s.Spawn(func() {
+		defer func() { unwound = true }()
+		Sleep(time.Hour)
+	})
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		s.Exit()
+	}()
+	runLoop(t, s, 10*time.Second)
+	if !unwound {
+		t.Fatal("sleeper not unwound")
+	}
+}
+
+func TestTwoLoops(t *testing.T) {
+	a, _ := newTestSched(t)
+	b, _ := newTestSched(t)
+	var aOK, bOK bool
+	a.Spawn(func() {
+		Sleep(20 * time.Millisecond)
+		aOK = CurrentScheduler() == a && Current() != nil && Current().Scheduler() == a
+	})
+	b.Spawn(func() {
+		Sleep(20 * time.Millisecond)
+		bOK = CurrentScheduler() == b && Current().Scheduler() == b
+		// Spawn from a coroutine goes to its own loop
+		c := Spawn(func() {})
+		bOK = bOK && c.Scheduler() == b
+	})
+	done := make(chan struct{})
+	go func() { runLoop(t, b, 10*time.Second); close(done) }()
+	runLoop(t, a, 10*time.Second)
+	<-done
+	if !aOK || !bOK {
+		t.Fatalf("aOK=%v bOK=%v", aOK, bOK)
+	}
+}
+
+func TestOffload(t *testing.T) {
+	s, _ := newTestSched(t)
+	ticks := 0
+	var result int
+	var err, terr error
+	s.Spawn(func() {
+		ticker := Spawn(func() {
+			for i := 0; i < 1000; i++ {
+				if Sleep(time.Millisecond) != nil {
+					return
+				}
+				ticks++
+			}
+		})
+		err = Offload(func() error {
+			time.Sleep(50 * time.Millisecond) // blocks this goroutine's thread, not the loop
+			result = 42
+			return errors.New("fn error")
+		})
+		before := ticks
+		terr = WithTimeout(10*time.Millisecond, func() error {
+			return Offload(func() error { time.Sleep(40 * time.Millisecond); return nil })
+		})
+		// the abandoned offload completes while we sleep; it must not wake us early
+		t0 := time.Now()
+		Sleep(60 * time.Millisecond)
+		if d := time.Since(t0); d < 60*time.Millisecond {
+			t.Errorf("Sleep woken early by an abandoned offload: %v", d)
+		}
+		if ticks == before {
+			t.Error("loop stalled")
+		}
+		ticker.Interrupt(nil)
+	})
+	runLoop(t, s, 10*time.Second)
+	if err == nil || err.Error() != "fn error" || result != 42 {
+		t.Errorf("Offload: err %v result %d", err, result)
+	}
+	if ticks < 10 {
+		t.Errorf("only %d ticks during a 50ms offload: the loop was blocked", ticks)
+	}
+	if terr != ErrTimeout {
+		t.Errorf("Offload under timeout: %v", terr)
+	}
+}
+
+func TestOffloadPanic(t *testing.T) {
+	s, _ := newTestSched(t)
+	var err error
+	s.Spawn(func() { err = Offload(func() error { panic("offloaded boom") }) })
+	runLoop(t, s, 10*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "offloaded boom") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestLatencyWarning(t *testing.T) {
+	s, _ := newTestSched(t)
+	s.SetLatencyWarning(20 * time.Millisecond)
+	type warn struct {
+		c *Coro
+		d time.Duration
+	}
+	var warns []warn
+	s.SetLatencyNotifier(func(c *Coro, d time.Duration) { warns = append(warns, warn{c, d}) })
+	hog := s.SpawnNamed("hog", func() {
+		time.Sleep(30 * time.Millisecond) // blocks the loop thread: exactly what is reported
+		Yield()
+		Yield()
+		time.Sleep(30 * time.Millisecond) // the last slice counts too
+	})
+	s.Spawn(func() {
+		for i := 0; i < 5; i++ {
+			Yield()
+		}
+	})
+	runLoop(t, s, 10*time.Second)
+	if len(warns) != 2 {
+		t.Fatalf("%d warnings, want 2: %v", len(warns), warns)
+	}
+	for _, w := range warns {
+		if w.c != hog || w.d < 30*time.Millisecond {
+			t.Errorf("warning for %v after %v", w.c, w.d)
+		}
+	}
+	// off
+	s.SetLatencyWarning(0)
+	warns = nil
+	s.Spawn(func() { time.Sleep(30 * time.Millisecond) })
+	runLoop(t, s, 10*time.Second)
+	if len(warns) != 0 {
+		t.Errorf("warnings with the check off: %v", warns)
+	}
+}
+
+func TestWhereAll(t *testing.T) {
+	s, _ := newTestSched(t)
+	var list []CoroInfo
+	var sleeper *Coro
+	s.Spawn(func() {
+		sleeper = SpawnNamed("sleeper", func() { Sleep(time.Hour) })
+		SpawnNamed("joiner", func() { sleeper.Join() })
+		SpawnNamed("runnable", func() {})
+		Yield() // sleeper and joiner park; runnable exits
+		SpawnNamed("runnable2", func() {})
+		list = WhereAll()
+		t.Log("\n" + FormatWhereAll(list))
+		sleeper.Interrupt(nil)
+	})
+	runLoop(t, s, 10*time.Second)
+	by := map[string]CoroInfo{}
+	for _, ci := range list {
+		by[ci.Name] = ci
+	}
+	if len(list) != 4 {
+		t.Fatalf("%d coroutines listed, want 4 (self, sleeper, joiner, runnable2)", len(list))
+	}
+	sl := by["sleeper"]
+	if sl.State != StateWaiting || sl.Reason != WaitSleep || !strings.Contains(sl.Where, "sched_core_test.go") || sl.ID != sleeper.ID() {
+		t.Errorf("sleeper: %+v", sl)
+	}
+	if j := by["joiner"]; j.State != StateWaiting || j.Reason != WaitJoin || !strings.Contains(j.Where, "sched_core_test.go") {
+		t.Errorf("joiner: %+v", j)
+	}
+	if r := by["runnable2"]; r.State != StateRunnable {
+		t.Errorf("runnable2: %+v", r)
+	}
+	if list[0].State != StateRunning {
+		t.Errorf("the caller: %+v", list[0])
+	}
+	if !strings.Contains(sl.Stack, "Sleep") {
+		t.Errorf("sleeper stack:\n%s", sl.Stack)
+	}
+}
