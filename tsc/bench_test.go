@@ -58,3 +58,46 @@ func BenchmarkToDuration(b *testing.B) {
 	}
 	sink = s
 }
+
+// BenchmarkNowVsTime times blocks of reads of each clock in turn and keeps each clock's
+// fastest block. On a machine shared with other work a separate benchmark per clock
+// measures the neighbours as much as the clock; the fastest of thousands of interleaved
+// blocks is what a read costs when nothing intervenes, and the ratios come from the same
+// moments. Reported as ns per read of each clock and as ratios to Now.
+func BenchmarkNowVsTime(b *testing.B) {
+	const block = 512
+	var best [3]time.Duration
+	keep := func(i int, d time.Duration) {
+		if best[i] == 0 || d < best[i] {
+			best[i] = d
+		}
+	}
+	epoch := time.Now()
+	var s uint64
+	for b.Loop() {
+		t := time.Now()
+		for range block {
+			s += Now()
+		}
+		keep(0, time.Since(t))
+
+		t = time.Now()
+		for range block {
+			s += uint64(time.Now().UnixNano())
+		}
+		keep(1, time.Since(t))
+
+		t = time.Now()
+		for range block {
+			s += uint64(time.Since(epoch))
+		}
+		keep(2, time.Since(t))
+	}
+	sink = s
+	per := func(i int) float64 { return float64(best[i]) / block }
+	b.ReportMetric(per(0), "ns/tsc.Now")
+	b.ReportMetric(per(1), "ns/time.Now")
+	b.ReportMetric(per(2), "ns/time.Since")
+	b.ReportMetric(per(1)/per(0), "time.Now/tsc.Now")
+	b.ReportMetric(per(2)/per(0), "time.Since/tsc.Now")
+}

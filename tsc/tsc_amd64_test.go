@@ -5,6 +5,7 @@ package tsc
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
 // Both instruction sequences are tested on every machine, whichever one Now takes here.
@@ -92,4 +93,47 @@ func BenchmarkRDTSCUnordered(b *testing.B) {
 		s += rdtscUnordered()
 	}
 	sink = s
+}
+
+// BenchmarkOrdering compares the instruction sequences the way BenchmarkNowVsTime
+// compares clocks: the fastest of many interleaved blocks, in ns per read and as ratios
+// to the unordered RDTSC.
+func BenchmarkOrdering(b *testing.B) {
+	if !hasRDTSCP {
+		b.Skip("CPU lacks RDTSCP")
+	}
+	const block = 512
+	var best [3]time.Duration
+	keep := func(i int, d time.Duration) {
+		if best[i] == 0 || d < best[i] {
+			best[i] = d
+		}
+	}
+	var s uint64
+	for b.Loop() {
+		t := time.Now()
+		for range block {
+			s += rdtscUnordered()
+		}
+		keep(0, time.Since(t))
+
+		t = time.Now()
+		for range block {
+			s += rdtscp()
+		}
+		keep(1, time.Since(t))
+
+		t = time.Now()
+		for range block {
+			s += rdtscFenced()
+		}
+		keep(2, time.Since(t))
+	}
+	sink = s
+	per := func(i int) float64 { return float64(best[i]) / block }
+	b.ReportMetric(per(0), "ns/rdtsc")
+	b.ReportMetric(per(1), "ns/rdtscp")
+	b.ReportMetric(per(2), "ns/mfence+lfence+rdtsc")
+	b.ReportMetric(per(1)/per(0), "rdtscp/rdtsc")
+	b.ReportMetric(per(2)/per(0), "fenced/rdtsc")
 }
