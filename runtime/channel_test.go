@@ -262,3 +262,40 @@ func TestChannelPingPong(t *testing.T) {
 		p.Join()
 	})
 }
+
+// A value handed to a receiver whose deadline passes before it runs is still
+// received: the exchange happened, so Receive returns it and nothing is lost. (See
+// TestMutexGrantBeatsLateTimeout for why the round repeats.)
+func TestChannelDeliveryBeatsLateTimeout(t *testing.T) {
+	syncRun(t, func() {
+		seen := 0
+		for i := range 20 {
+			var ch Channel[int]
+			var got int
+			var pending bool
+			var rerr error = errors.New("not run")
+			r := Spawn(func() {
+				rerr = WithTimeout(time.Millisecond, func() (err error) {
+					got, err = ch.Receive()
+					pending = Current().pending != nil
+					return err
+				})
+			})
+			Yield()
+			time.Sleep(2 * time.Millisecond) // deadline due, timer not yet processed
+			if err := ch.Send(i); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			r.Join()
+			if rerr != nil || got != i {
+				t.Fatalf("Receive = %d, %v; want %d, nil", got, rerr, i)
+			}
+			if pending {
+				seen++
+			}
+		}
+		if seen == 0 {
+			t.Error("the deadline never fired between delivery and resumption")
+		}
+	})
+}

@@ -543,3 +543,54 @@ func TestRWMutexWriterTimeoutUnblocksReaders(t *testing.T) {
 		}
 	})
 }
+
+// A deadline that passes after Unlock granted the mutex, but before the waiter ran,
+// must not undo the grant: Lock and WithTimeout return nil, the waiter owns the mutex,
+// and the stale deadline does not fail the waiter's next blocking call. Whether the
+// scheduler processes the due timer before the waiter runs depends on its batching, so
+// the scenario repeats until the deadline was seen pending at least once.
+func TestMutexGrantBeatsLateTimeout(t *testing.T) {
+	syncRun(t, func() {
+		seen := 0
+		for range 20 {
+			var m Mutex
+			m.Lock()
+			var lockErr, sleepErr error = errors.New("not run"), errors.New("not run")
+			var owned, pending bool
+			w := Spawn(func() {
+				lockErr = WithTimeout(time.Millisecond, func() error {
+					err := m.Lock()
+					pending = Current().pending != nil // the deadline fired after the grant
+					return err
+				})
+				owned = m.Owner() == Current()
+				if lockErr == nil {
+					sleepErr = Sleep(100 * time.Microsecond)
+					m.Unlock()
+				}
+			})
+			Yield() // w is parked in Lock
+			// Block the loop thread past w's deadline, so the timer is due but has
+			// not been processed, then grant.
+			time.Sleep(2 * time.Millisecond)
+			m.Unlock()
+			w.Join()
+			if lockErr != nil || !owned {
+				t.Fatalf("Lock under a deadline that passed after the grant: %v, owned=%v", lockErr, owned)
+			}
+			if sleepErr != nil {
+				t.Fatalf("stale deadline failed the next blocking call: %v", sleepErr)
+			}
+			if m.Locked() {
+				t.Fatal("mutex left locked")
+			}
+			if pending {
+				seen++
+			}
+		}
+		if seen == 0 {
+			t.Error("the deadline never fired between grant and resumption; the test did not test anything")
+		}
+		t.Logf("deadline pending after grant in %d of 20 rounds", seen)
+	})
+}
