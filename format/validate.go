@@ -150,17 +150,22 @@ func (v *validator) regionEdges() {
 }
 
 func (v *validator) samples() {
+	nloc := uint64(len(v.p.Locations))
+	var checked uint64
 	for i := range v.p.Samples {
 		s := &v.p.Samples[i]
-		if s.CoroID != 0 {
+		// Samples come sorted by coroutine, so most lookups repeat the previous one.
+		if s.CoroID != 0 && s.CoroID != checked {
 			v.coro(KindSamples, i, s.CoroID)
+			checked = s.CoroID
 		}
 		if s.Count == 0 {
 			v.fail(KindSamples, i, "sample count 0")
 		}
 		for j, l := range s.Stack {
-			if l == 0 || int64(l) > int64(len(v.p.Locations)) {
-				v.fail(KindSamples, i, "frame %d: location %d out of range (1 to %d)", j, l, len(v.p.Locations))
+			if uint64(l)-1 >= nloc { // 0 wraps around: no frame is "no location"
+				v.fail(KindSamples, i, "frame %d: location %d out of range (1 to %d)", j, l, nloc)
+				break
 			}
 		}
 		if v.err != nil {
