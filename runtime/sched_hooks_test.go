@@ -147,7 +147,7 @@ func TestHooksContract(t *testing.T) {
 		Yield()
 		b.Join()
 		WithTimeout(time.Millisecond, func() error { return Sleep(time.Hour) }) // woken by a deadline
-		go func() { time.Sleep(time.Millisecond); b.Interrupt(nil) }()           // no-op: b exited
+		go func() { time.Sleep(time.Millisecond); b.Interrupt(nil) }()          // no-op: b exited
 		Offload(func() error { time.Sleep(time.Millisecond); return nil })      // woken through the inbox
 		c := Spawn(func() { panic("hooked panic") })
 		c.Join()
