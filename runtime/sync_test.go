@@ -594,3 +594,48 @@ func TestMutexGrantBeatsLateTimeout(t *testing.T) {
 		t.Logf("deadline pending after grant in %d of 20 rounds", seen)
 	})
 }
+
+// An Interrupt from another goroutine (it goes through the loop's inbox) reaches a
+// coroutine parked in Lock: it leaves the queue and the mutex stays consistent.
+func TestMutexInterruptFromGoroutine(t *testing.T) {
+	syncRun(t, func() {
+		var m Mutex
+		m.Lock()
+		var lockErr error
+		w := Spawn(func() { lockErr = m.Lock() })
+		Yield()
+		go w.Interrupt(errSyncStop)
+		w.Join()
+		if lockErr != errSyncStop || m.Waiters() != 0 || m.Owner() != Current() {
+			t.Errorf("Lock = %v, waiters %d, owner %v", lockErr, m.Waiters(), m.Owner())
+		}
+		m.Unlock()
+	})
+}
+
+// Exit unwinds coroutines parked in a primitive without letting them unlink; the
+// primitive passes over those dead waiters when it is used by a later loop.
+func TestSemaphoreSurvivesExit(t *testing.T) {
+	var s Semaphore
+	Spawn(func() { s.Acquire(1) })
+	Spawn(func() {
+		Yield()
+		if s.Waiters() != 1 {
+			t.Errorf("waiters = %d", s.Waiters())
+		}
+		Exit()
+	})
+	EventLoop()
+	syncRun(t, func() {
+		s.Release(1)
+		if s.Available() != 1 {
+			t.Errorf("permit went to a coroutine killed by Exit: available %d", s.Available())
+		}
+		if !s.TryAcquire(1) {
+			t.Error("TryAcquire failed")
+		}
+		if s.Waiters() != 0 {
+			t.Errorf("dead waiter still queued: %d", s.Waiters())
+		}
+	})
+}
