@@ -1,7 +1,8 @@
 // Package tsc reads the CPU's time-stamp counter: the clock every profile figure is
 // measured in.
 //
-// Now returns a raw tick count and costs a few nanoseconds: RDTSCP (or a fenced RDTSC) on
+// Now returns a raw tick count in one instruction sequence (about 20 ns, see
+// docs/PERFORMANCE.md): RDTSCP (or a fenced RDTSC) on
 // amd64, the generic timer's virtual counter CNTVCT_EL0 on arm64, and the monotonic clock
 // in nanoseconds everywhere else, or on amd64 and arm64 when built with -tags purego.
 // Ticks mean nothing by themselves; Frequency says how many make a second and the
@@ -10,12 +11,14 @@
 //
 // # Frequency
 //
-// The tick rate is measured, once, the first time anyone asks, against CLOCK_MONOTONIC
-// (see calibrate.go), so programs that never ask pay nothing at start-up. Where the
-// hardware states the rate (CPUID leaf 0x15 on Intel, CNTFRQ_EL0 on arm64) the stated
-// value is used if the measurement confirms it, which makes the figure identical from
-// run to run; otherwise the measurement wins. The "cpu MHz" line of /proc/cpuinfo is never
-// read: it is the current, scaled core clock, not the counter's rate.
+// The tick rate is measured once, the first time anyone asks (about 100 ms, see
+// calibrate.go), against CLOCK_MONOTONIC, so programs that never ask pay nothing at
+// start-up. Where the hardware states the rate exactly (CPUID leaf 0x15 with a crystal
+// frequency on Intel, CNTFRQ_EL0 on arm64) the stated value is used if the measurement
+// confirms it, which makes the figure identical from run to run; otherwise the measurement
+// wins. CPUID leaf 0x16's base frequency is only compared. Calibrated tells which happened.
+// The "cpu MHz" line of /proc/cpuinfo is never read: it is the current, scaled core
+// clock, not the counter's rate.
 //
 // # Invariance
 //
