@@ -1,13 +1,13 @@
 // Package tsc reads the CPU's time-stamp counter: the clock every profile figure is
 // measured in.
 //
-// Now returns a raw tick count in one instruction sequence (about 20 ns, see
-// docs/PERFORMANCE.md): RDTSCP (or a fenced RDTSC) on
-// amd64, the generic timer's virtual counter CNTVCT_EL0 on arm64, and the monotonic clock
-// in nanoseconds everywhere else, or on amd64 and arm64 when built with -tags purego.
-// Ticks mean nothing by themselves; Frequency says how many make a second and the
-// conversions (ToDuration, ToSeconds, FromDuration, and Rate for a frequency read from a
-// profile recorded on another machine) turn them into time without overflow.
+// Now returns a raw tick count in one short instruction sequence (about 20 ns, see
+// docs/PERFORMANCE.md): RDTSCP (or a fenced RDTSC) on amd64, the generic timer's virtual
+// counter CNTVCT_EL0 on arm64, and the monotonic clock in nanoseconds everywhere else, or
+// on amd64 and arm64 when built with -tags purego. Ticks mean nothing by themselves;
+// Frequency says how many make a second and the conversions (ToDuration, ToSeconds,
+// FromDuration, and Rate for a frequency read from a profile recorded on another machine)
+// turn them into time without overflow.
 //
 // # Frequency
 //
