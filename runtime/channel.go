@@ -15,7 +15,9 @@ const (
 	// default, and the cheapest: no extra switch.
 	PreferNone Preference = 0
 	// PreferReceiver: a Send that finds a receiver waiting yields after handing over
-	// the value, so the receiver runs before the sender continues.
+	// the value, so the receiver runs before the sender continues. (Stackless
+	// switches to the receiver at once; here the sender goes behind it in the run
+	// queue.)
 	PreferReceiver Preference = -1
 	// PreferSender: a Receive that finds a sender waiting yields after taking the
 	// value, so the sender runs before the receiver continues.
@@ -83,7 +85,7 @@ func (ch *Channel[T]) handTo(v T, e error) bool {
 	}
 	w.val, w.err = v, e
 	w.c.ready()
-	if ch.pref == PreferReceiver {
+	if ch.pref == PreferReceiver && currentOrNil() != nil {
 		Yield()
 	}
 	return true
@@ -101,7 +103,7 @@ func (ch *Channel[T]) takeFrom() (v T, err error, ok bool) {
 	v, err = w.val, w.err
 	w.err = nil // the sender's Send returns w.err
 	w.c.ready()
-	if ch.pref == PreferSender {
+	if ch.pref == PreferSender && currentOrNil() != nil {
 		Yield()
 	}
 	return v, err, true

@@ -7,9 +7,11 @@ import "fmt"
 // fifo.go, Channel in channel.go. They share these rules:
 //
 //   - The zero value is ready to use.
-//   - They are for coroutines of one event loop and are used on its thread only. They
-//     never block the OS thread: a coroutine that has to wait parks, and the loop runs
-//     others. (To hand work in from a goroutine, use Spawn, which is safe anywhere.)
+//   - They are for coroutines of one event loop and are used on its thread only (they
+//     take no locks; a primitive shared by two loops, or touched by a goroutine, is a
+//     data race). They never block the OS thread: a coroutine that has to wait parks,
+//     and the loop runs others. To hand a value in from a goroutine, Spawn (safe
+//     anywhere) a coroutine that does it: Spawn(func() { f.Push(v) }).
 //   - Waiters are served first come, first served, and a release hands the resource
 //     straight to the next waiter (the mutex, the permits, the value) before waking
 //     it, so a woken coroutine never finds it gone.
@@ -30,7 +32,7 @@ func misuse(format string, args ...any) {
 // coroString names a coroutine in misuse messages.
 func coroString(c *Coro) string {
 	if c == nil {
-		return "nobody"
+		return "no coroutine"
 	}
 	return fmt.Sprintf("coroutine %d (%s)", c.ID(), c.Name())
 }
@@ -86,6 +88,9 @@ func (m *Mutex) TryLock() (acquired bool) {
 func (m *Mutex) Unlock() {
 	c := current()
 	if m.owner != c {
+		if m.owner == nil {
+			misuse("Mutex.Unlock of an unlocked mutex by %s", coroString(c))
+		}
 		misuse("Mutex.Unlock by %s, but the mutex is owned by %s", coroString(c), coroString(m.owner))
 	}
 	m.depth--
@@ -162,7 +167,7 @@ func (rw *RWMutex) TryRLock() (acquired bool) {
 // RUnlock releases one read lock. Releasing more read locks than are held panics.
 func (rw *RWMutex) RUnlock() {
 	if rw.readers == 0 {
-		misuse("RWMutex.RUnlock by %s, but no read lock is held", coroString(current()))
+		misuse("RWMutex.RUnlock by %s, but no read lock is held", coroString(currentOrNil()))
 	}
 	rw.readers--
 	if rw.readers == 0 {
@@ -209,6 +214,9 @@ func (rw *RWMutex) TryLock() (acquired bool) {
 func (rw *RWMutex) Unlock() {
 	c := current()
 	if rw.writer != c {
+		if rw.writer == nil {
+			misuse("RWMutex.Unlock by %s, but the write lock is not held", coroString(c))
+		}
 		misuse("RWMutex.Unlock by %s, but the write lock is owned by %s", coroString(c), coroString(rw.writer))
 	}
 	rw.wdepth--

@@ -22,12 +22,20 @@ package coro
 // it runnable with the error, and ready() is then a no-op. So the waker checks the
 // state: a waiter that is no longer parked has already been failed, and is unlinked and
 // passed over (it will see its error when it runs), and the wake-up goes to the next
-// waiter. A wake-up is thus never given to a waiter that then fails, and never lost.
+// waiter. A wake-up is thus never given to a waiter that then fails, and never lost:
+// the design makes "woken, then timed out" impossible instead of passing such a
+// wake-up on. The price is that an interrupt arriving just after the grant is not
+// seen by this call but by the coroutine's next blocking call (the scheduler keeps it
+// pending); a deadline that passes then is dropped by its WithTimeout, which returns
+// fn's nil.
+//
+// Waiters killed by Exit (unwound while parked, never unlinked) are not StateWaiting
+// either, so they are passed over the same way the next time the primitive is used.
 //
 // Should park ever report an error for a waiter that was granted (a scheduler that broke
-// the contract), finish resolves it the same way: the grant wins, because it has already
-// changed the primitive's state (ownership, permits, a delivered value) and reporting
-// failure would lose or duplicate that.
+// the contract), waitq.park resolves it the same way: the grant wins, because it has
+// already changed the primitive's state (ownership, permits, a delivered value) and
+// reporting failure would lose or duplicate that.
 //
 // # Why the node is not on the waiting coroutine's stack
 //
