@@ -21,8 +21,8 @@ func rdtscUnordered() uint64
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 // hasRDTSCP is read by Now in assembly, so it is set once at package init, before any
-// caller can reach Now. Two CPUID instructions cost a few microseconds under a hypervisor
-// (CPUID always traps); that is the whole start-up cost of this package.
+// caller can reach Now. Three CPUID instructions (each a trap to the hypervisor in a VM,
+// around a microsecond) are the whole start-up cost of this package.
 var hasRDTSCP bool
 
 var (

@@ -8,6 +8,16 @@ import (
 	"time"
 )
 
+// hzAtInit is evaluated during package initialisation, before any test runs: the
+// calibration must not have happened yet, since only callers of Frequency pay for it.
+var hzAtInit = cal.Hz
+
+func TestCalibrationIsLazy(t *testing.T) {
+	if hzAtInit != 0 {
+		t.Errorf("frequency already calibrated (%d Hz) when the package finished initialising", hzAtInit)
+	}
+}
+
 // TestNowMonotonic reads the clock a million times on one OS thread and requires every
 // reading to be at least the one before, and the clock to have advanced overall.
 func TestNowMonotonic(t *testing.T) {
