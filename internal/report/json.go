@@ -1,0 +1,60 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// JSONSchema names the layout of -json's output (docs/JSON.md). It changes only when a
+// key changes meaning or disappears; new keys are added without changing it.
+const JSONSchema = "coroprof.report/1"
+
+// jsonReport is the model plus the keys that say how to read it. The model is embedded
+// so its keys (clock, measured, total_ticks, main, wait, coroutines, functions, …) stay
+// at the top level where DESIGN.md §2 puts them.
+type jsonReport struct {
+	Schema string `json:"schema"`
+	*Model
+	Estimates jsonEstimates `json:"estimates"`
+}
+
+// jsonEstimates says which figures are estimates, so a script need not know the
+// accounting rules to weigh a number.
+type jsonEstimates struct {
+	// Quantities that are estimates wherever they appear (coroutines, main, wait,
+	// loops, regions): utime and stime split the exact CPU time in getrusage's ratio.
+	Always []string `json:"always"`
+	// Functions with "estimate": true carry these quantities as estimates scaled from
+	// samples; their "samples" counts are exact.
+	SampledFunctions []string `json:"sampled_functions"`
+	Note             string   `json:"note"`
+}
+
+func (m *Model) estimates() jsonEstimates {
+	e := jsonEstimates{Always: []string{}, SampledFunctions: []string{},
+		Note: "coroutines, main, wait and regions are exact except the quantities in always; a function with estimate=true has every quantity but samples scaled from its share of each coroutine's samples"}
+	if m.Has(QUtime) {
+		e.Always = append(e.Always, "utime", "stime")
+	}
+	for q := QTicks; q < NumQuantities; q++ {
+		if m.Has(q) {
+			e.SampledFunctions = append(e.SampledFunctions, QuantityNames[q])
+		}
+	}
+	return e
+}
+
+// WriteJSON writes the whole model as indented JSON (documented in docs/JSON.md).
+func WriteJSON(w io.Writer, m *Model) error {
+	return writeJSON(w, jsonReport{Schema: JSONSchema, Model: m, Estimates: m.estimates()})
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,492 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/google/pprof/profile"
+)
+
+// The pprof view. A pprof profile is a list of stacks with one value per sample type;
+// the coroutine profile is an exact ledger per bucket plus CPU stack samples. Pprof
+// turns the ledger into stacks this way:
+//
+//   - Each coroutine's exact counters (ticks, cpu, utime, stime, faults, …) are spread
+//     over its CPU samples in proportion to their counts, so a function's value is the
+//     same estimate the HTML tables show, and the values of one coroutine's samples add
+//     up to its exact ledger (cumulative rounding: no tick is lost or invented).
+//   - A coroutine with no samples (always, in a profile without sampling) gets one
+//     sample on the synthetic frame "<coroutine NAME>" carrying its whole ledger.
+//   - <main> (the scheduler) and <wait> (epoll_wait) are synthetic frames too; samples
+//     taken outside any coroutine are the scheduler's and hang below <main>.
+//   - Time a coroutine spent parked is off-CPU and overlaps other buckets' wall time, so
+//     it has sample types of its own (parked, parks): a frame "<wait: REASON>" on top of
+//     the blocking call site. Time runnable but not running is "<runnable>".
+//
+// Every sample carries the labels coro_name (also "<main>" and "<wait>", so -tags
+// breaks all time down), spawn_site, and the numeric labels coro_id and loop.
+
+// Synthetic frame names.
+const (
+	FrameMain     = "<main>"
+	FrameWait     = "<wait>"
+	FrameRunnable = "<runnable>"
+)
+
+// FrameCoroutine is the frame of a coroutine whose ledger has no samples to spread over.
+func FrameCoroutine(name string) string { return "<coroutine " + name + ">" }
+
+// FrameParked is the frame of time parked for one wait reason.
+func FrameParked(reason string) string { return "<wait: " + reason + ">" }
+
+// pprof labels.
+const (
+	LabelCoroName   = "coro_name"
+	LabelCoroID     = "coro_id" // numeric
+	LabelLoop       = "loop"    // numeric
+	LabelSpawnSite  = "spawn_site"
+	LabelWaitReason = "wait_reason"
+)
+
+// pprof sample types beyond the ledger's quantities.
+const (
+	stSamples  = "samples"
+	stWall     = "wall"
+	stParked   = "parked"
+	stParks    = "parks"
+	stRunnable = "runnable"
+)
+
+// pprofType is one sample type and where its values come from.
+type pprofType struct {
+	vt  profile.ValueType
+	src int // a Quantity, or one of the pseudo sources below
+}
+
+const (
+	srcSamples = -1 - iota
+	srcWall
+	srcParked
+	srcParks
+	srcRunnable
+)
+
+// PprofSampleTypes lists the sample types Pprof writes for a profile that measured
+// meas. It depends on nothing else, so two profiles measured alike can be compared by
+// `go tool pprof -diff_base` (which requires identical sample types).
+func PprofSampleTypes(meas format.Measured) []profile.ValueType {
+	ts := pprofTypes(meas)
+	out := make([]profile.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = t.vt
+	}
+	return out
+}
+
+func pprofTypes(meas format.Measured) []pprofType {
+	var ts []pprofType
+	add := func(typ, unit string, src int) {
+		ts = append(ts, pprofType{profile.ValueType{Type: typ, Unit: unit}, src})
+	}
+	if meas&format.MeasSamples != 0 {
+		add(stSamples, "count", srcSamples)
+	}
+	if meas&format.MeasCPU != 0 {
+		add("cpu", "nanoseconds", int(QCPU))
+	}
+	add(stWall, "nanoseconds", srcWall)
+	add("ticks", "count", int(QTicks))
+	if meas&format.MeasRusage != 0 {
+		add("utime", "nanoseconds", int(QUtime))
+		add("stime", "nanoseconds", int(QStime))
+		for q := QMinflt; q < NumQuantities; q++ {
+			add(QuantityNames[q], "count", int(q))
+		}
+	}
+	add(stParked, "nanoseconds", srcParked)
+	add(stParks, "count", srcParks)
+	add(stRunnable, "nanoseconds", srcRunnable)
+	return ts
+}
+
+// pprofBuilder assembles the pprof profile.
+type pprofBuilder struct {
+	m     *Model
+	p     *format.Profile
+	out   *profile.Profile
+	types []pprofType
+	tps   uint64
+	mp    *profile.Mapping
+
+	funcs   map[[2]string]*profile.Function // by (name, file)
+	locs    []*profile.Location             // by format LocID-1, made on first use
+	synth   map[string]*profile.Location    // synthetic frames by name
+	spawnOf map[uint64]string
+}
+
+// Pprof converts the model's profile to a pprof profile (see the comment at the top of
+// this file for how the exact ledger becomes stacks). The result passes CheckValid.
+func (m *Model) Pprof() (*profile.Profile, error) {
+	p := m.profile
+	b := &pprofBuilder{
+		m: m, p: p, types: pprofTypes(m.meas), tps: p.Clock.TicksPerSecond,
+		funcs: map[[2]string]*profile.Function{}, locs: make([]*profile.Location, len(p.Locations)),
+		synth: map[string]*profile.Location{}, spawnOf: map[uint64]string{},
+	}
+	prog := p.Meta.Program
+	if prog == "" {
+		prog = "coroprof"
+	}
+	b.mp = &profile.Mapping{ID: 1, File: prog, HasFunctions: true, HasFilenames: true, HasLineNumbers: true}
+	b.out = &profile.Profile{
+		Mapping:       []*profile.Mapping{b.mp},
+		TimeNanos:     p.Meta.WallStart.UnixNano(),
+		DurationNanos: p.Meta.Duration.Nanoseconds(),
+	}
+	if p.Meta.WallStart.IsZero() {
+		b.out.TimeNanos = 0
+	}
+	for _, t := range b.types {
+		vt := t.vt
+		b.out.SampleType = append(b.out.SampleType, &vt)
+	}
+	b.out.DefaultSampleType = stWall
+	if m.Has(QCPU) {
+		b.out.DefaultSampleType = "cpu"
+	}
+	if p.Meta.SampleRate > 0 {
+		b.out.PeriodType = &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}
+		b.out.Period = int64(1e9 / p.Meta.SampleRate)
+	}
+	b.out.Comments = b.comments()
+	b.ledger()
+	b.parked()
+	if err := b.out.CheckValid(); err != nil {
+		return nil, fmt.Errorf("building pprof profile: %w", err)
+	}
+	return b.out, nil
+}
+
+func (b *pprofBuilder) comments() []string {
+	p := b.p
+	c := []string{
+		fmt.Sprintf("coroprof profile of %s on %s (%s/%s, %s)", p.Meta.Program, p.Meta.Host, p.Meta.GOOS, p.Meta.GOARCH, p.Meta.GoVersion),
+		fmt.Sprintf("clock %s at %d ticks/s, measured: %v", p.Clock.Source, p.Clock.TicksPerSecond, b.m.Measured),
+		"cpu, wall, ticks, utime, stime and the rusage counts: each coroutine's exact ledger spread over its CPU samples by count (exact per coroutine, estimates per function); utime/stime are estimates that split the exact CPU time",
+		"<main> is the scheduler, <wait> the loop blocked in epoll_wait, <coroutine NAME> a coroutine without samples",
+		"parked/parks: time and count parked at blocking call sites, frame <wait: REASON> (off-CPU, overlaps wall); runnable: time runnable but not running",
+	}
+	return append(c, p.Meta.Notes...)
+}
+
+// mulDiv returns a*b/c rounded down, for b <= c (so it never overflows).
+func mulDiv(a, b, c uint64) uint64 {
+	if c == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(a, b)
+	if hi >= c {
+		return math.MaxUint64
+	}
+	q, _ := bits.Div64(hi, lo, c)
+	return q
+}
+
+// nanos converts ticks to nanoseconds at the profile's clock rate, rounding down.
+func (b *pprofBuilder) nanos(ticks uint64) uint64 {
+	if b.tps == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(ticks, 1e9)
+	if hi >= b.tps {
+		return math.MaxUint64
+	}
+	q, _ := bits.Div64(hi, lo, b.tps)
+	return q
+}
+
+func clamp(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
+}
+
+func (b *pprofBuilder) function(name, file string, start int64) *profile.Function {
+	k := [2]string{name, file}
+	if f := b.funcs[k]; f != nil {
+		return f
+	}
+	f := &profile.Function{ID: uint64(len(b.out.Function) + 1), Name: name, SystemName: name, Filename: file, StartLine: start}
+	b.funcs[k] = f
+	b.out.Function = append(b.out.Function, f)
+	return f
+}
+
+func (b *pprofBuilder) newLocation(f *profile.Function, line int64) *profile.Location {
+	l := &profile.Location{ID: uint64(len(b.out.Location) + 1), Mapping: b.mp, Line: []profile.Line{{Function: f, Line: line}}}
+	b.out.Location = append(b.out.Location, l)
+	return l
+}
+
+// loc returns the pprof location of a format LocID (nil for 0 or out of range).
+func (b *pprofBuilder) loc(id format.LocID) *profile.Location {
+	if id == 0 || int(id) > len(b.locs) {
+		return nil
+	}
+	if l := b.locs[id-1]; l != nil {
+		return l
+	}
+	fl := b.p.Locations[id-1]
+	var f *profile.Function
+	if int(fl.Func) < len(b.p.Funcs) {
+		pf := b.p.Funcs[fl.Func]
+		f = b.function(pf.Name, pf.File, pf.StartLine)
+	} else {
+		f = b.function("?", "", 0)
+	}
+	l := b.newLocation(f, fl.Line)
+	b.locs[id-1] = l
+	return l
+}
+
+// frame returns the location of a synthetic frame.
+func (b *pprofBuilder) frame(name string) *profile.Location {
+	if l := b.synth[name]; l != nil {
+		return l
+	}
+	l := b.newLocation(b.function(name, "", 0), 0)
+	b.synth[name] = l
+	return l
+}
+
+// stack converts a sample's stack, leaf first; unknown frames become "?".
+func (b *pprofBuilder) stack(s []format.LocID) []*profile.Location {
+	out := make([]*profile.Location, 0, len(s)+1)
+	for _, id := range s {
+		l := b.loc(id)
+		if l == nil {
+			l = b.frame("?")
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// labels of a coroutine's samples (c nil: a pseudo bucket named name on loop).
+func (b *pprofBuilder) labels(s *profile.Sample, c *format.Coroutine, name string, loop int64) {
+	s.Label = map[string][]string{}
+	s.NumLabel = map[string][]int64{}
+	if c != nil {
+		name, loop = c.Name, c.Loop
+		s.NumLabel[LabelCoroID] = []int64{clamp(c.ID)}
+		if site := b.m.Site(c.SpawnSite); site != "" {
+			s.Label[LabelSpawnSite] = []string{site}
+		}
+	}
+	if name != "" {
+		s.Label[LabelCoroName] = []string{name}
+	}
+	if loop != 0 {
+		s.NumLabel[LabelLoop] = []int64{loop}
+	}
+}
+
+// ledgerValues fills v from raw counters (exact integers); wall from ticks.
+func (b *pprofBuilder) ledgerValues(v []int64, raw [NumQuantities]uint64, wall uint64, samples uint64) {
+	for i, t := range b.types {
+		switch {
+		case t.src >= 0:
+			v[i] = clamp(raw[t.src])
+		case t.src == srcWall:
+			v[i] = clamp(wall)
+		case t.src == srcSamples:
+			v[i] = clamp(samples)
+		}
+	}
+}
+
+// spreadLedger adds one pprof sample per format sample in ss, with the bucket's raw
+// counters spread over them by count. Cumulative rounding makes the parts add up to
+// the whole exactly: part i is floor(total·C_i/C) − floor(total·C_{i−1}/C), where C_i
+// is the running count.
+func (b *pprofBuilder) spreadLedger(ss []*format.Sample, raw [NumQuantities]uint64, root *profile.Location, label func(*profile.Sample)) {
+	var total uint64
+	for _, s := range ss {
+		total += s.Count
+	}
+	var run uint64
+	var prev [NumQuantities]uint64
+	var prevWall uint64
+	wallTotal := b.nanos(raw[QTicks])
+	for _, s := range ss {
+		run += s.Count
+		var part [NumQuantities]uint64
+		for q := range raw {
+			cur := mulDiv(raw[q], run, total)
+			part[q] = cur - prev[q]
+			prev[q] = cur
+		}
+		curWall := mulDiv(wallTotal, run, total)
+		wall := curWall - prevWall
+		prevWall = curWall
+		ps := &profile.Sample{Location: b.stack(s.Stack), Value: make([]int64, len(b.types))}
+		if root != nil {
+			ps.Location = append(ps.Location, root)
+		}
+		b.ledgerValues(ps.Value, part, wall, s.Count)
+		label(ps)
+		b.out.Sample = append(b.out.Sample, ps)
+	}
+}
+
+// whole adds one sample carrying a bucket's whole ledger on a synthetic frame.
+func (b *pprofBuilder) whole(frame string, raw [NumQuantities]uint64, label func(*profile.Sample)) {
+	if raw == ([NumQuantities]uint64{}) {
+		return
+	}
+	ps := &profile.Sample{Location: []*profile.Location{b.frame(frame)}, Value: make([]int64, len(b.types))}
+	b.ledgerValues(ps.Value, raw, b.nanos(raw[QTicks]), 0)
+	label(ps)
+	b.out.Sample = append(b.out.Sample, ps)
+}
+
+// measuredRaw zeroes the quantities the profile did not measure.
+func (b *pprofBuilder) measuredRaw(c format.Counters) [NumQuantities]uint64 {
+	r := rawOf(c)
+	for q := range r {
+		if !b.m.Has(Quantity(q)) {
+			r[q] = 0
+		}
+	}
+	return r
+}
+
+// ledger adds the exact buckets: coroutines, <main>, <wait>.
+func (b *pprofBuilder) ledger() {
+	p := b.p
+	byCoro := map[uint64][]*format.Sample{}
+	var mainSamples, strays []*format.Sample
+	known := make(map[uint64]*format.Coroutine, len(p.Coroutines))
+	for i := range p.Coroutines {
+		known[p.Coroutines[i].ID] = &p.Coroutines[i]
+	}
+	for i := range p.Samples {
+		s := &p.Samples[i]
+		switch {
+		case s.Count == 0:
+		case s.CoroID == 0:
+			mainSamples = append(mainSamples, s)
+		case known[s.CoroID] != nil:
+			byCoro[s.CoroID] = append(byCoro[s.CoroID], s)
+		default:
+			strays = append(strays, s)
+		}
+	}
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		label := func(s *profile.Sample) { b.labels(s, c, "", 0) }
+		raw := b.measuredRaw(c.Counters)
+		if ss := byCoro[c.ID]; len(ss) > 0 {
+			b.spreadLedger(ss, raw, nil, label)
+		} else {
+			b.whole(FrameCoroutine(c.Name), raw, label)
+		}
+	}
+	// Samples of a coroutine the ledger does not know: their counts only.
+	for _, s := range strays {
+		ps := &profile.Sample{Location: b.stack(s.Stack), Value: make([]int64, len(b.types))}
+		b.ledgerValues(ps.Value, [NumQuantities]uint64{}, 0, s.Count)
+		b.labels(ps, nil, "", 0)
+		ps.NumLabel[LabelCoroID] = []int64{clamp(s.CoroID)}
+		b.out.Sample = append(b.out.Sample, ps)
+	}
+	// <main>: with samples, the loops' summed ledger spread over them below a <main>
+	// root (samples do not say which loop they came from); without, one per loop.
+	if len(mainSamples) > 0 {
+		var sum format.Counters
+		for _, l := range p.Loops {
+			sum.Add(l.Main)
+		}
+		b.spreadLedger(mainSamples, b.measuredRaw(sum), b.frame(FrameMain), func(s *profile.Sample) { b.labels(s, nil, FrameMain, 0) })
+	} else {
+		for _, l := range p.Loops {
+			b.whole(FrameMain, b.measuredRaw(l.Main), func(s *profile.Sample) { b.labels(s, nil, FrameMain, l.ID) })
+		}
+	}
+	for _, l := range p.Loops {
+		b.whole(FrameWait, b.measuredRaw(l.Wait), func(s *profile.Sample) { b.labels(s, nil, FrameWait, l.ID) })
+	}
+}
+
+// offValues sets the off-CPU sample types (parked, parks, runnable).
+func (b *pprofBuilder) offValues(parkedNs, parks, runnableNs uint64) []int64 {
+	v := make([]int64, len(b.types))
+	for i, t := range b.types {
+		switch t.src {
+		case srcParked:
+			v[i] = clamp(parkedNs)
+		case srcParks:
+			v[i] = clamp(parks)
+		case srcRunnable:
+			v[i] = clamp(runnableNs)
+		}
+	}
+	return v
+}
+
+// parked adds coroutines' off-CPU time: parked at each wait site (the part of a
+// reason's total that no site accounts for goes on the reason's frame alone), and
+// runnable.
+func (b *pprofBuilder) parked() {
+	p := b.p
+	sites := map[uint64][]*format.WaitSite{}
+	for i := range p.WaitSites {
+		w := &p.WaitSites[i]
+		sites[w.CoroID] = append(sites[w.CoroID], w)
+	}
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		var covered [format.NumWaitReasons]format.WaitStat
+		for _, w := range sites[c.ID] {
+			if int(w.Reason) >= format.NumWaitReasons || (w.Count == 0 && w.Ticks == 0) {
+				continue
+			}
+			covered[w.Reason].Count += w.Count
+			covered[w.Reason].Ticks += w.Ticks
+			stack := []*profile.Location{b.frame(FrameParked(format.WaitReasonNames[w.Reason]))}
+			if l := b.loc(w.Site); l != nil {
+				stack = append(stack, l)
+			}
+			b.offSample(c, stack, w.Reason, b.nanos(w.Ticks), w.Count, 0)
+		}
+		for r, w := range c.Waits {
+			rest := format.WaitStat{}
+			if w.Count > covered[r].Count {
+				rest.Count = w.Count - covered[r].Count
+			}
+			if w.Ticks > covered[r].Ticks {
+				rest.Ticks = w.Ticks - covered[r].Ticks
+			}
+			if rest.Count == 0 && rest.Ticks == 0 {
+				continue
+			}
+			stack := []*profile.Location{b.frame(FrameParked(format.WaitReasonNames[r]))}
+			b.offSample(c, stack, uint8(r), b.nanos(rest.Ticks), rest.Count, 0)
+		}
+		if c.Runnable > 0 {
+			b.offSample(c, []*profile.Location{b.frame(FrameRunnable)}, 0, 0, 0, b.nanos(c.Runnable))
+		}
+	}
+}
+
+func (b *pprofBuilder) offSample(c *format.Coroutine, stack []*profile.Location, reason uint8, parkedNs, parks, runnableNs uint64) {
+	ps := &profile.Sample{Location: stack, Value: b.offValues(parkedNs, parks, runnableNs)}
+	b.labels(ps, c, "", 0)
+	if parks > 0 || parkedNs > 0 {
+		ps.Label[LabelWaitReason] = []string{format.WaitReasonNames[reason]}
+	}
+	b.out.Sample = append(b.out.Sample, ps)
+}
