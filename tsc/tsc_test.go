@@ -8,9 +8,12 @@ import (
 	"time"
 )
 
-// hzAtInit is evaluated during package initialisation, before any test runs: the
-// calibration must not have happened yet, since only callers of Frequency pay for it.
-var hzAtInit = cal.Hz
+// hzAtInit is read by this test file's init, which the go tool runs after every init of
+// the package proper (the package's own files are compiled first) and before any test:
+// the calibration must not have happened yet, since only callers of Frequency pay for it.
+var hzAtInit uint64
+
+func init() { hzAtInit = cal.Hz }
 
 func TestCalibrationIsLazy(t *testing.T) {
 	if hzAtInit != 0 {
