@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -594,3 +596,47 @@ func TestKindMinRecord(t *testing.T) {
 		t.Errorf("writeOrder %v: want the string table first and every kind but invalid and end", writeOrder)
 	}
 }
+
+// Read gets the same profile whatever kind of reader delivers the bytes, including
+// readers that return a few bytes at a time and ones whose size hint is wrong.
+func TestReadReaders(t *testing.T) {
+	p := Synthetic(2, mediumOpts)
+	data := mustWrite(t, p)
+	path := filepath.Join(t.TempDir(), "p.bin")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	readers := map[string]io.Reader{
+		"bytes.Reader":  bytes.NewReader(data),
+		"bytes.Buffer":  bytes.NewBuffer(bytes.Clone(data)),
+		"os.File":       f,
+		"one byte":      iotest.OneByteReader(bytes.NewReader(data)),
+		"short hint":    lyingLen{bytes.NewReader(data), 10},
+		"long hint":     lyingLen{bytes.NewReader(data), 10 * len(data)},
+		"data then err": iotest.DataErrReader(bytes.NewReader(data)),
+	}
+	for name, r := range readers {
+		q, err := Read(r)
+		if err != nil || !reflect.DeepEqual(p, q) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Read(iotest.ErrReader(io.ErrUnexpectedEOF)); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a failing reader: %v", err)
+	}
+	if _, err := Read(iotest.TimeoutReader(bytes.NewReader(data))); !errors.Is(err, iotest.ErrTimeout) {
+		t.Errorf("a reader failing midway: %v", err)
+	}
+}
+
+type lyingLen struct {
+	io.Reader
+	n int
+}
+
+func (l lyingLen) Len() int { return l.n }

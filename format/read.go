@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 )
 
@@ -234,11 +236,43 @@ func locate(err error, known *[numKinds]rawSection, p *Profile) {
 // ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt, ErrInvalid). Read never panics
 // on bad input and allocates in proportion to the bytes it was given.
 func Read(r io.Reader) (*Profile, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("format: reading profile: %w", err)
 	}
 	return Decode(data)
+}
+
+// readAll is io.ReadAll that sizes its buffer once when r knows its length (a
+// bytes.Reader, a regular file), instead of doubling through a profile of tens of
+// megabytes. A size hint that is wrong costs only growth, never correctness.
+func readAll(r io.Reader) ([]byte, error) {
+	size := -1
+	switch x := r.(type) {
+	case interface{ Len() int }:
+		size = x.Len()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := x.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < math.MaxInt32 {
+			size = int(fi.Size())
+		}
+	}
+	if size < 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, size+1) // +1: the EOF read needs room to report 0 bytes
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than announced: grow as append does
+		}
+	}
 }
 
 // ReadFile reads the profile in the named file. Errors name the file.
