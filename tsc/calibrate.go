@@ -2,7 +2,6 @@ package tsc
 
 import (
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -93,12 +92,12 @@ func measure(n int, window time.Duration) Calibration {
 	if !hardware {
 		return Calibration{Hz: 1e9}
 	}
-	// All stamps on one CPU: where the counters of different CPUs are not synchronised,
-	// a migration between two stamps would measure the offset, not the rate. Locks nest,
-	// so this is safe on a thread the caller had already locked.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-
+	// The thread may move between CPUs from one stamp to the next, and nothing here pins
+	// it: pinning would change the caller's thread. The counters of different CPUs agree
+	// wherever the counter is invariant (Linux checks at boot and otherwise stops using
+	// the TSC as its clocksource), a move inside a stamp shows as a wide or backward
+	// bracket that takeStamp discards, and the median discards a window spoiled by one
+	// between stamps.
 	start := time.Now()
 	rates := make([]float64, 0, n)
 	prev := takeStamp(start)
