@@ -570,3 +570,53 @@ func TestOptionsRejected(t *testing.T) {
 		t.Error("a refused session stayed active")
 	}
 }
+
+// yieldAllocs returns the heap allocations per Yield round trip of two coroutines,
+// measured inside the loop after a warm-up.
+func yieldAllocs(t *testing.T, run func(loop func())) float64 {
+	t.Helper()
+	const n = 20000
+	var per float64
+	for j := 0; j < 2; j++ {
+		measure := j == 0
+		coro.Spawn(func() {
+			for i := 0; i < 100; i++ { // warm-up: records, labels, ring
+				coro.Yield()
+			}
+			var m0, m1 runtime.MemStats
+			if measure {
+				runtime.ReadMemStats(&m0)
+			}
+			for i := 0; i < n; i++ {
+				coro.Yield()
+			}
+			if measure {
+				runtime.ReadMemStats(&m1)
+				per = float64(m1.Mallocs-m0.Mallocs) / n
+			}
+		})
+	}
+	run(coro.EventLoop)
+	return per
+}
+
+// TestSwitchPathNoAlloc: with the profiler on, a switch allocates nothing more than
+// the runtime does with do-nothing hooks attached.
+func TestSwitchPathNoAlloc(t *testing.T) {
+	base := yieldAllocs(t, func(loop func()) {
+		coro.SetHooks(nopHooks{})
+		defer coro.SetHooks(nil)
+		loop()
+	})
+	for _, opts := range [][]Option{{TicksOnly()}, nil} {
+		got := yieldAllocs(t, func(loop func()) {
+			// Sampling off: runtime/pprof's writer goroutine allocates as it reads samples.
+			if err := Go(loop, append([]Option{File(filepath.Join(t.TempDir(), "p.bin")), SampleRate(0)}, opts...)...); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got-base > 0.001 {
+			t.Errorf("options %d: %.3f allocations per Yield with the profiler, %.3f with do-nothing hooks", len(opts), got, base)
+		}
+	}
+}

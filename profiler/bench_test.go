@@ -1,0 +1,110 @@
+package profiler
+
+import (
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	coro "github.com/coroprof/coroprof/runtime"
+	"github.com/coroprof/coroprof/tsc"
+)
+
+// BenchmarkYield is the Yield round trip (two coroutines alternate; one op is A -> B
+// -> A, two Yields, so four profiler stamps) with the profiler off, ticks-only, and
+// the full ledger (ticks + CPU clock + getrusage). Sampling is off in all three so
+// the figures are the ledger's cost alone; the file write is outside the timer.
+func BenchmarkYield(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		opts []Option
+	}{
+		{"off", nil},
+		{"nop-hooks", nil},
+		{"ticks", []Option{TicksOnly()}},
+		{"full", []Option{}},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			n := b.N
+			for j := 0; j < 2; j++ {
+				coro.Spawn(func() {
+					for i := 0; i < n; i++ {
+						coro.Yield()
+					}
+				})
+			}
+			loop := func() {
+				b.ResetTimer()
+				coro.EventLoop()
+				b.StopTimer()
+			}
+			if m.opts == nil {
+				if m.name == "nop-hooks" {
+					// The runtime's own cost of calling hooks (and finding the user's
+					// pc for Yield and WaitBegin), without any profiler work.
+					coro.SetHooks(nopHooks{})
+					defer coro.SetHooks(nil)
+				}
+				loop()
+				return
+			}
+			opts := append([]Option{File(filepath.Join(b.TempDir(), "p.bin")), SampleRate(0)}, m.opts...)
+			if err := Go(loop, opts...); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkStamp is the cost of one stamp of each kind, and of its parts.
+func BenchmarkStamp(b *testing.B) {
+	var c struct{ k clocks }
+	var ts unix.Timespec
+	var ru unix.Rusage
+	b.Run("tsc", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			spinSink += int(tsc.Now())
+		}
+	})
+	b.Run("clock_gettime-thread-cpu", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+		}
+	})
+	b.Run("getrusage-thread", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			_ = unix.Getrusage(rusageThread, &ru)
+		}
+	})
+	b.Run("getpid", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			spinSink += unix.Getpid()
+		}
+	})
+	b.Run("stamp-ticks", func(b *testing.B) {
+		c.k.ticksOnly = true
+		var s session
+		for i := 0; i < b.N; i++ {
+			c.k.read(&s.now)
+		}
+	})
+	b.Run("stamp-full", func(b *testing.B) {
+		c.k.ticksOnly = false
+		var s session
+		for i := 0; i < b.N; i++ {
+			c.k.read(&s.now)
+		}
+	})
+}
+
+// nopHooks does nothing: it measures the runtime's side of the hook calls.
+type nopHooks struct{}
+
+func (nopHooks) Spawn(c, parent *coro.Coro)                            {}
+func (nopHooks) Resume(c *coro.Coro)                                   {}
+func (nopHooks) Yield(c *coro.Coro, state coro.State, pc uintptr)      {}
+func (nopHooks) Exit(c *coro.Coro, panicked bool)                      {}
+func (nopHooks) WaitBegin(c *coro.Coro, r coro.WaitReason, pc uintptr) {}
+func (nopHooks) WaitEnd(c *coro.Coro)                                  {}
+func (nopHooks) BeforePoll()                                           {}
+func (nopHooks) AfterPoll()                                            {}
