@@ -86,12 +86,12 @@ func (m *Mutex) TryLock() (acquired bool) {
 // waiter becomes the owner and is made runnable. Unlocking a mutex the calling
 // coroutine does not own panics.
 func (m *Mutex) Unlock() {
-	c := current()
-	if m.owner != c {
-		if m.owner == nil {
-			misuse("Mutex.Unlock of an unlocked mutex by %s", coroString(c))
-		}
-		misuse("Mutex.Unlock by %s, but the mutex is owned by %s", coroString(c), coroString(m.owner))
+	// The caller is the owner exactly when the owner is its loop's running coroutine:
+	// on a loop thread only the running coroutine executes, and a caller from
+	// another thread is already outside the rules. This spares the fast path
+	// current()'s lookup of the calling thread's loop.
+	if o := m.owner; o == nil || o.s.cur != o {
+		m.unlockMisuse()
 	}
 	m.depth--
 	if m.depth > 0 {
@@ -103,6 +103,14 @@ func (m *Mutex) Unlock() {
 		return
 	}
 	m.owner = nil
+}
+
+func (m *Mutex) unlockMisuse() {
+	c := currentOrNil()
+	if m.owner == nil {
+		misuse("Mutex.Unlock of an unlocked mutex by %s", coroString(c))
+	}
+	misuse("Mutex.Unlock by %s, but the mutex is owned by %s", coroString(c), coroString(m.owner))
 }
 
 // Locked reports whether any coroutine owns m.
@@ -212,12 +220,12 @@ func (rw *RWMutex) TryLock() (acquired bool) {
 // Unlock releases one write lock by its owner; unlocking a write lock the calling
 // coroutine does not own panics.
 func (rw *RWMutex) Unlock() {
-	c := current()
-	if rw.writer != c {
-		if rw.writer == nil {
+	if o := rw.writer; o == nil || o.s.cur != o { // see Mutex.Unlock
+		c := currentOrNil()
+		if o == nil {
 			misuse("RWMutex.Unlock by %s, but the write lock is not held", coroString(c))
 		}
-		misuse("RWMutex.Unlock by %s, but the write lock is owned by %s", coroString(c), coroString(rw.writer))
+		misuse("RWMutex.Unlock by %s, but the write lock is owned by %s", coroString(c), coroString(o))
 	}
 	rw.wdepth--
 	if rw.wdepth > 0 {
