@@ -23,9 +23,9 @@ import (
 	"time"
 )
 
-// runLoop runs fn as a coroutine on the default loop and fails the test if the loop
+// netLoop runs fn as a coroutine on the default loop and fails the test if the loop
 // has not ended within limit (it is then told to Exit, so the test does not hang).
-func runLoop(t *testing.T, limit time.Duration, fn func()) {
+func netLoop(t *testing.T, limit time.Duration, fn func()) {
 	t.Helper()
 	var timedOut atomic.Bool
 	watchdog := time.AfterFunc(limit, func() {
@@ -40,9 +40,9 @@ func runLoop(t *testing.T, limit time.Duration, fn func()) {
 	}
 }
 
-// echoServer listens on network/address and echoes every connection until the
+// netEchoServer listens on network/address and echoes every connection until the
 // listener is closed. It must be called from a coroutine.
-func echoServer(t *testing.T, network, address string) *Listener {
+func netEchoServer(t *testing.T, network, address string) *Listener {
 	t.Helper()
 	ln, err := Listen(network, address)
 	if err != nil {
@@ -77,8 +77,8 @@ func echoServer(t *testing.T, network, address string) *Listener {
 	return ln
 }
 
-// pair returns the two ends of a loopback TCP connection. Coroutine only.
-func pair(t *testing.T) (client, server *Conn) {
+// netPair returns the two ends of a loopback TCP connection. Coroutine only.
+func netPair(t *testing.T) (client, server *Conn) {
 	t.Helper()
 	ln, err := Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,8 +99,8 @@ func pair(t *testing.T) (client, server *Conn) {
 	return cl, acc
 }
 
-// waitParked yields until c is parked for reason.
-func waitParked(c *Coro, reason WaitReason) bool {
+// netWaitParked yields until c is parked for reason.
+func netWaitParked(c *Coro, reason WaitReason) bool {
 	for i := 0; i < 10000; i++ {
 		if st, r := c.State(); st == StateWaiting && r == reason {
 			return true
@@ -113,8 +113,8 @@ func waitParked(c *Coro, reason WaitReason) bool {
 func TestEchoThousandClients(t *testing.T) {
 	const clients, rounds = 1000, 5
 	var ok atomic.Int32
-	runLoop(t, 60*time.Second, func() {
-		ln := echoServer(t, "tcp", "127.0.0.1:0")
+	netLoop(t, 60*time.Second, func() {
+		ln := netEchoServer(t, "tcp", "127.0.0.1:0")
 		addr := ln.Addr().String()
 		left := clients
 		for i := 0; i < clients; i++ {
@@ -166,8 +166,8 @@ func TestLargePayloadPartialWrites(t *testing.T) {
 			rand.Read(payload)
 			var got []byte
 			var wrote int
-			runLoop(t, 60*time.Second, func() {
-				ln := echoServer(t, network, addr)
+			netLoop(t, 60*time.Second, func() {
+				ln := netEchoServer(t, network, addr)
 				defer ln.Close()
 				c, err := Dial(network, ln.Addr().String())
 				if err != nil {
@@ -206,15 +206,15 @@ func TestLargePayloadPartialWrites(t *testing.T) {
 }
 
 func TestCloseWakesParkedCoroutines(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer srv.Close()
 
 		var readErr, writeErr error
 		r := SpawnNamed("reader", func() { _, readErr = cl.Read(make([]byte, 10)) })
 		// The writer fills the socket (the peer does not read) and parks.
 		w := SpawnNamed("writer", func() { _, writeErr = cl.Write(make([]byte, 64<<20)) })
-		if !waitParked(r, WaitRead) || !waitParked(w, WaitWrite) {
+		if !netWaitParked(r, WaitRead) || !netWaitParked(w, WaitWrite) {
 			t.Error("reader and writer never parked")
 			return
 		}
@@ -243,7 +243,7 @@ func TestCloseWakesParkedCoroutines(t *testing.T) {
 		}
 		var accErr error
 		a := Spawn(func() { _, accErr = ln.Accept() })
-		waitParked(a, WaitRead)
+		netWaitParked(a, WaitRead)
 		ln.Close()
 		a.Join()
 		if !errors.Is(accErr, net.ErrClosed) {
@@ -253,23 +253,23 @@ func TestCloseWakesParkedCoroutines(t *testing.T) {
 }
 
 func TestCloseFromAnotherGoroutine(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer srv.Close()
 		r := Spawn(func() {
 			if _, err := cl.Read(make([]byte, 10)); !errors.Is(err, net.ErrClosed) {
 				t.Errorf("Read after a goroutine's Close: %v", err)
 			}
 		})
-		waitParked(r, WaitRead)
+		netWaitParked(r, WaitRead)
 		go cl.Close() // net.Conn allows Close from anywhere
 		r.Join()
 	})
 }
 
 func TestSimultaneousWaitError(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer cl.Close()
 		defer srv.Close()
 		var first []byte
@@ -280,7 +280,7 @@ func TestSimultaneousWaitError(t *testing.T) {
 			}
 			first = b
 		})
-		waitParked(a, WaitRead)
+		netWaitParked(a, WaitRead)
 
 		_, err := cl.Read(make([]byte, 5))
 		var se *SimultaneousError
@@ -305,8 +305,8 @@ func TestSimultaneousWaitError(t *testing.T) {
 		// The idiom that works: one reader and one writer at the same time.
 		w := Spawn(func() { cl.Write(make([]byte, 32<<20)) })
 		r := Spawn(func() { cl.Read(make([]byte, 1)) })
-		waitParked(w, WaitWrite)
-		waitParked(r, WaitRead)
+		netWaitParked(w, WaitWrite)
+		netWaitParked(r, WaitRead)
 		if _, err := cl.Write([]byte("x")); !errors.As(err, &se) || se.Op != "write" {
 			t.Errorf("second writer got %v, want a write *SimultaneousError", err)
 		}
@@ -317,8 +317,8 @@ func TestSimultaneousWaitError(t *testing.T) {
 }
 
 func TestDeadlines(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer cl.Close()
 		defer srv.Close()
 		buf := make([]byte, 10)
@@ -355,7 +355,7 @@ func TestDeadlines(t *testing.T) {
 			cl.SetReadDeadline(time.Now().Add(time.Hour))
 			_, parkedErr = cl.Read(buf)
 		})
-		waitParked(r, WaitRead)
+		netWaitParked(r, WaitRead)
 		cl.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 		if err := r.Join(); err != nil {
 			t.Error(err)
@@ -385,8 +385,8 @@ func TestDeadlines(t *testing.T) {
 }
 
 func TestReadExactlyAtEOF(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer cl.Close()
 		srv.Write([]byte("hello"))
 		srv.Close()
@@ -403,8 +403,8 @@ func TestReadExactlyAtEOF(t *testing.T) {
 
 func TestBufio(t *testing.T) {
 	const lines = 5000
-	runLoop(t, 20*time.Second, func() {
-		cl, srv := pair(t)
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
 		defer cl.Close()
 		Spawn(func() {
 			defer srv.Close()
@@ -431,8 +431,8 @@ func TestBufio(t *testing.T) {
 	})
 }
 
-// selfSignedCert makes a certificate for "localhost" and 127.0.0.1.
-func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+// netSelfSignedCert makes a certificate for "localhost" and 127.0.0.1.
+func netSelfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -464,10 +464,10 @@ func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 }
 
 func TestTLSHandshakeOnCoroutines(t *testing.T) {
-	cert, pool := selfSignedCert(t)
+	cert, pool := netSelfSignedCert(t)
 	var reply string
 	var state tls.ConnectionState
-	runLoop(t, 30*time.Second, func() {
+	netLoop(t, 30*time.Second, func() {
 		ln, err := Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Error(err)
@@ -527,7 +527,7 @@ func TestNetworks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.network+" "+tc.addr, func(t *testing.T) {
-			runLoop(t, 20*time.Second, func() {
+			netLoop(t, 20*time.Second, func() {
 				ln, err := Listen(tc.network, tc.addr)
 				if err != nil {
 					if tc.network == "tcp6" {
@@ -537,7 +537,7 @@ func TestNetworks(t *testing.T) {
 					return
 				}
 				ln.Close()
-				ln = echoServer(t, tc.network, tc.addr)
+				ln = netEchoServer(t, tc.network, tc.addr)
 				addr := ln.Addr()
 				if tc.network == "unix" {
 					if ua, ok := addr.(*net.UnixAddr); !ok || ua.Name != sock {
@@ -573,7 +573,7 @@ func TestNetworks(t *testing.T) {
 }
 
 func TestDialErrors(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
+	netLoop(t, 20*time.Second, func() {
 		// A port nobody listens on: the refusal comes back through SO_ERROR.
 		ln, _ := Listen("tcp", "127.0.0.1:0")
 		addr := ln.Addr().String()
@@ -596,8 +596,8 @@ func TestDialErrors(t *testing.T) {
 }
 
 func TestDialHostName(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
-		ln := echoServer(t, "tcp", "127.0.0.1:0")
+	netLoop(t, 20*time.Second, func() {
+		ln := netEchoServer(t, "tcp", "127.0.0.1:0")
 		defer ln.Close()
 		port := ln.Addr().(*net.TCPAddr).Port
 		// "localhost" is resolved off the loop; if it yields ::1 first, that address
@@ -620,7 +620,7 @@ func TestDialHostName(t *testing.T) {
 }
 
 func TestUDP(t *testing.T) {
-	runLoop(t, 20*time.Second, func() {
+	netLoop(t, 20*time.Second, func() {
 		a, err := ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Error(err)
@@ -643,7 +643,7 @@ func TestUDP(t *testing.T) {
 			}
 			got, from = string(buf[:n]), addr
 		})
-		waitParked(r, WaitRead)
+		netWaitParked(r, WaitRead)
 		if n, err := a.WriteTo([]byte("datagram"), b.LocalAddr()); n != 8 || err != nil {
 			t.Errorf("WriteTo = %d, %v", n, err)
 		}
@@ -680,8 +680,8 @@ func TestSelfishness(t *testing.T) {
 			defer SetSelfishness(prev)
 			const reads = 400
 			var ticksDuring int
-			runLoop(t, 20*time.Second, func() {
-				cl, srv := pair(t)
+			netLoop(t, 20*time.Second, func() {
+				cl, srv := netPair(t)
 				defer cl.Close()
 				defer srv.Close()
 				srv.Write(make([]byte, reads)) // on loopback, queued before Write returns
@@ -726,7 +726,7 @@ func TestAcceptBackoffOnEMFILE(t *testing.T) {
 		t.Skip(err)
 	}
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	runLoop(t, 30*time.Second, func() {
+	netLoop(t, 30*time.Second, func() {
 		ln, err := Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Error(err)
@@ -782,7 +782,7 @@ func TestAcceptBackoffOnEMFILE(t *testing.T) {
 func TestSignalEndsLoop(t *testing.T) {
 	unwound := false
 	start := time.Now()
-	runLoop(t, 20*time.Second, func() {
+	netLoop(t, 20*time.Second, func() {
 		Spawn(func() {
 			defer func() { unwound = true }()
 			Sleep(time.Hour)
@@ -803,7 +803,7 @@ func TestSignalEndsLoop(t *testing.T) {
 	var onLoop bool
 	OnSignal(func(s os.Signal) { got, onLoop = s, Current() != nil; Exit() }, syscall.SIGUSR1)
 	defer OnSignal(nil, syscall.SIGUSR1)
-	runLoop(t, 20*time.Second, func() {
+	netLoop(t, 20*time.Second, func() {
 		Sleep(10 * time.Millisecond)
 		syscall.Kill(os.Getpid(), syscall.SIGUSR1)
 		Sleep(time.Hour)
