@@ -30,6 +30,7 @@ type pollDesc struct {
 	rg, wg         *Coro // parked reader and writer
 	rready, wready bool  // an edge arrived while nobody waited
 	hup            bool  // EPOLLERR or EPOLLHUP was reported
+	rdhup          bool  // EPOLLRDHUP was reported: the peer shut down its side (sticky; see netFD.drained)
 	closed         bool
 }
 
@@ -86,6 +87,9 @@ func (p *poller) dispatch(k uint64, events uint32) {
 	if events&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 		pd.hup = true
 		events |= unix.EPOLLIN | unix.EPOLLOUT
+	}
+	if events&unix.EPOLLRDHUP != 0 {
+		pd.rdhup = true
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP) != 0 {
 		if c := pd.rg; c != nil {
