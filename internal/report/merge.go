@@ -1,0 +1,317 @@
+package report
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+// Merging sums profiles of several processes (or hosts, or runs) into one profile, so
+// every view — HTML, JSON, text, pprof — shows the fleet as one program:
+//
+//   - Loops are renumbered 1, 2, … in input order; each keeps its own buckets, so
+//     conservation still holds per loop and the report's closure check stays exact.
+//   - Coroutine IDs are offset so they stay unique (input i's IDs move past every ID of
+//     the inputs before it); names are kept, so a table sorted by name or a pprof
+//     -tagfocus on coro_name gathers a function's coroutines from every process.
+//   - Functions and locations are merged by (name, file, start line) and (function,
+//     line); regions by name (calls and costs add up); samples of the same stack outside
+//     coroutines add up.
+//   - Ticks are converted to the first input's clock rate when the rates differ.
+//   - The timelines are laid end to end in input order (ticks from different machines
+//     share no origin), so total_ticks is the sum of the inputs' elapsed ticks and the
+//     duration the sum of their durations: process-seconds, as a fleet profile counts.
+//
+// Inputs must have measured the same quantities (ticks, CPU, rusage): a sum of CPU time
+// over processes of which some did not measure it would silently understate it.
+// Samples, regions and slices may be present in some inputs only.
+
+// MergeInput is one profile to merge and the name it is known by in messages.
+type MergeInput struct {
+	Name    string
+	Profile *format.Profile
+}
+
+// quantitySet is the part of Measured that must agree for sums to mean anything.
+const quantitySet = format.MeasTicks | format.MeasCPU | format.MeasRusage
+
+// describeMeasured names the quantities in ms for messages.
+func describeMeasured(ms format.Measured) string {
+	if ms&(format.MeasCPU|format.MeasRusage) == 0 {
+		return "ticks only"
+	}
+	return strings.Join(measuredNames(ms&quantitySet|format.MeasTicks), ", ")
+}
+
+// Merge sums the inputs into one profile (see above). It returns an error naming the
+// input whose measured quantities differ from the first's.
+func Merge(in []MergeInput) (*format.Profile, error) {
+	if len(in) == 0 {
+		return nil, fmt.Errorf("merging: no profiles")
+	}
+	first := in[0].Profile
+	for _, x := range in {
+		if x.Profile == nil {
+			return nil, fmt.Errorf("merging: %s: no profile", x.Name)
+		}
+		if a, b := first.Measured&quantitySet|format.MeasTicks, x.Profile.Measured&quantitySet|format.MeasTicks; a != b {
+			return nil, fmt.Errorf("cannot merge %s (measured %s) with %s (measured %s): profile them the same way (TicksOnly or not)",
+				x.Name, describeMeasured(b), in[0].Name, describeMeasured(a))
+		}
+	}
+	mg := &merger{out: &format.Profile{
+		Version:  format.Version,
+		Clock:    first.Clock,
+		Measured: first.Measured & quantitySet,
+	}, funcIdx: map[format.Func]uint32{}, locIdx: map[format.Location]format.LocID{}, regionIdx: map[string]int32{},
+		edgeIdx: map[[2]int32]int{}, mainIdx: map[string]int{}}
+	mg.out.Meta.StartTick = first.Meta.StartTick
+	for i, x := range in {
+		mg.add(i, x)
+	}
+	mg.finish(in)
+	mg.out.Sort()
+	if err := mg.out.Validate(); err != nil {
+		return nil, fmt.Errorf("merging: the merged profile is invalid: %w", err)
+	}
+	return mg.out, nil
+}
+
+type merger struct {
+	out       *format.Profile
+	funcIdx   map[format.Func]uint32
+	locIdx    map[format.Location]format.LocID
+	regionIdx map[string]int32
+	edgeIdx   map[[2]int32]int
+	mainIdx   map[string]int // samples outside coroutines, by stack
+	elapsed   uint64         // ticks of the inputs merged so far (the next one's origin)
+	coroBase  uint64         // the largest coroutine ID so far
+	loopBase  int64
+	hosts     []string
+	programs  []string
+	rates     []int
+	wallStart time.Time
+	duration  time.Duration
+	invariant bool
+}
+
+// scaler converts one input's ticks to the merged clock's.
+type scaler struct{ num, den uint64 }
+
+func (s scaler) t(v uint64) uint64 {
+	if s.num == s.den {
+		return v
+	}
+	hi, lo := bits.Mul64(v, s.num)
+	if hi >= s.den {
+		return ^uint64(0)
+	}
+	q, _ := bits.Div64(hi, lo, s.den)
+	return q
+}
+
+func (s scaler) c(c format.Counters) format.Counters {
+	c.Ticks = s.t(c.Ticks)
+	return c
+}
+
+func appendNew(list []string, s string) []string {
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func (mg *merger) add(i int, x MergeInput) {
+	p, out := x.Profile, mg.out
+	sc := scaler{out.Clock.TicksPerSecond, p.Clock.TicksPerSecond}
+	if i == 0 {
+		mg.invariant = p.Clock.Invariant
+		mg.wallStart = p.Meta.WallStart
+	}
+	mg.invariant = mg.invariant && p.Clock.Invariant
+	out.Measured |= p.Measured & (format.MeasSamples | format.MeasRegions | format.MeasSlices)
+	mg.hosts = appendNew(mg.hosts, p.Meta.Host)
+	mg.programs = appendNew(mg.programs, p.Meta.Program)
+	if !slices.Contains(mg.rates, p.Meta.SampleRate) {
+		mg.rates = append(mg.rates, p.Meta.SampleRate)
+	}
+	if !p.Meta.WallStart.IsZero() && (mg.wallStart.IsZero() || p.Meta.WallStart.Before(mg.wallStart)) {
+		mg.wallStart = p.Meta.WallStart
+	}
+	mg.duration += p.Meta.Duration
+	if p.Clock.TicksPerSecond != out.Clock.TicksPerSecond {
+		out.Meta.Notes = append(out.Meta.Notes, fmt.Sprintf("%s: ticks converted from %d to %d ticks/s", x.Name, p.Clock.TicksPerSecond, out.Clock.TicksPerSecond))
+	}
+	for _, n := range p.Meta.Notes {
+		out.Meta.Notes = append(out.Meta.Notes, x.Name+": "+n)
+	}
+
+	// Symbols.
+	locMap := make([]format.LocID, len(p.Locations)+1)
+	for j, l := range p.Locations {
+		var f format.Func
+		if int(l.Func) < len(p.Funcs) {
+			f = p.Funcs[l.Func]
+		}
+		fi, ok := mg.funcIdx[f]
+		if !ok {
+			fi = uint32(len(out.Funcs))
+			out.Funcs = append(out.Funcs, f)
+			mg.funcIdx[f] = fi
+		}
+		nl := format.Location{Func: fi, Line: l.Line}
+		li, ok := mg.locIdx[nl]
+		if !ok {
+			out.Locations = append(out.Locations, nl)
+			li = format.LocID(len(out.Locations))
+			mg.locIdx[nl] = li
+		}
+		locMap[j+1] = li
+	}
+	loc := func(id format.LocID) format.LocID {
+		if int(id) < len(locMap) {
+			return locMap[id]
+		}
+		return 0
+	}
+
+	// Loops, coroutines and the ledger.
+	loopMap := map[int64]int64{}
+	for _, l := range p.Loops {
+		mg.loopBase++
+		loopMap[l.ID] = mg.loopBase
+		out.Loops = append(out.Loops, format.Loop{ID: mg.loopBase, Total: sc.c(l.Total), Main: sc.c(l.Main), Wait: sc.c(l.Wait)})
+	}
+	base := mg.coroBase
+	coro := func(id uint64) uint64 {
+		if id == 0 {
+			return 0
+		}
+		mg.coroBase = max(mg.coroBase, base+id)
+		return base + id
+	}
+	for _, c := range p.Coroutines {
+		c.ID, c.ParentID, c.Loop = coro(c.ID), coro(c.ParentID), loopMap[c.Loop]
+		c.SpawnSite, c.LongestSite = loc(c.SpawnSite), loc(c.LongestSite)
+		c.Counters = sc.c(c.Counters)
+		c.Runnable, c.LongestSlice = sc.t(c.Runnable), sc.t(c.LongestSlice)
+		for r := range c.Waits {
+			c.Waits[r].Ticks = sc.t(c.Waits[r].Ticks)
+		}
+		out.Coroutines = append(out.Coroutines, c)
+	}
+	for _, w := range p.WaitSites {
+		w.CoroID, w.Site, w.Ticks = coro(w.CoroID), loc(w.Site), sc.t(w.Ticks)
+		out.WaitSites = append(out.WaitSites, w)
+	}
+
+	// Regions by name, and their edges.
+	regMap := make([]int32, len(p.Regions))
+	for j, r := range p.Regions {
+		k, ok := mg.regionIdx[r.Name]
+		if !ok {
+			k = int32(len(out.Regions))
+			mg.regionIdx[r.Name] = k
+			out.Regions = append(out.Regions, format.Region{Name: r.Name})
+		}
+		regMap[j] = k
+		o := &out.Regions[k]
+		o.Calls += r.Calls
+		o.Self.Add(sc.c(r.Self))
+		o.Cumulative.Add(sc.c(r.Cumulative))
+	}
+	for _, e := range p.RegionEdges {
+		if e.Callee < 0 || int(e.Callee) >= len(regMap) || e.Caller < -1 || int(e.Caller) >= len(regMap) {
+			continue // Validate rejects these on read
+		}
+		caller := int32(-1)
+		if e.Caller >= 0 {
+			caller = regMap[e.Caller]
+		}
+		key := [2]int32{caller, regMap[e.Callee]}
+		k, ok := mg.edgeIdx[key]
+		if !ok {
+			k = len(out.RegionEdges)
+			mg.edgeIdx[key] = k
+			out.RegionEdges = append(out.RegionEdges, format.RegionEdge{Caller: key[0], Callee: key[1]})
+		}
+		out.RegionEdges[k].Calls += e.Calls
+		out.RegionEdges[k].Cumulative.Add(sc.c(e.Cumulative))
+	}
+
+	// Samples. Those outside coroutines share the ID 0 across inputs, so equal stacks
+	// are summed to keep every (coroutine, stack) once.
+	for _, s := range p.Samples {
+		stack := make([]format.LocID, len(s.Stack))
+		for j, l := range s.Stack {
+			stack[j] = loc(l)
+		}
+		ns := format.Sample{CoroID: coro(s.CoroID), Stack: stack, Count: s.Count, Nanos: s.Nanos}
+		if ns.CoroID == 0 {
+			key := fmt.Sprint(stack)
+			if k, ok := mg.mainIdx[key]; ok {
+				out.Samples[k].Count += s.Count
+				out.Samples[k].Nanos += s.Nanos
+				continue
+			}
+			mg.mainIdx[key] = len(out.Samples)
+		}
+		out.Samples = append(out.Samples, ns)
+	}
+
+	// The timeline, moved to start where the previous input's ended.
+	origin := out.Meta.StartTick + mg.elapsed
+	at := func(tick uint64) uint64 {
+		if tick < p.Meta.StartTick {
+			return origin
+		}
+		return origin + sc.t(tick-p.Meta.StartTick)
+	}
+	for _, s := range p.Slices {
+		s.CoroID, s.Loop, s.Site = coro(s.CoroID), loopMap[s.Loop], loc(s.Site)
+		s.Start, s.End = at(s.Start), at(s.End)
+		out.Slices = append(out.Slices, s)
+	}
+	out.SlicesDropped += p.SlicesDropped
+	for _, s := range p.LongSlices {
+		s.CoroID, s.Loop, s.Site = coro(s.CoroID), loopMap[s.Loop], loc(s.Site)
+		s.Start, s.Counters = at(s.Start), sc.c(s.Counters)
+		out.LongSlices = append(out.LongSlices, s)
+	}
+	elapsed := sc.t(p.Meta.StopTick - p.Meta.StartTick)
+	for _, l := range p.Loops { // a profile without Start/Stop ticks still occupies its loops' time
+		elapsed = max(elapsed, sc.t(l.Total.Ticks))
+	}
+	mg.elapsed += elapsed
+}
+
+func (mg *merger) finish(in []MergeInput) {
+	out, first := mg.out, in[0].Profile
+	out.Clock.Invariant = mg.invariant
+	m := first.Meta
+	out.Meta = format.Meta{
+		Program: strings.Join(mg.programs, ", "), Args: m.Args, Host: strings.Join(mg.hosts, ", "),
+		GOOS: m.GOOS, GOARCH: m.GOARCH, GoVersion: m.GoVersion, CPUModel: m.CPUModel, CPUFeatures: m.CPUFeatures,
+		WallStart: mg.wallStart, Duration: mg.duration, StartTick: m.StartTick, StopTick: m.StartTick + mg.elapsed,
+		SampleRate: m.SampleRate, Notes: out.Meta.Notes,
+	}
+	if len(in) == 1 {
+		out.Meta.PID = m.PID
+	}
+	names := make([]string, len(in))
+	for i, x := range in {
+		names[i] = x.Name
+	}
+	notes := []string{fmt.Sprintf("merged %d profiles: %s (loops, coroutine IDs and timelines follow this order)", len(in), strings.Join(names, ", "))}
+	if len(mg.rates) > 1 {
+		slices.Sort(mg.rates)
+		out.Meta.SampleRate = mg.rates[len(mg.rates)-1]
+		notes = append(notes, fmt.Sprintf("sample rates differ (%v Hz): the header shows the highest", mg.rates))
+	}
+	out.Meta.Notes = append(notes, out.Meta.Notes...)
+}

@@ -1,0 +1,156 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+func funcByName(m *Model, name, kind string) *Function {
+	for i := range m.Functions {
+		if m.Functions[i].Name == name && m.Functions[i].Kind == kind {
+			return &m.Functions[i]
+		}
+	}
+	return nil
+}
+
+// TestMergeSums: merging two synthetic profiles sums every bucket, keeps conservation
+// exact, and adds up samples, region calls and elapsed ticks.
+func TestMergeSums(t *testing.T) {
+	a := format.Synthetic(21, format.SynthOptions{Coroutines: 30, Samples: 200, Regions: 4, Slices: 50, LongSlices: 3})
+	b := format.Synthetic(22, format.SynthOptions{Coroutines: 17, Samples: 90, Regions: 6, Loops: 2, Slices: 40, LongSlices: 2})
+	merged, err := Merge([]MergeInput{{"a.bin", a}, {"b.bin", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, mb, mm := mustBuild(t, a), mustBuild(t, b), mustBuild(t, merged)
+
+	if got, want := len(mm.Coroutines), len(a.Coroutines)+len(b.Coroutines); got != want {
+		t.Errorf("%d coroutines, want %d", got, want)
+	}
+	if got, want := len(merged.Loops), len(a.Loops)+len(b.Loops); got != want {
+		t.Errorf("%d loops, want %d", got, want)
+	}
+	if got, want := mm.TotalTicks, ma.TotalTicks+mb.TotalTicks; got != want {
+		t.Errorf("total_ticks %d, want %d", got, want)
+	}
+	for _, pair := range []struct {
+		name          string
+		got, in1, in2 Quantities
+	}{{"total", mm.Total, ma.Total, mb.Total}, {"main", mm.Main, ma.Main, mb.Main}, {"wait", mm.Wait, ma.Wait, mb.Wait}} {
+		want := pair.in1.Vec()
+		want.add(pair.in2.Vec())
+		gv := pair.got.Vec()
+		for q := QTicks; q < NumQuantities; q++ {
+			if d := gv[q] - want[q]; d > 1e-3 || d < -1e-3 {
+				t.Errorf("%s %s: %v, want %v", pair.name, QuantityNames[q], gv[q], want[q])
+			}
+		}
+	}
+	for _, c := range mm.Closure {
+		if c.Diff != 0 {
+			t.Errorf("closure broken by the merge: %+v", c)
+		}
+	}
+	if got, want := mm.TotalSamples, ma.TotalSamples+mb.TotalSamples; got != want {
+		t.Errorf("%d samples, want %d", got, want)
+	}
+	// Functions merge by name: cumulative samples add up.
+	for _, f := range mm.Functions {
+		var want uint64
+		var calls uint64
+		for _, m := range []*Model{ma, mb} {
+			if g := funcByName(m, f.Name, f.Kind); g != nil {
+				want += g.Cumulative.Samples
+				calls += g.Cumulative.Calls
+			}
+		}
+		if f.Cumulative.Samples != want || f.Cumulative.Calls != calls {
+			t.Errorf("%s %s: samples %d calls %d, want %d %d", f.Kind, f.Name, f.Cumulative.Samples, f.Cumulative.Calls, want, calls)
+		}
+	}
+	// Coroutine IDs are unique and names survive.
+	names := map[string]int{}
+	for _, c := range append(append([]format.Coroutine{}, a.Coroutines...), b.Coroutines...) {
+		names[c.Name]++
+	}
+	for _, c := range mm.Coroutines {
+		names[c.Name]--
+	}
+	for n, k := range names {
+		if k != 0 {
+			t.Errorf("coroutine name %q: %d left over", n, k)
+		}
+	}
+	// The timelines lie end to end inside the merged run.
+	for _, s := range merged.Slices {
+		if s.Start < merged.Meta.StartTick || s.End > merged.Meta.StopTick {
+			t.Fatalf("slice %+v outside [%d, %d]", s, merged.Meta.StartTick, merged.Meta.StopTick)
+		}
+	}
+	if !strings.Contains(merged.Meta.Notes[0], "merged 2 profiles: a.bin, b.bin") {
+		t.Errorf("notes %q", merged.Meta.Notes)
+	}
+	if merged.Meta.Duration != a.Meta.Duration+b.Meta.Duration {
+		t.Errorf("duration %v, want %v", merged.Meta.Duration, a.Meta.Duration+b.Meta.Duration)
+	}
+}
+
+// TestMergeHand: two hand-made profiles with known numbers, one on a clock twice as
+// fast, so its ticks are halved.
+func TestMergeHand(t *testing.T) {
+	a, b := handProfile(), handProfile()
+	b.Clock.TicksPerSecond = 2000
+	b.Regions = b.Regions[:1]
+	b.RegionEdges = b.RegionEdges[:1]
+	merged, err := Merge([]MergeInput{{"a", a}, {"b", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustBuild(t, merged)
+	// a: 10000 ticks; b: 10000 ticks at 2000/s = 5000 at 1000/s.
+	if m.Total.Ticks != 15000 || m.TotalTicks != 15000 {
+		t.Errorf("total ticks %d, elapsed %d, want 15000", m.Total.Ticks, m.TotalTicks)
+	}
+	// CPU is in nanoseconds, not ticks: it adds up unchanged.
+	if m.Total.CPU*1e9 != 2*float64(a.Loops[0].Total.CPU) {
+		t.Errorf("total cpu %v", m.Total.CPU)
+	}
+	outer := funcByName(m, "outer", KindRegion)
+	inner := funcByName(m, "inner", KindRegion)
+	if outer == nil || inner == nil || outer.Self.Calls != 4 || outer.Self.Ticks != 450 || inner.Self.Calls != 4 {
+		t.Errorf("regions outer %+v inner %+v", outer, inner)
+	}
+	// The scheduler's sample (g, outside coroutines) appears once with both counts.
+	n := 0
+	for _, s := range merged.Samples {
+		if s.CoroID == 0 {
+			n++
+			if s.Count != 2 {
+				t.Errorf("merged <main> sample count %d, want 2", s.Count)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d samples outside coroutines, want 1", n)
+	}
+	if !strings.Contains(strings.Join(merged.Meta.Notes, "\n"), "b: ticks converted from 2000 to 1000 ticks/s") {
+		t.Errorf("notes %q", merged.Meta.Notes)
+	}
+}
+
+func TestMergeRefusesDifferentMeasures(t *testing.T) {
+	a := format.Synthetic(1, format.SynthOptions{Coroutines: 3})
+	b := format.Synthetic(2, format.SynthOptions{Coroutines: 3, TicksOnly: true})
+	_, err := Merge([]MergeInput{{"full.bin", a}, {"ticks.bin", b}})
+	if err == nil || !strings.Contains(err.Error(), "ticks.bin (measured ticks only)") {
+		t.Errorf("merge of different measured sets: %v", err)
+	}
+	// Samples present in one input only are fine.
+	c := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 4})
+	if _, err := Merge([]MergeInput{{"a", a}, {"c", c}}); err != nil {
+		t.Error(err)
+	}
+}

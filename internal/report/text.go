@@ -1,0 +1,392 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// TextOptions chooses what -text prints.
+type TextOptions struct {
+	Top  int    // rows per table (0: all of them)
+	Sort string // column to rank rows by: see SortKeys; "" means ticks
+}
+
+// SortKeys are the columns -sort accepts: the quantities, then samples, calls,
+// resumes and name. A table without the column (calls for coroutines, resumes for
+// functions) ranks by ticks.
+func SortKeys() []string {
+	return append(QuantityNames[:], "samples", "calls", "resumes", "name")
+}
+
+// CheckSort returns an error naming the valid keys if key is not one of them.
+func CheckSort(key string) error {
+	if key == "" || slices.Contains(SortKeys(), key) {
+		return nil
+	}
+	return fmt.Errorf("unknown sort column %q (one of %s)", key, strings.Join(SortKeys(), ", "))
+}
+
+func quantityIndex(key string) (Quantity, bool) {
+	i := slices.Index(QuantityNames[:], key)
+	return Quantity(i), i >= 0
+}
+
+// textTable lays out rows in aligned columns: numbers right-aligned, text left; the
+// last column (a name, of any length) is never padded.
+type textTable struct {
+	head []string
+	left []bool // column is text
+	rows [][]string
+}
+
+func (t *textTable) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *textTable) write(w io.Writer) {
+	width := make([]int, len(t.head))
+	for _, r := range append([][]string{t.head}, t.rows...) {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(r []string) {
+		var b strings.Builder
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			switch {
+			case i == len(r)-1 && t.left[i]:
+				b.WriteString(c)
+			case t.left[i]:
+				b.WriteString(c + pad)
+			default:
+				b.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(t.head)
+	for _, r := range t.rows {
+		line(r)
+	}
+}
+
+// dropZero removes the columns whose cells are empty or zero in every row, except
+// the ones keep names.
+func (t *textTable) dropZero(keep ...int) {
+	var cols []int
+	for i := range t.head {
+		used := slices.Contains(keep, i) || t.left[i]
+		for _, r := range t.rows {
+			if c := strings.TrimLeft(r[i], "≈+-"); c != "" && strings.Trim(c, "0.%") != "" {
+				used = true
+				break
+			}
+		}
+		if used {
+			cols = append(cols, i)
+		}
+	}
+	pick := func(r []string) []string {
+		out := make([]string, len(cols))
+		for j, i := range cols {
+			out[j] = r[i]
+		}
+		return out
+	}
+	t.head = pick(t.head)
+	left := make([]bool, len(cols))
+	for j, i := range cols {
+		left[j] = t.left[i]
+	}
+	t.left = left
+	for k, r := range t.rows {
+		t.rows[k] = pick(r)
+	}
+}
+
+func fmtInt(v uint64) string     { return strconv.FormatUint(v, 10) }
+func fmtSec(v float64) string    { return strconv.FormatFloat(v, 'f', 6, 64) }
+func fmtPct(v, of float64) string {
+	if of == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(100*v/of, 'f', 2, 64) + "%"
+}
+
+// quantityValue returns q of qs in output units as a float (for sorting and percentages).
+func quantityValue(qs *Quantities, q Quantity) float64 {
+	switch q {
+	case QCPU:
+		return qs.CPU
+	case QUtime:
+		return qs.Utime
+	case QStime:
+		return qs.Stime
+	}
+	v := qs.Vec()
+	return v[q]
+}
+
+func fmtQuantity(qs *Quantities, q Quantity) string {
+	switch q {
+	case QCPU, QUtime, QStime:
+		return fmtSec(quantityValue(qs, q))
+	}
+	return fmtInt(uint64(quantityValue(qs, q)))
+}
+
+// textQuantities are the measured quantities with their column heads.
+func (m *Model) textQuantities() ([]Quantity, []string) {
+	var qs []Quantity
+	var heads []string
+	for q := QTicks; q < NumQuantities; q++ {
+		if !m.Has(q) {
+			continue
+		}
+		qs = append(qs, q)
+		switch q {
+		case QCPU:
+			heads = append(heads, "cpu s")
+		case QUtime, QStime:
+			heads = append(heads, QuantityNames[q]+"≈ s")
+		default:
+			heads = append(heads, QuantityNames[q])
+		}
+	}
+	return qs, heads
+}
+
+// pctOf is the quantity the "%" column shows for a sort key: the key itself when it
+// is a quantity, else ticks.
+func pctOf(key string) Quantity {
+	if q, ok := quantityIndex(key); ok {
+		return q
+	}
+	return QTicks
+}
+
+// WriteText writes the header and the tables as aligned plain text for a terminal:
+// where the time went, then the top coroutines and functions (self, then cumulative)
+// ranked by o.Sort. Percentages exclude <wait>, as in the HTML report; ≈ marks
+// estimates.
+func WriteText(w io.Writer, m *Model, o TextOptions) error {
+	if err := CheckSort(o.Sort); err != nil {
+		return err
+	}
+	if o.Sort == "" {
+		o.Sort = "ticks"
+	}
+	bw := bufio.NewWriter(w)
+	m.textHeader(bw)
+	m.textBuckets(bw, o)
+	m.textCoroutines(bw, o)
+	m.textFunctions(bw, o, false)
+	m.textFunctions(bw, o, true)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing text: %w", err)
+	}
+	return nil
+}
+
+func (m *Model) textHeader(w io.Writer) {
+	t := &textTable{head: []string{"", ""}, left: []bool{true, true}}
+	t.head = []string{"profile", strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " ")}
+	t.add("host", fmt.Sprintf("%s (%s/%s, %s)", m.Meta.Host, m.Meta.GOOS, m.Meta.GOARCH, m.Meta.GoVersion))
+	inv := "invariant"
+	if !m.Clock.Invariant {
+		inv = "not invariant: ticks may not track time"
+	}
+	t.add("clock", fmt.Sprintf("%s, %d ticks/s, %s", m.Clock.Source, m.Clock.TicksPerSecond, inv))
+	t.add("duration", fmt.Sprintf("%s s wall, %d ticks (%s s)", fmtSec(m.Meta.Duration), m.TotalTicks, fmtSec(m.Seconds(float64(m.TotalTicks)))))
+	t.add("measured", strings.Join(m.Measured, ", "))
+	if m.HasSamples() {
+		t.add("samples", fmt.Sprintf("%d at %d Hz", m.TotalSamples, m.Meta.SampleRate))
+	}
+	closure, _ := m.closureText()
+	t.add("closure", closure)
+	for _, n := range m.Meta.Notes {
+		t.add("note", n)
+	}
+	t.write(w)
+}
+
+// quantityHeads returns the column heads for the measured quantities with "%" and
+// seconds beside the quantity pct.
+func (m *Model) quantityHeads(pct Quantity) ([]string, []Quantity) {
+	qs, heads := m.textQuantities()
+	var out []string
+	for i, q := range qs {
+		out = append(out, heads[i])
+		if q == QTicks {
+			out = append(out, "s")
+		}
+		if q == pct {
+			out = append(out, "%")
+		}
+	}
+	return out, qs
+}
+
+func (m *Model) quantityRow(q *Quantities, qs []Quantity, pct Quantity, approx bool, noPct bool) []string {
+	busy := m.Busy
+	var out []string
+	mark := ""
+	if approx {
+		mark = "≈"
+	}
+	for _, k := range qs {
+		out = append(out, mark+fmtQuantity(q, k))
+		if k == QTicks {
+			out = append(out, mark+fmtSec(m.Seconds(float64(q.Ticks))))
+		}
+		if k == pct {
+			if noPct {
+				out = append(out, "")
+			} else {
+				out = append(out, fmtPct(quantityValue(q, k), quantityValue(&busy, k)))
+			}
+		}
+	}
+	return out
+}
+
+func (m *Model) textBuckets(w io.Writer, o TextOptions) {
+	pct := pctOf(o.Sort)
+	heads, qs := m.quantityHeads(pct)
+	fmt.Fprintf(w, "\nWhere the time went (%% of everything but <wait>)\n")
+	t := &textTable{head: append(heads, "bucket")}
+	t.left = make([]bool, len(t.head))
+	t.left[len(t.head)-1] = true
+	var coros Vec
+	for i := range m.Coroutines {
+		coros.add(m.Coroutines[i].Quantities.Vec())
+	}
+	cq := coros.Quantities()
+	t.add(append(m.quantityRow(&cq, qs, pct, false, false), fmt.Sprintf("coroutines (%d)", len(m.Coroutines)))...)
+	t.add(append(m.quantityRow(&m.Main, qs, pct, false, false), "<main>")...)
+	t.add(append(m.quantityRow(&m.Wait, qs, pct, false, true), "<wait>")...)
+	t.add(append(m.quantityRow(&m.Total, qs, pct, false, true), "total")...)
+	t.write(w)
+}
+
+// topN sorts idx by key (via less) and keeps the top n (0: all).
+func topN(idx []int, n int, cmpf func(a, b int) int) []int {
+	slices.SortStableFunc(idx, cmpf)
+	if n > 0 && len(idx) > n {
+		idx = idx[:n]
+	}
+	return idx
+}
+
+func title(what string, shown, of int, key string) string {
+	if shown < of {
+		return fmt.Sprintf("\n%s: top %d of %d by %s\n", what, shown, of, key)
+	}
+	return fmt.Sprintf("\n%s: %d by %s\n", what, of, key)
+}
+
+func (m *Model) textCoroutines(w io.Writer, o TextOptions) {
+	pct := pctOf(o.Sort)
+	heads, qs := m.quantityHeads(pct)
+	idx := make([]int, len(m.Coroutines))
+	for i := range idx {
+		idx[i] = i
+	}
+	key := func(c *Coroutine) float64 {
+		switch o.Sort {
+		case "samples":
+			return float64(c.Samples)
+		case "resumes":
+			return float64(c.Resumes)
+		}
+		return quantityValue(&c.Quantities, pctOf(o.Sort))
+	}
+	idx = topN(idx, o.Top, func(a, b int) int {
+		ca, cb := &m.Coroutines[a], &m.Coroutines[b]
+		if o.Sort == "name" {
+			return cmp.Or(cmp.Compare(ca.Name, cb.Name), cmp.Compare(ca.ID, cb.ID))
+		}
+		return cmp.Or(cmp.Compare(key(cb), key(ca)), cmp.Compare(cb.Ticks, ca.Ticks), cmp.Compare(ca.ID, cb.ID))
+	})
+	fmt.Fprint(w, title("Coroutines", len(idx), len(m.Coroutines), o.Sort))
+	t := &textTable{head: append(append([]string{"id", "resumes"}, heads...), "samples", "coroutine")}
+	t.left = make([]bool, len(t.head))
+	t.left[len(t.head)-1] = true
+	for _, i := range idx {
+		c := &m.Coroutines[i]
+		r := append([]string{fmtInt(c.ID), fmtInt(c.Resumes)}, m.quantityRow(&c.Quantities, qs, pct, false, false)...)
+		t.add(append(r, fmtInt(c.Samples), c.Name)...)
+	}
+	t.dropZero(0, 1, 2)
+	t.write(w)
+}
+
+func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
+	pct := pctOf(o.Sort)
+	heads, qs := m.quantityHeads(pct)
+	cost := func(f *Function) *Cost {
+		if cumulative {
+			return &f.Cumulative
+		}
+		return &f.Self
+	}
+	key := func(f *Function) float64 {
+		c := cost(f)
+		switch o.Sort {
+		case "samples":
+			return float64(c.Samples)
+		case "calls":
+			return float64(c.Calls)
+		}
+		return quantityValue(&c.Quantities, pctOf(o.Sort))
+	}
+	idx := make([]int, len(m.Functions))
+	for i := range idx {
+		idx[i] = i
+	}
+	idx = topN(idx, o.Top, func(a, b int) int {
+		fa, fb := &m.Functions[a], &m.Functions[b]
+		if o.Sort == "name" {
+			return cmp.Or(cmp.Compare(fa.Name, fb.Name), cmp.Compare(fa.Kind, fb.Kind))
+		}
+		return cmp.Or(cmp.Compare(key(fb), key(fa)), cmp.Compare(cost(fb).Ticks, cost(fa).Ticks),
+			cmp.Compare(fa.Name, fb.Name), cmp.Compare(fa.Kind, fb.Kind))
+	})
+	what := "Functions, self (Non-Aggregate)"
+	if cumulative {
+		what = "Functions, cumulative (Aggregate)"
+	}
+	fmt.Fprint(w, title(what, len(idx), len(m.Functions), o.Sort))
+	if len(m.Functions) == 0 {
+		fmt.Fprintln(w, "(no regions and no samples)")
+		return
+	}
+	t := &textTable{head: append(append([]string{"calls", "samples"}, heads...), "kind", "function")}
+	t.left = make([]bool, len(t.head))
+	t.left[len(t.head)-1], t.left[len(t.head)-2] = true, true
+	for _, i := range idx {
+		f := &m.Functions[i]
+		c := cost(f)
+		calls, samples := "", ""
+		if f.Kind == KindRegion {
+			calls = fmtInt(c.Calls)
+		} else {
+			samples = fmtInt(c.Samples)
+		}
+		r := append([]string{calls, samples}, m.quantityRow(&c.Quantities, qs, pct, f.Estimate, false)...)
+		t.add(append(r, f.Kind, f.Name)...)
+	}
+	t.dropZero(2)
+	t.write(w)
+	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Estimate }) {
+		fmt.Fprintln(w, "≈: estimated from each coroutine's exact ledger by the function's share of its samples")
+	}
+}
