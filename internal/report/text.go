@@ -112,8 +112,8 @@ func (t *textTable) dropZero(keep ...int) {
 	}
 }
 
-func fmtInt(v uint64) string     { return strconv.FormatUint(v, 10) }
-func fmtSec(v float64) string    { return strconv.FormatFloat(v, 'f', 6, 64) }
+func fmtInt(v uint64) string  { return strconv.FormatUint(v, 10) }
+func fmtSec(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
 func fmtPct(v, of float64) string {
 	if of == 0 {
 		return ""
