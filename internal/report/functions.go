@@ -1,6 +1,10 @@
 package report
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
 
 // TopLevel is the caller name of a region called outside any other region.
 const TopLevel = "<top>"
@@ -10,8 +14,14 @@ type funcBuilder struct {
 	rows    []Function
 	selfV   []Vec // sampled functions: estimates in raw units
 	cumV    []Vec
-	callers []map[int]uint64 // by row: caller row (-1 top level) -> count
-	callees []map[int]uint64
+	callers [][]pair // by row: (caller row or -1 for top level, count)
+	callees [][]pair
+}
+
+// pair is one end of a call-graph edge and its count.
+type pair struct {
+	idx int
+	n   uint64
 }
 
 func (b *funcBuilder) add(f Function) int {
@@ -25,16 +35,10 @@ func (b *funcBuilder) add(f Function) int {
 
 func (b *funcBuilder) edge(caller, callee int, n uint64) {
 	if callee >= 0 {
-		if b.callers[callee] == nil {
-			b.callers[callee] = map[int]uint64{}
-		}
-		b.callers[callee][caller] += n
+		b.callers[callee] = append(b.callers[callee], pair{caller, n})
 	}
 	if caller >= 0 {
-		if b.callees[caller] == nil {
-			b.callees[caller] = map[int]uint64{}
-		}
-		b.callees[caller][callee] += n
+		b.callees[caller] = append(b.callees[caller], pair{callee, n})
 	}
 }
 
@@ -97,32 +101,45 @@ func (m *Model) buildFunctions() {
 	}
 }
 
-// edges turns a count map into Edges sorted by count, then name.
-func (m *Model) edges(counts map[int]uint64, newIdx []int, rows []Function) []Edge {
-	if len(counts) == 0 {
+// edges turns a function's edge list into Edges (duplicates merged) sorted by count,
+// then index.
+func (m *Model) edges(ps []pair, newIdx []int, rows []Function) []Edge {
+	if len(ps) == 0 {
 		return []Edge{}
 	}
+	// Lists from samples arrive sorted by index and unique (the edge matrix is walked in
+	// order); only region lists may need merging.
+	byIdx := func(a, b pair) int { return cmp.Compare(a.idx, b.idx) }
+	if !slices.IsSortedFunc(ps, byIdx) {
+		slices.SortStableFunc(ps, byIdx)
+	}
+	merged := ps[:0]
 	var sum uint64
-	out := make([]Edge, 0, len(counts))
-	for old, n := range counts {
-		e := Edge{Function: -1, Name: TopLevel, Count: n}
-		if old >= 0 {
-			e.Function, e.Name = newIdx[old], rows[old].Name
+	for i, p := range ps {
+		sum += p.n
+		if i > 0 && merged[len(merged)-1].idx == p.idx {
+			merged[len(merged)-1].n += p.n
+			continue
 		}
-		sum += n
-		out = append(out, e)
+		merged = append(merged, p)
 	}
-	for i := range out {
-		if sum > 0 {
-			out[i].Share = float64(out[i].Count) / float64(sum)
+	slices.SortFunc(merged, func(a, b pair) int {
+		if a.n != b.n {
+			return cmp.Compare(b.n, a.n)
 		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Function < out[j].Function
+		return cmp.Compare(a.idx, b.idx)
 	})
+	out := make([]Edge, len(merged))
+	for i, p := range merged {
+		e := Edge{Function: -1, Name: TopLevel, Count: p.n}
+		if p.idx >= 0 {
+			e.Function, e.Name = newIdx[p.idx], rows[p.idx].Name
+		}
+		if sum > 0 {
+			e.Share = float64(p.n) / float64(sum)
+		}
+		out[i] = e
+	}
 	return out
 }
 
@@ -197,11 +214,46 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	for i := range stamp {
 		stamp[i] = -1
 	}
+	// Edge counts: a dense caller×callee matrix when the function table is small enough
+	// (no hashing on the hot path), a map beyond that. A stamp per edge makes a
+	// recursive stack count each edge once.
+	n := len(b.rows) + 1 // +1: room for an unknown-location row added below
+	dense := n <= 2048
+	var denseCount []uint64
+	var denseStamp []int32
 	type edgeAcc struct {
 		count uint64
 		stamp int
 	}
-	edgeCounts := make(map[uint64]*edgeAcc)
+	var edgeCounts map[uint64]*edgeAcc
+	if dense {
+		denseCount, denseStamp = make([]uint64, n*n), make([]int32, n*n)
+		for i := range denseStamp {
+			denseStamp[i] = -1
+		}
+	} else {
+		edgeCounts = make(map[uint64]*edgeAcc)
+	}
+	countEdge := func(caller, callee int32, si int, c uint64) {
+		if dense {
+			k := int(caller)*n + int(callee)
+			if denseStamp[k] != int32(si) {
+				denseStamp[k] = int32(si)
+				denseCount[k] += c
+			}
+			return
+		}
+		key := uint64(uint32(caller))<<32 | uint64(uint32(callee))
+		e := edgeCounts[key]
+		if e == nil {
+			e = &edgeAcc{stamp: -1}
+			edgeCounts[key] = e
+		}
+		if e.stamp != si {
+			e.stamp = si
+			e.count += c
+		}
+	}
 	m.stacks = make([]sampleStack, 0, len(p.Samples))
 	flat := make([]int32, 0, 16*len(p.Samples))
 	for si := range p.Samples {
@@ -251,26 +303,33 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 				}
 			}
 			if j+1 < len(funcs) {
-				key := uint64(uint32(funcs[j+1]))<<32 | uint64(uint32(f))
-				e := edgeCounts[key]
-				if e == nil {
-					e = &edgeAcc{stamp: -1}
-					edgeCounts[key] = e
-				}
-				if e.stamp != si { // a recursive stack counts an edge once
-					e.stamp = si
-					e.count += s.Count
+				if dense { // inline: this runs once per frame of every sample
+					k := int(funcs[j+1])*n + int(f)
+					if denseStamp[k] != int32(si) {
+						denseStamp[k] = int32(si)
+						denseCount[k] += s.Count
+					}
+				} else {
+					countEdge(funcs[j+1], f, si, s.Count)
 				}
 			}
 		}
 	}
-	for key, e := range edgeCounts {
-		b.edge(int(int32(key>>32)), int(int32(uint32(key))), e.count)
+	if dense {
+		for k, c := range denseCount {
+			if c != 0 {
+				b.edge(k/n, k%n, c)
+			}
+		}
+	} else {
+		for key, e := range edgeCounts {
+			b.edge(int(int32(key>>32)), int(int32(uint32(key))), e.count)
+		}
 	}
 	// Drop symbol-table entries no sample touched, and fill in the estimates.
 	keep := b.rows[:first]
 	var keepSelf, keepCum []Vec
-	var keepCallers, keepCallees []map[int]uint64
+	var keepCallers, keepCallees [][]pair
 	remap := make([]int, len(b.rows))
 	for i := 0; i < first; i++ {
 		remap[i] = i
@@ -285,18 +344,13 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		keepSelf, keepCum = append(keepSelf, b.selfV[i]), append(keepCum, b.cumV[i])
 		keepCallers, keepCallees = append(keepCallers, b.callers[i]), append(keepCallees, b.callees[i])
 	}
-	remapMap := func(mp map[int]uint64) map[int]uint64 {
-		if mp == nil {
-			return nil
-		}
-		out := make(map[int]uint64, len(mp))
-		for k, v := range mp {
-			if k >= first {
-				k = remap[k]
+	remapPairs := func(ps []pair) []pair {
+		for i := range ps {
+			if ps[i].idx >= first {
+				ps[i].idx = remap[ps[i].idx]
 			}
-			out[k] += v
 		}
-		return out
+		return ps
 	}
 	b.rows = keep
 	b.selfV = append(b.selfV[:first], keepSelf...)
@@ -304,7 +358,7 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	b.callers = append(b.callers[:first], keepCallers...)
 	b.callees = append(b.callees[:first], keepCallees...)
 	for i := first; i < len(b.rows); i++ {
-		b.callers[i], b.callees[i] = remapMap(b.callers[i]), remapMap(b.callees[i])
+		b.callers[i], b.callees[i] = remapPairs(b.callers[i]), remapPairs(b.callees[i])
 		self, cum := b.rows[i].Self.Samples, b.rows[i].Cumulative.Samples
 		b.rows[i].Self.Quantities = b.selfV[i].Quantities()
 		b.rows[i].Cumulative.Quantities = b.cumV[i].Quantities()
@@ -317,80 +371,90 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	}
 }
 
-// flame builds the flame graph of the samples whose coroutine keep accepts.
+// flame builds the flame graph of the samples whose coroutine keep accepts. The
+// stacks are sorted root first, so equal prefixes are adjacent and the tree grows
+// along one path with no child lookups; a frame is finished when the path leaves it,
+// and frames under 1/5000 of the root (narrower than a pixel on any screen) are
+// dropped then, so a million distinct stacks still make a page of reasonable size.
 func (m *Model) flame(keep func(coro uint64) bool, root string) *FlameNode {
-	type node struct {
-		fn    int32
-		value uint64
-		kids  []int32
-	}
-	nodes := []node{{fn: -1}}
-	// child lookup: a linear scan for the common few children, a map beyond that.
-	big := map[uint64]int32{}
-	child := func(parent int32, fn int32) int32 {
-		n := &nodes[parent]
-		if len(n.kids) <= 8 {
-			for _, k := range n.kids {
-				if nodes[k].fn == fn {
-					return k
+	if m.rootFirst == nil {
+		// Sorted once; a coroutine's stacks are a filtered, still sorted, subsequence.
+		m.rootFirst = make([]int32, len(m.stacks))
+		for i := range m.rootFirst {
+			m.rootFirst[i] = int32(i)
+		}
+		slices.SortFunc(m.rootFirst, func(a, b int32) int {
+			x, y := m.stacks[a].funcs, m.stacks[b].funcs
+			for i, j := len(x)-1, len(y)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
+				if x[i] != y[j] {
+					return cmp.Compare(x[i], y[j])
 				}
 			}
-		} else if k, ok := big[uint64(parent)<<32|uint64(uint32(fn))]; ok {
-			return k
-		}
-		k := int32(len(nodes))
-		nodes = append(nodes, node{fn: fn})
-		n = &nodes[parent]
-		n.kids = append(n.kids, k)
-		if len(n.kids) > 8 {
-			if len(n.kids) == 9 {
-				for _, kk := range n.kids {
-					big[uint64(parent)<<32|uint64(uint32(nodes[kk].fn))] = kk
-				}
-			} else {
-				big[uint64(parent)<<32|uint64(uint32(fn))] = k
-			}
-		}
-		return k
+			return cmp.Compare(len(x), len(y))
+		})
 	}
-	for _, s := range m.stacks {
-		if !keep(s.coro) {
-			continue
-		}
-		nodes[0].value += s.count
-		cur := int32(0)
-		for j := len(s.funcs) - 1; j >= 0; j-- {
-			cur = child(cur, s.funcs[j])
-			nodes[cur].value += s.count
+	var idx []int32
+	var total uint64
+	for _, i := range m.rootFirst {
+		if keep(m.stacks[i].coro) {
+			idx = append(idx, i)
+			total += m.stacks[i].count
 		}
 	}
-	if nodes[0].value == 0 {
+	if total == 0 {
 		return nil
 	}
-	// Frames under 1/5000 of the root are narrower than a pixel on any screen: prune
-	// them so a million distinct stacks still make a page of reasonable size.
-	min := nodes[0].value / 5000
-	var conv func(i int32) *FlameNode
-	conv = func(i int32) *FlameNode {
-		n := &nodes[i]
-		out := &FlameNode{Value: n.value, Name: root}
-		if n.fn >= 0 {
-			out.Name = m.Functions[n.fn].Name
-		}
-		for _, k := range n.kids {
-			if nodes[k].value > min || min == 0 {
-				out.Children = append(out.Children, conv(k))
-			}
-		}
-		sort.Slice(out.Children, func(a, b int) bool {
-			if out.Children[a].Value != out.Children[b].Value {
-				return out.Children[a].Value > out.Children[b].Value
-			}
-			return out.Children[a].Name < out.Children[b].Name
-		})
-		return out
+	minValue := total / 5000
+	// An open frame allocates its FlameNode only when it closes wide enough to keep:
+	// with a million distinct stacks most frames are pruned and never allocated.
+	type open struct {
+		fn       int32
+		value    uint64
+		children []*FlameNode
 	}
-	return conv(0)
+	top := &FlameNode{Name: root, Value: total}
+	path := []open{{fn: -1}}
+	closeTo := func(depth int) { // finish frames deeper than depth
+		for len(path) > depth+1 {
+			o := &path[len(path)-1]
+			if o.value > minValue || minValue == 0 {
+				parent := &path[len(path)-2]
+				parent.children = append(parent.children, &FlameNode{Name: m.Functions[o.fn].Name, Value: o.value, Children: o.children})
+			}
+			o.children = nil
+			path = path[:len(path)-1]
+		}
+	}
+	for _, i := range idx {
+		s := &m.stacks[i]
+		// depth d of the path holds frame funcs[len-d].
+		d := 1
+		for ; d < len(path) && d <= len(s.funcs) && path[d].fn == s.funcs[len(s.funcs)-d]; d++ {
+		}
+		closeTo(d - 1)
+		for ; d <= len(s.funcs); d++ {
+			path = append(path, open{fn: s.funcs[len(s.funcs)-d]})
+		}
+		for j := 1; j < len(path); j++ {
+			path[j].value += s.count
+		}
+	}
+	closeTo(0)
+	top.Children = path[0].children
+	var order func(n *FlameNode)
+	order = func(n *FlameNode) {
+		slices.SortStableFunc(n.Children, func(a, b *FlameNode) int {
+			if a.Value != b.Value {
+				return cmp.Compare(b.Value, a.Value)
+			}
+			return cmp.Compare(a.Name, b.Name)
+		})
+		for _, c := range n.Children {
+			order(c)
+		}
+	}
+	order(top)
+	return top
 }
 
 // FlameOf returns the flame graph of one coroutine's samples (nil if it has none).

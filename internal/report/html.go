@@ -16,7 +16,7 @@ type HTMLOptions struct {
 	// Echarts is the echarts runtime to inline; empty means web.Echarts() (the
 	// runtime embedded at build time), which fails when `make assets` was not run.
 	Echarts string
-	// CallGraphMax caps the call-graph entries (functions by cumulative ticks); 0: 2000.
+	// CallGraphMax caps the call-graph entries (functions by cumulative ticks); 0: 300.
 	CallGraphMax int
 	// FlameCoroutines caps the coroutines with a flame graph of their own; 0: 30.
 	FlameCoroutines int
@@ -251,6 +251,11 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 	return t
 }
 
+// cgEdgesMax caps the callers (and callees) listed per call-graph entry; the rest are
+// summed on one line, so a function called from thousands of places stays readable
+// and the page stays small.
+const cgEdgesMax = 20
+
 // cgEntry is one function of the call graph, rendered by html/template.
 type cgEntry struct {
 	Index   int
@@ -296,10 +301,19 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		for _, e := range es {
 			sum += e.Count
 		}
-		out := make([]cgEdge, len(es))
-		for i, e := range es {
+		n := min(len(es), cgEdgesMax)
+		out := make([]cgEdge, n, n+1)
+		for i, e := range es[:n] {
 			out[i] = cgEdge{Index: e.Function, Name: e.Name, Count: e.Count, Of: sum,
 				Share: fmt.Sprintf("%.1f%%", 100*e.Share), Linked: e.Function >= 0 && in[e.Function]}
+		}
+		if rest := es[n:]; len(rest) > 0 {
+			var c uint64
+			for _, e := range rest {
+				c += e.Count
+			}
+			out = append(out, cgEdge{Index: -1, Name: fmt.Sprintf("… %d more, each smaller", len(rest)), Count: c, Of: sum,
+				Share: fmt.Sprintf("%.1f%%", 100*float64(c)/float64(max(sum, 1)))})
 		}
 		return out, sum
 	}
@@ -390,7 +404,7 @@ type pageJSON struct {
 // WriteHTML writes the self-contained HTML report of m to w.
 func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	if o.CallGraphMax <= 0 {
-		o.CallGraphMax = 2000
+		o.CallGraphMax = 300
 	}
 	if o.FlameCoroutines <= 0 {
 		o.FlameCoroutines = 30

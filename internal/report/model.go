@@ -1,9 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/coroprof/coroprof/format"
@@ -259,7 +260,8 @@ type Model struct {
 	coroByID map[uint64]int
 	// stacks are the samples resolved to function indices, leaf first, for flame
 	// graphs of single coroutines built on demand.
-	stacks []sampleStack
+	stacks    []sampleStack
+	rootFirst []int32 // indices of stacks sorted root frame first (flame graphs)
 }
 
 type sampleStack struct {
@@ -423,13 +425,23 @@ func (m *Model) buildCoroutines() {
 		}
 		m.Coroutines[i] = out
 	}
-	sort.SliceStable(m.Coroutines, func(i, j int) bool {
+	// Sort indices, not the (large) structs.
+	order := make([]int32, len(m.Coroutines))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int {
 		a, b := &m.Coroutines[i], &m.Coroutines[j]
 		if a.Ticks != b.Ticks {
-			return a.Ticks > b.Ticks
+			return cmp.Compare(b.Ticks, a.Ticks)
 		}
-		return a.ID < b.ID
+		return cmp.Compare(a.ID, b.ID)
 	})
+	sorted := make([]Coroutine, len(order))
+	for n, i := range order {
+		sorted[n] = m.Coroutines[i]
+	}
+	m.Coroutines = sorted
 	m.coroByID = make(map[uint64]int, len(m.Coroutines))
 	for i := range m.Coroutines {
 		m.coroByID[m.Coroutines[i].ID] = i
