@@ -22,6 +22,7 @@ func BenchmarkYield(b *testing.B) {
 		{"off", nil},
 		{"nop-hooks", nil},
 		{"ticks", []Option{TicksOnly()}},
+		{"ticks+cpu", []Option{noRusage}},
 		{"full", []Option{}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
@@ -96,6 +97,9 @@ func BenchmarkStamp(b *testing.B) {
 		}
 	})
 }
+
+// noRusage is the unexported middle mode: ticks and the CPU clock, no getrusage.
+func noRusage(o *options) error { o.noRusage = true; return nil }
 
 // nopHooks does nothing: it measures the runtime's side of the hook calls.
 type nopHooks struct{}

@@ -94,7 +94,11 @@ func (s *session) build() *format.Profile {
 	}
 	sym := newSymtab(p)
 	p.Measured = format.MeasTicks
-	if !s.opts.ticksOnly {
+	switch {
+	case s.opts.ticksOnly:
+	case s.opts.noRusage:
+		p.Measured |= format.MeasCPU
+	default:
 		p.Measured |= format.MeasCPU | format.MeasRusage
 	}
 	if s.ring != nil {
@@ -109,7 +113,7 @@ func (s *session) build() *format.Profile {
 	// zero (slices shorter than the kernel's accounting granularity).
 	tu, ts := total.Utime, total.Stime
 	est := func(c format.Counters) format.Counters {
-		if s.opts.ticksOnly {
+		if s.opts.ticksOnly || s.opts.noRusage {
 			c.Utime, c.Stime = 0, 0
 			return c
 		}

@@ -37,6 +37,7 @@ type Option func(*options) error
 type options struct {
 	file       string
 	ticksOnly  bool
+	noRusage   bool // unexported mode (tests and benchmarks): ticks + CPU clock, no getrusage
 	sampleRate int
 	slices     int
 	signals    bool
