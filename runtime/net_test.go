@@ -812,3 +812,64 @@ func TestSignalEndsLoop(t *testing.T) {
 		t.Errorf("handler got %v (on a coroutine: %v), want SIGUSR1 on a coroutine", got, onLoop)
 	}
 }
+
+// TestPeerReset checks that a reset from the peer (EPOLLERR/EPOLLHUP) reaches a parked
+// reader as an error, and that writing to a closed peer fails instead of hanging.
+func TestPeerReset(t *testing.T) {
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
+		defer cl.Close()
+		var readErr error
+		r := Spawn(func() { _, readErr = cl.Read(make([]byte, 10)) })
+		netWaitParked(r, WaitRead)
+		// SO_LINGER with a zero timeout makes close send RST instead of FIN.
+		if err := syscall.SetsockoptLinger(srv.fd.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0}); err != nil {
+			t.Error(err)
+		}
+		srv.Close()
+		r.Join()
+		if !errors.Is(readErr, syscall.ECONNRESET) {
+			t.Errorf("parked Read after the peer's reset: %v, want ECONNRESET", readErr)
+		}
+		if _, err := cl.Write([]byte("x")); err == nil {
+			t.Error("Write after the peer's reset succeeded")
+		}
+
+		c2, s2 := netPair(t)
+		defer c2.Close()
+		s2.Close()
+		var err error
+		for i := 0; i < 100 && err == nil; i++ { // the first writes may still be accepted
+			_, err = c2.Write(make([]byte, 1<<16))
+		}
+		if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("writing to a closed peer: %v, want EPIPE or ECONNRESET", err)
+		}
+	})
+}
+
+// TestLoopExitUnwindsParkedReader runs a loop that exits while a coroutine is parked
+// in Read, then uses the same socket from the next loop: the unwound reader must not
+// be taken for a waiter still there.
+func TestLoopExitUnwindsParkedReader(t *testing.T) {
+	var cl, srv *Conn
+	netLoop(t, 20*time.Second, func() {
+		cl, srv = netPair(t)
+		cl.SetReadDeadline(time.Now().Add(time.Hour))
+		r := Spawn(func() { cl.Read(make([]byte, 1)) })
+		netWaitParked(r, WaitRead)
+		Exit()
+	})
+	netLoop(t, 20*time.Second, func() {
+		defer cl.Close()
+		defer srv.Close()
+		Spawn(func() { // after the Read below has found nothing and waits
+			Sleep(5 * time.Millisecond)
+			srv.Write([]byte("z"))
+		})
+		b, err := cl.ReadExactly(1)
+		if err != nil || string(b) != "z" {
+			t.Errorf("Read in the next loop: %q, %v", b, err)
+		}
+	})
+}

@@ -65,6 +65,11 @@ func newNetFD(fd, family, sotype int, network string) (*netFD, error) {
 	s := CurrentScheduler()
 	if s == nil {
 		s = defaultSched
+		if s.running.Load() {
+			// The poller belongs to the loop thread while the loop runs; the
+			// caller closes fd.
+			return nil, errors.New("coro: socket created outside the running event loop: create it from a coroutine (or before EventLoop)")
+		}
 	}
 	pd, err := s.pollOpen(fd)
 	if err != nil {
@@ -91,8 +96,8 @@ func fireDeadline(t *timer) {
 	if t == &fd.wdl.t {
 		dl, slot = &fd.wdl, &fd.pd.wg
 	}
-	if *slot != c {
-		return // already woken by I/O or Close
+	if *slot != c || c.state != StateWaiting {
+		return // already woken by I/O or Close, or unwound
 	}
 	*slot = nil
 	if dl.backoff {
@@ -122,6 +127,15 @@ func (fd *netFD) waitUntil(mode byte, dl *deadline, when int64, backoff bool) er
 	c := currentOrNil()
 	if c == nil || c.s != fd.pd.s {
 		return ErrNotCoroutine
+	}
+	if w := fd.pd.waiter(mode); w != nil && w != c && w.state == StateExited {
+		// Left by a coroutine unwound while parked here (the loop's Exit unwinds
+		// parked coroutines without going through the poller): not a waiter.
+		if mode == modeWrite {
+			fd.pd.wg = nil
+		} else {
+			fd.pd.rg = nil
+		}
 	}
 	if w := fd.pd.waiter(mode); w != nil && w != c {
 		op := "read"
