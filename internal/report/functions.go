@@ -377,8 +377,19 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 // and frames under 1/5000 of the root (narrower than a pixel on any screen) are
 // dropped then, so a million distinct stacks still make a page of reasonable size.
 func (m *Model) flame(keep func(coro uint64) bool, root string) *FlameNode {
+	var idx []int32
+	for _, i := range m.sortedStacks() {
+		if keep(m.stacks[i].coro) {
+			idx = append(idx, i)
+		}
+	}
+	return m.flameOf(idx, root)
+}
+
+// sortedStacks returns the indices of m.stacks sorted root frame first, computed once:
+// any subset of it (one coroutine's stacks) is still sorted.
+func (m *Model) sortedStacks() []int32 {
 	if m.rootFirst == nil {
-		// Sorted once; a coroutine's stacks are a filtered, still sorted, subsequence.
 		m.rootFirst = make([]int32, len(m.stacks))
 		for i := range m.rootFirst {
 			m.rootFirst[i] = int32(i)
@@ -393,13 +404,14 @@ func (m *Model) flame(keep func(coro uint64) bool, root string) *FlameNode {
 			return cmp.Compare(len(x), len(y))
 		})
 	}
-	var idx []int32
+	return m.rootFirst
+}
+
+// flameOf builds the flame graph of the stacks idx (sorted root first).
+func (m *Model) flameOf(idx []int32, root string) *FlameNode {
 	var total uint64
-	for _, i := range m.rootFirst {
-		if keep(m.stacks[i].coro) {
-			idx = append(idx, i)
-			total += m.stacks[i].count
-		}
+	for _, i := range idx {
+		total += m.stacks[i].count
 	}
 	if total == 0 {
 		return nil
@@ -459,5 +471,25 @@ func (m *Model) flame(keep func(coro uint64) bool, root string) *FlameNode {
 
 // FlameOf returns the flame graph of one coroutine's samples (nil if it has none).
 func (m *Model) FlameOf(coro uint64) *FlameNode {
-	return m.flame(func(c uint64) bool { return c == coro }, "all")
+	return m.flame(func(c uint64) bool { return c == coro }, m.coroName(coro))
+}
+
+// FlamesOf returns the flame graphs of several coroutines (by id; nil for one without
+// samples) in one pass over the samples.
+func (m *Model) FlamesOf(coros []uint64) map[uint64]*FlameNode {
+	want := make(map[uint64][]int32, len(coros))
+	for _, c := range coros {
+		want[c] = nil
+	}
+	for _, i := range m.sortedStacks() {
+		c := m.stacks[i].coro
+		if l, ok := want[c]; ok {
+			want[c] = append(l, i)
+		}
+	}
+	out := make(map[uint64]*FlameNode, len(coros))
+	for _, c := range coros {
+		out[c] = m.flameOf(want[c], m.coroName(c))
+	}
+	return out
 }

@@ -364,9 +364,14 @@ func (m *Model) flames(n int) []flameSet {
 	if len(ids) > n {
 		ids = ids[:n]
 	}
+	coros := make([]uint64, len(ids))
+	for n, i := range ids {
+		coros[n] = m.Coroutines[i].ID
+	}
+	trees := m.FlamesOf(coros)
 	for _, i := range ids {
 		c := &m.Coroutines[i]
-		if t := m.FlameOf(c.ID); t != nil {
+		if t := trees[c.ID]; t != nil {
 			t.Name = coroLabel(c.Name, c.ID)
 			out = append(out, flameSet{Label: fmt.Sprintf("%s (%d samples)", coroLabel(c.Name, c.ID), c.Samples), Tree: t})
 		}
