@@ -50,9 +50,14 @@ func describeMeasured(ms format.Measured) string {
 // Merge sums the inputs into one profile (see above). It returns an error naming the
 // input whose measured quantities differ from the first's.
 func Merge(in []MergeInput) (*format.Profile, error) {
-	if len(in) == 0 {
+	if len(in) == 0 || in[0].Profile == nil {
 		return nil, fmt.Errorf("merging: no profiles")
 	}
+	return mergeOn(in, in[0].Profile.Clock.TicksPerSecond)
+}
+
+// mergeOn merges in with every tick converted to tps ticks per second.
+func mergeOn(in []MergeInput, tps uint64) (*format.Profile, error) {
 	first := in[0].Profile
 	for _, x := range in {
 		if x.Profile == nil {
@@ -63,9 +68,11 @@ func Merge(in []MergeInput) (*format.Profile, error) {
 				x.Name, describeMeasured(b), in[0].Name, describeMeasured(a))
 		}
 	}
+	clock := first.Clock
+	clock.TicksPerSecond = tps
 	mg := &merger{out: &format.Profile{
 		Version:  format.Version,
-		Clock:    first.Clock,
+		Clock:    clock,
 		Measured: first.Measured & quantitySet,
 	}, funcIdx: map[format.Func]uint32{}, locIdx: map[format.Location]format.LocID{}, regionIdx: map[string]int32{},
 		edgeIdx: map[[2]int32]int{}, mainIdx: map[string]int{}}

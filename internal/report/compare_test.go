@@ -1,0 +1,180 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+func coroDiff(t *testing.T, c *Comparison, name string) *CoroDiff {
+	t.Helper()
+	for i := range c.Coroutines {
+		if c.Coroutines[i].Name == name {
+			return &c.Coroutines[i]
+		}
+	}
+	t.Fatalf("no coroutine %q in the comparison", name)
+	return nil
+}
+
+func funcDiff(t *testing.T, c *Comparison, name, kind string) *FuncDiff {
+	t.Helper()
+	for i := range c.Functions {
+		if c.Functions[i].Name == name && c.Functions[i].Kind == kind {
+			return &c.Functions[i]
+		}
+	}
+	t.Fatalf("no %s function %q in the comparison", kind, name)
+	return nil
+}
+
+// TestCompareHand: differences worked out by hand.
+func TestCompareHand(t *testing.T) {
+	newP, oldP := handProfile(), handProfile()
+	oldP.Coroutines[0].Name = "b-old"        // b (2000 ticks) only in NEW, b-old only in OLD
+	oldP.Coroutines[1].Counters.Ticks = 5000 // a: 6000 in NEW, 5000 in OLD
+	oldP.Coroutines[1].Counters.CPU = 4000   // a: 3000 ns in NEW
+	oldP.Regions[0].Self.Ticks = 100         // outer: 300 in NEW
+	oldP.Regions = append(oldP.Regions, format.Region{Name: "legacy", Calls: 7})
+	oldP.Loops[0].Main.Ticks = 1500 // <main>: 1000 in NEW
+	c, err := CompareProfiles("new.bin", newP, "old.bin", oldP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := coroDiff(t, c, "a"); a.Status != StatusBoth || a.Ticks != 1000 || math.Abs(a.CPU+1000e-9) > 1e-15 || a.New.Count != 1 {
+		t.Errorf("a: %+v", a)
+	}
+	if b := coroDiff(t, c, "b"); b.Status != StatusAdded || b.Ticks != 2000 || b.DeltaCount != 1 || b.Old.Ticks != 0 {
+		t.Errorf("b: %+v", b)
+	}
+	if b := coroDiff(t, c, "b-old"); b.Status != StatusRemoved || b.Ticks != -2000 || b.DeltaResumes != -5 {
+		t.Errorf("b-old: %+v", b)
+	}
+	if o := funcDiff(t, c, "outer", KindRegion); o.Status != StatusBoth || o.Self.Ticks != 200 || o.Cumulative.Ticks != 0 {
+		t.Errorf("outer: %+v", o)
+	}
+	if l := funcDiff(t, c, "legacy", KindRegion); l.Status != StatusRemoved || l.Self.DeltaCalls != -7 {
+		t.Errorf("legacy: %+v", l)
+	}
+	if c.Main.Delta.Ticks != -500 {
+		t.Errorf("<main> Δ ticks %d, want -500", c.Main.Delta.Ticks)
+	}
+	// Sorted by |Δ ticks|: b and b-old (2000) before a (1000).
+	if c.Coroutines[2].Name != "a" {
+		t.Errorf("coroutine order %q", []string{c.Coroutines[0].Name, c.Coroutines[1].Name, c.Coroutines[2].Name})
+	}
+}
+
+// TestCompareByName: coroutines of one name are summed per side; a run compared with
+// itself differs in nothing.
+func TestCompareByName(t *testing.T) {
+	p := format.Synthetic(8, format.SynthOptions{Coroutines: 30, Samples: 100, Regions: 3})
+	c, err := CompareProfiles("x", p, "x", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	sums := map[string]uint64{}
+	for _, co := range p.Coroutines {
+		counts[co.Name]++
+		sums[co.Name] += co.Ticks
+	}
+	if len(c.Coroutines) != len(counts) {
+		t.Errorf("%d coroutine rows, want %d names", len(c.Coroutines), len(counts))
+	}
+	for _, d := range c.Coroutines {
+		if d.Status != StatusBoth || d.Delta != (Delta{}) || d.New.Count != counts[d.Name] || d.New.Ticks != sums[d.Name] {
+			t.Errorf("%q: %+v, want %d coroutines, %d ticks, no difference", d.Name, d, counts[d.Name], sums[d.Name])
+		}
+	}
+	for _, f := range c.Functions {
+		if f.Status != StatusBoth || f.Self.Delta != (Delta{}) || f.Cumulative.Delta != (Delta{}) {
+			t.Errorf("%s: %+v", f.Name, f)
+		}
+	}
+}
+
+func TestCompareRefuses(t *testing.T) {
+	full := format.Synthetic(1, format.SynthOptions{Coroutines: 3, Samples: 5})
+	for _, tc := range []struct {
+		old  *format.Profile
+		want string
+	}{
+		{format.Synthetic(2, format.SynthOptions{Coroutines: 3, Samples: 5, TicksOnly: true}), "old.bin (measured ticks only, with CPU samples)"},
+		{format.Synthetic(2, format.SynthOptions{Coroutines: 3}), "without CPU samples"},
+	} {
+		_, err := CompareProfiles("new.bin", full, "old.bin", tc.old)
+		if err == nil || !strings.Contains(err.Error(), "cannot compare new.bin") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want a refusal naming %q", err, tc.want)
+		}
+	}
+	// Regions and slices in one run only are differences worth seeing, not a refusal.
+	withRegions := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 5, Regions: 2, Slices: 4})
+	if _, err := CompareProfiles("a", full, "b", withRegions); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCompareClocks: OLD on a clock twice as fast has its ticks halved first.
+func TestCompareClocks(t *testing.T) {
+	newP, oldP := handProfile(), handProfile()
+	oldP.Clock.TicksPerSecond = 2000
+	c, err := CompareProfiles("n", newP, "o", oldP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := coroDiff(t, c, "a"); a.Old.Ticks != 3000 || a.Ticks != 3000 || a.CPU != 0 {
+		t.Errorf("a: %+v", a)
+	}
+	if !strings.Contains(strings.Join(c.Old.Notes, "|"), "ticks converted from 2000 to 1000") {
+		t.Errorf("old notes %q", c.Old.Notes)
+	}
+}
+
+func TestCompareOutputs(t *testing.T) {
+	newP := format.Synthetic(31, format.SynthOptions{Coroutines: 12, Samples: 60, Regions: 2})
+	oldP := format.Synthetic(32, format.SynthOptions{Coroutines: 9, Samples: 40, Regions: 3})
+	c, err := CompareProfiles("new.bin", newP, "old.bin", oldP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js bytes.Buffer
+	if err := WriteCompareJSON(&js, c); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(js.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "kind", "new", "old", "measured", "total", "main", "wait", "coroutines", "functions"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("comparison JSON lacks %q", k)
+		}
+	}
+	var txt bytes.Buffer
+	if err := WriteCompareText(&txt, c, TextOptions{Top: 5, Sort: "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NEW  new.bin", "Where the time went: cpu", "Coroutines by name: top 5 of", "|Δ cpu|", "Functions, cumulative"} {
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, txt.String())
+		}
+	}
+	var page bytes.Buffer
+	if err := WriteCompareHTML(&page, c); err != nil {
+		t.Fatal(err)
+	}
+	h := page.String()
+	if strings.Contains(h, "<script>alert(1)</script>") {
+		t.Error("a hostile coroutine name reached the page unescaped")
+	}
+	for _, want := range []string{`data-table="coroutines"`, `"id":"cumulative"`, `id="report-data"`, "new.bin"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
