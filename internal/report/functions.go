@@ -390,12 +390,26 @@ func (m *Model) flame(keep func(coro uint64) bool, root string) *FlameNode {
 // any subset of it (one coroutine's stacks) is still sorted.
 func (m *Model) sortedStacks() []int32 {
 	if m.rootFirst == nil {
-		m.rootFirst = make([]int32, len(m.stacks))
-		for i := range m.rootFirst {
-			m.rootFirst[i] = int32(i)
+		// Sort on a key of the two outermost frames held in one array (cache friendly);
+		// only ties look at the stacks themselves.
+		type keyed struct {
+			key uint64
+			idx int32
 		}
-		slices.SortFunc(m.rootFirst, func(a, b int32) int {
-			x, y := m.stacks[a].funcs, m.stacks[b].funcs
+		ks := make([]keyed, len(m.stacks))
+		for i := range m.stacks {
+			f := m.stacks[i].funcs
+			k := uint64(uint32(f[len(f)-1])) << 32
+			if len(f) > 1 {
+				k |= uint64(uint32(f[len(f)-2]) + 1)
+			}
+			ks[i] = keyed{k, int32(i)}
+		}
+		slices.SortFunc(ks, func(a, b keyed) int {
+			if a.key != b.key {
+				return cmp.Compare(a.key, b.key)
+			}
+			x, y := m.stacks[a.idx].funcs, m.stacks[b.idx].funcs
 			for i, j := len(x)-1, len(y)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
 				if x[i] != y[j] {
 					return cmp.Compare(x[i], y[j])
@@ -403,6 +417,10 @@ func (m *Model) sortedStacks() []int32 {
 			}
 			return cmp.Compare(len(x), len(y))
 		})
+		m.rootFirst = make([]int32, len(ks))
+		for i, k := range ks {
+			m.rootFirst[i] = k.idx
+		}
 	}
 	return m.rootFirst
 }
