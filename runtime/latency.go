@@ -3,6 +3,8 @@ package coro
 import (
 	"fmt"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,39 +12,122 @@ import (
 // having held the loop too long (Shrapnel's default).
 const defaultLatencyThreshold = int64(200 * time.Millisecond)
 
-// latencyState measures run slices with one monotonic clock read per switch: the
-// stamp that ends one slice starts the next (the scheduler's own work between them is
-// charged to the next slice; it is tiny), and a blocking poll restarts the clock.
+// The latency check reads a coarse clock at every switch: a word that a ticker
+// goroutine sets to the monotonic time every coarseTick. Reading it is one plain load;
+// reading the monotonic clock itself costs a vDSO call (measured at 20-60 ns on the
+// project's VMs, more than the whole rest of a switch; docs/perf/runtime.md), which would
+// double the cost of a Yield. A slice is therefore measured to within one tick, which
+// is a tenth of the threshold or finer, and the ticker runs only while a loop with the
+// check on runs.
+var coarse struct {
+	now atomic.Int64
+
+	mu     sync.Mutex
+	users  int
+	tick   time.Duration
+	reset  chan time.Duration
+	stop   chan struct{}
+	ticker *time.Ticker
+}
+
+const maxCoarseTick = 10 * time.Millisecond
+
+// coarseTickFor is the tick a threshold needs: a tenth of it, between 100µs and 10ms.
+func coarseTickFor(threshold int64) time.Duration {
+	t := time.Duration(threshold / 10)
+	if t > maxCoarseTick {
+		t = maxCoarseTick
+	}
+	if t < 100*time.Microsecond {
+		t = 100 * time.Microsecond
+	}
+	return t
+}
+
+// coarseAcquire starts the ticker (or makes it faster) for a loop whose threshold is
+// threshold; coarseRelease is its counterpart when the loop stops.
+func coarseAcquire(threshold int64) {
+	tick := coarseTickFor(threshold)
+	coarse.mu.Lock()
+	defer coarse.mu.Unlock()
+	coarse.now.Store(nanotime())
+	coarse.users++
+	if coarse.users == 1 {
+		coarse.tick = tick
+		coarse.stop = make(chan struct{})
+		coarse.ticker = time.NewTicker(tick)
+		go coarseRun(coarse.ticker, coarse.stop)
+		return
+	}
+	if tick < coarse.tick {
+		coarse.tick = tick
+		coarse.ticker.Reset(tick)
+	}
+}
+
+func coarseRelease() {
+	coarse.mu.Lock()
+	defer coarse.mu.Unlock()
+	coarse.users--
+	if coarse.users == 0 {
+		coarse.ticker.Stop()
+		close(coarse.stop)
+		coarse.ticker, coarse.stop = nil, nil
+	}
+}
+
+func coarseRun(t *time.Ticker, stop chan struct{}) {
+	for {
+		select {
+		case <-t.C:
+			coarse.now.Store(nanotime())
+		case <-stop:
+			return
+		}
+	}
+}
+
+// latencyState is a loop's latency check. The stamp that ends one slice starts the
+// next (the scheduler's own work between two slices is charged to the second; it is
+// tiny), and a blocking poll restarts it.
 type latencyState struct {
 	threshold int64 // ns; 0 turns the check off
-	stamp     int64
+	stamp     int64 // coarse time at the start of the current slice
+	active    bool  // this loop holds a reference on the coarse ticker
 	notify    func(c *Coro, d time.Duration)
 }
 
-// start is called when the loop starts, polled after a blocking poll.
+// start is called when the loop starts, stop when it ends.
 func (l *latencyState) start() {
 	if l.threshold > 0 {
-		l.stamp = nanotime()
+		coarseAcquire(l.threshold)
+		l.active = true
+		l.stamp = coarse.now.Load()
 	}
 }
 
+func (l *latencyState) stop() {
+	if l.active {
+		coarseRelease()
+		l.active = false
+	}
+}
+
+// polled is called after a blocking poll: waiting is not running.
 func (l *latencyState) polled() {
-	if l.threshold > 0 {
-		l.stamp = nanotime()
-	}
+	l.stamp = coarse.now.Load()
 }
 
-// sliceEnd is called when c gives up control (yield, park, exit).
+// sliceEnd is called when c gives up control (yield, park, exit). Small enough to be
+// inlined into the switch path.
 func (s *Scheduler) sliceEnd(c *Coro) {
-	l := &s.latency
-	if l.threshold <= 0 {
-		return
-	}
-	now := nanotime()
-	d := now - l.stamp
-	l.stamp = now
-	if d > l.threshold {
-		s.warnLatency(c, time.Duration(d))
+	if s.latency.threshold > 0 {
+		now := coarse.now.Load()
+		d := now - s.latency.stamp
+		s.latency.stamp = now
+		if d > s.latency.threshold {
+			s.warnLatency(c, time.Duration(d))
+		}
 	}
 }
 
@@ -52,7 +137,7 @@ func (s *Scheduler) warnLatency(c *Coro, d time.Duration) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "%s coro: latency: coroutine %d (%s) ran %v without yielding (threshold %v)\n",
-		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), c.Name(), d.Round(time.Microsecond),
+		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), c.Name(), d.Round(time.Millisecond),
 		time.Duration(s.latency.threshold))
 }
 
@@ -61,12 +146,20 @@ func (s *Scheduler) warnLatency(c *Coro, d time.Duration) {
 func SetLatencyWarning(d time.Duration) time.Duration { return defaultSched.SetLatencyWarning(d) }
 
 // SetLatencyWarning sets the threshold above which a coroutine's run slice is
-// reported (default 200ms; 0 turns the check off) and returns the previous one.
+// reported, as one line naming the coroutine and the slice's length (default 200ms;
+// 0 turns the check off), and returns the previous one. Slices are measured to
+// within a tenth of the threshold (at most 10ms). Call it from one of s's coroutines
+// or while s's loop is not running.
 func (s *Scheduler) SetLatencyWarning(d time.Duration) time.Duration {
+	if d < 0 {
+		d = 0
+	}
 	prev := time.Duration(s.latency.threshold)
 	s.latency.threshold = int64(d)
-	if d > 0 {
-		s.latency.stamp = nanotime()
+	if s.running.Load() && currentOrNil() != nil {
+		// Changed from inside the running loop: adjust the ticker now.
+		s.latency.stop()
+		s.latency.start()
 	}
 	return prev
 }

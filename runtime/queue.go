@@ -17,6 +17,8 @@ func (q *runQueue) push(c *Coro) {
 	q.size++
 }
 
+// The ring's length is a power of two, so indexes wrap with a mask.
+
 func (q *runQueue) pop() *Coro {
 	if q.size == 0 {
 		return nil

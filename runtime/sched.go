@@ -101,6 +101,11 @@ func CurrentScheduler() *Scheduler {
 	if defaultSched.curG.load() == g {
 		return defaultSched
 	}
+	return otherScheduler(g)
+}
+
+// otherScheduler is CurrentScheduler's search of the loops other than the default.
+func otherScheduler(g uintptr) *Scheduler {
 	if p := extraLoops.Load(); p != nil {
 		for _, s := range *p {
 			if s.curG.load() == g {
@@ -113,11 +118,16 @@ func CurrentScheduler() *Scheduler {
 
 // currentOrNil returns the running coroutine if the caller is one, else nil.
 func currentOrNil() *Coro {
-	s := CurrentScheduler()
-	if s == nil || s.cur == &s.main {
-		return nil
+	s := defaultSched
+	if g := getg(); s.curG.load() != g {
+		if s = otherScheduler(g); s == nil {
+			return nil
+		}
 	}
-	return s.cur
+	if c := s.cur; c != &s.main {
+		return c
+	}
+	return nil
 }
 
 // current returns the running coroutine; it panics when called from anything else, as
@@ -208,31 +218,50 @@ func (s *Scheduler) start(c *Coro, parent *Coro) {
 
 // switchTo transfers control from the running participant from to to, and returns
 // when from runs again.
+//
+// Yield and park carry a written-out copy of it (the compiler will not inline it):
+// after a goroutine switch, every return instruction until the next switch is
+// mispredicted (the CPU's return-address stack holds the other goroutine's calls), so
+// each call level between the user's code and the runtime switch costs several
+// nanoseconds per switch; measured, two levels fewer took a Yield round trip from
+// 2.5x to under 2x the cost of iter.Pull's (docs/perf/runtime.md). Written out, a
+// Yield returns through as many levels as iter.Pull's next does.
 func (s *Scheduler) switchTo(from, to *Coro) {
+	z := to.on
 	s.cur = to
-	for {
-		z := s.cur.on
-		s.cur.on = nil
+	to.on = nil
+	from.on = z
+	z.held = from
+	raceRelease(unsafe.Pointer(&s.racer))
+	if p := &z.pull; p.parity {
+		p.parity = false
+		p.yield(struct{}{})
+	} else {
+		p.parity = true
+		p.next()
+	}
+	raceAcquire(unsafe.Pointer(&s.racer))
+	if s.cur != from {
+		s.forward(from)
+	}
+	s.curG.store(from.g)
+}
+
+// forward is switchTo's rare path: from was resumed by the exit of a coroutine that
+// chose someone else (s.cur) to run next, so from passes control on, as many times as
+// it takes until it is the chosen one.
+//
+//go:noinline
+func (s *Scheduler) forward(from *Coro) {
+	for s.cur != from {
+		to := s.cur
+		z := to.on
+		to.on = nil
 		from.on = z
 		z.held = from
 		raceRelease(unsafe.Pointer(&s.racer))
 		switchOn(z)
 		raceAcquire(unsafe.Pointer(&s.racer))
-		// A participant that exits resumes whoever is blocked on its object, which
-		// may not be the one it chose (s.cur): forward control to that one.
-		if s.cur == from {
-			break
-		}
-	}
-	s.curG.store(from.g)
-}
-
-// reschedule gives up control of the running participant from, whose state the
-// caller has already set (requeued, parked), and returns when from runs again.
-func (s *Scheduler) reschedule(from *Coro) {
-	next := s.pick()
-	if next != from {
-		s.switchTo(from, next)
 	}
 }
 
@@ -241,6 +270,15 @@ func (s *Scheduler) reschedule(from *Coro) {
 // that keep yielding, and blocking in the poller when nothing is runnable. It returns
 // &s.main when the loop must end (Exit, or no coroutine left).
 func (s *Scheduler) pick() *Coro {
+	// Fast path, inlined into the switch: the batch is not over and nothing came in.
+	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
+		s.batch--
+		return s.runq.pop()
+	}
+	return s.pickSlow()
+}
+
+func (s *Scheduler) pickSlow() *Coro {
 	for {
 		if s.inbox.armed.Load() {
 			s.drainInbox()
@@ -249,7 +287,9 @@ func (s *Scheduler) pick() *Coro {
 			return &s.main
 		}
 		if s.batch <= 0 {
-			s.pollNow()
+			if s.timers.len() > 0 || s.poll.nfds > 0 {
+				s.pollNow()
+			}
 			s.batch = s.runq.len()
 		}
 		if c := s.runq.pop(); c != nil {
@@ -268,18 +308,58 @@ func Yield() {
 	c := current()
 	s := c.s
 	c.state = StateRunnable
-	s.sliceEnd(c)
+	if s.latency.threshold > 0 {
+		s.sliceEnd(c)
+	}
 	if h := s.hooks; h != nil {
 		h.Yield(c, StateRunnable, userPC())
 	}
 	s.runq.push(c)
-	s.reschedule(c)
-	s.resumed(c)
+	// to := s.pick() and s.switchTo(c, to), written out: see switchTo for why.
+	var to *Coro
+	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
+		s.batch--
+		to = s.runq.pop()
+	} else {
+		to = s.pickSlow()
+	}
+	if to != c {
+		z := to.on
+		s.cur = to
+		to.on = nil
+		c.on = z
+		z.held = c
+		raceRelease(unsafe.Pointer(&s.racer))
+		if p := &z.pull; p.parity {
+			p.parity = false
+			p.yield(struct{}{})
+		} else {
+			p.parity = true
+			p.next()
+		}
+		raceAcquire(unsafe.Pointer(&s.racer))
+		if s.cur != c {
+			s.forward(c)
+		}
+		s.curG.store(c.g)
+	}
+	// s.resumed(c), written out
+	c.state = StateRunning
+	if s.hooks != nil || s.killing {
+		s.resumedSlow(c)
+	}
 }
 
-// resumed is the first thing a coroutine does when it runs again.
+// resumed is the first thing a coroutine does when it runs again. The hook check and
+// the unwinding check are one branch, so it inlines.
 func (s *Scheduler) resumed(c *Coro) {
 	c.state = StateRunning
+	if s.hooks != nil || s.killing {
+		s.resumedSlow(c)
+	}
+}
+
+func (s *Scheduler) resumedSlow(c *Coro) {
 	if h := s.hooks; h != nil {
 		h.Resume(c)
 	}
@@ -308,8 +388,39 @@ func (c *Coro) park(reason WaitReason) error {
 		h.WaitBegin(c, reason, pc)
 		h.Yield(c, StateWaiting, pc)
 	}
-	s.reschedule(c)
-	s.resumed(c)
+	// to := s.pick() and s.switchTo(c, to), written out: see switchTo for why.
+	var to *Coro
+	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
+		s.batch--
+		to = s.runq.pop()
+	} else {
+		to = s.pickSlow()
+	}
+	if to != c {
+		z := to.on
+		s.cur = to
+		to.on = nil
+		c.on = z
+		z.held = c
+		raceRelease(unsafe.Pointer(&s.racer))
+		if p := &z.pull; p.parity {
+			p.parity = false
+			p.yield(struct{}{})
+		} else {
+			p.parity = true
+			p.next()
+		}
+		raceAcquire(unsafe.Pointer(&s.racer))
+		if s.cur != c {
+			s.forward(c)
+		}
+		s.curG.store(c.g)
+	}
+	// s.resumed(c), written out
+	c.state = StateRunning
+	if s.hooks != nil || s.killing {
+		s.resumedSlow(c)
+	}
 	err := c.wakeErr
 	c.wakeErr = nil
 	return err
@@ -472,6 +583,7 @@ func (s *Scheduler) EventLoop() {
 	}
 
 	stopSignals()
+	s.latency.stop()
 	s.killing = false
 	s.timers.clear()
 	s.inbox.detach()

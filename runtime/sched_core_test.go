@@ -521,7 +521,7 @@ func TestLatencyWarning(t *testing.T) {
 		t.Fatalf("%d warnings, want 2: %v", len(warns), warns)
 	}
 	for _, w := range warns {
-		if w.c != hog || w.d < 30*time.Millisecond {
+		if w.c != hog || w.d < 30*time.Millisecond-coarseTickFor(int64(20*time.Millisecond)) {
 			t.Errorf("warning for %v after %v", w.c, w.d)
 		}
 	}

@@ -1,0 +1,115 @@
+package coro
+
+import (
+	"iter"
+	"testing"
+	"time"
+)
+
+// The machine these benchmarks run on is shared, so wall-clock ns/op swings by 2-3x
+// from run to run. BenchmarkSwitchRatio therefore measures the scheduler and its
+// baselines in interleaved blocks inside one run and reports, for each, the fastest
+// block (the one least disturbed by other processes), and their ratios.
+
+const ratioBlock = 20_000 // round trips per block
+
+// blockPull times ratioBlock next/yield round trips of a raw iter.Pull coroutine.
+func blockPull() time.Duration {
+	next, stop := iter.Pull(func(yield func(struct{}) bool) {
+		for yield(struct{}{}) {
+		}
+	})
+	defer stop()
+	next()
+	t0 := time.Now()
+	for i := 0; i < ratioBlock; i++ {
+		next()
+	}
+	return time.Since(t0)
+}
+
+// blockYield times ratioBlock round trips A -> B -> A through the scheduler: each is
+// two Yields. The partner yields until told to stop.
+func blockYield() time.Duration {
+	stop := false
+	partner := Spawn(func() {
+		for !stop {
+			Yield()
+		}
+	})
+	Yield()
+	t0 := time.Now()
+	for i := 0; i < ratioBlock; i++ {
+		Yield()
+	}
+	d := time.Since(t0)
+	stop = true
+	partner.Join()
+	return d
+}
+
+// blockChan times ratioBlock round trips between two goroutines on unbuffered
+// channels; it runs through Offload so that it does not block the loop thread.
+func blockChan() time.Duration {
+	var d time.Duration
+	Offload(func() error {
+		ping, pong := make(chan struct{}), make(chan struct{})
+		go func() {
+			for range ping {
+				pong <- struct{}{}
+			}
+		}()
+		ping <- struct{}{}
+		<-pong
+		t0 := time.Now()
+		for i := 0; i < ratioBlock; i++ {
+			ping <- struct{}{}
+			<-pong
+		}
+		d = time.Since(t0)
+		close(ping)
+		return nil
+	})
+	return d
+}
+
+func BenchmarkSwitchRatio(b *testing.B) {
+	rounds := 10
+	if b.N > rounds {
+		rounds = b.N
+	}
+	var best [4]time.Duration
+	for i := range best {
+		best[i] = time.Hour
+	}
+	keep := func(i int, d time.Duration) {
+		if d < best[i] {
+			best[i] = d
+		}
+	}
+	s := NewScheduler()
+	s.SetLatencyWarning(0)
+	s.Spawn(func() {
+		for r := 0; r < rounds; r++ {
+			keep(0, blockPull())
+			s.SetLatencyWarning(0)
+			keep(1, blockYield())
+			s.SetLatencyWarning(200 * time.Millisecond)
+			keep(2, blockYield())
+			s.SetLatencyWarning(0)
+			keep(3, blockChan())
+		}
+	})
+	b.ResetTimer()
+	s.EventLoop()
+	b.StopTimer()
+	per := func(i int) float64 { return float64(best[i].Nanoseconds()) / ratioBlock }
+	b.ReportMetric(per(0), "pull-ns/rt")
+	b.ReportMetric(per(1), "yield-ns/rt")
+	b.ReportMetric(per(2), "yield+latency-ns/rt")
+	b.ReportMetric(per(3), "chan-ns/rt")
+	b.ReportMetric(per(1)/per(0), "yield/pull")
+	b.ReportMetric(per(2)/per(0), "yield+latency/pull")
+	b.ReportMetric(per(3)/per(1), "chan/yield")
+	b.ReportMetric(0, "ns/op")
+}
