@@ -31,7 +31,9 @@ const (
 //
 // Blocked senders and blocked receivers queue in arrival order, and only one kind can
 // be queued at a time; Balance reports which and how many (positive: senders,
-// negative: receivers). The zero value is an open channel with PreferNone.
+// negative: receivers). The zero value is an open channel with PreferNone (Stackless
+// defaults to preferring the receiver; here the cheaper choice is the default, and
+// SetPreference picks another).
 type Channel[T any] struct {
 	q       waitq[T]
 	senders bool // q holds senders (else receivers); meaningful when q.len > 0
