@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/gob"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -31,6 +33,27 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/1e6, "file-MB")
+}
+
+// BenchmarkWriteUnsorted is Write of the same profile with its lists shuffled, as a
+// profiler that fills them from maps hands them over: the price of the canonical sort.
+func BenchmarkWriteUnsorted(b *testing.B) {
+	q := *large()
+	r := rand.New(rand.NewPCG(1, 2))
+	q.Coroutines = slices.Clone(q.Coroutines)
+	q.Samples = slices.Clone(q.Samples)
+	q.WaitSites = slices.Clone(q.WaitSites)
+	shuffle(r, q.Coroutines)
+	shuffle(r, q.Samples)
+	shuffle(r, q.WaitSites)
+	b.SetBytes(int64(len(largeFile(b))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := Write(io.Discard, &q); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func BenchmarkRead(b *testing.B) {

@@ -23,7 +23,9 @@ func (p *Profile) Sort() {
 	slices.SortFunc(p.Coroutines, cmpCoroutine)
 	slices.SortFunc(p.WaitSites, cmpWaitSite)
 	slices.SortFunc(p.RegionEdges, cmpRegionEdge)
-	slices.SortFunc(p.Samples, cmpSample)
+	if !slices.IsSortedFunc(p.Samples, cmpSample) {
+		copy(p.Samples, sortedSamples(p.Samples))
+	}
 	slices.SortFunc(p.LongSlices, cmpLongSlice)
 }
 
@@ -98,4 +100,43 @@ func cmpLongSlice(a, b LongSlice) int {
 		cmp.Compare(a.Reason, b.Reason),
 		cmp.Compare(a.Site, b.Site),
 	)
+}
+
+// sortedSamples returns a sorted copy of ss, in cmpSample's order. A profile can hold a
+// million samples whose stacks lie all over the heap; sorting compact keys (coroutine,
+// first two frames, index) keeps most comparisons inside one array, and only ties
+// look at the stacks. Missing frames pack as 0, which sorts a stack before its
+// extensions, as slices.Compare does; a 0 frame (invalid) ties and falls back to
+// cmpSample, so the order is exactly cmpSample's for every input.
+func sortedSamples(ss []Sample) []Sample {
+	type key struct {
+		coro uint64
+		head uint64
+		i    int
+	}
+	keys := make([]key, len(ss))
+	for i := range ss {
+		var head uint64
+		if st := ss[i].Stack; len(st) > 0 {
+			head = uint64(st[0]) << 32
+			if len(st) > 1 {
+				head |= uint64(st[1])
+			}
+		}
+		keys[i] = key{ss[i].CoroID, head, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.coro != b.coro {
+			return cmp.Compare(a.coro, b.coro)
+		}
+		if a.head != b.head {
+			return cmp.Compare(a.head, b.head)
+		}
+		return cmpSample(ss[a.i], ss[b.i])
+	})
+	out := make([]Sample, len(ss))
+	for j, k := range keys {
+		out[j] = ss[k.i]
+	}
+	return out
 }

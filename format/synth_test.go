@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -119,5 +120,27 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 	}
 	if opt.Coroutines >= 3 && !slices.ContainsFunc(p.Coroutines, func(c Coroutine) bool { return c.Name == "<script>alert(1)</script>" }) {
 		t.Errorf("no coroutine named <script>alert(1)</script>")
+	}
+}
+
+// sortedSamples must give exactly cmpSample's order, including for stacks that share
+// their first frames, are prefixes of each other, or hold the invalid frame 0.
+func TestSortedSamples(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var ss []Sample
+	for range 5000 {
+		st := make([]LocID, r.IntN(5))
+		for i := range st {
+			st[i] = LocID(r.IntN(3)) // few values: many ties and prefixes, some zeros
+		}
+		ss = append(ss, Sample{CoroID: uint64(r.IntN(3)), Stack: st, Count: uint64(r.IntN(2)), Nanos: uint64(r.IntN(2))})
+	}
+	got := sortedSamples(ss)
+	want := slices.Clone(ss)
+	slices.SortStableFunc(want, cmpSample)
+	for i := range want {
+		if cmpSample(got[i], want[i]) != 0 {
+			t.Fatalf("position %d: %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

@@ -88,7 +88,9 @@ func canonical(p *Profile) *Profile {
 	sortedCopy(&q.Coroutines, cmpCoroutine)
 	sortedCopy(&q.WaitSites, cmpWaitSite)
 	sortedCopy(&q.RegionEdges, cmpRegionEdge)
-	sortedCopy(&q.Samples, cmpSample)
+	if !slices.IsSortedFunc(q.Samples, cmpSample) {
+		q.Samples = sortedSamples(q.Samples)
+	}
 	sortedCopy(&q.LongSlices, cmpLongSlice)
 	return &q
 }
