@@ -22,15 +22,23 @@ const (
 )
 
 const usage = `usage: print-profile [flags] PROFILE [BASELINE]
+       print-profile -merge [flags] PROFILE...
 
 Renders PROFILE (a coro_profile.bin written by the profiler) as one self-contained
-HTML page on stdout: open it from a file, offline. With BASELINE, compares the two.
+HTML page on stdout: open it from a file, offline. With BASELINE, shows NEW (PROFILE)
+minus OLD (BASELINE), matching coroutines and functions by name. -merge sums profiles
+of several processes into one report.
+
+  print-profile -pprof cpu.pb.gz PROFILE    then: go tool pprof cpu.pb.gz
+  print-profile -text -top 10 -sort cpu PROFILE
+  print-profile -json PROFILE | jq .coroutines    (keys: docs/JSON.md)
+  print-profile -http :8080 PROFILE         pprof's web UI and the report, on localhost
 
 flags:
 `
 
-// config is the parsed command line. The views other than HTML are parsed here so
-// their flags are reserved; each one says "not implemented yet" until it lands.
+// config is the parsed command line. The views other than HTML live in compare.go
+// (dispatch), pprof.go, serve.go and internal/report.
 type config struct {
 	out      string // -o: write to this file (atomically) instead of stdout
 	pprof    string // -pprof FILE
@@ -40,6 +48,7 @@ type config struct {
 	http     string
 	profile  string
 	baseline string
+	views    viewFlags
 }
 
 // usageError is bad usage: exit status 2.
@@ -56,7 +65,8 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	fs.BoolVar(&c.json, "json", false, "print the whole model as JSON")
 	fs.BoolVar(&c.text, "text", false, "print the tables as text")
 	fs.BoolVar(&c.merge, "merge", false, "merge the profiles given instead of comparing them")
-	fs.StringVar(&c.http, "http", "", "serve the report and an interactive pprof UI on `ADDR`")
+	fs.StringVar(&c.http, "http", "", "serve the report and an interactive pprof UI on `ADDR` (localhost unless ADDR names a host)")
+	c.views.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -66,29 +76,20 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 		}
 		return nil, &usageError{err.Error()}
 	}
-	switch rest := fs.Args(); len(rest) {
-	case 0:
+	switch rest := fs.Args(); {
+	case c.merge && len(rest) > 0:
+		c.profile, c.views.inputs = rest[0], rest
+	case len(rest) == 0:
 		return nil, &usageError{"no PROFILE given (print-profile -h for usage)"}
-	case 1:
+	case len(rest) == 1:
 		c.profile = rest[0]
-	case 2:
+	case len(rest) == 2:
 		c.profile, c.baseline = rest[0], rest[1]
 	default:
 		return nil, &usageError{fmt.Sprintf("too many arguments: %q (want PROFILE [BASELINE])", rest)}
 	}
-	switch {
-	case c.pprof != "":
-		return nil, &usageError{"-pprof: not implemented yet"}
-	case c.json:
-		return nil, &usageError{"-json: not implemented yet"}
-	case c.text:
-		return nil, &usageError{"-text: not implemented yet"}
-	case c.merge:
-		return nil, &usageError{"-merge: not implemented yet"}
-	case c.http != "":
-		return nil, &usageError{"-http: not implemented yet"}
-	case c.baseline != "":
-		return nil, &usageError{"comparing with a BASELINE: not implemented yet"}
+	if err := checkViews(c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -106,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	prog := newProgress(stderr)
 	defer prog.done()
-	if err := render(c, stdout, prog); err != nil {
+	if err := renderViews(c, stdout, stderr, prog); err != nil {
 		fmt.Fprintf(stderr, "print-profile: %s\n", oneLine(err))
 		return exitInput
 	}

@@ -266,9 +266,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"-nosuchflag", "x.bin"}, "-nosuchflag"},
 		{[]string{"a", "b", "c"}, "too many arguments"},
 		{[]string{"-o"}, "-o"},
-		{[]string{"-json", "x.bin"}, "not implemented yet"},
-		{[]string{"-pprof", "cpu.pb.gz", "x.bin"}, "not implemented yet"},
-		{[]string{"new.bin", "old.bin"}, "BASELINE"},
+		{[]string{"-json", "-text", "x.bin"}, "-json and -text"},
+		{[]string{"-text", "-sort", "bogus", "x.bin"}, "unknown sort column"},
+		{[]string{"-top", "-1", "-text", "x.bin"}, "-top -1"},
+		{[]string{"-http", ":0", "-json", "x.bin"}, "-http"},
 	} {
 		code, out, errs := runCmd(c.args...)
 		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) {

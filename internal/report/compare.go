@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/google/pprof/profile"
 )
 
 // Comparing two runs. Coroutine IDs and line numbers change from run to run, so rows
@@ -485,4 +486,29 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 		return fmt.Errorf("writing text: %w", err)
 	}
 	return nil
+}
+
+// Models returns the two models compared (OLD's with its ticks converted to NEW's
+// clock when the rates differed).
+func (c *Comparison) Models() (newM, oldM *Model) { return c.newM, c.oldM }
+
+// Pprof returns the difference as one pprof profile, the way `go tool pprof
+// -diff_base` builds it: NEW's samples, and OLD's negated and labelled pprof::base, so
+// any pprof reader shows NEW minus OLD with percentages of OLD.
+func (c *Comparison) Pprof() (*profile.Profile, error) {
+	n, err := c.newM.Pprof()
+	if err != nil {
+		return nil, err
+	}
+	o, err := c.oldM.Pprof()
+	if err != nil {
+		return nil, err
+	}
+	o.SetLabel("pprof::base", []string{"true"})
+	o.Scale(-1)
+	d, err := profile.Merge([]*profile.Profile{n, o})
+	if err != nil {
+		return nil, fmt.Errorf("building the pprof difference: %w", err)
+	}
+	return d, nil
 }

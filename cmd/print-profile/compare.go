@@ -1,0 +1,159 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
+)
+
+// The views beyond one profile's HTML page: -pprof, -json, -text, -http, comparing
+// with a BASELINE, and -merge. They share one pipeline: read the inputs, build one
+// model (a profile, or the merge of several) or a comparison, then write each output
+// asked for.
+
+// viewFlags are the flags and arguments only these views use.
+type viewFlags struct {
+	top    int
+	sort   string
+	inputs []string // -merge: every PROFILE given
+}
+
+func (v *viewFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&v.top, "top", 20, "with -text: the top `N` rows of each table (0: all)")
+	fs.StringVar(&v.sort, "sort", "ticks", "with -text: rank rows by `COLUMN`: "+strings.Join(report.SortKeys(), ", "))
+}
+
+// checkViews rejects combinations that cannot mean anything.
+func checkViews(c *config) error {
+	switch {
+	case c.json && c.text:
+		return &usageError{"-json and -text both given: choose one"}
+	case c.http != "" && (c.json || c.text || c.out != ""):
+		return &usageError{"-http serves the report and the pprof UI: it takes no -json, -text or -o"}
+	case c.views.top < 0:
+		return &usageError{fmt.Sprintf("-top %d: want 0 (all rows) or more", c.views.top)}
+	}
+	if err := report.CheckSort(c.views.sort); err != nil {
+		return &usageError{"-sort: " + err.Error()}
+	}
+	return nil
+}
+
+// wantsViews reports whether the run needs more than the single HTML page.
+func wantsViews(c *config) bool {
+	return c.pprof != "" || c.json || c.text || c.merge || c.http != "" || c.baseline != ""
+}
+
+// loaded is what the inputs became: one model, or a comparison.
+type loaded struct {
+	model *report.Model
+	cmp   *report.Comparison
+}
+
+func readProfile(path string, prog *progress) (*format.Profile, error) {
+	prog.stage("reading " + path)
+	return format.ReadFile(path) // the error names the file, and where in it the fault is
+}
+
+func load(c *config, prog *progress) (*loaded, error) {
+	switch {
+	case c.merge:
+		in := make([]report.MergeInput, len(c.views.inputs))
+		for i, path := range c.views.inputs {
+			p, err := readProfile(path, prog)
+			if err != nil {
+				return nil, err
+			}
+			in[i] = report.MergeInput{Name: path, Profile: p}
+		}
+		prog.stage("merging")
+		p, err := report.Merge(in)
+		if err != nil {
+			return nil, err
+		}
+		prog.stage("building the model")
+		m, err := report.Build(p)
+		if err != nil {
+			return nil, fmt.Errorf("merged profile: %w", err)
+		}
+		return &loaded{model: m}, nil
+	case c.baseline != "":
+		n, err := readProfile(c.profile, prog)
+		if err != nil {
+			return nil, err
+		}
+		o, err := readProfile(c.baseline, prog)
+		if err != nil {
+			return nil, err
+		}
+		prog.stage("comparing")
+		cmp, err := report.CompareProfiles(c.profile, n, c.baseline, o)
+		if err != nil {
+			return nil, err
+		}
+		return &loaded{cmp: cmp}, nil
+	}
+	p, err := readProfile(c.profile, prog)
+	if err != nil {
+		return nil, err
+	}
+	prog.stage("building the model")
+	m, err := report.Build(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.profile, err)
+	}
+	return &loaded{model: m}, nil
+}
+
+// renderViews is run's entry to every output: the single HTML page goes to render as
+// before; the rest is loaded once and written to each output asked for. With -pprof
+// or -http alone nothing goes to stdout (a pprof user does not want a page on the
+// terminal); -o, -json or -text add it.
+func renderViews(c *config, stdout, stderr io.Writer, prog *progress) error {
+	if !wantsViews(c) {
+		return render(c, stdout, prog)
+	}
+	l, err := load(c, prog)
+	if err != nil {
+		return err
+	}
+	if c.pprof != "" {
+		prog.stage("writing " + c.pprof)
+		if err := writePprof(c.pprof, l); err != nil {
+			return err
+		}
+	}
+	if c.http != "" {
+		return serveHTTP(c.http, l, stderr, nil, nil)
+	}
+	if c.pprof != "" && !c.json && !c.text && c.out == "" {
+		return nil
+	}
+	prog.stage("writing the output")
+	return writeOutput(c.out, stdout, func(w io.Writer) error { return writeView(w, c, l) })
+}
+
+// writeView writes the stdout view: JSON, text or HTML, of a model or a comparison.
+func writeView(w io.Writer, c *config, l *loaded) error {
+	o := report.TextOptions{Top: c.views.top, Sort: c.views.sort}
+	if l.cmp != nil {
+		switch {
+		case c.json:
+			return report.WriteCompareJSON(w, l.cmp)
+		case c.text:
+			return report.WriteCompareText(w, l.cmp, o)
+		}
+		return report.WriteCompareHTML(w, l.cmp)
+	}
+	switch {
+	case c.json:
+		return report.WriteJSON(w, l.model)
+	case c.text:
+		return report.WriteText(w, l.model, o)
+	}
+	return report.WriteHTML(w, l.model, report.HTMLOptions{})
+}
