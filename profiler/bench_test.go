@@ -112,3 +112,83 @@ func (nopHooks) WaitBegin(c *coro.Coro, r coro.WaitReason, pc uintptr) {}
 func (nopHooks) WaitEnd(c *coro.Coro)                                  {}
 func (nopHooks) BeforePoll()                                           {}
 func (nopHooks) AfterPoll()                                            {}
+
+// BenchmarkEcho is a TCP echo over loopback inside one loop: a client coroutine
+// writes 64 bytes and reads them back from a server coroutine, b.N times (one op is
+// one round trip: two socket writes, two reads, and the parks and polls between).
+func BenchmarkEcho(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		opts []Option
+	}{
+		{"off", nil},
+		{"ticks", []Option{TicksOnly()}},
+		{"full", []Option{}},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			n := b.N
+			var failed error
+			coro.Spawn(func() {
+				ln, err := coro.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					failed = err
+					return
+				}
+				defer ln.Close()
+				coro.Spawn(func() {
+					c, err := ln.Accept()
+					if err != nil {
+						failed = err
+						return
+					}
+					defer c.Close()
+					buf := make([]byte, 64)
+					for {
+						k, err := c.Read(buf)
+						if err != nil {
+							return
+						}
+						if _, err := c.Write(buf[:k]); err != nil {
+							return
+						}
+					}
+				})
+				c, err := coro.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					failed = err
+					return
+				}
+				defer c.Close()
+				msg := make([]byte, 64)
+				buf := make([]byte, 64)
+				b.ResetTimer()
+				for i := 0; i < n; i++ {
+					if _, err := c.Write(msg); err != nil {
+						failed = err
+						return
+					}
+					for got := 0; got < len(msg); {
+						k, err := c.Read(buf[got:])
+						if err != nil {
+							failed = err
+							return
+						}
+						got += k
+					}
+				}
+				b.StopTimer()
+			})
+			if m.opts == nil {
+				coro.EventLoop()
+			} else {
+				opts := append([]Option{File(filepath.Join(b.TempDir(), "p.bin")), SampleRate(0)}, m.opts...)
+				if err := Go(coro.EventLoop, opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if failed != nil {
+				b.Fatal(failed)
+			}
+		})
+	}
+}

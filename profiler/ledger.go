@@ -180,6 +180,7 @@ func (s *session) end(onLoop bool) {
 		s.last, s.stop = s.start, s.start
 		s.state = stateStopped
 		s.meta.StartTick, s.meta.StopTick = s.start.Ticks, s.start.Ticks
+		s.meta.WallStart = s.wallStart.UTC()
 		return
 	}
 	if s.state != stateRunning {

@@ -620,3 +620,49 @@ func TestSwitchPathNoAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionOffLoop: Region from a goroutine that is not the loop's records nothing
+// and does not touch the ledger (go test -race checks the latter).
+func TestRegionOffLoop(t *testing.T) {
+	p := runProfiled(t, nil, func() {
+		done := make(chan struct{})
+		go func() {
+			for i := 0; i < 100; i++ {
+				Region("elsewhere")()
+			}
+			close(done)
+		}()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				func() {
+					defer Region("here")()
+					coro.Yield()
+				}()
+			}
+		}
+	})
+	for _, r := range p.Regions {
+		if r.Name == "elsewhere" {
+			t.Errorf("a region from another goroutine was recorded: %+v", r)
+		}
+	}
+}
+
+// TestHooksTaken: a session does not displace hooks another tool attached.
+func TestHooksTaken(t *testing.T) {
+	coro.SetHooks(nopHooks{})
+	defer coro.SetHooks(nil)
+	err := Go(coro.EventLoop, File(filepath.Join(t.TempDir(), "p.bin")))
+	if err == nil || !strings.Contains(err.Error(), "hooks") {
+		t.Errorf("Go with foreign hooks attached: %v", err)
+	}
+	if _, ok := coro.SetHooks(nopHooks{}).(nopHooks); !ok {
+		t.Error("the foreign hooks were replaced")
+	}
+	if active.Load() != nil {
+		t.Error("the refused session stayed active")
+	}
+}

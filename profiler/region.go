@@ -90,6 +90,10 @@ func (t *regionTable) edgeOf(caller, callee int32) int32 {
 // caller is the coroutine the ledger is charging now, on this session's loop: that
 // check also keeps other goroutines away from the ledger.
 func (s *session) regionBegin(name string) func() {
+	// Thread check first: only the loop thread may read the session's state.
+	if coro.CurrentScheduler() != s.sched {
+		return noop
+	}
 	c := coro.Current()
 	if c == nil || s.state != stateRunning {
 		return noop
@@ -122,7 +126,10 @@ func (s *session) regionBegin(name string) func() {
 // twice, or once the depth was closed) does nothing.
 func (r *coroRec) regionEnd(k int) {
 	s := r.s
-	if s.state != stateRunning || k >= len(r.stack) || coro.Current() == nil || s.cur == nil {
+	if coro.CurrentScheduler() != s.sched || coro.Current() == nil {
+		return // not on the loop (only the loop thread may touch the ledger)
+	}
+	if s.state != stateRunning || k >= len(r.stack) || s.cur == nil {
 		return
 	}
 	s.clk.read(&s.now)
