@@ -1,17 +1,23 @@
 package coro
 
 import (
+	"flag"
 	"math/rand/v2"
 	"testing"
 	"time"
 )
+
+// -sync.seed=N adds N to every stress test's fixed seed, to explore other
+// interleavings: go test -run Stress -count 50 -sync.seed $RANDOM ./runtime/
+var syncSeed = flag.Uint64("sync.seed", 0, "offset added to the sync stress tests' seeds")
 
 // Randomised tests: many coroutines use one primitive while a chaos coroutine
 // interrupts them at random and their waits carry random, short timeouts, so wake-ups
 // race with interrupts and timeouts in every order. Each checks the primitive's safety
 // property while running, and at the end that every coroutine finished (a lost
 // wake-up would leave one parked: the watchdog in syncRun fails the test) and that the
-// primitive is back in its idle state. Seeds are fixed, so a failure reproduces.
+// primitive is back in its idle state. Seeds are fixed (shifted by -sync.seed), so a
+// failure reproduces as far as timer firing allows.
 
 // chaos interrupts random coroutines of cs until *stop is set.
 func chaos(rng *rand.Rand, cs []*Coro, stop *bool) *Coro {
@@ -46,6 +52,7 @@ func hold(rng *rand.Rand) {
 }
 
 func stressRun(t *testing.T, seed uint64, workers int, worker func(rng *rand.Rand, i int)) {
+	seed += *syncSeed
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var cs []*Coro
 	for i := range workers {
