@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,32 +43,47 @@ func sysAccept(fd int) (int, unix.Sockaddr, error) {
 }
 
 // sysRead reads into p, retrying EINTR. n is 0 at end of stream.
+//
+// sysRead and sysWrite use RawSyscall, not Syscall: on a non-blocking socket they
+// never block, so the runtime's entersyscall/exitsyscall bookkeeping (and sysmon
+// taking the loop's P away during a long copy, then the thread fighting to get one
+// back) is pure cost on the hottest path of the loop. A 16 KiB loopback write, which
+// runs the receiving side's TCP stack inline, is the longest of them: tens of µs.
 func sysRead(fd int, p []byte) (int, error) {
+	ptr := unsafe.Pointer(&zeroByte)
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
 	for {
-		n, err := unix.Read(fd, p)
-		if err == unix.EINTR {
-			continue
+		r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		if e == 0 {
+			return int(r), nil
 		}
-		if n < 0 {
-			n = 0
+		if e != unix.EINTR {
+			return 0, e
 		}
-		return n, err
 	}
 }
 
-// sysWrite writes from p, retrying EINTR.
+// sysWrite writes from p, retrying EINTR (see sysRead for RawSyscall).
 func sysWrite(fd int, p []byte) (int, error) {
+	ptr := unsafe.Pointer(&zeroByte)
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
 	for {
-		n, err := unix.Write(fd, p)
-		if err == unix.EINTR {
-			continue
+		r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		if e == 0 {
+			return int(r), nil
 		}
-		if n < 0 {
-			n = 0
+		if e != unix.EINTR {
+			return 0, e
 		}
-		return n, err
 	}
 }
+
+// zeroByte gives an empty buffer a valid address.
+var zeroByte byte
 
 // sysRecvfrom reads one datagram and its source address, retrying EINTR.
 func sysRecvfrom(fd int, p []byte) (int, unix.Sockaddr, error) {
