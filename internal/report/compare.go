@@ -423,7 +423,11 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 		}
 		return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name))
 	})
-	fmt.Fprint(bw, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+o.Sort+"|"))
+	by := o.Sort
+	if by == "calls" {
+		by = "ticks"
+	}
+	fmt.Fprint(bw, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+by+"|"))
 	t = &textTable{head: []string{"n new", "n old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "coroutine"},
 		left: []bool{false, false, false, false, false, false, true, true}}
 	for _, i := range ci {
@@ -463,7 +467,11 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 		if cumulative {
 			what = "Functions, cumulative"
 		}
-		fmt.Fprint(bw, title(what, len(fi), len(c.Functions), "|Δ "+o.Sort+"|"))
+		by := o.Sort
+		if by == "resumes" {
+			by = "ticks"
+		}
+		fmt.Fprint(bw, title(what, len(fi), len(c.Functions), "|Δ "+by+"|"))
 		t = &textTable{head: []string{"samples new", "samples old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "kind", "function"},
 			left: []bool{false, false, false, false, false, false, true, true, true}}
 		for _, i := range fi {

@@ -219,7 +219,9 @@ func (b *pprofBuilder) function(name, file string, start int64) *profile.Functio
 	if f := b.funcs[k]; f != nil {
 		return f
 	}
-	f := &profile.Function{ID: uint64(len(b.out.Function) + 1), Name: name, SystemName: name, Filename: file, StartLine: start}
+	// No SystemName: pprof would treat the name as a mangled symbol and "demangle" it,
+	// which strips anything in angle brackets (<main>, <wait: read>, render<html>).
+	f := &profile.Function{ID: uint64(len(b.out.Function) + 1), Name: name, Filename: file, StartLine: start}
 	b.funcs[k] = f
 	b.out.Function = append(b.out.Function, f)
 	return f

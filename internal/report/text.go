@@ -316,7 +316,11 @@ func (m *Model) textCoroutines(w io.Writer, o TextOptions) {
 		}
 		return cmp.Or(cmp.Compare(key(cb), key(ca)), cmp.Compare(cb.Ticks, ca.Ticks), cmp.Compare(ca.ID, cb.ID))
 	})
-	fmt.Fprint(w, title("Coroutines", len(idx), len(m.Coroutines), o.Sort))
+	by := o.Sort
+	if by == "calls" {
+		by = "ticks" // coroutines count resumes, not calls
+	}
+	fmt.Fprint(w, title("Coroutines", len(idx), len(m.Coroutines), by))
 	t := &textTable{head: append(append([]string{"id", "resumes"}, heads...), "samples", "coroutine")}
 	t.left = make([]bool, len(t.head))
 	t.left[len(t.head)-1] = true
@@ -364,7 +368,11 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 	if cumulative {
 		what = "Functions, cumulative (Aggregate)"
 	}
-	fmt.Fprint(w, title(what, len(idx), len(m.Functions), o.Sort))
+	by := o.Sort
+	if by == "resumes" {
+		by = "ticks" // functions have calls (regions) or samples, not resumes
+	}
+	fmt.Fprint(w, title(what, len(idx), len(m.Functions), by))
 	if len(m.Functions) == 0 {
 		fmt.Fprintln(w, "(no regions and no samples)")
 		return
