@@ -192,3 +192,29 @@ func BenchmarkEcho(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHooks is the profiler's own cost for one switch's pair of hooks (Yield of
+// one coroutine, Resume of the next), called directly: no runtime, no switch.
+func BenchmarkHooks(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		o    Option
+	}{{"ticks", TicksOnly()}, {"ticks+cpu", noRusage}, {"full", func(*options) error { return nil }}} {
+		b.Run(m.name, func(b *testing.B) {
+			o := defaultOptions()
+			m.o(&o)
+			s := newSession(o, false)
+			s.begin(nil)
+			c1 := coro.Spawn(func() {})
+			c2 := coro.Spawn(func() {})
+			defer coro.EventLoop() // let the two spawned coroutines run and finish
+			s.Resume(c1)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s.Yield(c1, coro.StateRunnable, 0)
+				s.Resume(c2)
+				c1, c2 = c2, c1
+			}
+		})
+	}
+}
