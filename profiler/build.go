@@ -158,7 +158,7 @@ func (s *session) build() *format.Profile {
 		for i := 0; i < n; i++ {
 			e := &s.ring[(first+i)%len(s.ring)]
 			p.Slices = append(p.Slices, format.Slice{
-				CoroID: e.rec.id, Loop: s.loopID, Start: e.start, End: e.end,
+				CoroID: e.id, Loop: s.loopID, Start: e.start, End: e.end,
 				State: uint8(e.state), Reason: uint8(e.reason), Site: sym.pc(e.pc),
 			})
 		}

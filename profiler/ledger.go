@@ -114,9 +114,10 @@ type siteStat struct {
 	ticks  uint64
 }
 
-// rawSlice is a ring entry; the pc is symbolised when the profile is built.
+// rawSlice is a ring entry; the pc is symbolised when the profile is built. It holds
+// the coroutine's ID, not its record: no pointer, so no GC write barrier at a switch.
 type rawSlice struct {
-	rec        *coroRec
+	id         uint64
 	start, end uint64
 	state      coro.State
 	reason     coro.WaitReason
@@ -441,7 +442,7 @@ func (s *session) endSlice(r *coroRec, state coro.State, reason coro.WaitReason,
 		if s.ringFull {
 			s.ringDrops++ // this write overwrites the oldest slice
 		}
-		s.ring[s.ringNext] = rawSlice{rec: r, start: s.sliceStart.Ticks, end: s.now.Ticks, state: state, reason: reason, pc: pc}
+		s.ring[s.ringNext] = rawSlice{id: r.id, start: s.sliceStart.Ticks, end: s.now.Ticks, state: state, reason: reason, pc: pc}
 		s.ringNext++
 		if s.ringNext == len(s.ring) {
 			s.ringNext = 0
