@@ -23,11 +23,16 @@ type progress struct {
 const progressDelay = time.Second
 
 func newProgress(stderr io.Writer) *progress {
-	p := &progress{start: time.Now()}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
-		p.w = f
-		p.timer = time.AfterFunc(progressDelay, p.show)
+		return startProgress(f, progressDelay)
 	}
+	return &progress{start: time.Now()}
+}
+
+// startProgress reports on w once delay has passed.
+func startProgress(w io.Writer, delay time.Duration) *progress {
+	p := &progress{start: time.Now(), w: w}
+	p.timer = time.AfterFunc(delay, p.show)
 	return p
 }
 
@@ -48,6 +53,9 @@ func (p *progress) print() {
 }
 
 func (p *progress) stage(s string) {
+	if p.w == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.current = s

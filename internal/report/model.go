@@ -201,14 +201,14 @@ type Function struct {
 
 // Slice is one run slice of the timeline; times in seconds since Start.
 type Slice struct {
-	Coro   uint64  `json:"coro"`
-	Loop   int64   `json:"loop"`
-	Start  float64 `json:"start"`
-	End    float64 `json:"end"`
-	Ended  string  `json:"ended"` // "yielded", "waiting: read", "exited", ...
-	Site   string  `json:"site,omitempty"`
-	Ticks  uint64  `json:"ticks"`
-	Estart uint64  `json:"start_tick"`
+	Coro      uint64  `json:"coro"`
+	Loop      int64   `json:"loop"`
+	Start     float64 `json:"start"`
+	End       float64 `json:"end"`
+	Ended     string  `json:"ended"` // "yielded", "waiting: read", "exited", ...
+	Site      string  `json:"site,omitempty"`
+	Ticks     uint64  `json:"ticks"`
+	StartTick uint64  `json:"start_tick"`
 }
 
 // LongSlice is one of the longest run slices with its counters and a diagnosis.

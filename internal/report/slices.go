@@ -137,7 +137,7 @@ func (m *Model) buildSlices() {
 			}
 			m.Slices[i] = Slice{Coro: s.CoroID, Loop: s.Loop, Start: m.sinceStart(s.Start),
 				End: m.sinceStart(s.Start) + m.Seconds(float64(ticks)), Ended: Ended(s.State, s.Reason),
-				Site: m.Site(s.Site), Ticks: ticks, Estart: s.Start}
+				Site: m.Site(s.Site), Ticks: ticks, StartTick: s.Start}
 		}
 	}
 	for _, s := range p.LongSlices {
