@@ -38,7 +38,8 @@ import (
 
 func main() {
 	serve := flag.String("serve", "", "run a server: coro or go (used by the driver)")
-	addr := flag.String("addr", "127.0.0.1:0", "server listen address")
+	addr := flag.String("addr", "127.0.0.1:0", "server listen address (with -serve)")
+	network := flag.String("network", "tcp", "tcp or unix (unix: a socket in a temporary directory)")
 	conns := flag.Int("conns", 1000, "client connections")
 	sizesFlag := flag.String("sizes", "64,1024,16384", "request sizes in bytes, comma separated")
 	rounds := flag.Int("rounds", 3, "rounds per size (each runs both servers)")
@@ -57,12 +58,15 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	if *network != "tcp" && *network != "unix" {
+		log.Fatalf("echobench: -network %q: want tcp or unix", *network)
+	}
 	switch *serve {
 	case "coro":
-		serveCoro(*addr)
+		serveCoro(*network, *addr)
 		return
 	case "go":
-		go serveGo(*addr)
+		go serveGo(*network, *addr)
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 		<-sig
@@ -73,7 +77,7 @@ func main() {
 	}
 
 	if *target != "" {
-		n, err := load(*target, 1024, *conns, *window)
+		n, err := load(*network, *target, 1024, *conns, *window)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -89,15 +93,15 @@ func main() {
 		}
 		sizes = append(sizes, n)
 	}
-	fmt.Printf("echo, %d connections, lockstep request/response, %v window after %v warm-up, %d rounds\n",
-		*conns, *window, *warm, *rounds)
+	fmt.Printf("echo over %s, %d connections, lockstep request/response, %v window after %v warm-up, %d rounds\n",
+		*network, *conns, *window, *warm, *rounds)
 	fmt.Printf("%-7s %-5s %12s %10s %14s\n", "size", "srv", "req/s", "srv CPU s", "req/CPU-s")
 	for _, size := range sizes {
 		var ratios []float64
 		for r := 0; r < *rounds; r++ {
 			var perCPU [2]float64
 			for i, kind := range []string{"coro", "go"} {
-				res, err := run(kind, size, *conns, *warm, *window)
+				res, err := run(kind, *network, size, *conns, *warm, *window)
 				if err != nil {
 					log.Fatalf("echobench: %s server, %d B: %v", kind, size, err)
 				}
@@ -126,8 +130,17 @@ type result struct {
 }
 
 // run starts a server process of the given kind, loads it, and measures one window.
-func run(kind string, size, conns int, warm, window time.Duration) (result, error) {
-	cmd := exec.Command(os.Args[0], "-serve", kind, "-addr", "127.0.0.1:0")
+func run(kind, network string, size, conns int, warm, window time.Duration) (result, error) {
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		dir, err := os.MkdirTemp("", "echobench")
+		if err != nil {
+			return result{}, err
+		}
+		defer os.RemoveAll(dir)
+		addr = dir + "/echo.sock"
+	}
+	cmd := exec.Command(os.Args[0], "-serve", kind, "-network", network, "-addr", addr)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -151,7 +164,7 @@ func run(kind string, size, conns int, warm, window time.Duration) (result, erro
 	if err != nil {
 		return result{}, fmt.Errorf("server did not report its address: %v", err)
 	}
-	addr := strings.TrimSpace(line)
+	addr = strings.TrimSpace(line)
 
 	var count atomic.Int64
 	var stop atomic.Bool
@@ -161,7 +174,7 @@ func run(kind string, size, conns int, warm, window time.Duration) (result, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := client(addr, size, &count, &stop); err != nil {
+			if err := client(network, addr, size, &count, &stop); err != nil {
 				errs <- err
 			}
 		}()
@@ -187,11 +200,11 @@ func run(kind string, size, conns int, warm, window time.Duration) (result, erro
 	return result{reqs: n1 - n0, cpu: c1 - c0}, nil
 }
 
-func client(addr string, size int, count *atomic.Int64, stop *atomic.Bool) error {
+func client(network, addr string, size int, count *atomic.Int64, stop *atomic.Bool) error {
 	var c net.Conn
 	var err error
 	for tries := 0; ; tries++ { // the listen backlog may overflow in the first burst
-		if c, err = net.Dial("tcp", addr); err == nil || tries == 50 {
+		if c, err = net.Dial(network, addr); err == nil || tries == 50 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -215,7 +228,7 @@ func client(addr string, size int, count *atomic.Int64, stop *atomic.Bool) error
 }
 
 // load runs the client alone against addr for d and returns the requests done.
-func load(addr string, size, conns int, d time.Duration) (int64, error) {
+func load(network, addr string, size, conns int, d time.Duration) (int64, error) {
 	var count atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -224,7 +237,7 @@ func load(addr string, size, conns int, d time.Duration) (int64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := client(addr, size, &count, &stop); err != nil {
+			if err := client(network, addr, size, &count, &stop); err != nil {
 				firstErr.CompareAndSwap(nil, err)
 			}
 		}()
@@ -266,8 +279,8 @@ func processCPU(pid int) (float64, error) {
 
 // The two servers: the same loop, on coroutines and on goroutines.
 
-func serveCoro(addr string) {
-	ln, err := coro.Listen("tcp", addr)
+func serveCoro(network, addr string) {
+	ln, err := coro.Listen(network, addr)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -297,8 +310,8 @@ func serveCoro(addr string) {
 	coro.EventLoop()
 }
 
-func serveGo(addr string) {
-	ln, err := net.Listen("tcp", addr)
+func serveGo(network, addr string) {
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -277,20 +277,24 @@ func main() {
 			a.spawnWorm()
 		}
 	})
-	coro.SpawnNamed("serve", func() {
-		for {
-			c, err := ln.AcceptConn()
-			if err != nil {
-				log.Print(err)
-				return
-			}
-			v := &view{a: a, conn: c}
-			a.views[v] = true
-			v.redraw()
-			v.pending.Write(telnetCharMode)
-			coro.SpawnNamed("view writer "+c.RemoteAddr().String(), v.writer)
-			coro.SpawnNamed("view reader "+c.RemoteAddr().String(), v.reader)
-		}
-	})
+	coro.SpawnNamed("serve", func() { serve(ln, a) })
 	coro.EventLoop()
+}
+
+// serve gives each telnet session a view of the arena: a writer coroutine that sends
+// the screen updates and a reader coroutine for the keys.
+func serve(ln *coro.Listener, a *arena) {
+	for {
+		c, err := ln.AcceptConn()
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		v := &view{a: a, conn: c}
+		a.views[v] = true
+		v.redraw()
+		v.pending.Write(telnetCharMode)
+		coro.SpawnNamed("view writer "+c.RemoteAddr().String(), v.writer)
+		coro.SpawnNamed("view reader "+c.RemoteAddr().String(), v.reader)
+	}
 }
