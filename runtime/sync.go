@@ -21,6 +21,9 @@ import "fmt"
 //     timeout; see waitq.go for the protocol.
 //   - Try-variants never block and report acquired == true on success. (Shrapnel's
 //     trylock returned True on failure; these do not.)
+//   - Waiters (and Channel.Balance) count queued coroutines, including any that were
+//     interrupted or timed out and have not yet run to leave; wake-ups pass over
+//     those.
 
 // misuse reports a programming error, like unlocking a mutex one does not hold. These
 // panic, as sync.Mutex's do, because carrying on would corrupt the primitive; a panic in
@@ -43,7 +46,8 @@ func coroString(c *Coro) string {
 // The owner may lock it again; it is released after as many Unlocks as Locks (as
 // Shrapnel's coro.mutex). Unlock hands the mutex to the longest-waiting coroutine,
 // which resumes as the owner: a coroutine that arrives meanwhile cannot take it first,
-// so nobody starves.
+// so nobody starves. A coroutine that ends while owning the mutex leaves it locked, as
+// a goroutine would a sync.Mutex.
 type Mutex struct {
 	owner *Coro
 	depth int // Locks by owner not yet matched by Unlocks
