@@ -873,3 +873,35 @@ func TestLoopExitUnwindsParkedReader(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeoutAndInterruptWhileParked checks that WithTimeout and Interrupt reach a
+// coroutine parked on a socket, and leave the socket usable (no stale waiter, no timer).
+func TestTimeoutAndInterruptWhileParked(t *testing.T) {
+	netLoop(t, 20*time.Second, func() {
+		cl, srv := netPair(t)
+		defer cl.Close()
+		defer srv.Close()
+		cl.SetReadDeadline(time.Now().Add(time.Hour)) // a deadline timer is armed too
+		err := WithTimeout(20*time.Millisecond, func() error {
+			_, err := cl.Read(make([]byte, 1))
+			return err
+		})
+		if !errors.Is(err, ErrTimeout) {
+			t.Errorf("Read under WithTimeout: %v, want ErrTimeout", err)
+		}
+		myErr := errors.New("stop reading")
+		var readErr error
+		r := Spawn(func() { _, readErr = cl.Read(make([]byte, 1)) })
+		netWaitParked(r, WaitRead)
+		r.Interrupt(myErr)
+		r.Join()
+		if !errors.Is(readErr, myErr) {
+			t.Errorf("interrupted Read: %v, want the interrupt's error", readErr)
+		}
+		// Usable afterwards, by another coroutine.
+		Spawn(func() { Sleep(5 * time.Millisecond); srv.Write([]byte("k")) })
+		if b, err := cl.ReadExactly(1); err != nil || string(b) != "k" {
+			t.Errorf("Read after timeout and interrupt: %q, %v", b, err)
+		}
+	})
+}

@@ -138,11 +138,7 @@ func (fd *netFD) waitUntil(mode byte, dl *deadline, when int64, backoff bool) er
 		}
 	}
 	if w := fd.pd.waiter(mode); w != nil && w != c {
-		op := "read"
-		if mode == modeWrite {
-			op = "write"
-		}
-		return &SimultaneousError{Op: op, FD: fd.fd, Waiter: w.ID(), Name: w.Name(), Caller: c.ID()}
+		return &SimultaneousError{Op: modeName(mode), FD: fd.fd, Waiter: w.ID(), Name: w.Name(), Caller: c.ID()}
 	}
 	if when != 0 {
 		if !backoff && nanotime() >= when {
@@ -159,10 +155,17 @@ func (fd *netFD) waitUntil(mode byte, dl *deadline, when int64, backoff bool) er
 		dl.backoff = false
 	}
 	netStateOf(c.s).parked()
-	if err == errPollBusy { // cannot happen after the check above; kept for safety
-		return &SimultaneousError{Op: string(mode), FD: fd.fd, Caller: c.ID()}
+	if err == errPollBusy { // not expected after the check above
+		return &SimultaneousError{Op: modeName(mode), FD: fd.fd, Caller: c.ID()}
 	}
 	return err
+}
+
+func modeName(mode byte) string {
+	if mode == modeWrite {
+		return "write"
+	}
+	return "read"
 }
 
 // setDeadline sets one direction's deadline. A coroutine parked in that direction sees
