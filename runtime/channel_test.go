@@ -193,6 +193,14 @@ func TestChannelTryAndSendError(t *testing.T) {
 		if !ok || err != boom || v != 0 || serr != nil {
 			t.Errorf("TryReceive = %d %v %v; SendError returned %v", v, ok, err, serr)
 		}
+		// SendError(nil) must still be an error for the receiver, or the receiver
+		// would take a zero value for a real one.
+		s = Spawn(func() { ch.SendError(nil) })
+		Yield()
+		if _, err := ch.Receive(); err == nil || !strings.Contains(err.Error(), "SendError(nil)") {
+			t.Errorf("Receive after SendError(nil): %v", err)
+		}
+		s.Join()
 	})
 }
 

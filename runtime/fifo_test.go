@@ -21,9 +21,16 @@ func TestFifoOrder(t *testing.T) {
 			want = append(want, i)
 		}
 		for i := range 5 {
-			v, _ := f.Pop()
-			if v != i {
-				t.Fatalf("Pop = %d, want %d", v, i)
+			var v int
+			var ok bool
+			if i%2 == 0 {
+				v, _ = f.Pop()
+				ok = true
+			} else {
+				v, ok = f.TryPop()
+			}
+			if v != i || !ok {
+				t.Fatalf("pop %d = %d (%v)", i, v, ok)
 			}
 		}
 		want = want[5:]

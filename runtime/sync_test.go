@@ -639,3 +639,41 @@ func TestSemaphoreSurvivesExit(t *testing.T) {
 		}
 	})
 }
+
+func TestRWMutexTry(t *testing.T) {
+	syncRun(t, func() {
+		var rw RWMutex
+		if !rw.TryRLock() || !rw.TryRLock() || rw.Readers() != 2 {
+			t.Fatal("TryRLock on a free lock failed")
+		}
+		if rw.TryLock() {
+			t.Fatal("TryLock succeeded while readers hold the lock")
+		}
+		rw.RUnlock()
+		rw.RUnlock()
+		if !rw.TryLock() || !rw.TryLock() || rw.Writer() != Current() {
+			t.Fatal("TryLock on a free lock, or recursively by the writer, failed")
+		}
+		if !rw.TryRLock() {
+			t.Fatal("the writer's TryRLock failed")
+		}
+		var otherR, otherW bool
+		var msg string
+		Spawn(func() {
+			otherR, otherW = rw.TryRLock(), rw.TryLock()
+			msg = expectPanic(rw.Unlock)
+		}).Join()
+		if otherR || otherW {
+			t.Errorf("another coroutine got the lock from the writer: read=%v write=%v", otherR, otherW)
+		}
+		if !strings.Contains(msg, "owned by") {
+			t.Errorf("Unlock by a non-owner: panic %q", msg)
+		}
+		rw.RUnlock()
+		rw.Unlock()
+		rw.Unlock()
+		if rw.Writer() != nil || rw.Readers() != 0 {
+			t.Errorf("end: writer=%v readers=%d", rw.Writer(), rw.Readers())
+		}
+	})
+}
