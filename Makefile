@@ -27,10 +27,17 @@ test: assets
 	$(GO) test -race ./...
 	$(GO) test -race -tags purego ./tsc/
 
-# Placeholder until the example server and print-profile are wired in.
-demo:
-	@echo "demo not yet available" >&2
-	@exit 1
+# The demo: a loopback server and its clients (examples/demo) run under the profiler,
+# then print-profile renders the file. Both binaries are built first so the profile
+# shows the demo, not the compiler.
+demo: assets
+	@mkdir -p .demo
+	$(GO) build -o .demo/demo ./examples/demo
+	$(GO) build -o .demo/print-profile ./cmd/print-profile
+	.demo/demo -o coro_profile.bin
+	.demo/print-profile -o report.html coro_profile.bin
+	@echo "wrote $(CURDIR)/report.html (open it in a browser; it needs no network)"
+	@echo "also try: .demo/print-profile -text coro_profile.bin | less -S"
 
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKG)
