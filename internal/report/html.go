@@ -96,6 +96,10 @@ func isZero(v interface{}) bool {
 		return true
 	case uint64:
 		return x == 0
+	case int:
+		return x == 0
+	case int64:
+		return x == 0
 	case float64:
 		return x == 0
 	case string:
