@@ -2,6 +2,7 @@ package coro
 
 import (
 	"iter"
+	"sync"
 	"testing"
 	"time"
 )
@@ -111,5 +112,77 @@ func BenchmarkSwitchRatio(b *testing.B) {
 	b.ReportMetric(per(1)/per(0), "yield/pull")
 	b.ReportMetric(per(2)/per(0), "yield+latency/pull")
 	b.ReportMetric(per(3)/per(1), "chan/yield")
+	b.ReportMetric(0, "ns/op")
+}
+
+const spawnBlock = 8192 // spawns per block, in batches of 256
+
+// blockSpawn times spawnBlock Spawn+run+exit of empty coroutines from a coroutine.
+func blockSpawn() time.Duration {
+	t0 := time.Now()
+	for i := 0; i < spawnBlock; i += 256 {
+		for j := 0; j < 256; j++ {
+			Spawn(func() {})
+		}
+		Yield()
+	}
+	return time.Since(t0)
+}
+
+// blockSpawnPull times spawnBlock iter.Pull coroutines created, run and released.
+func blockSpawnPull() time.Duration {
+	t0 := time.Now()
+	for i := 0; i < spawnBlock; i++ {
+		next, stop := iter.Pull(func(func(struct{}) bool) {})
+		next()
+		stop()
+	}
+	return time.Since(t0)
+}
+
+// blockSpawnGo times spawnBlock goroutines started and finished, 256 at a time, on a
+// goroutine (through Offload).
+func blockSpawnGo() time.Duration {
+	var d time.Duration
+	Offload(func() error {
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for i := 0; i < spawnBlock; i += 256 {
+			for j := 0; j < 256; j++ {
+				wg.Add(1)
+				go wg.Done()
+			}
+			wg.Wait()
+		}
+		d = time.Since(t0)
+		return nil
+	})
+	return d
+}
+
+func BenchmarkSpawnRatio(b *testing.B) {
+	rounds := 10
+	if b.N > rounds {
+		rounds = b.N
+	}
+	best := [3]time.Duration{time.Hour, time.Hour, time.Hour}
+	s := NewScheduler()
+	s.SetLatencyWarning(0)
+	s.Spawn(func() {
+		for r := 0; r < rounds; r++ {
+			for i, f := range []func() time.Duration{blockSpawn, blockSpawnPull, blockSpawnGo} {
+				if d := f(); d < best[i] {
+					best[i] = d
+				}
+			}
+		}
+	})
+	b.ResetTimer()
+	s.EventLoop()
+	per := func(i int) float64 { return float64(best[i].Nanoseconds()) / spawnBlock }
+	b.ReportMetric(per(0), "spawn-ns")
+	b.ReportMetric(per(1), "pull-ns")
+	b.ReportMetric(per(2), "go-ns")
+	b.ReportMetric(per(0)/per(1), "spawn/pull")
 	b.ReportMetric(0, "ns/op")
 }
