@@ -1,0 +1,99 @@
+// Package coro is a cooperative coroutine runtime: many coroutines run on one OS
+// thread, switching only where they block (sleep, lock, socket I/O, Yield), on an
+// epoll event loop. It is Shrapnel's coro, in Go.
+//
+//	func main() {
+//		coro.Spawn(serve)
+//		coro.EventLoop() // runs until Exit, or until no coroutine is left
+//	}
+//
+// # Coroutines
+//
+// Spawn and SpawnNamed start a coroutine. Each is a goroutine that the runtime
+// switches to and from with the Go runtime's coroutine switch (the mechanism under
+// iter.Pull), always on the loop's thread, so exactly one coroutine runs at a time and
+// code between two blocking calls runs without interleaving: no data race is possible
+// between coroutines of one loop, and most code needs no locks at all. A coroutine
+// costs about 3 KiB while idle and a switch costs about as much as one iter.Pull step
+// (docs/PERFORMANCE.md).
+//
+// EventLoop runs the loop on the calling goroutine, locked to its OS thread for the
+// whole run. Spawn may be called from any goroutine, before or while the loop runs: a
+// spawn from outside the loop is queued and started by the loop (the Go runtime
+// requires a coroutine to be created on the thread that runs it). When EventLoop
+// returns after Exit, the coroutines still alive are unwound: their pending blocking
+// call panics with a value the runtime recovers, so their deferred calls run, and the
+// loop may then be run again.
+//
+// # The rule: never block the loop thread
+//
+// Everything a coroutine does between two switches holds up every other coroutine.
+// Anything that blocks the OS thread blocks the whole loop, and so does anything that
+// blocks the goroutine in the Go scheduler, since the loop thread then sleeps too:
+//
+//   - Go channels and select: use Channel, Fifo or Event. (A locked thread that waits
+//     on a Go channel also pays 8-25µs per hand-off; golang/go#18023.)
+//   - sync.Mutex, sync.RWMutex, sync.Cond, sync.WaitGroup: use Mutex, RWMutex,
+//     Semaphore, Cond, InvertedSemaphore, or (*Coro).Join.
+//   - time.Sleep, time.After, time.Timer: use Sleep and WithTimeout.
+//   - package net, net/http's client and server loops: use Listen and Dial, whose
+//     Conn is a net.Conn (bufio, crypto/tls and net/http.ReadRequest work on it).
+//   - file I/O, cgo, DNS through the C library, any library that blocks: wrap the
+//     call in Offload, which runs it on its own goroutine and parks the coroutine.
+//   - runtime.LockOSThread and runtime.Goexit (t.FailNow) inside a coroutine: the
+//     first breaks the switch, the second leaves the coroutine parked for good.
+//
+// A coroutine that computes for a long time should call Yield now and then. The
+// latency warning (SetLatencyWarning, default 200ms) prints one line naming any
+// coroutine whose run slice was longer than that, so a blocked loop is visible.
+//
+// # Waiting, timeouts and interrupts
+//
+// Every blocking call of this package returns an error: nil, or the reason the wait
+// was cut short. (*Coro).Interrupt makes a coroutine's current blocking call return
+// the given error (or its next one, if it is not blocked). WithTimeout(d, fn) runs fn
+// with a deadline: when it passes, the blocking call fn is in returns an error that is
+// errors.Is ErrTimeout, fn returns it, and WithTimeout returns ErrTimeout. Timeouts
+// nest: an outer deadline passes through inner WithTimeouts to its own. Every waiter
+// queue removes a coroutine whose wait was interrupted, so nothing is left behind.
+//
+// # Panics
+//
+// A panic in a coroutine ends that coroutine only: the runtime recovers it and calls
+// the panic notifier (SetPanicNotifier), which by default prints one line: the time,
+// the coroutine's ID and name, the panic value and a compact traceback. Join on a
+// coroutine that panicked returns a *PanicError.
+//
+// # Blocking work
+//
+// Offload(fn) runs fn on a new goroutine and parks the calling coroutine until fn
+// returns; the result comes back through the loop's inbox, one eventfd write per batch
+// of completions, so the loop keeps serving the other coroutines meanwhile.
+//
+// # Looking inside
+//
+// WhereAll lists the live coroutines: ID, name, state, why and where each one waits.
+// Current returns the running coroutine. The Hooks interface (hooks.go) is how the
+// profiler (package profiler) sees every switch; with no hooks attached each event
+// costs one predictable branch.
+//
+// # Several loops
+//
+// A Scheduler is one loop. The package-level functions use the default one; more can
+// be made with NewScheduler, each run by its own EventLoop on its own thread. Spawn,
+// Exit and WhereAll called from a coroutine act on that coroutine's loop. The
+// primitives of this package belong to whichever loop uses them and must not be shared
+// between loops.
+//
+// # How switching works
+//
+// Each coroutine is an iter.Pull coroutine, but control does not bounce through a
+// scheduler goroutine: the coroutine that gives up control picks the next one itself
+// and switches straight to it through the runtime coroutine that one is blocked on
+// (see Scheduler and switch.go). A Yield between two coroutines is thus one runtime
+// switch. The scheduler's own work (the run queue, expired timers, epoll) runs on
+// whichever goroutine gives up control, on the loop thread. The loop blocks in
+// epoll_wait when nothing is runnable, with the time to the next timer as timeout;
+// timers live in a binary heap on the monotonic clock. Goroutines hand work to the loop
+// (spawns, interrupts, offload results) through a mutex-protected inbox and an eventfd.
+package coro
