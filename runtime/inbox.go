@@ -34,6 +34,7 @@ type inboxItem struct {
 	c    *Coro
 	err  error
 	op   *offloadOp
+	gen  uint64 // itemExit: the run of the loop it was meant for
 }
 
 func (b *inbox) post(it inboxItem) {
@@ -112,7 +113,9 @@ func (s *Scheduler) drainInbox() {
 		case itemInterrupt:
 			it.c.interrupt(it.err, 0)
 		case itemExit:
-			s.exitReq = true
+			if it.gen == s.runsEnded.Load() {
+				s.exitReq = true
+			} // else: posted for a run of the loop that has ended
 		case itemOffload:
 			it.op.complete()
 		}

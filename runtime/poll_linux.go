@@ -81,7 +81,7 @@ func (s *Scheduler) pollWait() {
 			return // something became runnable
 		}
 		d := s.timers.next() - now
-		timeout = int((d + 999_999) / 1_000_000)
+		timeout = int(min((d+999_999)/1_000_000, maxPollMillis))
 	}
 	if s.inbox.armed.Load() {
 		return
@@ -100,6 +100,10 @@ func (s *Scheduler) pollWait() {
 		s.runTimers(nanotime())
 	}
 }
+
+// maxPollMillis caps the epoll timeout (epoll_wait takes an int of milliseconds); a
+// loop waiting longer just wakes once a day and waits again.
+const maxPollMillis = 24 * 3600 * 1000
 
 // epollWait waits up to timeout ms (0: do not block, -1: forever) and dispatches the
 // events.

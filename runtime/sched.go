@@ -35,11 +35,12 @@ type Scheduler struct {
 	runq  runQueue
 	batch int // coroutines left to run before the next non-blocking poll
 
-	live     int      // coroutines started and not yet exited
-	liveList coroList // the same coroutines, for listings and for unwinding at exit
-	exitReq  bool     // Exit was called: the loop ends at the next scheduling point
-	killing  bool     // the loop is unwinding the coroutines left after Exit
-	running  atomic.Bool
+	live      int      // coroutines started and not yet exited
+	liveList  coroList // the same coroutines, for listings and for unwinding at exit
+	exitReq   bool     // Exit was called: the loop ends at the next scheduling point
+	killing   bool     // the loop is unwinding the coroutines left after Exit
+	running   atomic.Bool
+	runsEnded atomic.Uint64 // counts finished runs of EventLoop, so a late Exit cannot end a later run
 
 	timers timerHeap
 	poll   poller
@@ -591,6 +592,7 @@ func (s *Scheduler) EventLoop() {
 	s.cur = nil
 	s.unregister()
 	runtime.UnlockOSThread()
+	s.runsEnded.Add(1)
 	s.running.Store(false)
 }
 
@@ -664,5 +666,9 @@ func (s *Scheduler) Exit() {
 		Yield()
 		return
 	}
-	s.inbox.post(inboxItem{kind: itemExit})
+	gen := s.runsEnded.Load() // before the running check: see drainInbox
+	if !s.running.Load() {
+		return // nothing to end; an Exit must not end the next run
+	}
+	s.inbox.post(inboxItem{kind: itemExit, gen: gen})
 }

@@ -3,6 +3,7 @@ package coro
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -572,5 +573,27 @@ func TestWhereAll(t *testing.T) {
 	}
 	if !strings.Contains(sl.Stack, "Sleep") {
 		t.Errorf("sleeper stack:\n%s", sl.Stack)
+	}
+}
+
+func TestLateExitDoesNotEndNextRun(t *testing.T) {
+	s, _ := newTestSched(t)
+	s.Exit() // not running: ignored
+	ok := false
+	s.Spawn(func() { Sleep(5 * time.Millisecond); ok = true })
+	runLoop(t, s, 10*time.Second)
+	if !ok {
+		t.Fatal("an Exit made while the loop was not running ended the next run")
+	}
+}
+
+func TestSleepForever(t *testing.T) {
+	s, _ := newTestSched(t)
+	var err error
+	c := s.Spawn(func() { err = Sleep(math.MaxInt64) })
+	s.Spawn(func() { Sleep(time.Millisecond); c.Interrupt(errCustom) })
+	runLoop(t, s, 10*time.Second)
+	if err != errCustom {
+		t.Fatalf("err %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package coro
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -18,7 +19,7 @@ func Sleep(d time.Duration) error {
 	t := &c.sleep
 	t.fire = fireSleep
 	t.c = c
-	s.addTimer(t, nanotime()+int64(d))
+	s.addTimer(t, deadline(d))
 	err := c.park(WaitSleep)
 	if err != nil {
 		s.delTimer(t)
@@ -27,6 +28,16 @@ func Sleep(d time.Duration) error {
 }
 
 func fireSleep(t *timer) { t.c.ready() }
+
+// deadline returns the nanotime d from now, saturating instead of overflowing for
+// durations like math.MaxInt64 ("forever").
+func deadline(d time.Duration) int64 {
+	now := nanotime()
+	if d > 0 && now+int64(d) < now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
+}
 
 // timeoutFrame is one active WithTimeout. Its own pointer is the error the deadline
 // delivers, so WithTimeout can tell its own deadline from an enclosing one's as the
@@ -60,7 +71,7 @@ func WithTimeout(d time.Duration, fn func() error) error {
 	f.t.fire = fireTimeout
 	f.t.c = c
 	f.t.arg = f
-	s.addTimer(&f.t, nanotime()+int64(d))
+	s.addTimer(&f.t, deadline(d))
 	defer func() {
 		s.delTimer(&f.t)
 		c.timeouts--
