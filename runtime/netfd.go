@@ -37,7 +37,7 @@ type netFD struct {
 	// a request/response exchange (read, write, read that says EAGAIN).
 	drained bool
 
-	rdl, wdl deadline
+	rdl, wdl ioDeadline
 
 	// accept backoff after EMFILE and the like: how many times it happened, for tests
 	// and the debug console, and the current delay.
@@ -45,11 +45,11 @@ type netFD struct {
 	backoffDur time.Duration
 }
 
-// deadline is one direction's deadline: when it passes, the coroutine parked in that
+// ioDeadline is one direction's deadline: when it passes, the coroutine parked in that
 // direction (if any) is woken with os.ErrDeadlineExceeded, and later calls fail with
 // it at once. The timer is on the loop's timer heap and armed only while a coroutine
 // is parked, so an idle connection with a deadline costs no timer.
-type deadline struct {
+type ioDeadline struct {
 	when int64 // nanotime; 0 when none
 	t    timer // armed while a coroutine waits (t.idx >= 0)
 	// backoff is set while the timer is a plain wake-up after an accept backoff, not
@@ -57,7 +57,7 @@ type deadline struct {
 	backoff bool
 }
 
-func (d *deadline) expired() bool { return d.when != 0 && nanotime() >= d.when }
+func (d *ioDeadline) expired() bool { return d.when != 0 && nanotime() >= d.when }
 
 // newNetFD registers a fresh non-blocking socket with the poller of the caller's loop
 // (the default loop when the caller is not a coroutine, e.g. main before EventLoop).
@@ -120,7 +120,7 @@ func (fd *netFD) wait(mode byte) error {
 
 // waitUntil is wait with the timer set to when (0: none); backoff says the timer is a
 // plain wake-up rather than a deadline.
-func (fd *netFD) waitUntil(mode byte, dl *deadline, when int64, backoff bool) error {
+func (fd *netFD) waitUntil(mode byte, dl *ioDeadline, when int64, backoff bool) error {
 	if fd.closed {
 		return net.ErrClosed
 	}
@@ -170,7 +170,7 @@ func modeName(mode byte) string {
 
 // setDeadline sets one direction's deadline. A coroutine parked in that direction sees
 // the new deadline at once: its timer is moved (or removed, or fired now).
-func (fd *netFD) setDeadline(dl *deadline, t time.Time) {
+func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 	when := int64(0)
 	if !t.IsZero() {
 		when = nanotime() + int64(time.Until(t))
