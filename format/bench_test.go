@@ -1,3 +1,5 @@
+//go:build unix
+
 package format
 
 import (
@@ -7,6 +9,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"syscall"
+	"time"
 	"testing"
 )
 
@@ -27,6 +31,7 @@ func BenchmarkWrite(b *testing.B) {
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, processCPU())
 	for b.Loop() {
 		if err := Write(io.Discard, p); err != nil {
 			b.Fatal(err)
@@ -49,6 +54,7 @@ func BenchmarkWriteUnsorted(b *testing.B) {
 	b.SetBytes(int64(len(largeFile(b))))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, processCPU())
 	for b.Loop() {
 		if err := Write(io.Discard, &q); err != nil {
 			b.Fatal(err)
@@ -61,6 +67,7 @@ func BenchmarkRead(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, processCPU())
 	for b.Loop() {
 		if _, err := Read(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
@@ -80,6 +87,7 @@ func BenchmarkGobEncode(b *testing.B) {
 	b.SetBytes(int64(len(largeFile(b)))) // MB/s of the format's file, so the columns compare time
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, processCPU())
 	for b.Loop() {
 		buf.Reset()
 		if err := gob.NewEncoder(&buf).Encode(p); err != nil {
@@ -98,10 +106,26 @@ func BenchmarkGobDecode(b *testing.B) {
 	b.SetBytes(int64(len(largeFile(b))))
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, processCPU())
 	for b.Loop() {
 		var p Profile
 		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&p); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// processCPU is the CPU time the process has used (all threads, GC included). The
+// machine these benchmarks run on is shared, so wall time per op swings with other
+// load; CPU time per op is what the code costs and varies much less.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU()-start)/1e6/float64(b.N), "cpu-ms/op")
 }
