@@ -10,8 +10,8 @@ import (
 	"slices"
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 )
 
 // The large profile of docs/perf/format.md: 100k coroutines and 1M aggregated sample
