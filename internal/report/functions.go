@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // TopLevel is the caller name of a region called outside any other region.
@@ -86,19 +87,29 @@ func (m *Model) buildFunctions() {
 	}
 	m.Functions = make([]Function, len(order))
 	for n, old := range order {
-		f := b.rows[old]
-		f.Callers = m.edges(b.callers[old], newIdx, b.rows)
-		f.Callees = m.edges(b.callees[old], newIdx, b.rows)
-		m.Functions[n] = f
+		m.Functions[n] = b.rows[old]
 	}
 	for i := range m.stacks {
 		for j, f := range m.stacks[i].funcs {
 			m.stacks[i].funcs[j] = int32(newIdx[f])
 		}
 	}
+	// The flame graph reads only names and stacks, the edges write only Callers and
+	// Callees: build them on both cores.
+	var wg sync.WaitGroup
 	if m.HasSamples() && m.TotalSamples > 0 {
-		m.Flame = m.flame(func(uint64) bool { return true }, "all")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Flame = m.flame(func(uint64) bool { return true }, "all")
+		}()
 	}
+	for n, old := range order {
+		f := &m.Functions[n]
+		f.Callers = m.edges(b.callers[old], newIdx, b.rows)
+		f.Callees = m.edges(b.callees[old], newIdx, b.rows)
+	}
+	wg.Wait()
 }
 
 // edges turns a function's edge list into Edges (duplicates merged) sorted by count,

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/coroprof/coroprof/web"
 )
@@ -462,13 +463,22 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	} else {
 		d.Samples = "off"
 	}
-	d.Data = pageJSON{
-		TicksPerSecond: m.Clock.TicksPerSecond,
-		Tables: []*table{m.coroutineTable(), m.functionTable("self", false, inGraph),
-			m.functionTable("cumulative", true, inGraph)},
-		Charts: map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()},
-		Flames: m.flames(o.FlameCoroutines),
-	}
+	// The parts only read the model: make them on both cores.
+	d.Data = pageJSON{TicksPerSecond: m.Clock.TicksPerSecond, Tables: make([]*table, 3)}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		d.Data.Tables[0] = m.coroutineTable()
+	}()
+	go func() {
+		defer wg.Done()
+		d.Data.Flames = m.flames(o.FlameCoroutines)
+	}()
+	d.Data.Tables[1] = m.functionTable("self", false, inGraph)
+	d.Data.Tables[2] = m.functionTable("cumulative", true, inGraph)
+	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
+	wg.Wait()
 	if len(m.Slices) > 0 {
 		d.Data.Charts["timeline"] = m.timelineChart()
 	}
