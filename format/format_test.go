@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -321,12 +322,16 @@ func TestTruncated(t *testing.T) {
 		if e.Offset != int64(s.start) {
 			t.Errorf("cut before %v at %d: error at offset %d", s.kind, s.start, e.Offset)
 		}
-		for _, cut := range []int{s.start + 1, s.start + sectionHeaderSize, (s.start + s.end) / 2, s.end - 1} {
-			e := mustFail(t, good[:cut], ErrTruncated, "truncated")
-			if s.kind != KindEnd || cut >= s.start+sectionHeaderSize {
-				if cut >= s.start+sectionHeaderSize && e.Section != s.kind.String() {
-					t.Errorf("cut at %d inside %v: error names section %q", cut, s.kind, e.Section)
-				}
+		// Inside the section header: the header is short. Past it: the section's
+		// length is, and the error names the section.
+		e = mustFail(t, good[:s.start+1], ErrTruncated, "truncated section header")
+		if e.Offset != int64(s.start) {
+			t.Errorf("cut inside the header of %v: error at offset %d, want %d", s.kind, e.Offset, s.start)
+		}
+		for _, cut := range []int{s.start + sectionHeaderSize, (s.start + sectionHeaderSize + s.end) / 2, s.end - 1} {
+			e := mustFail(t, good[:cut], ErrTruncated, fmt.Sprintf("section %q at offset %d: truncated", s.kind, s.start))
+			if e.Section != s.kind.String() {
+				t.Errorf("cut at %d inside %v: error names section %q", cut, s.kind, e.Section)
 			}
 		}
 	}
@@ -640,3 +645,54 @@ type lyingLen struct {
 }
 
 func (l lyingLen) Len() int { return l.n }
+
+// A count the bytes cannot hold is refused before allocation, and the largest count
+// they can hold costs memory in proportion to the file: decoding never allocates more
+// than a fixed multiple of its input.
+func TestAllocationBound(t *testing.T) {
+	p := Synthetic(1, smallOpts)
+	secs := splitFile(t, mustWrite(t, p))
+	const filler = 1 << 16
+	for _, k := range writeOrder[2:] {
+		for i := range secs {
+			if secs[i].kind != k {
+				continue
+			}
+			orig := secs[i].payload
+			// The most records a payload of filler zero bytes could hold: each
+			// record of zeros is exactly minRecord bytes, and decodes (zeros are
+			// valid varints); validation may then refuse it.
+			n := filler / kindSpecs[k].minRecord
+			var payload []byte
+			if k == KindSlices {
+				payload = append(payload, 0)
+			}
+			payload = binary.AppendUvarint(payload, uint64(n))
+			payload = append(payload, make([]byte, filler)...)
+			secs[i].payload = payload
+			data := joinFile(secs)
+			secs[i].payload = orig
+
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err := Decode(data)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%v: %d records in %d bytes: allocated %.1f× the input (%v)", k, n, len(data), float64(alloc)/float64(len(data)), err)
+			if limit := uint64(32 * len(data)); alloc > limit {
+				t.Errorf("%v: decoding %d bytes allocated %d (more than %d): %v", k, len(data), alloc, limit, err)
+			}
+			// One record more than the bytes can hold is refused outright.
+			payload = payload[:0]
+			if k == KindSlices {
+				payload = append(payload, 0)
+			}
+			payload = binary.AppendUvarint(payload, uint64(n+1))
+			payload = append(payload, make([]byte, filler)...)
+			secs[i].payload = payload
+			mustFail(t, joinFile(secs), ErrCorrupt, "exceeds what the remaining")
+			secs[i].payload = orig
+		}
+	}
+}
