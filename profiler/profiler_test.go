@@ -666,3 +666,40 @@ func TestHooksTaken(t *testing.T) {
 		t.Error("the refused session stayed active")
 	}
 }
+
+// TestRunnableAndLockWait: time runnable but not running, and a wait on a Mutex.
+func TestRunnableAndLockWait(t *testing.T) {
+	var mu coro.Mutex
+	p := runProfiled(t, nil,
+		func() { // body0 burns 2 ms per slice
+			for i := 0; i < 20; i++ {
+				burnWall(2 * time.Millisecond)
+				coro.Yield()
+			}
+		},
+		func() { // body1 only yields: it waits for body0's slices, runnable
+			for i := 0; i < 20; i++ {
+				coro.Yield()
+			}
+		},
+		func() { // body2 holds the lock across a sleep
+			mu.Lock()
+			coro.Sleep(20 * time.Millisecond)
+			mu.Unlock()
+		},
+		func() { // body3 waits for it
+			coro.Yield()
+			mu.Lock()
+			mu.Unlock()
+		},
+	)
+	checkConservation(t, p)
+	burner, yielder := coroByName(t, p, "body0"), coroByName(t, p, "body1")
+	if yielder.Runnable < burner.Ticks*8/10 || yielder.Runnable > p.Loops[0].Total.Ticks {
+		t.Errorf("the yielder was runnable %d ticks while the burner ran %d", yielder.Runnable, burner.Ticks)
+	}
+	w := coroByName(t, p, "body3").Waits[coro.WaitLock]
+	if secs := float64(w.Ticks) / float64(p.Clock.TicksPerSecond); w.Count != 1 || secs < 0.015 {
+		t.Errorf("lock wait: %d waits, %.3fs; want 1 of ~20ms", w.Count, secs)
+	}
+}
