@@ -49,13 +49,19 @@ func sysAccept(fd int) (int, unix.Sockaddr, error) {
 // taking the loop's P away during a long copy, then the thread fighting to get one
 // back) is pure cost on the hottest path of the loop. A 16 KiB loopback write, which
 // runs the receiving side's TCP stack inline, is the longest of them: tens of µs.
+//
+// They are recvfrom/sendto with no address rather than read/write: the socket calls
+// go straight to the protocol, skipping the VFS layer that read(2)/write(2) cross
+// (fdget_pos, rw_verify_area, the kiocb, fsnotify), a few percent of a loopback
+// request's CPU (docs/perf/netio.md). MSG_NOSIGNAL turns a write to a closed peer
+// into EPIPE without raising SIGPIPE.
 func sysRead(fd int, p []byte) (int, error) {
 	ptr := unsafe.Pointer(&zeroByte)
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
 	for {
-		r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(ptr), uintptr(len(p)), 0, 0, 0)
 		if e == 0 {
 			return int(r), nil
 		}
@@ -65,14 +71,14 @@ func sysRead(fd int, p []byte) (int, error) {
 	}
 }
 
-// sysWrite writes from p, retrying EINTR (see sysRead for RawSyscall).
+// sysWrite writes from p, retrying EINTR (see sysRead).
 func sysWrite(fd int, p []byte) (int, error) {
 	ptr := unsafe.Pointer(&zeroByte)
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
 	for {
-		r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+		r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(ptr), uintptr(len(p)), unix.MSG_NOSIGNAL, 0, 0)
 		if e == 0 {
 			return int(r), nil
 		}
