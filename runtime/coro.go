@@ -93,20 +93,29 @@ func funcPC(fn func()) uintptr {
 }
 
 // userPC returns the pc of the first caller outside this package: the user call that
-// is about to block. Only called when hooks are attached.
-func userPC() uintptr {
+// is about to block (a return address, like runtime.Callers gives). Only called when
+// hooks are attached; it walks frame pointers and remembers per pc whether it is in
+// this package, so it costs tens of nanoseconds rather than microseconds.
+//
+//go:noinline
+func (s *Scheduler) userPC() uintptr {
 	var pcs [16]uintptr
-	n := runtime.Callers(2, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if !inThisPackage(f.Function) {
-			return f.PC
+	n := fpCallers(pcs[:]) // pcs[0] is in userPC's caller (Yield, park)
+	for _, pc := range pcs[:n] {
+		in, ok := s.pcInPkg[pc]
+		if !ok {
+			f := runtime.FuncForPC(pc - 1)
+			in = f != nil && inThisPackage(f.Name())
+			if s.pcInPkg == nil {
+				s.pcInPkg = make(map[uintptr]bool)
+			}
+			s.pcInPkg[pc] = in
 		}
-		if !more {
-			return 0
+		if !in {
+			return pc
 		}
 	}
+	return 0
 }
 
 // pkgPrefix is this package's path plus the dot before a function name.

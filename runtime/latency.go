@@ -119,19 +119,18 @@ func (l *latencyState) polled() {
 }
 
 // sliceEnd is called when c gives up control (yield, park, exit). Small enough to be
-// inlined into the switch path.
+// inlined into the switch path; the warning itself is out of line.
 func (s *Scheduler) sliceEnd(c *Coro) {
-	if s.latency.threshold > 0 {
-		now := coarse.now.Load()
-		d := now - s.latency.stamp
-		s.latency.stamp = now
-		if d > s.latency.threshold {
-			s.warnLatency(c, time.Duration(d))
-		}
+	now := coarse.now.Load()
+	d := now - s.latency.stamp
+	s.latency.stamp = now
+	if d > s.latency.threshold && s.latency.threshold > 0 {
+		s.warnLatency(c, d)
 	}
 }
 
-func (s *Scheduler) warnLatency(c *Coro, d time.Duration) {
+func (s *Scheduler) warnLatency(c *Coro, ns int64) {
+	d := time.Duration(ns)
 	if f := s.latency.notify; f != nil {
 		f(c, d)
 		return

@@ -50,6 +50,8 @@ type Scheduler struct {
 	panicFn func(*PanicInfo)
 
 	racer int // address announced to the race detector at every switch
+
+	pcInPkg map[uintptr]bool // userPC's cache: is this return pc in package coro?
 }
 
 var nextID atomic.Uint64 // coroutine IDs are unique across all loops of the process
@@ -309,11 +311,15 @@ func Yield() {
 	c := current()
 	s := c.s
 	c.state = StateRunnable
-	if s.latency.threshold > 0 {
-		s.sliceEnd(c)
+	if s.latency.threshold > 0 { // s.sliceEnd(c), written out
+		now := coarse.now.Load()
+		if d := now - s.latency.stamp; d > s.latency.threshold {
+			s.warnLatency(c, d)
+		}
+		s.latency.stamp = now
 	}
 	if h := s.hooks; h != nil {
-		h.Yield(c, StateRunnable, userPC())
+		h.Yield(c, StateRunnable, s.userPC())
 	}
 	s.runq.push(c)
 	// to := s.pick() and s.switchTo(c, to), written out: see switchTo for why.
@@ -383,9 +389,15 @@ func (c *Coro) park(reason WaitReason) error {
 	s := c.s
 	c.state = StateWaiting
 	c.reason = reason
-	s.sliceEnd(c)
+	if s.latency.threshold > 0 { // s.sliceEnd(c), written out
+		now := coarse.now.Load()
+		if d := now - s.latency.stamp; d > s.latency.threshold {
+			s.warnLatency(c, d)
+		}
+		s.latency.stamp = now
+	}
 	if h := s.hooks; h != nil {
-		pc := userPC()
+		pc := s.userPC()
 		h.WaitBegin(c, reason, pc)
 		h.Yield(c, StateWaiting, pc)
 	}

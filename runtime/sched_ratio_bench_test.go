@@ -79,7 +79,7 @@ func BenchmarkSwitchRatio(b *testing.B) {
 	if b.N > rounds {
 		rounds = b.N
 	}
-	var best [4]time.Duration
+	var best [5]time.Duration
 	for i := range best {
 		best[i] = time.Hour
 	}
@@ -99,6 +99,9 @@ func BenchmarkSwitchRatio(b *testing.B) {
 			keep(2, blockYield())
 			s.SetLatencyWarning(0)
 			keep(3, blockChan())
+			s.SetHooks(nopHooks{})
+			keep(4, blockYield())
+			s.SetHooks(nil)
 		}
 	})
 	b.ResetTimer()
@@ -109,6 +112,7 @@ func BenchmarkSwitchRatio(b *testing.B) {
 	b.ReportMetric(per(1), "yield-ns/rt")
 	b.ReportMetric(per(2), "yield+latency-ns/rt")
 	b.ReportMetric(per(3), "chan-ns/rt")
+	b.ReportMetric(per(4), "yield+nophooks-ns/rt")
 	b.ReportMetric(per(1)/per(0), "yield/pull")
 	b.ReportMetric(per(2)/per(0), "yield+latency/pull")
 	b.ReportMetric(per(3)/per(1), "chan/yield")
@@ -186,3 +190,16 @@ func BenchmarkSpawnRatio(b *testing.B) {
 	b.ReportMetric(per(0)/per(1), "spawn/pull")
 	b.ReportMetric(0, "ns/op")
 }
+
+// nopHooks is the cheapest possible Hooks: what attaching costs the runtime itself
+// (call site pcs included), before any profiler work.
+type nopHooks struct{}
+
+func (nopHooks) Spawn(c, parent *Coro)                            {}
+func (nopHooks) Resume(c *Coro)                                   {}
+func (nopHooks) Yield(c *Coro, state State, pc uintptr)           {}
+func (nopHooks) Exit(c *Coro, panicked bool)                      {}
+func (nopHooks) WaitBegin(c *Coro, reason WaitReason, pc uintptr) {}
+func (nopHooks) WaitEnd(c *Coro)                                  {}
+func (nopHooks) BeforePoll()                                      {}
+func (nopHooks) AfterPoll()                                       {}
