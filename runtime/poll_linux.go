@@ -64,7 +64,7 @@ func (s *Scheduler) pollNow() {
 		s.runTimers(nanotime())
 	}
 	if s.poll.nfds > 0 {
-		s.epollWait(0)
+		s.dispatch(s.epollWait(0))
 	}
 }
 
@@ -86,16 +86,16 @@ func (s *Scheduler) pollWait() {
 	if s.inbox.armed.Load() {
 		return
 	}
+	var n int
 	if h := s.hooks; h != nil {
 		h.BeforePoll()
-		s.epollWait(timeout)
-		if h := s.hooks; h != nil {
-			h.AfterPoll()
-		}
+		n = s.epollWait(timeout)
+		h.AfterPoll() // before dispatching: a wake-up (WaitEnd) is scheduler work
 	} else {
-		s.epollWait(timeout)
+		n = s.epollWait(timeout)
 	}
 	s.latency.polled()
+	s.dispatch(n)
 	if s.timers.len() > 0 {
 		s.runTimers(nanotime())
 	}
@@ -105,17 +105,24 @@ func (s *Scheduler) pollWait() {
 // loop waiting longer just wakes once a day and waits again.
 const maxPollMillis = 24 * 3600 * 1000
 
-// epollWait waits up to timeout ms (0: do not block, -1: forever) and dispatches the
-// events.
-func (s *Scheduler) epollWait(timeout int) {
-	p := &s.poll
-	n, err := unix.EpollWait(p.epfd, p.events[:], timeout)
+// epollWait waits up to timeout ms (0: do not block, -1: forever) and returns how many
+// events it stored in s.poll.events.
+func (s *Scheduler) epollWait(timeout int) int {
+	n, err := unix.EpollWait(s.poll.epfd, s.poll.events[:], timeout)
 	if err != nil {
 		if err == unix.EINTR {
-			return
+			return 0
 		}
+		// EBADF, EFAULT, EINVAL: the loop's own descriptor is broken; nothing sane
+		// can continue.
 		panic(os.NewSyscallError("epoll_wait", err))
 	}
+	return n
+}
+
+// dispatch wakes the waiters of the first n events of s.poll.events.
+func (s *Scheduler) dispatch(n int) {
+	p := &s.poll
 	for i := 0; i < n; i++ {
 		ev := &p.events[i]
 		k := eventKey(ev)

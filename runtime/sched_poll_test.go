@@ -2,7 +2,9 @@ package coro
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +175,35 @@ func TestPollHangup(t *testing.T) {
 	runLoop(t, s, 10*time.Second)
 	if err != nil || n != 0 {
 		t.Errorf("wait %v, read %d", err, n)
+	}
+}
+
+func TestPollHooksOrder(t *testing.T) {
+	// A reader woken by epoll: its WaitEnd is scheduler work, after AfterPoll.
+	s, _ := newTestSched(t)
+	r := newRecorder(t)
+	s.SetHooks(r)
+	a, b := socketpair(t)
+	var got []byte
+	s.Spawn(func() {
+		pd, _ := s.pollOpen(a)
+		go func() { // from outside: the loop is blocked in epoll_wait when it lands
+			time.Sleep(5 * time.Millisecond)
+			unix.Write(b, []byte("x"))
+		}()
+		got, _ = readAll(pd, 1)
+		pd.close()
+	})
+	runLoop(t, s, 10*time.Second)
+	s.SetHooks(nil)
+	for _, v := range r.violations {
+		t.Error(v)
+	}
+	if string(got) != "x" {
+		t.Errorf("got %q", got)
+	}
+	joined := fmt.Sprint(r.events)
+	if !strings.Contains(joined, "/read") || !strings.Contains(joined, "beforepoll afterpoll waitend") {
+		t.Errorf("no read wait recorded: %s", joined)
 	}
 }
