@@ -47,6 +47,9 @@ func startServer(t *testing.T, addr string, args ...string) (string, *bytes.Buff
 	return base, &stderr
 }
 
+// waitRow is the <wait> frame's row in the top table pprof's page embeds as JSON.
+const waitRow = `"Name":"\u003cwait\u003e"`
+
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(u)
@@ -81,12 +84,12 @@ func TestServe(t *testing.T) {
 	}
 	// pprof's top view of the wall time: the synthetic frames and a coroutine's function.
 	code, body = get(t, base+"ui/top?si=wall")
-	if code != 200 || !strings.Contains(body, "&lt;wait&gt;") || !strings.Contains(body, "main.serve") {
+	if code != 200 || !strings.Contains(body, waitRow) || !strings.Contains(body, `"Name":"main.serve"`) {
 		t.Errorf("ui/top?si=wall: %d, <wait> or main.serve missing (%d bytes)", code, len(body))
 	}
 	// A tag filter on one coroutine leaves out the other buckets.
 	code, body = get(t, base+"ui/top?si=wall&tf=coro_name%3Dmain.serve")
-	if code != 200 || strings.Contains(body, "&lt;wait&gt;") || !strings.Contains(body, "main.") {
+	if code != 200 || strings.Contains(body, waitRow) || !strings.Contains(body, `"Name":"main.`) {
 		t.Errorf("ui/top with tagfocus on main.serve: %d, <wait> still there or no function (%d bytes)", code, len(body))
 	}
 	// The flame graph, where / redirects.
@@ -116,8 +119,8 @@ func TestServe(t *testing.T) {
 func TestServeCompare(t *testing.T) {
 	base, _ := startServer(t, "127.0.0.1:0", profilePath("small"), profilePath("multiloop"))
 	code, body := get(t, base+"ui/top?si=ticks")
-	if code != 200 || !strings.Contains(body, "&lt;wait&gt;") {
-		t.Errorf("ui/top: %d (%d bytes)", code, len(body))
+	if code != 200 || !strings.Contains(body, waitRow) || !strings.Contains(body, "Flat\":-") {
+		t.Errorf("ui/top of the difference: %d, no <wait> row or no negative value (%d bytes)", code, len(body))
 	}
 	code, body = get(t, base+"report")
 	if code != 200 || !strings.Contains(body, "coroprof comparison") {
