@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,48 @@ func TestTextGolden(t *testing.T) {
 	checkGolden(t, "text", "medium-top3-resumes.txt", out)
 	if !strings.Contains(out, "Coroutines: top 3 of 200 by resumes") {
 		t.Errorf("-top 3 -sort resumes: no such title in\n%s", out)
+	}
+}
+
+// jsonKeys collects every object key in v.
+func jsonKeys(v any, into map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			into[k] = true
+			jsonKeys(e, into)
+		}
+	case []any:
+		for _, e := range x {
+			jsonKeys(e, into)
+		}
+	}
+}
+
+// TestJSONDocumented: every key -json prints (for a profile, a merge and a comparison)
+// is named in docs/JSON.md, so a field added to the model without its documentation
+// fails here.
+func TestJSONDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "JSON.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, args := range [][]string{
+		{"-json", profilePath("small")},
+		{"-json", profilePath("ticksonly")},
+		{"-json", "-merge", profilePath("small"), profilePath("multiloop")},
+		{"-json", profilePath("small"), profilePath("multiloop")},
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(mustRun(t, args...)), &v); err != nil {
+			t.Fatal(err)
+		}
+		jsonKeys(v, keys)
+	}
+	for k := range keys {
+		if !regexp.MustCompile("`([a-z_\\[\\]]+\\.)*" + regexp.QuoteMeta(k) + "(\\[\\])?`").Match(doc) {
+			t.Errorf("docs/JSON.md does not document the key %q", k)
+		}
 	}
 }
