@@ -67,6 +67,12 @@ func (s *Scheduler) notifyPanic(c *Coro, v any) {
 	n := runtime.Callers(3, pcs[:])
 	p := &PanicInfo{Time: time.Now(), Coro: c, Value: v, Stack: pcs[:n]}
 	if f := s.panicFn; f != nil {
+		// A panicking notifier must not take the loop down with it.
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(os.Stderr, "%s (and the panic notifier panicked: %v)\n", p, r)
+			}
+		}()
 		f(p)
 		return
 	}

@@ -53,11 +53,12 @@ func (s *Scheduler) pollOpen(fd int) (*pollDesc, error) {
 	}
 	var pd *pollDesc
 	if n := len(p.free); n > 0 {
+		// A fresh pollDesc in a reused slot: the closed one may still be referenced
+		// by its socket, which must keep seeing it closed.
 		slot := p.free[n-1]
 		p.free = p.free[:n-1]
-		pd = p.descs[slot]
-		gen := pd.gen + 1
-		*pd = pollDesc{slot: slot, gen: gen}
+		pd = &pollDesc{slot: slot, gen: p.descs[slot].gen + 1}
+		p.descs[slot] = pd
 	} else {
 		pd = &pollDesc{slot: int32(len(p.descs))}
 		p.descs = append(p.descs, pd)

@@ -599,3 +599,33 @@ func TestSleepForever(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestPanickingNotifier(t *testing.T) {
+	s, _ := newTestSched(t)
+	s.SetPanicNotifier(func(*PanicInfo) { panic("notifier bug") })
+	ok := false
+	s.Spawn(func() { panic("first") })
+	s.Spawn(func() { Yield(); Yield(); ok = true })
+	runLoop(t, s, 10*time.Second)
+	if !ok {
+		t.Fatal("loop did not survive a panicking notifier")
+	}
+}
+
+func TestStrayReadyDoesNotLeaveSleepTimer(t *testing.T) {
+	s, _ := newTestSched(t)
+	var c *Coro
+	var early error
+	var second time.Duration
+	c = s.Spawn(func() {
+		early = Sleep(time.Hour) // woken by a stray ready below
+		t0 := time.Now()
+		Sleep(20 * time.Millisecond)
+		second = time.Since(t0)
+	})
+	s.Spawn(func() { c.ready() })
+	runLoop(t, s, 10*time.Second)
+	if early != nil || second < 20*time.Millisecond || s.timers.len() != 0 {
+		t.Fatalf("early %v, second sleep %v, %d timers", early, second, s.timers.len())
+	}
+}

@@ -21,9 +21,7 @@ func Sleep(d time.Duration) error {
 	t.c = c
 	s.addTimer(t, deadline(d))
 	err := c.park(WaitSleep)
-	if err != nil {
-		s.delTimer(t)
-	}
+	s.delTimer(t) // still scheduled if the wait ended otherwise (interrupt, stray ready)
 	return err
 }
 
