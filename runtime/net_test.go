@@ -349,6 +349,14 @@ func TestDeadlines(t *testing.T) {
 			t.Errorf("Read after clearing the deadline: %q, %v", buf[:n], err)
 		}
 
+		// A deadline far in the future (time.Until saturates) is no deadline yet.
+		cl.SetReadDeadline(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+		srv.Write([]byte("far"))
+		if n, err := cl.Read(buf); err != nil || string(buf[:n]) != "far" {
+			t.Errorf("Read with a deadline in year 9999: %q, %v", buf[:n], err)
+		}
+		cl.SetReadDeadline(time.Time{})
+
 		// A deadline moved while the reader is parked applies to that read.
 		var parkedErr error
 		r := Spawn(func() {
@@ -364,8 +372,9 @@ func TestDeadlines(t *testing.T) {
 		cl.SetReadDeadline(time.Time{})
 
 		// A write blocked by a peer that does not read reports its progress.
-		cl.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-		n, err := cl.Write(make([]byte, 64<<20))
+		big := make([]byte, 64<<20) // allocated first: zeroing 64 MiB takes a while
+		cl.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		n, err := cl.Write(big)
 		checkTimeout("Write past its deadline", err)
 		if n <= 0 || n >= 64<<20 {
 			t.Errorf("Write past its deadline wrote %d bytes, want some but not all", n)

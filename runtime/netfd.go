@@ -3,6 +3,7 @@ package coro
 import (
 	"errors"
 	"io"
+	"math"
 	"net"
 	"os"
 	"time"
@@ -173,9 +174,14 @@ func modeName(mode byte) string {
 func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 	when := int64(0)
 	if !t.IsZero() {
-		when = nanotime() + int64(time.Until(t))
-		if when <= 0 {
+		now, d := nanotime(), time.Until(t)
+		switch {
+		case d > 0 && int64(d) > math.MaxInt64-now:
+			when = math.MaxInt64 // far future (time.Until saturates): never
+		case now+int64(d) <= 0:
 			when = 1 // in the past, but not "none"
+		default:
+			when = now + int64(d)
 		}
 	}
 	dl.when = when
