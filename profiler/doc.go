@@ -82,16 +82,18 @@
 // on this project's machine (AMD EPYC, KVM guest, Linux 6.18, Go 1.26; go test -bench
 // in a scratch module, the loop goroutine locked to its thread), one read costs:
 //
-//	tsc.Now                                  ~   8-10 ns
+//	tsc.Now (RDTSCP)                         ~  19 ns
 //	getpid (the bare cost of a system call)  ~ 160 ns
 //	getrusage(RUSAGE_THREAD)                 ~ 300 ns
 //	clock_gettime(CLOCK_THREAD_CPUTIME_ID)   ~ 490 ns (task_sched_runtime locks the run queue)
 //	both                                     ~ 830 ns
 //
 // (syscall.Syscall and RawSyscall cost the same here, so the x/sys wrappers are used.)
-// A coroutine switch has two boundaries (Yield, then Resume), so the full ledger adds
-// about 1.7 µs per switch and ticks-only about 20 ns: see docs/perf/profiler.md for the
-// Yield round trip measured with the profiler off, ticks-only and full.
+// A coroutine switch has two boundaries (Yield, then Resume). Measured in CPU time per
+// switch, the profiler's own hooks cost ~61 ns ticks-only, ~1250 ns with the CPU
+// clock, ~1820 ns with the CPU clock and getrusage (BenchmarkHooks; the Yield round
+// trip and echo figures, and what the runtime's side adds, are in
+// docs/perf/profiler.md).
 //
 // Cheaper ways to keep CPU time exact were examined:
 //
