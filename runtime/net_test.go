@@ -914,3 +914,47 @@ func TestTimeoutAndInterruptWhileParked(t *testing.T) {
 		}
 	})
 }
+
+// reasonRecorder is a Hooks that records the wait reasons it sees.
+type reasonRecorder struct{ reasons map[WaitReason]int }
+
+func (r *reasonRecorder) Spawn(c, parent *Coro)                       {}
+func (r *reasonRecorder) Resume(c *Coro)                              {}
+func (r *reasonRecorder) Yield(c *Coro, state State, pc uintptr)      {}
+func (r *reasonRecorder) Exit(c *Coro, panicked bool)                 {}
+func (r *reasonRecorder) WaitEnd(c *Coro)                             {}
+func (r *reasonRecorder) BeforePoll()                                 {}
+func (r *reasonRecorder) AfterPoll()                                  {}
+func (r *reasonRecorder) WaitBegin(c *Coro, w WaitReason, pc uintptr) { r.reasons[w]++ }
+
+// TestResolutionIsOffloaded checks that a host name is looked up through Offload (the
+// coroutine parks with reason offload; the loop is free meanwhile), while an address
+// literal is not looked up at all.
+func TestResolutionIsOffloaded(t *testing.T) {
+	rec := &reasonRecorder{reasons: map[WaitReason]int{}}
+	var literal, named int
+	netLoop(t, 20*time.Second, func() {
+		ln := netEchoServer(t, "tcp", "127.0.0.1:0")
+		defer ln.Close()
+		port := ln.Addr().(*net.TCPAddr).Port
+		prev := SetHooks(rec)
+		defer SetHooks(prev)
+		c, err := Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c.Close()
+		literal = rec.reasons[WaitOffload]
+		c, err = Dial("tcp4", fmt.Sprintf("localhost:%d", port))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c.Close()
+		named = rec.reasons[WaitOffload] - literal
+	})
+	if literal != 0 || named == 0 {
+		t.Fatalf("offloaded waits: %d dialing an IP literal (want 0), %d dialing localhost (want > 0)", literal, named)
+	}
+}
