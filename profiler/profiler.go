@@ -41,6 +41,7 @@ type options struct {
 	sampleRate int
 	slices     int
 	signals    bool
+	loop       *coro.Scheduler // nil: the default loop
 }
 
 func defaultOptions() options {
@@ -100,6 +101,19 @@ func CatchSignals() Option {
 	return func(o *options) error { o.signals = true; return nil }
 }
 
+// Loop makes Go, or Start called from outside any loop, profile s instead of the
+// default loop (Go's fn must then run s.EventLoop). Start called from a coroutine
+// always profiles that coroutine's loop.
+func Loop(s *coro.Scheduler) Option {
+	return func(o *options) error {
+		if s == nil {
+			return errors.New("profiler: Loop: nil scheduler")
+		}
+		o.loop = s
+		return nil
+	}
+}
+
 // active is the running session, nil when profiling is off. Region reads it on every
 // call, so "off" costs one atomic load.
 var active atomic.Pointer[session]
@@ -110,8 +124,8 @@ var startMu sync.Mutex
 // Go profiles fn, which is normally coro.EventLoop: it locks the calling goroutine to
 // its OS thread, takes the start stamp on that thread, runs fn there, takes the stop
 // stamp and writes the profile. If fn panics the profile is written first and the
-// panic then continues unchanged. Go profiles the default loop; it may be called again
-// after it returns.
+// panic then continues unchanged. Go profiles the default loop (see Loop for another);
+// it may be called again after it returns.
 func Go(fn func(), opts ...Option) error {
 	if fn == nil {
 		return errors.New("profiler: Go: nil function")

@@ -703,3 +703,68 @@ func TestRunnableAndLockWait(t *testing.T) {
 		t.Errorf("lock wait: %d waits, %.3fs; want 1 of ~20ms", w.Count, secs)
 	}
 }
+
+// TestOtherLoop: Go with Loop(s) profiles a loop other than the default one, and
+// Start/Stop from one of its coroutines do too.
+func TestOtherLoop(t *testing.T) {
+	s := coro.NewScheduler()
+	path := filepath.Join(t.TempDir(), "p.bin")
+	s.SpawnNamed("w", func() {
+		for i := 0; i < 10; i++ {
+			coro.Yield()
+		}
+	})
+	if err := Go(s.EventLoop, File(path), Loop(s)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConservation(t, p)
+	if p.Loops[0].ID != int64(s.LoopID()) || s.LoopID() == 0 {
+		t.Errorf("loop ID %d, want %d (not the default 0)", p.Loops[0].ID, s.LoopID())
+	}
+	if w := coroByName(t, p, "w"); w.Resumes != 11 || w.Loop != int64(s.LoopID()) {
+		t.Errorf("w: resumes %d loop %d", w.Resumes, w.Loop)
+	}
+
+	var err1, err2 error
+	s.Spawn(func() {
+		err1 = Start(File(path), TicksOnly())
+		coro.Yield()
+		err2 = Stop()
+	})
+	s.EventLoop()
+	if err1 != nil || err2 != nil {
+		t.Fatalf("Start %v Stop %v", err1, err2)
+	}
+	if p, err = format.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	checkConservation(t, p)
+	if p.Loops[0].ID != int64(s.LoopID()) {
+		t.Errorf("Start in a coroutine of loop %d profiled loop %d", s.LoopID(), p.Loops[0].ID)
+	}
+}
+
+// TestStopNeverRan: Start and Stop around nothing: a valid, empty profile.
+func TestStopNeverRan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.bin")
+	if err := Start(File(path)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stop(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Coroutines) != 0 || p.Loops[0].Total.Ticks != 0 {
+		t.Errorf("empty session recorded %d coroutines, %d ticks", len(p.Coroutines), p.Loops[0].Total.Ticks)
+	}
+	if coro.SetHooks(nil) != nil {
+		t.Error("hooks left attached after Stop")
+	}
+}

@@ -117,7 +117,7 @@ var errStartedByGo = errors.New("profiler: Stop: the session was started by Go; 
 func (s *session) attachAndBegin(sch *coro.Scheduler, byGo bool) error {
 	switch {
 	case byGo:
-		if err := s.attach(nil); err != nil {
+		if err := s.attach(s.opts.loop); err != nil {
 			return err
 		}
 		s.begin(nil)
@@ -129,7 +129,10 @@ func (s *session) attachAndBegin(sch *coro.Scheduler, byGo bool) error {
 		s.begin(coro.Current())
 		return nil
 	}
-	def := coro.Default()
+	def := s.opts.loop
+	if def == nil {
+		def = coro.Default()
+	}
 	if !def.Running() {
 		s.wallStart = time.Now()
 		return s.attach(def) // pending: the first hook begins
