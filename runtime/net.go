@@ -105,7 +105,10 @@ func listen(network, address string, want int) (*netFD, error) {
 		}
 		v6only := -1
 		if family == unix.AF_INET6 {
-			v6only = 1 // a specific IPv6 address
+			v6only = 1 // a specific IPv6 address, or "tcp6"/"udp6"
+			if a.IsUnspecified() && restrict == 0 {
+				v6only = 0 // "[::]:port" on "tcp"/"udp": dual-stack, as package net does
+			}
 		}
 		fd, err := bindSocket(family, sotype, network, sa, v6only)
 		if err == nil {

@@ -532,6 +532,7 @@ func TestNetworks(t *testing.T) {
 		{"tcp4", "127.0.0.1:0"},
 		{"tcp6", "[::1]:0"},
 		{"tcp", ":0"},
+		{"tcp", "[::]:0"},
 		{"unix", sock},
 	}
 	for _, tc := range cases {
@@ -570,6 +571,20 @@ func TestNetworks(t *testing.T) {
 					t.Errorf("conn addresses: local %v remote %v", c.LocalAddr(), c.RemoteAddr())
 				}
 				c.Close()
+				if tc.addr == ":0" || tc.addr == "[::]:0" {
+					// Every local address, IPv4 included (dual-stack).
+					port := addr.(*net.TCPAddr).Port
+					c4, err := Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+					if err != nil {
+						t.Errorf("IPv4 dial to a %q listener: %v", tc.addr, err)
+					} else {
+						c4.Write([]byte("v4"))
+						if got, err := c4.ReadExactly(2); string(got) != "v4" || err != nil {
+							t.Errorf("IPv4 echo: %q, %v", got, err)
+						}
+						c4.Close()
+					}
+				}
 				ln.Close()
 			})
 			if tc.network == "unix" {
