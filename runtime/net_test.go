@@ -973,3 +973,21 @@ func TestResolutionIsOffloaded(t *testing.T) {
 		t.Fatalf("offloaded waits: %d dialing an IP literal (want 0), %d dialing localhost (want > 0)", literal, named)
 	}
 }
+
+// TestOnSignalWhileRunning adds a handler while the loop runs: it catches its signal
+// on the loop, once per arrival.
+func TestOnSignalWhileRunning(t *testing.T) {
+	var got []os.Signal
+	netLoop(t, 20*time.Second, func() {
+		OnSignal(func(s os.Signal) { got = append(got, s) }, syscall.SIGUSR2)
+		defer OnSignal(nil, syscall.SIGUSR2)
+		syscall.Kill(os.Getpid(), syscall.SIGUSR2)
+		for i := 0; i < 100 && len(got) == 0; i++ {
+			Sleep(5 * time.Millisecond)
+		}
+		Sleep(20 * time.Millisecond)
+	})
+	if len(got) != 1 || got[0] != syscall.SIGUSR2 {
+		t.Fatalf("handler saw %v, want exactly [SIGUSR2]", got)
+	}
+}

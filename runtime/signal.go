@@ -50,16 +50,27 @@ func OnSignal(fn func(os.Signal), sig ...os.Signal) {
 	for _, s := range sig {
 		if fn == nil {
 			delete(sigs.handlers, s)
-			if sigs.ch != nil {
-				signal.Reset(s)
-			}
-			continue
+		} else {
+			sigs.handlers[s] = fn
 		}
-		sigs.handlers[s] = fn
 	}
-	if fn != nil && sigs.ch != nil {
-		signal.Notify(sigs.ch, sig...)
+	if sigs.ch != nil {
+		// Re-subscribe our channel only: signal.Reset would also undo other
+		// packages' Notify calls (a profiler that writes its file on SIGINT).
+		signal.Stop(sigs.ch)
+		if list := handledSignals(); len(list) > 0 { // Notify with none means all
+			signal.Notify(sigs.ch, list...)
+		}
 	}
+}
+
+// handledSignals lists the signals with a handler; sigs.mu is held.
+func handledSignals() []os.Signal {
+	list := make([]os.Signal, 0, len(sigs.handlers))
+	for sig := range sigs.handlers {
+		list = append(list, sig)
+	}
+	return list
 }
 
 // startSignals is called by EventLoop as the loop starts; the function it returns is
@@ -71,11 +82,7 @@ func (s *Scheduler) startSignals() (stop func()) {
 	if sigs.ch == nil && len(sigs.handlers) > 0 {
 		sigs.ch = make(chan os.Signal, 8)
 		sigs.done = make(chan struct{})
-		list := make([]os.Signal, 0, len(sigs.handlers))
-		for sig := range sigs.handlers {
-			list = append(list, sig)
-		}
-		signal.Notify(sigs.ch, list...)
+		signal.Notify(sigs.ch, handledSignals()...)
 		go dispatchSignals(sigs.ch, sigs.done)
 	}
 	return s.stopSignals
