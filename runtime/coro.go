@@ -25,12 +25,8 @@ type Coro struct {
 	panicked bool
 	panicVal any
 
-	// switching (see Scheduler): the iter.Pull object of this coroutine, the
-	// coroutine whose object this one is blocked on, the participant blocked on ours.
-	pull pullCoro
-	on   *Coro
-	held *Coro
-	g    uintptr // the goroutine's g, once it has run
+	w *worker // the worker running it, from start to exit
+	g uintptr // the worker goroutine's g, once it has run
 
 	// park results and interrupts
 	wakeErr      error // what park returns when woken (nil after ready)

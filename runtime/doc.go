@@ -9,9 +9,10 @@
 //
 // # Coroutines
 //
-// Spawn and SpawnNamed start a coroutine. Each is a goroutine that the runtime
-// switches to and from with the Go runtime's coroutine switch (the mechanism under
-// iter.Pull), always on the loop's thread, so exactly one coroutine runs at a time and
+// Spawn and SpawnNamed start a coroutine. Each runs on a goroutine of its own for its
+// whole life (goroutines are reused by later coroutines), which the runtime switches
+// to and from with the Go runtime's coroutine switch (the mechanism under iter.Pull),
+// always on the loop's thread, so exactly one coroutine runs at a time and
 // code between two blocking calls runs without interleaving: no data race is possible
 // between coroutines of one loop, and most code needs no locks at all. A coroutine
 // costs about 3 KiB while idle and a switch costs about as much as one iter.Pull step
@@ -91,7 +92,8 @@
 // scheduler goroutine: the coroutine that gives up control picks the next one itself
 // and switches straight to it through the runtime coroutine that one is blocked on
 // (see Scheduler and switch.go). A Yield between two coroutines is thus one runtime
-// switch. The scheduler's own work (the run queue, expired timers, epoll) runs on
+// switch. When a coroutine ends, its goroutine waits in a pool for the next Spawn, so
+// spawning rarely creates a goroutine. The scheduler's own work (the run queue, expired timers, epoll) runs on
 // whichever goroutine gives up control, on the loop thread. The loop blocks in
 // epoll_wait when nothing is runnable, with the time to the next timer as timeout;
 // timers live in a binary heap on the monotonic clock. Goroutines hand work to the loop

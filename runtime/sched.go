@@ -10,27 +10,32 @@ import (
 // epoll poller, all driven from one locked OS thread by EventLoop. The package-level
 // functions act on the default scheduler (loop 0).
 //
-// Switching. Every participant (each coroutine's goroutine and the goroutine running
-// EventLoop, represented by s.main) is, while not running, blocked on exactly one
-// runtime coro object. The object that X is blocked on belongs to the coroutine X.on
-// (X.on.pull), and X.held is the participant blocked on X's own object. To run X, the
-// running participant Y switches on X.on.pull: X runs and Y is now blocked on that
-// object, so Y.on = X.on and X.on.held = Y. This keeps the invariant with one runtime
-// switch per transfer, whoever the two participants are.
+// Switching. The participants are workers (switch.go): goroutines that each run one
+// coroutine at a time, plus the goroutine running EventLoop (s.mainW, whose coroutine
+// is s.main). Every participant that is not running is blocked on exactly one runtime
+// coro object. The object that X is blocked on belongs to the worker X.on, and X.held
+// is the participant blocked on X's own object. To run X, the running participant Y
+// switches on X.on's object: X runs and Y is now blocked on that object, so Y.on =
+// X.on and X.on.held = Y. This keeps the invariant with one runtime switch per
+// transfer, whoever the two participants are.
 //
 // The scheduling decision is made on the goroutine that gives up control (pick), so a
 // Yield from A to B costs one runtime switch and no trip through a scheduler
-// goroutine. A coroutine whose function returns leaves through the runtime's coroexit,
-// which can only resume the participant blocked on its own object (c.held); if that is
-// not the chosen next one, the woken participant forwards control (the loop at the end
-// of switchTo). That costs one extra switch per exit at most.
+// goroutine. When a coroutine's function returns, its worker parks in a pool of idle
+// workers and runs a later Spawn's coroutine. A worker whose goroutine ends (pool
+// full, loop ending) leaves through the runtime's coroexit, which can only resume the
+// participant blocked on its own object (w.held); if that is not the chosen next one,
+// the woken participant forwards control (forward): one extra switch at most.
 type Scheduler struct {
 	loopID int
 	hooks  Hooks
 
-	main Coro  // the EventLoop goroutine as a switch participant
-	cur  *Coro // the running participant; &main while the loop itself runs
-	curG curGSlot
+	main  Coro    // the EventLoop goroutine, as the coroutine that runs the loop
+	mainW worker  // and as a switch participant
+	free  *worker // idle workers, most recently used first
+	nfree int
+	cur   *Coro // the running participant; &main while the loop itself runs
+	curG  curGSlot
 
 	runq  runQueue
 	batch int // coroutines left to run before the next non-blocking poll
@@ -66,6 +71,9 @@ var loopCount atomic.Int32
 func NewScheduler() *Scheduler {
 	s := &Scheduler{loopID: int(loopCount.Add(1) - 1)}
 	s.main.s = s
+	s.main.w = &s.mainW
+	s.mainW.s = s
+	s.mainW.c = &s.main
 	s.main.name = "<main>"
 	s.main.state = StateRunning
 	s.inbox.wakefd = -1
@@ -205,11 +213,23 @@ func (s *Scheduler) spawn(name string, fn func(), pc uintptr) *Coro {
 	return c
 }
 
-// start creates c's goroutine (on the loop thread: see newcoro) and queues c.
+// maxIdleWorkers bounds the pool of idle workers: a burst of spawns leaves at most
+// this many goroutines (about 3 KiB each) waiting for reuse.
+const maxIdleWorkers = 256
+
+// start gives c a worker, idle or new (created on the loop thread: see newWorker),
+// and queues c.
 func (s *Scheduler) start(c *Coro, parent *Coro) {
-	newPull(c)
-	c.on = c
-	c.held = c
+	w := s.free
+	if w != nil {
+		s.free = w.free
+		w.free = nil
+		s.nfree--
+	} else {
+		w = newWorker(s)
+	}
+	w.c = c
+	c.w = w
 	c.state = StateRunnable
 	s.live++
 	s.liveList.add(c)
@@ -230,11 +250,12 @@ func (s *Scheduler) start(c *Coro, parent *Coro) {
 // 2.5x to under 2x the cost of iter.Pull's (docs/perf/runtime.md). Written out, a
 // Yield returns through as many levels as iter.Pull's next does.
 func (s *Scheduler) switchTo(from, to *Coro) {
-	z := to.on
+	fw, tw := from.w, to.w
+	z := tw.on
 	s.cur = to
-	to.on = nil
-	from.on = z
-	z.held = from
+	tw.on = nil
+	fw.on = z
+	z.held = fw
 	raceRelease(unsafe.Pointer(&s.racer))
 	if p := &z.pull; p.parity {
 		p.parity = false
@@ -245,27 +266,44 @@ func (s *Scheduler) switchTo(from, to *Coro) {
 	}
 	raceAcquire(unsafe.Pointer(&s.racer))
 	if s.cur != from {
-		s.forward(from)
+		s.forward(fw)
 	}
-	s.curG.store(from.g)
+	s.curG.store(fw.g)
 }
 
-// forward is switchTo's rare path: from was resumed by the exit of a coroutine that
-// chose someone else (s.cur) to run next, so from passes control on, as many times as
-// it takes until it is the chosen one.
+// forward is switchTo's rare path: fw was resumed by a worker that ended (its
+// goroutine's exit resumes whoever is blocked on its object) having chosen someone
+// else (s.cur) to run next, so fw passes control on, as many times as it takes until
+// it is the chosen one, or is told to die.
 //
 //go:noinline
-func (s *Scheduler) forward(from *Coro) {
-	for s.cur != from {
-		to := s.cur
-		z := to.on
-		to.on = nil
-		from.on = z
-		z.held = from
+func (s *Scheduler) forward(fw *worker) {
+	for s.cur.w != fw && !fw.die {
+		tw := s.cur.w
+		z := tw.on
+		tw.on = nil
+		fw.on = z
+		z.held = fw
 		raceRelease(unsafe.Pointer(&s.racer))
 		switchOn(z)
 		raceAcquire(unsafe.Pointer(&s.racer))
 	}
+}
+
+// switchToW is switchTo for a worker that runs no coroutine (idle, or ending the
+// pool): it returns when fw is chosen (s.cur is its new coroutine) or told to die.
+func (s *Scheduler) switchToW(fw *worker, to *Coro) {
+	tw := to.w
+	z := tw.on
+	s.cur = to
+	tw.on = nil
+	fw.on = z
+	z.held = fw
+	raceRelease(unsafe.Pointer(&s.racer))
+	switchOn(z)
+	raceAcquire(unsafe.Pointer(&s.racer))
+	s.forward(fw)
+	s.curG.store(fw.g)
 }
 
 // pick chooses the next participant to run: the head of the run queue, polling timers
@@ -331,11 +369,12 @@ func Yield() {
 		to = s.pickSlow()
 	}
 	if to != c {
-		z := to.on
+		w, tw := c.w, to.w
+		z := tw.on
 		s.cur = to
-		to.on = nil
-		c.on = z
-		z.held = c
+		tw.on = nil
+		w.on = z
+		z.held = w
 		raceRelease(unsafe.Pointer(&s.racer))
 		if p := &z.pull; p.parity {
 			p.parity = false
@@ -346,9 +385,9 @@ func Yield() {
 		}
 		raceAcquire(unsafe.Pointer(&s.racer))
 		if s.cur != c {
-			s.forward(c)
+			s.forward(w)
 		}
-		s.curG.store(c.g)
+		s.curG.store(w.g)
 	}
 	// s.resumed(c), written out
 	c.state = StateRunning
@@ -410,11 +449,12 @@ func (c *Coro) park(reason WaitReason) error {
 		to = s.pickSlow()
 	}
 	if to != c {
-		z := to.on
+		w, tw := c.w, to.w
+		z := tw.on
 		s.cur = to
-		to.on = nil
-		c.on = z
-		z.held = c
+		tw.on = nil
+		w.on = z
+		z.held = w
 		raceRelease(unsafe.Pointer(&s.racer))
 		if p := &z.pull; p.parity {
 			p.parity = false
@@ -425,9 +465,9 @@ func (c *Coro) park(reason WaitReason) error {
 		}
 		raceAcquire(unsafe.Pointer(&s.racer))
 		if s.cur != c {
-			s.forward(c)
+			s.forward(w)
 		}
-		s.curG.store(c.g)
+		s.curG.store(w.g)
 	}
 	// s.resumed(c), written out
 	c.state = StateRunning
@@ -460,29 +500,82 @@ func (c *Coro) wake(err error) {
 	s.runq.push(c)
 }
 
-// run is the body of c's goroutine, called by body. It must stay a real frame with c
+// loop is a worker's life: run the assigned coroutine, then wait in the pool for the
+// next one, until the pool is full or the loop ends.
+func (w *worker) loop() {
+	s := w.s
+	raceAcquire(unsafe.Pointer(&s.racer))
+	w.g = getg()
+	for {
+		c := w.c
+		c.run()
+		w.c = nil
+		if s.killing || s.exitReq || s.nfree >= maxIdleWorkers {
+			break
+		}
+		w.free = s.free
+		s.free = w
+		s.nfree++
+		// Idle: pick the next coroutine; a spawn drained by pick may be given
+		// this very worker, which then just goes on.
+		if next := s.pick(); next.w != w {
+			s.switchToW(w, next)
+		}
+		if w.die {
+			break
+		}
+	}
+	// End the goroutine. When loop returns, iter.Pull's goroutine exits and the
+	// runtime's coroexit resumes the worker blocked on w's object (w.held), which
+	// forwards control to s.cur if that is someone else (see forward).
+	next := &s.main
+	if !w.die {
+		next = s.pick()
+	}
+	h := w.held
+	w.held = nil
+	h.on = nil
+	s.cur = next
+	raceRelease(unsafe.Pointer(&s.racer))
+}
+
+// endIdleWorkers ends the goroutines of the pooled workers; called by the loop as it
+// ends, since a worker can only be switched to on the thread that created it.
+func (s *Scheduler) endIdleWorkers() {
+	for s.free != nil {
+		w := s.free
+		s.free = w.free
+		s.nfree--
+		w.free = nil
+		w.die = true
+		// switch to w; its exit resumes someone who forwards back here (s.cur)
+		mw := &s.mainW
+		z := w.on
+		w.on = nil
+		mw.on = z
+		z.held = mw
+		s.cur = &s.main
+		raceRelease(unsafe.Pointer(&s.racer))
+		switchOn(z)
+		raceAcquire(unsafe.Pointer(&s.racer))
+		s.forward(mw)
+		s.curG.store(mw.g)
+	}
+}
+
+// run runs the coroutine's function on its worker. It must stay a real frame with c
 // as its argument: WhereAll finds coroutines in stack dumps by it.
 //
 //go:noinline
 func (c *Coro) run() {
 	s := c.s
-	raceAcquire(unsafe.Pointer(&s.racer))
-	c.g = getg()
+	c.g = c.w.g
 	s.curG.store(c.g)
 	s.resumed0(c)
 	if !s.killing {
 		c.call()
 	}
 	s.retire(c)
-	// Choose who runs next. When run returns, iter.Pull's goroutine ends and the
-	// runtime's coroexit resumes the participant blocked on c's object (c.held), which
-	// forwards control to s.cur if that is someone else (see switchTo).
-	next := s.pick()
-	w := c.held
-	c.held = nil
-	w.on = nil
-	s.cur = next
-	raceRelease(unsafe.Pointer(&s.racer))
 }
 
 // zombie is where a coroutine whose function called runtime.Goexit (t.FailNow, for
@@ -571,6 +664,7 @@ func (s *Scheduler) EventLoop() {
 	}
 	s.register()
 	s.main.g = getg()
+	s.mainW.g = s.main.g
 	s.cur = &s.main
 	s.curG.store(s.main.g)
 	s.inbox.attach(s.poll.efd)
@@ -595,6 +689,7 @@ func (s *Scheduler) EventLoop() {
 		s.switchTo(&s.main, next)
 	}
 
+	s.endIdleWorkers()
 	stopSignals()
 	s.latency.stop()
 	s.killing = false

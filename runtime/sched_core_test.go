@@ -58,14 +58,14 @@ func TestYieldIsFIFO(t *testing.T) {
 	}
 }
 
-func worker() { Yield() }
+func namedWorker() { Yield() }
 
 func TestSpawnIdentity(t *testing.T) {
 	s, _ := newTestSched(t)
 	var parent, child, named *Coro
 	var childParent, namedName, curOK string
 	parent = s.Spawn(func() {
-		child = Spawn(worker)
+		child = Spawn(namedWorker)
 		named = SpawnNamed("the-name", func() {})
 		childParent = fmt.Sprint(child.ParentID())
 		namedName = named.Name()
@@ -73,7 +73,7 @@ func TestSpawnIdentity(t *testing.T) {
 			curOK = "ok"
 		}
 	})
-	outer := s.Spawn(worker)
+	outer := s.Spawn(namedWorker)
 	runLoop(t, s, 10*time.Second)
 	if childParent != fmt.Sprint(parent.ID()) || outer.ParentID() != 0 {
 		t.Errorf("parent ids: child %s (want %d), outer %d (want 0)", childParent, parent.ID(), outer.ParentID())
@@ -81,7 +81,7 @@ func TestSpawnIdentity(t *testing.T) {
 	if !(parent.ID() < child.ID() && child.ID() < named.ID()) {
 		t.Errorf("ids not increasing: %d %d %d", parent.ID(), child.ID(), named.ID())
 	}
-	if got := child.Name(); !strings.HasSuffix(got, "runtime.worker") {
+	if got := child.Name(); !strings.HasSuffix(got, "runtime.namedWorker") {
 		t.Errorf("default name %q, want the function's name", got)
 	}
 	if namedName != "the-name" {
@@ -627,5 +627,68 @@ func TestStrayReadyDoesNotLeaveSleepTimer(t *testing.T) {
 	runLoop(t, s, 10*time.Second)
 	if early != nil || second < 20*time.Millisecond || s.timers.len() != 0 {
 		t.Fatalf("early %v, second sleep %v, %d timers", early, second, s.timers.len())
+	}
+}
+
+func TestWorkersReusedAndReleased(t *testing.T) {
+	s, _ := newTestSched(t)
+	s.Spawn(func() {})
+	runLoop(t, s, 10*time.Second) // a first run starts the process-wide os/signal goroutine
+	before := runtime.NumGoroutine()
+	ran := 0
+	maxGoroutines := 0
+	s.Spawn(func() {
+		for i := 0; i < 10_000; i++ {
+			c := Spawn(func() { ran++ })
+			c.Join() // one at a time: a single worker should serve them all
+			if n := runtime.NumGoroutine(); n > maxGoroutines {
+				maxGoroutines = n
+			}
+		}
+	})
+	runLoop(t, s, 30*time.Second)
+	if ran != 10_000 {
+		t.Fatalf("ran %d", ran)
+	}
+	if maxGoroutines > before+10 {
+		t.Errorf("up to %d goroutines for sequential spawns (started with %d): workers not reused", maxGoroutines, before)
+	}
+	if s.free != nil || s.nfree != 0 {
+		t.Errorf("idle workers left after the loop ended: %d", s.nfree)
+	}
+	// the idle workers' goroutines are gone (give exiting goroutines a moment)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after the loop, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestLoopOnAnotherThreadAfterPooling(t *testing.T) {
+	// A worker can only be switched to on the thread that created it: the pool must
+	// be emptied when a loop ends, or a later run on another thread would throw.
+	s, _ := newTestSched(t)
+	for round := 0; round < 4; round++ {
+		n := 0
+		s.Spawn(func() {
+			for i := 0; i < 300; i++ {
+				Spawn(func() { n++ })
+			}
+		})
+		done := make(chan struct{})
+		go func() {
+			// Exit still locked, so that the runtime destroys this thread and the
+			// next round's loop runs on another one.
+			runtime.LockOSThread()
+			defer close(done)
+			runLoop(t, s, 10*time.Second)
+		}()
+		<-done
+		if n != 300 {
+			t.Fatalf("round %d: %d ran", round, n)
+		}
 	}
 }

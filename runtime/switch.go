@@ -4,8 +4,9 @@ import (
 	"iter"
 )
 
-// The coroutine switch. Each coroutine is an iter.Pull coroutine: the runtime's
-// coroutine switch (newcoro/coroswitch) behind iter.Pull's next and yield functions.
+// The coroutine switch. Each coroutine runs on a worker, an iter.Pull coroutine: the
+// runtime's coroutine switch (newcoro/coroswitch) behind iter.Pull's next and yield
+// functions.
 // Those two are only usable through iter.Pull (the linker refuses a direct
 // go:linkname to them outside package iter).
 //
@@ -19,22 +20,45 @@ import (
 // design (every coroutine yields to a scheduler goroutine, which calls next on the
 // following one) pays two.
 
-// pullCoro is the iter.Pull machinery of one coroutine.
+// pullCoro is the iter.Pull machinery of one worker.
 type pullCoro struct {
 	next   func() (struct{}, bool)
-	yield  func(struct{}) bool // known once the coroutine has started
+	yield  func(struct{}) bool // known once the worker has started
 	parity bool                // the next switch on this object must use yield
 }
 
-// newPull creates c's goroutine, blocked until the first switch on it. It must be
-// called on the loop's locked thread: the runtime records the thread and its lock
-// count at creation and throws if a later switch happens elsewhere.
-func newPull(c *Coro) {
-	c.pull.next, _ = iter.Pull(iter.Seq[struct{}](c.body))
+// worker is a switch participant: a goroutine (an iter.Pull coroutine) that runs
+// coroutines one after another. When a coroutine's function returns, its worker goes
+// to the scheduler's pool of idle workers and runs the next coroutine spawned, so a
+// Spawn usually costs no goroutine creation and an exit no extra switch. The
+// goroutine running EventLoop is a worker too (Scheduler.mainW), without an object.
+//
+// Every worker that is not running is blocked on exactly one runtime coro object: the
+// one of worker w.on. w.held is the worker blocked on w's own object.
+type worker struct {
+	s    *Scheduler
+	pull pullCoro
+	on   *worker
+	held *worker
+	g    uintptr // the goroutine's g, once started
+	c    *Coro   // the coroutine it runs; nil while idle in the pool
+	free *worker // next in the pool
+	die  bool    // told to end (the loop is ending)
 }
 
-// switchOn swaps the caller with the participant blocked on z's object.
-func switchOn(z *Coro) {
+// newWorker creates a worker's goroutine, blocked until the first switch on it. It
+// must be called on the loop's locked thread: the runtime records the thread and its
+// lock count at creation and throws if a later switch happens elsewhere.
+func newWorker(s *Scheduler) *worker {
+	w := &worker{s: s}
+	w.pull.next, _ = iter.Pull(iter.Seq[struct{}](w.body))
+	w.on = w
+	w.held = w
+	return w
+}
+
+// switchOn swaps the caller with the worker blocked on z's object.
+func switchOn(z *worker) {
 	p := &z.pull
 	if p.parity {
 		p.parity = false
@@ -45,10 +69,10 @@ func switchOn(z *Coro) {
 	}
 }
 
-// body is the coroutine's iterator function, run on its own goroutine.
-func (c *Coro) body(yield func(struct{}) bool) {
-	c.pull.yield = yield
-	c.run()
+// body is the worker's iterator function, run on its own goroutine.
+func (w *worker) body(yield func(struct{}) bool) {
+	w.pull.yield = yield
+	w.loop()
 }
 
 // getg returns the running goroutine's g pointer, used only as an identity: it tells a
