@@ -24,6 +24,7 @@ func BenchmarkYield(b *testing.B) {
 		{"ticks", []Option{TicksOnly()}},
 		{"ticks+cpu", []Option{noRusage}},
 		{"full", []Option{}},
+		{"reconciled", []Option{ReconciledCPU()}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			n := b.N
@@ -126,6 +127,7 @@ func BenchmarkEcho(b *testing.B) {
 		{"off", nil},
 		{"ticks", []Option{TicksOnly()}},
 		{"full", []Option{}},
+		{"reconciled", []Option{ReconciledCPU()}},
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			n := b.N
@@ -203,12 +205,13 @@ func BenchmarkHooks(b *testing.B) {
 	for _, m := range []struct {
 		name string
 		o    Option
-	}{{"ticks", TicksOnly()}, {"ticks+cpu", noRusage}, {"full", func(*options) error { return nil }}} {
+	}{{"ticks", TicksOnly()}, {"ticks+cpu", noRusage}, {"full", func(*options) error { return nil }}, {"reconciled", ReconciledCPU()}} {
 		b.Run(m.name, func(b *testing.B) {
 			o := defaultOptions()
 			m.o(&o)
 			s := newSession(o, false)
 			s.begin(nil)
+			s.sliceStart = s.start
 			c1 := coro.Spawn(func() {})
 			c2 := coro.Spawn(func() {})
 			defer coro.EventLoop() // let the two spawned coroutines run and finish

@@ -93,6 +93,7 @@ func (s *session) build() *format.Profile {
 		Meta:  s.meta,
 	}
 	sym := newSymtab(p)
+
 	p.Measured = format.MeasTicks
 	switch {
 	case s.opts.ticksOnly:

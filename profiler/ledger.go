@@ -71,6 +71,8 @@ type session struct {
 	longMin uint64 // ticks of the shortest kept long slice once the heap is full
 
 	regions regionTable
+
+	recon reconciler
 }
 
 // coroRec is one coroutine's ledger, reached from the coroutine through
@@ -138,6 +140,11 @@ func newSession(o options, byGo bool) *session {
 	s := &session{opts: o, byGo: byGo, done: make(chan struct{})}
 	s.clk.ticksOnly = o.ticksOnly
 	s.clk.noRusage = o.noRusage
+	s.recon.on = o.reconcile && !o.ticksOnly && !o.noRusage
+	if s.recon.on {
+		s.recon.nsPerTick = 1e9 / float64(tsc.Frequency())
+		s.meta.Notes = append(s.meta.Notes, "CPU time reconciled: the thread CPU clock was read only where the thread had been switched out; per-slice CPU figures are estimates, totals exact (profiler.ReconciledCPU)")
+	}
 	if o.slices > 0 {
 		s.ring = make([]rawSlice, o.slices)
 	}
@@ -152,6 +159,7 @@ func (s *session) begin(running *coro.Coro) {
 	s.clk.read(&s.start)
 	s.last = s.start
 	s.sliceStart = s.start
+	s.recon.lastCSW = s.start.Nvcsw + s.start.Nivcsw
 	if running != nil {
 		r := s.rec(running)
 		s.cur = r
@@ -188,8 +196,7 @@ func (s *session) end(onLoop bool) {
 		return
 	}
 	if onLoop {
-		s.clk.read(&s.now)
-		s.charge()
+		s.stamp(true)
 	}
 	s.stop = s.last
 	t := s.stop.Ticks
@@ -219,30 +226,33 @@ func (s *session) end(onLoop bool) {
 
 // charge adds the delta from the previous stamp to s.now to the open bucket and makes
 // s.now the new previous stamp: the contiguity that makes the buckets sum to the total.
-func (s *session) charge() {
-	if s.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
-		d := s.now.Ticks - s.last.Ticks
-		switch {
-		case s.cur != nil:
-			s.cur.acc.Ticks += d
-		case s.inWait:
-			s.wait.Ticks += d
-		default:
-			s.main.Ticks += d
-		}
-		s.last.Ticks = s.now.Ticks
-		return
-	}
-	d := sub(&s.now, &s.last)
+func (s *session) charge() *format.Counters {
+	b := &s.main
 	switch {
 	case s.cur != nil:
-		s.cur.acc.Add(d)
+		b = &s.cur.acc
 	case s.inWait:
-		s.wait.Add(d)
-	default:
-		s.main.Add(d)
+		b = &s.wait
 	}
+	if s.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
+		b.Ticks += s.now.Ticks - s.last.Ticks
+		s.last.Ticks = s.now.Ticks
+		return b
+	}
+	b.Add(sub(&s.now, &s.last))
 	s.last = s.now
+	return b
+}
+
+// stamp reads the clocks into s.now and charges the open bucket. force (the first and
+// last stamps, regions) makes the reconciled mode read the CPU clock too.
+func (s *session) stamp(force bool) {
+	if s.recon.on {
+		s.stampReconciled(force)
+		return
+	}
+	s.clk.read(&s.now)
+	s.charge()
 }
 
 // rec returns c's record in this session, creating it on first sight (a coroutine
@@ -303,8 +313,7 @@ func (s *session) Resume(c *coro.Coro) {
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
 			pprof.Labels(labelID, strconv.FormatUint(r.id, 10), labelName, r.name)))
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(false)
 	r.resumes++
 	if r.readyAt != 0 {
 		r.runnable += s.now.Ticks - r.readyAt
@@ -321,8 +330,7 @@ func (s *session) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 		}
 		s.lazyBegin(c, false)
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(false)
 	r := s.rec(c)
 	s.cur = nil
 	if state == coro.StateWaiting {
@@ -341,8 +349,7 @@ func (s *session) Exit(c *coro.Coro, panicked bool) {
 		}
 		s.lazyBegin(c, false)
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(false)
 	r := s.rec(c)
 	r.closeRegions()
 	r.exited = true
@@ -393,8 +400,7 @@ func (s *session) BeforePoll() {
 		}
 		s.lazyBegin(nil, false)
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(false)
 	s.inWait = true
 }
 
@@ -405,8 +411,7 @@ func (s *session) AfterPoll() {
 		}
 		s.lazyBegin(nil, true)
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(false)
 	s.inWait = false
 }
 

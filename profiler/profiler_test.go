@@ -152,6 +152,32 @@ func TestConservation(t *testing.T) {
 	}
 }
 
+func TestConservationReconciled(t *testing.T) {
+	p := runProfiled(t, []Option{ReconciledCPU()},
+		func() {
+			for i := 0; i < 300; i++ {
+				burnCPU(30 * time.Microsecond)
+				coro.Yield()
+			}
+		},
+		func() {
+			for i := 0; i < 20; i++ {
+				coro.Sleep(time.Millisecond)
+				func() {
+					defer Region("r")()
+					burnCPU(100 * time.Microsecond)
+				}()
+			}
+		})
+	checkConservation(t, p)
+	if p.Loops[0].Total.CPU == 0 || p.Loops[0].Wait.Ticks == 0 {
+		t.Errorf("implausible totals %+v", p.Loops[0])
+	}
+	if r := p.Regions[0]; r.Cumulative.CPU < uint64(20*100*time.Microsecond) {
+		t.Errorf("region CPU %v, burned 2ms", time.Duration(r.Cumulative.CPU))
+	}
+}
+
 func TestConservationTicksOnly(t *testing.T) {
 	p := runProfiled(t, []Option{TicksOnly()}, func() {
 		for i := 0; i < 100; i++ {
@@ -193,6 +219,7 @@ func TestShares(t *testing.T) {
 	}{
 		{"full/cpu-burn", nil, false},
 		{"full/wall-burn", nil, true},
+		{"reconciled/cpu-burn", []Option{ReconciledCPU()}, false},
 		{"ticks-only/wall-burn", []Option{TicksOnly()}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,7 +254,7 @@ func TestShares(t *testing.T) {
 				if got := ticks[i] / sumT; math.Abs(got-want) > 0.02 {
 					t.Errorf("body%d ticks share %.3f, want %.3f ± 0.02", i, got, want)
 				}
-				if tc.opts == nil && !tc.byWall {
+				if !tc.byWall { // (no cpu-burn case is ticks-only)
 					want := float64(i+1) / 6
 					if got := cpu[i] / sumC; math.Abs(got-want) > 0.02 {
 						t.Errorf("body%d CPU share %.3f, want %.3f ± 0.02", i, got, want)
@@ -766,5 +793,56 @@ func TestStopNeverRan(t *testing.T) {
 	}
 	if coro.SetHooks(nil) != nil {
 		t.Error("hooks left attached after Stop")
+	}
+}
+
+// TestThreadBlocking: a coroutine that blocks the loop thread (time.Sleep, the bug a
+// profiler must expose) is charged the wall time but not CPU time, in the exact mode
+// and in the reconciled one, while 1:2:3 burners keep their CPU shares.
+func TestThreadBlocking(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{{"exact", nil}, {"reconciled", []Option{ReconciledCPU()}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			burner := func(k int) func() {
+				return func() {
+					for i := 0; i < 60; i++ {
+						burnCPU(time.Duration(k) * 300 * time.Microsecond)
+						coro.Yield()
+					}
+				}
+			}
+			p := runProfiled(t, tc.opts, burner(1), burner(2), burner(3), func() {
+				for i := 0; i < 10; i++ {
+					time.Sleep(5 * time.Millisecond) // blocks the thread
+					coro.Yield()
+				}
+			})
+			checkConservation(t, p)
+			freq := float64(p.Clock.TicksPerSecond)
+			blocker := coroByName(t, p, "body3")
+			if secs := float64(blocker.Ticks) / freq; secs < 0.05 {
+				t.Errorf("the blocker was charged %.3fs of ticks, slept 50ms", secs)
+			}
+			if blocker.CPU > uint64(10*time.Millisecond) {
+				t.Errorf("the blocker was charged %v of CPU while its thread slept", time.Duration(blocker.CPU))
+			}
+			var cpu [3]float64
+			var sum float64
+			for i := 0; i < 3; i++ {
+				cpu[i] = float64(coroByName(t, p, fmt.Sprintf("body%d", i)).CPU)
+				sum += cpu[i]
+			}
+			for i := 0; i < 3; i++ {
+				if got, want := cpu[i]/sum, float64(i+1)/6; math.Abs(got-want) > 0.02 {
+					t.Errorf("body%d CPU share %.3f, want %.3f ± 0.02", i, got, want)
+				}
+			}
+			notes := strings.Join(p.Meta.Notes, "\n")
+			if rec := strings.Contains(notes, "reconciled"); rec != (tc.opts != nil) {
+				t.Errorf("notes %q: reconciled mentioned %v", notes, rec)
+			}
+		})
 	}
 }

@@ -102,8 +102,7 @@ func (s *session) regionBegin(name string) func() {
 	if !ok || r.s != s || s.cur != r {
 		return noop
 	}
-	s.clk.read(&s.now)
-	s.charge() // r.acc is now the coroutine's exact total up to this instant
+	s.stamp(true) // r.acc is now the coroutine's exact total up to this instant
 	idx := s.regions.lookup(name)
 	caller := int32(-1)
 	if n := len(r.stack); n > 0 {
@@ -132,8 +131,7 @@ func (r *coroRec) regionEnd(k int) {
 	if s.state != stateRunning || k >= len(r.stack) || s.cur == nil {
 		return
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	s.stamp(true)
 	for len(r.stack) > k {
 		r.popRegion()
 	}

@@ -40,6 +40,10 @@ func (k *clocks) read(c *format.Counters) {
 		return
 	}
 	_ = unix.Getrusage(rusageThread, &k.ru)
+	k.fromRusage(c)
+}
+
+func (k *clocks) fromRusage(c *format.Counters) {
 	c.Utime = uint64(k.ru.Utime.Sec)*1e9 + uint64(k.ru.Utime.Usec)*1e3
 	c.Stime = uint64(k.ru.Stime.Sec)*1e9 + uint64(k.ru.Stime.Usec)*1e3
 	c.Minflt = uint64(k.ru.Minflt)
@@ -48,6 +52,20 @@ func (k *clocks) read(c *format.Counters) {
 	c.Oublock = uint64(k.ru.Oublock)
 	c.Nvcsw = uint64(k.ru.Nvcsw)
 	c.Nivcsw = uint64(k.ru.Nivcsw)
+}
+
+// readNoCPU is read without the CPU clock (the ReconciledCPU mode; see reconcile.go).
+// c.CPU is left for the caller.
+func (k *clocks) readNoCPU(c *format.Counters) {
+	c.Ticks = tsc.Now()
+	_ = unix.Getrusage(rusageThread, &k.ru)
+	k.fromRusage(c)
+}
+
+// cpu reads the thread CPU clock alone.
+func (k *clocks) cpu() uint64 {
+	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts)
+	return uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
 }
 
 // probe checks once, at session start, that both calls work here (seccomp sandboxes
