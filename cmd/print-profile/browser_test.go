@@ -55,80 +55,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("print-profile exited %d: %s", code, stderr.String())
 	}
 
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--remote-debugging-port=0", "about:blank")
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
-	var logMu sync.Mutex
-	var chromeLog strings.Builder
-	type found struct {
-		url string
-		err error
-	}
-	ch := make(chan found, 1)
-	go func() {
-		u, err := devtoolsURL(errPipe, &chromeLog, &logMu)
-		ch <- found{u, err}
-	}()
-	var wsURL string
-	select {
-	case f := <-ch:
-		if f.err != nil {
-			t.Fatal(f.err)
-		}
-		wsURL = f.url
-	case <-time.After(30 * time.Second):
-		t.Fatal("chromium did not announce its DevTools endpoint in 30 s")
-	}
-	c, err := cdpDial(wsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-
-	var target struct{ TargetID string }
-	if err := c.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target); err != nil {
-		t.Fatal(err)
-	}
-	var att struct{ SessionID string }
-	if err := c.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att); err != nil {
-		t.Fatal(err)
-	}
-	s := att.SessionID
-	for _, m := range []string{"Page.enable", "Runtime.enable", "Log.enable", "Network.enable"} {
-		if err := c.call(s, m, nil, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, s, chromeLog := startBrowser(t, bin, dir)
 	pageURL := "file://" + out
-	if err := c.call(s, "Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.waitEvent(func(m cdpMessage) bool { return m.SessionID == s && m.Method == "Page.loadEventFired" }, 60*time.Second); err != nil {
-		t.Fatal("page load:", err)
-	}
-	var ready bool
-	for deadline := time.Now().Add(30 * time.Second); !ready && time.Now().Before(deadline); {
-		if err := c.eval(s, `document.body && document.body.getAttribute("data-ready") === "1"`, &ready); err != nil {
-			t.Fatal(err)
-		}
-		if !ready {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	if !ready {
-		t.Fatal("the page's script never finished (body data-ready unset)")
-	}
+	openPage(t, c, s, pageURL)
 
 	t.Run("escaping", func(t *testing.T) {
 		var r struct {
@@ -310,8 +239,150 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	if t.Failed() {
+		t.Logf("chromium stderr:\n%s", chromeLog())
+	}
+}
+
+// startBrowser starts headless Chromium with a DevTools port and attaches to a new
+// page; it returns the client, the page's session and a function giving Chromium's
+// stderr so far. Chromium is killed when the test ends.
+func startBrowser(t *testing.T, bin, dir string) (*cdpClient, string, func() string) {
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--remote-debugging-port=0", "about:blank")
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var logMu sync.Mutex
+	var chromeLog strings.Builder
+	logs := func() string {
 		logMu.Lock()
-		t.Logf("chromium stderr:\n%s", chromeLog.String())
-		logMu.Unlock()
+		defer logMu.Unlock()
+		return chromeLog.String()
+	}
+	type found struct {
+		url string
+		err error
+	}
+	ch := make(chan found, 1)
+	go func() {
+		u, err := devtoolsURL(errPipe, &chromeLog, &logMu)
+		ch <- found{u, err}
+	}()
+	var wsURL string
+	select {
+	case f := <-ch:
+		if f.err != nil {
+			t.Fatal(f.err, logs())
+		}
+		wsURL = f.url
+	case <-time.After(30 * time.Second):
+		t.Fatal("chromium did not announce its DevTools endpoint in 30 s")
+	}
+	c, err := cdpDial(wsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var target struct{ TargetID string }
+	if err := c.call("", "Target.createTarget", map[string]any{"url": "about:blank"}, &target); err != nil {
+		t.Fatal(err)
+	}
+	var att struct{ SessionID string }
+	if err := c.call("", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"Page.enable", "Runtime.enable", "Log.enable", "Network.enable"} {
+		if err := c.call(att.SessionID, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, att.SessionID, logs
+}
+
+// openPage navigates the session to url and waits until the page's script is done.
+func openPage(t *testing.T, c *cdpClient, s, url string) time.Duration {
+	start := time.Now()
+	if err := c.call(s, "Page.navigate", map[string]any{"url": url}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.waitEvent(func(m cdpMessage) bool { return m.SessionID == s && m.Method == "Page.loadEventFired" }, 120*time.Second); err != nil {
+		t.Fatal("page load:", err)
+	}
+	var ready bool
+	for deadline := time.Now().Add(60 * time.Second); !ready && time.Now().Before(deadline); {
+		if err := c.eval(s, `document.body && document.body.getAttribute("data-ready") === "1"`, &ready); err != nil {
+			t.Fatal(err)
+		}
+		if !ready {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !ready {
+		t.Fatal("the page's script never finished (body data-ready unset)")
+	}
+	return time.Since(start)
+}
+
+// TestBrowserLarge opens the report of the large profile (PRINT_PROFILE_LARGE, see
+// bench_test.go) and logs how long the page takes to become ready and to draw every
+// coroutine row: a measurement for docs/perf/report.md, run by hand.
+func TestBrowserLarge(t *testing.T) {
+	in := os.Getenv("PRINT_PROFILE_LARGE")
+	if in == "" {
+		t.Skip("PRINT_PROFILE_LARGE not set")
+	}
+	bin := chromium(t)
+	needEcharts(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "large.html")
+	if code := run([]string{"-o", out, in}, io.Discard, os.Stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	c, s, _ := startBrowser(t, bin, dir)
+	t.Logf("page ready in %v", openPage(t, c, s, "file://"+out))
+	// Every row is reachable by scrolling, and only rows near the viewport are drawn.
+	var r struct {
+		Drawn   int     `json:"drawn"`
+		LastID  string  `json:"last"`
+		WantID  string  `json:"want"`
+		ScrollM float64 `json:"ms"`
+	}
+	expr := `new Promise(function(done){
+		var t0 = performance.now();
+		window.scrollTo(0, document.getElementById("table-coroutines").getBoundingClientRect().bottom + window.pageYOffset - window.innerHeight);
+		requestAnimationFrame(function(){ requestAnimationFrame(function(){
+			var trs = document.querySelectorAll("#table-coroutines tbody tr:not(.spacer)");
+			done({drawn: trs.length, last: trs[trs.length-1].id, ms: performance.now() - t0});
+		}); });
+	})`
+	if err := c.eval(s, expr, &r); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("scrolled to the end of 100000 rows in %.0f ms: %d rows in the DOM, last %s", r.ScrollM, r.Drawn, r.LastID)
+	if r.Drawn == 0 || r.Drawn > 2000 {
+		t.Errorf("%d coroutine rows in the DOM at the end of the table, want a window of them", r.Drawn)
+	}
+	var ms float64
+	if err := c.eval(s, `(function(){ var t0 = performance.now(); document.querySelector('#table-coroutines th[data-key="name"]').click(); return performance.now() - t0; })()`, &ms); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sort all rows by name: %.0f ms", ms)
+	// A link to a coroutine deep in the table draws and highlights its row.
+	var found bool
+	if err := c.eval(s, `new Promise(function(done){ location.hash = "#co-77777";
+		setTimeout(function(){ var e = document.getElementById("co-77777"); done(!!e && e.classList.contains("target")); }, 500); })`, &found); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Error("#co-77777 did not draw and highlight its row")
 	}
 }

@@ -4,7 +4,6 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
-  var PAGE = 500; // rows drawn at first, and per "show more"
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -43,7 +42,6 @@
     this.order = [];
     for (var i = 0; i < spec.rows.length; i++) this.order.push(i);
     this.filter = "";
-    this.limit = PAGE;
     this.sortCol = -1;
     this.desc = true;
     this.build();
@@ -58,7 +56,7 @@
     input.placeholder = "filter by " + (spec.cols[spec.name] ? spec.cols[spec.name].l : "name");
     input.setAttribute("aria-label", "filter " + spec.id);
     input.className = "filter";
-    input.addEventListener("input", function () { self.filter = input.value.toLowerCase(); self.limit = PAGE; self.render(); });
+    input.addEventListener("input", function () { self.filter = input.value.toLowerCase(); self.render(); });
     this.input = input;
     this.count = el("span", "count");
     bar.appendChild(input);
@@ -83,8 +81,9 @@
     this.tbody = el("tbody");
     table.appendChild(this.tbody);
     this.box.appendChild(table);
-    this.more = el("div", "more");
-    this.box.appendChild(this.more);
+    var self2 = this;
+    window.addEventListener("scroll", function () { self2.scrolled(); }, { passive: true });
+    window.addEventListener("resize", function () { self2.scrolled(); });
   };
 
   // sortBy sorts on column i: numeric where numeric, descending first for numbers and
@@ -116,23 +115,64 @@
     return this.order.filter(function (r) { return String(rows[r][k]).toLowerCase().indexOf(f) >= 0; });
   };
 
+  // Tables of up to FULL rows are drawn whole. Longer ones (100k coroutines) are
+  // virtual: every row is reachable by scrolling, but only the rows near the viewport
+  // are in the DOM, between two spacer rows that keep the scroll height true; so a
+  // sort, a filter or a jump redraws about a hundred rows, whatever the table's size.
+  var FULL = 1000, ROWH = 20, SLACK = 60;
+
   Table.prototype.render = function () {
-    var self = this, spec = this.spec, vis = this.visible();
-    var n = Math.min(vis.length, this.limit);
-    var frag = document.createDocumentFragment();
-    for (var j = 0; j < n; j++) frag.appendChild(this.row(spec.rows[vis[j]]));
+    this.vis = this.visible();
+    this.win = null;
+    this.draw();
+    this.count.textContent = (this.filter ? this.vis.length + " of " : "") + this.spec.rows.length + " rows" +
+      (this.vis.length > FULL ? " (drawn as you scroll)" : "");
+  };
+
+  Table.prototype.scrolled = function () {
+    var self = this;
+    if (!this.vis || this.vis.length <= FULL || this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(function () { self.pending = false; self.draw(); });
+  };
+
+  Table.prototype.window = function () {
+    var n = this.vis.length;
+    if (n <= FULL) return [0, n];
+    var top = this.tbody.getBoundingClientRect().top;
+    var first = Math.floor(Math.max(0, -top) / this.rowH);
+    var start = Math.max(0, Math.min(n, first) - SLACK);
+    var end = Math.min(n, first + Math.ceil(window.innerHeight / this.rowH) + SLACK);
+    return [start, Math.max(end, Math.min(n, start + 2 * SLACK))];
+  };
+
+  Table.prototype.spacer = function (rows) {
+    var tr = el("tr", "spacer"), td = el("td");
+    td.colSpan = this.spec.cols.length;
+    td.style.height = (rows * this.rowH) + "px";
+    tr.appendChild(td);
+    return tr;
+  };
+
+  Table.prototype.draw = function () {
+    if (!this.rowH) this.rowH = ROWH;
+    var w = this.window();
+    if (this.win && this.win[0] === w[0] && this.win[1] === w[1]) return;
+    this.win = w;
+    var frag = document.createDocumentFragment(), rows = this.spec.rows, n = this.vis.length;
+    if (w[0] > 0) frag.appendChild(this.spacer(w[0]));
+    for (var j = w[0]; j < w[1]; j++) frag.appendChild(this.row(rows[this.vis[j]]));
+    if (w[1] < n) frag.appendChild(this.spacer(n - w[1]));
     this.tbody.textContent = "";
     this.tbody.appendChild(frag);
-    this.count.textContent = (this.filter ? vis.length + " of " : "") + spec.rows.length + " rows" +
-      (n < vis.length ? ", " + n + " shown" : "");
-    this.more.textContent = "";
-    if (n < vis.length) {
-      var more = el("button", "", "show " + Math.min(PAGE, vis.length - n) + " more");
-      more.addEventListener("click", function () { self.limit += PAGE; self.render(); });
-      var all = el("button", "", "show all " + vis.length);
-      all.addEventListener("click", function () { self.limit = Infinity; self.render(); });
-      this.more.appendChild(more);
-      this.more.appendChild(all);
+    if (n > FULL) {
+      // Spacers assume one height for every row: measure it once (cells never wrap).
+      var real = this.tbody.querySelector("tr:not(.spacer)");
+      if (real && real.offsetHeight > 0 && Math.abs(real.offsetHeight - this.rowH) > 0.5) {
+        this.rowH = real.offsetHeight;
+        this.win = null;
+        this.draw();
+      }
     }
   };
 
@@ -141,6 +181,7 @@
     if (r[0] !== -1) tr.id = spec.rowid + r[0];
     if (flags & F_EST) tr.className = "estrow";
     if (flags & F_BUCKET) tr.className = "bucket";
+    if (this.hl !== undefined && this.hl === String(r[0])) tr.classList.add("target");
     for (var i = 0; i < spec.cols.length; i++) {
       var c = spec.cols[i], v = r[i + 2], td;
       if (c.t === "name") {
@@ -161,12 +202,16 @@
   // reveal makes the row with the given key visible (clearing a filter that hides it,
   // drawing enough rows) and returns its element.
   Table.prototype.reveal = function (key) {
-    var rows = this.spec.rows, pos = -1;
-    for (var i = 0; i < this.order.length; i++) if (String(rows[this.order[i]][0]) === key) { pos = i; break; }
+    var rows = this.spec.rows;
+    if (this.filter) { this.filter = ""; this.input.value = ""; this.render(); }
+    var pos = -1;
+    for (var i = 0; i < this.vis.length; i++) if (String(rows[this.vis[i]][0]) === key) { pos = i; break; }
     if (pos < 0) return null;
-    if (this.filter) { this.filter = ""; this.input.value = ""; }
-    if (pos >= this.limit) this.limit = pos + 1;
-    this.render();
+    if (this.vis.length > FULL) {
+      var top = this.tbody.getBoundingClientRect().top + window.pageYOffset;
+      window.scrollTo(0, top + pos * this.rowH - window.innerHeight / 2);
+      this.draw();
+    }
     return document.getElementById(this.spec.rowid + key);
   };
 
@@ -178,15 +223,19 @@
   function follow() {
     var h = decodeURIComponent(location.hash.slice(1));
     var m = /^(self|cumulative|co)-(-?\d+)$/.exec(h);
-    var target = null;
-    if (m) {
-      var t = tables[m[1] === "co" ? "coroutines" : m[1]];
-      if (t) target = t.reveal(m[2]);
-    } else if (h) target = document.getElementById(h);
-    if (!target) return;
-    target.scrollIntoView({ block: "center" });
+    var target = null, t = null;
     var old = document.querySelectorAll(".target");
     for (var i = 0; i < old.length; i++) old[i].classList.remove("target");
+    Object.keys(tables).forEach(function (k) { tables[k].hl = undefined; });
+    if (m) {
+      t = tables[m[1] === "co" ? "coroutines" : m[1]];
+      if (t) {
+        t.hl = m[2]; // a virtual table redraws rows: the row itself remembers it is the target
+        target = t.reveal(m[2]);
+      }
+    } else if (h) target = document.getElementById(h);
+    if (!target) return;
+    if (!t || t.vis.length <= FULL) target.scrollIntoView({ block: "center" });
     target.classList.add("target");
   }
   window.addEventListener("hashchange", follow);
