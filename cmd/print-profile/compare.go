@@ -48,10 +48,18 @@ func wantsViews(c *config) bool {
 	return c.pprof != "" || c.json || c.text || c.merge || c.http != "" || c.baseline != ""
 }
 
-// loaded is what the inputs became: one model, or a comparison.
+// loaded is what the inputs became: one model, or a comparison; or, for -pprof alone,
+// just the profile (the model's tables are not needed to write a pprof file).
 type loaded struct {
-	model *report.Model
-	cmp   *report.Comparison
+	profile *format.Profile
+	model   *report.Model
+	cmp     *report.Comparison
+}
+
+// pprofOnly reports whether the only output asked for is a pprof file of one profile
+// (or of a merge).
+func pprofOnly(c *config) bool {
+	return c.pprof != "" && !c.json && !c.text && c.out == "" && c.http == "" && c.baseline == ""
 }
 
 func readProfile(path string, prog *progress) (*format.Profile, error) {
@@ -74,6 +82,9 @@ func load(c *config, prog *progress) (*loaded, error) {
 		p, err := report.Merge(in)
 		if err != nil {
 			return nil, err
+		}
+		if pprofOnly(c) {
+			return &loaded{profile: p}, nil
 		}
 		prog.stage("building the model")
 		m, err := report.Build(p)
@@ -100,6 +111,9 @@ func load(c *config, prog *progress) (*loaded, error) {
 	p, err := readProfile(c.profile, prog)
 	if err != nil {
 		return nil, err
+	}
+	if pprofOnly(c) {
+		return &loaded{profile: p}, nil
 	}
 	prog.stage("building the model")
 	m, err := report.Build(p)

@@ -120,10 +120,10 @@ type pprofBuilder struct {
 	tps   uint64
 	mp    *profile.Mapping
 
-	funcs   map[[2]string]*profile.Function // by (name, file)
-	locs    []*profile.Location             // by format LocID-1, made on first use
-	synth   map[string]*profile.Location    // synthetic frames by name
-	spawnOf map[uint64]string
+	funcs      map[[2]string]*profile.Function // by (name, file)
+	locs       []*profile.Location             // by format LocID-1, made on first use
+	synth      map[string]*profile.Location    // synthetic frames by name
+	labelCache map[labelKey]labelSet
 }
 
 // Pprof converts the model's profile to a pprof profile (see the comment at the top of
@@ -133,7 +133,7 @@ func (m *Model) Pprof() (*profile.Profile, error) {
 	b := &pprofBuilder{
 		m: m, p: p, types: pprofTypes(m.meas), tps: p.Clock.TicksPerSecond,
 		funcs: map[[2]string]*profile.Function{}, locs: make([]*profile.Location, len(p.Locations)),
-		synth: map[string]*profile.Location{}, spawnOf: map[uint64]string{},
+		synth: map[string]*profile.Location{}, labelCache: map[labelKey]labelSet{},
 	}
 	prog := p.Meta.Program
 	if prog == "" {
@@ -296,6 +296,37 @@ func (b *pprofBuilder) labels(s *profile.Sample, c *format.Coroutine, name strin
 	}
 }
 
+// labelKey identifies a sample's labels: a coroutine, or a pseudo bucket on a loop.
+type labelKey struct {
+	c      *format.Coroutine
+	name   string
+	loop   int64
+	reason string // wait_reason of parked samples
+}
+
+type labelSet struct {
+	str map[string][]string
+	num map[string][]int64
+}
+
+// sharedLabels sets s's labels to maps shared by every ledger sample of the same
+// bucket: a coroutine with thousands of stacks formats its spawn site once, and the
+// profile holds one set of maps per bucket (nothing edits them after they are built;
+// pprof's SetLabel, used for a comparison, sets the same key on all alike).
+func (b *pprofBuilder) sharedLabels(s *profile.Sample, c *format.Coroutine, name string, loop int64, reason string) {
+	k := labelKey{c, name, loop, reason}
+	ls, ok := b.labelCache[k]
+	if !ok {
+		b.labels(s, c, name, loop)
+		if reason != "" {
+			s.Label[LabelWaitReason] = []string{reason}
+		}
+		ls = labelSet{s.Label, s.NumLabel}
+		b.labelCache[k] = ls
+	}
+	s.Label, s.NumLabel = ls.str, ls.num
+}
+
 // ledgerValues fills v from raw counters (exact integers); wall from ticks.
 func (b *pprofBuilder) ledgerValues(v []int64, raw [NumQuantities]uint64, wall uint64, samples uint64) {
 	for i, t := range b.types {
@@ -389,7 +420,7 @@ func (b *pprofBuilder) ledger() {
 	}
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
-		label := func(s *profile.Sample) { b.labels(s, c, "", 0) }
+		label := func(s *profile.Sample) { b.sharedLabels(s, c, "", 0, "") }
 		raw := b.measuredRaw(c.Counters)
 		if ss := byCoro[c.ID]; len(ss) > 0 {
 			b.spreadLedger(ss, raw, nil, label)
@@ -412,7 +443,7 @@ func (b *pprofBuilder) ledger() {
 		for _, l := range p.Loops {
 			sum.Add(l.Main)
 		}
-		b.spreadLedger(mainSamples, b.measuredRaw(sum), b.frame(FrameMain), func(s *profile.Sample) { b.labels(s, nil, FrameMain, 0) })
+		b.spreadLedger(mainSamples, b.measuredRaw(sum), b.frame(FrameMain), func(s *profile.Sample) { b.sharedLabels(s, nil, FrameMain, 0, "") })
 	} else {
 		for _, l := range p.Loops {
 			b.whole(FrameMain, b.measuredRaw(l.Main), func(s *profile.Sample) { b.labels(s, nil, FrameMain, l.ID) })
@@ -486,9 +517,22 @@ func (b *pprofBuilder) parked() {
 
 func (b *pprofBuilder) offSample(c *format.Coroutine, stack []*profile.Location, reason uint8, parkedNs, parks, runnableNs uint64) {
 	ps := &profile.Sample{Location: stack, Value: b.offValues(parkedNs, parks, runnableNs)}
-	b.labels(ps, c, "", 0)
+	r := ""
 	if parks > 0 || parkedNs > 0 {
-		ps.Label[LabelWaitReason] = []string{format.WaitReasonNames[reason]}
+		r = format.WaitReasonNames[reason]
 	}
+	b.sharedLabels(ps, c, "", 0, r)
 	b.out.Sample = append(b.out.Sample, ps)
+}
+
+// Pprof converts p to a pprof profile without building the rest of the model (the
+// tables, call graph and flame graph a pprof file does not need): for print-profile
+// -pprof alone on a large profile, it halves the time and the memory.
+func Pprof(p *format.Profile) (*profile.Profile, error) {
+	if p == nil {
+		return nil, fmt.Errorf("building pprof profile: no profile")
+	}
+	m := &Model{meas: p.Measured | format.MeasTicks, profile: p}
+	m.Measured = measuredNames(m.meas)
+	return m.Pprof()
 }
