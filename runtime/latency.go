@@ -95,6 +95,7 @@ type latencyState struct {
 	stamp     int64 // coarse time at the start of the current slice
 	active    bool  // this loop holds a reference on the coarse ticker
 	notify    func(c *Coro, d time.Duration)
+	slices    sliceStats // slice count and longest slice, for the console (console_stats.go)
 }
 
 // start is called when the loop starts, stop when it ends.
@@ -121,11 +122,13 @@ func (l *latencyState) polled() {
 // sliceEnd is called when c gives up control (yield, park, exit). Small enough to be
 // inlined into the switch path; the warning itself is out of line.
 func (s *Scheduler) sliceEnd(c *Coro) {
-	now := coarse.now.Load()
-	d := now - s.latency.stamp
-	s.latency.stamp = now
-	if d > s.latency.threshold && s.latency.threshold > 0 {
-		s.warnLatency(c, d)
+	if s.latency.threshold > 0 {
+		now := coarse.now.Load()
+		if d := now - s.latency.stamp; d > s.latency.slices.mark {
+			s.noteSlice(c, d) // a new longest slice, or one over the threshold
+		}
+		s.latency.stamp = now
+		s.latency.slices.count++
 	}
 }
 
@@ -155,6 +158,7 @@ func (s *Scheduler) SetLatencyWarning(d time.Duration) time.Duration {
 	}
 	prev := time.Duration(s.latency.threshold)
 	s.latency.threshold = int64(d)
+	s.latency.slices.setMark(int64(d))
 	if s.running.Load() && currentOrNil() != nil {
 		// Changed from inside the running loop: adjust the ticker now.
 		s.latency.stop()

@@ -351,10 +351,11 @@ func Yield() {
 	c.state = StateRunnable
 	if s.latency.threshold > 0 { // s.sliceEnd(c), written out
 		now := coarse.now.Load()
-		if d := now - s.latency.stamp; d > s.latency.threshold {
-			s.warnLatency(c, d)
+		if d := now - s.latency.stamp; d > s.latency.slices.mark {
+			s.noteSlice(c, d) // a new longest slice, or one over the threshold
 		}
 		s.latency.stamp = now
+		s.latency.slices.count++
 	}
 	if h := s.hooks; h != nil {
 		h.Yield(c, StateRunnable, s.userPC())
@@ -430,10 +431,11 @@ func (c *Coro) park(reason WaitReason) error {
 	c.reason = reason
 	if s.latency.threshold > 0 { // s.sliceEnd(c), written out
 		now := coarse.now.Load()
-		if d := now - s.latency.stamp; d > s.latency.threshold {
-			s.warnLatency(c, d)
+		if d := now - s.latency.stamp; d > s.latency.slices.mark {
+			s.noteSlice(c, d) // a new longest slice, or one over the threshold
 		}
 		s.latency.stamp = now
+		s.latency.slices.count++
 	}
 	if h := s.hooks; h != nil {
 		pc := s.userPC()
