@@ -71,18 +71,9 @@ func (b *inbox) detach() {
 	b.mu.Unlock()
 }
 
-// take returns the pending batch. The eventfd is cleared first, so a post that comes
-// after the swap leaves both armed and the eventfd set.
-func (b *inbox) take(efd int) []inboxItem {
-	if efd >= 0 {
-		var buf [8]byte
-		for {
-			_, err := unix.Read(efd, buf[:])
-			if err != unix.EINTR {
-				break
-			}
-		}
-	}
+// take returns the pending batch. The eventfd needs no reading (it is registered
+// edge-triggered); a post that comes after the swap sets armed again and writes again.
+func (b *inbox) take() []inboxItem {
 	b.mu.Lock()
 	items := b.items
 	b.items = b.spare[:0]
@@ -104,7 +95,7 @@ func wakeEventfd(fd int) {
 
 // drainInbox runs the posted work on the loop thread.
 func (s *Scheduler) drainInbox() {
-	items := s.inbox.take(s.poll.efd)
+	items := s.inbox.take()
 	for i := range items {
 		it := &items[i]
 		switch it.kind {
