@@ -692,3 +692,42 @@ func TestLoopOnAnotherThreadAfterPooling(t *testing.T) {
 		}
 	}
 }
+
+func TestForeignSpawnWakesBlockedLoop(t *testing.T) {
+	// No timers and nothing runnable: the loop is blocked in epoll_wait with no
+	// timeout, and only the eventfd can wake it.
+	s, _ := newTestSched(t)
+	var keeper *Coro
+	ready := make(chan struct{})
+	keeper = s.Spawn(func() {
+		close(ready)
+		current().park(WaitOther) // until the foreign spawn below wakes it
+	})
+	go func() {
+		<-ready
+		time.Sleep(20 * time.Millisecond)
+		s.Spawn(func() { keeper.ready() })
+	}()
+	runLoop(t, s, 10*time.Second)
+}
+
+func TestManyOffloads(t *testing.T) {
+	s, _ := newTestSched(t)
+	const n = 1000
+	sum := 0
+	s.Spawn(func() {
+		for i := 0; i < n; i++ {
+			Spawn(func() {
+				var v int
+				if err := Offload(func() error { v = i; return nil }); err != nil {
+					t.Error(err)
+				}
+				sum += v
+			})
+		}
+	})
+	runLoop(t, s, 30*time.Second)
+	if want := n * (n - 1) / 2; sum != want {
+		t.Fatalf("sum %d, want %d", sum, want)
+	}
+}
