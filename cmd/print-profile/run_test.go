@@ -21,7 +21,15 @@ var update = flag.Bool("update", false, "rewrite the golden structure files in t
 // profiles are format's golden profiles at the repository root.
 var profiles = []string{"small", "medium", "multiloop", "ticksonly"}
 
-func profilePath(name string) string { return filepath.Join("..", "..", "testdata", name+".bin") }
+// profilePath names a golden profile; PRINT_PROFILE_TESTDATA points at another copy of
+// the directory (for example the committed files, while format's are being rewritten).
+func profilePath(name string) string {
+	dir := os.Getenv("PRINT_PROFILE_TESTDATA")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "testdata")
+	}
+	return filepath.Join(dir, name+".bin")
+}
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer

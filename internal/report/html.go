@@ -212,6 +212,18 @@ func (m *Model) coroutineTable() *table {
 	return t
 }
 
+// waitTable lists where coroutines blocked, by reason and call site.
+func (m *Model) waitTable() *table {
+	cols := []column{{Key: "reason", Label: "reason", Type: "str"}, {Key: "count", Label: "parks", Type: "int"},
+		{Key: "ticks", Label: "ticks parked", Type: "int"}, {Key: "secs", Label: "seconds", Type: "sec"},
+		{Key: "coroutines", Label: "coroutines", Type: "int"}, {Key: "site", Label: "call site", Type: "name"}}
+	t := &table{ID: "waits", Cols: cols, Sort: 2, Name: 5, RowID: "ws-"}
+	for i, w := range m.WaitSites {
+		t.Rows = append(t.Rows, []interface{}{i, 0, w.Reason, w.Count, w.Ticks, w.Seconds, w.Coroutines, w.Site})
+	}
+	return t
+}
+
 // functionTable is the Non-Aggregate (self) or Aggregate (cumulative) table, with
 // <main> and <wait> as rows the way Shrapnel shows them.
 func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table {
@@ -464,7 +476,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		d.Samples = "off"
 	}
 	// The parts only read the model: make them on both cores.
-	d.Data = pageJSON{TicksPerSecond: m.Clock.TicksPerSecond, Tables: make([]*table, 3)}
+	d.Data = pageJSON{TicksPerSecond: m.Clock.TicksPerSecond, Tables: make([]*table, 4)}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -477,6 +489,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	}()
 	d.Data.Tables[1] = m.functionTable("self", false, inGraph)
 	d.Data.Tables[2] = m.functionTable("cumulative", true, inGraph)
+	d.Data.Tables[3] = m.waitTable()
 	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
 	wg.Wait()
 	if len(m.Slices) > 0 {

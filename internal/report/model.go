@@ -144,6 +144,17 @@ type Wait struct {
 	Secs   float64 `json:"seconds"`
 }
 
+// WaitSite is one place coroutines blocked, for one reason, summed over the
+// coroutines that blocked there (exact counts and ticks).
+type WaitSite struct {
+	Reason     string  `json:"reason"`
+	Site       string  `json:"site"`
+	Count      uint64  `json:"count"`
+	Ticks      uint64  `json:"ticks"`
+	Seconds    float64 `json:"seconds"`
+	Coroutines int     `json:"coroutines"` // how many coroutines blocked here
+}
+
 // Coroutine is one coroutine's exact ledger.
 type Coroutine struct {
 	ID       uint64 `json:"id"`
@@ -248,6 +259,7 @@ type Model struct {
 	// WorstClosure indexes Closure's largest relative error (-1 when Closure is empty).
 	WorstClosure  int         `json:"worst_closure"`
 	Coroutines    []Coroutine `json:"coroutines"` // by ticks, descending
+	WaitSites     []WaitSite  `json:"wait_sites"` // by ticks, descending
 	Functions     []Function  `json:"functions"`  // by self ticks, descending
 	TotalSamples  uint64      `json:"total_samples"`
 	Flame         *FlameNode  `json:"flame,omitempty"` // all samples, root "all"
@@ -336,6 +348,7 @@ func Build(p *format.Profile) (*Model, error) {
 	m.buildLoops()
 	m.buildCoroutines()
 	m.buildClosure()
+	m.buildWaitSites()
 	m.buildFunctions()
 	m.buildSlices()
 	if m.TotalTicks == 0 {
@@ -498,4 +511,46 @@ func (m *Model) buildClosure() {
 			}
 		}
 	}
+}
+
+// buildWaitSites sums the profile's per-coroutine blocking call sites by (reason, site).
+func (m *Model) buildWaitSites() {
+	type key struct {
+		reason uint8
+		site   format.LocID
+	}
+	idx := map[key]int{}
+	for _, w := range m.profile.WaitSites {
+		k := key{w.Reason, w.Site}
+		i, ok := idx[k]
+		if !ok {
+			reason := fmt.Sprintf("reason %d", w.Reason)
+			if int(w.Reason) < len(format.WaitReasonNames) {
+				reason = format.WaitReasonNames[w.Reason]
+			}
+			site := m.Site(w.Site)
+			if site == "" {
+				site = "(unknown)"
+			}
+			i = len(m.WaitSites)
+			idx[k] = i
+			m.WaitSites = append(m.WaitSites, WaitSite{Reason: reason, Site: site})
+		}
+		ws := &m.WaitSites[i]
+		ws.Count += w.Count
+		ws.Ticks += w.Ticks
+		ws.Coroutines++
+	}
+	for i := range m.WaitSites {
+		m.WaitSites[i].Seconds = m.Seconds(float64(m.WaitSites[i].Ticks))
+	}
+	slices.SortStableFunc(m.WaitSites, func(a, b WaitSite) int {
+		if a.Ticks != b.Ticks {
+			return cmp.Compare(b.Ticks, a.Ticks)
+		}
+		if a.Site != b.Site {
+			return cmp.Compare(a.Site, b.Site)
+		}
+		return cmp.Compare(a.Reason, b.Reason)
+	})
 }

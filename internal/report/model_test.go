@@ -51,6 +51,11 @@ func handProfile() *format.Profile {
 			{Caller: -1, Callee: 1, Calls: 1},
 		},
 		Slices: []format.Slice{{CoroID: 1, Loop: 1, Start: 200, End: 300, State: 2, Reason: 2}},
+		WaitSites: []format.WaitSite{
+			{CoroID: 1, Reason: 2, Site: 2, Count: 3, Ticks: 300},
+			{CoroID: 2, Reason: 2, Site: 2, Count: 1, Ticks: 200},
+			{CoroID: 2, Reason: 1, Site: 3, Count: 7, Ticks: 100},
+		},
 		LongSlices: []format.LongSlice{
 			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 0},
 			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 0},
@@ -178,6 +183,20 @@ func TestSampledEstimates(t *testing.T) {
 	}
 	if len(f.Callees) != 2 {
 		t.Errorf("f callees %+v, want g and f", f.Callees)
+	}
+}
+
+func TestWaitSites(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	if len(m.WaitSites) != 2 {
+		t.Fatalf("wait sites %+v, want 2 (read at f, sleep at g)", m.WaitSites)
+	}
+	r := m.WaitSites[0]
+	if r.Reason != "read" || r.Site != "f (f.go:2)" || r.Count != 4 || r.Ticks != 500 || r.Coroutines != 2 || r.Seconds != 0.5 {
+		t.Errorf("read site %+v", r)
+	}
+	if s := m.WaitSites[1]; s.Reason != "sleep" || s.Count != 7 || s.Coroutines != 1 {
+		t.Errorf("sleep site %+v", s)
 	}
 }
 
