@@ -175,7 +175,6 @@ func (g *synth) profile(seed int64) *Profile {
 			Loop:      int64(i%opt.Loops + 1),
 			Name:      synthCoroNames[i%len(synthCoroNames)],
 			SpawnSite: g.loc(),
-			Resumes:   g.skewed(1, 100_000),
 		}
 		if i > 0 && g.r.IntN(4) != 0 {
 			c.ParentID = g.n(1, id-1)
@@ -183,29 +182,10 @@ func (g *synth) profile(seed int64) *Profile {
 		c.Exited = g.r.IntN(3) == 0
 		c.Panicked = c.Exited && g.r.IntN(10) == 0
 		c.Counters = g.counters(g.skewed(50_000, 4_000_000_000), 0.3+0.7*g.r.Float64())
-		c.Runnable = g.skewed(0, c.Ticks)
+		// A resume costs at least a few hundred ticks.
+		c.Resumes = min(g.skewed(1, 100_000), max(1, c.Ticks/500))
 		c.LongestSlice = c.Ticks / min(c.Resumes, g.n(1, 8))
 		c.LongestSite = g.loc()
-		// Wait sites: 0 to 3 per coroutine, distinct (reason, site) pairs; the
-		// coroutine's wait totals are their sums.
-		first := len(p.WaitSites)
-		for range g.r.IntN(4) {
-			ws := WaitSite{
-				CoroID: id,
-				Reason: uint8(g.n(1, NumWaitReasons-1)),
-				Site:   g.loc(),
-				Count:  g.skewed(1, 10_000),
-			}
-			if slices.ContainsFunc(p.WaitSites[first:], func(o WaitSite) bool {
-				return o.Reason == ws.Reason && o.Site == ws.Site
-			}) {
-				continue
-			}
-			ws.Ticks = ws.Count * g.skewed(1000, 50_000_000)
-			p.WaitSites = append(p.WaitSites, ws)
-			c.Waits[ws.Reason].Count += ws.Count
-			c.Waits[ws.Reason].Ticks += ws.Ticks
-		}
 		p.Coroutines = append(p.Coroutines, c)
 	}
 
@@ -223,6 +203,35 @@ func (g *synth) profile(seed int64) *Profile {
 			}
 		}
 		elapsed = max(elapsed, lp.Total.Ticks)
+	}
+
+	// Time off the CPU: a coroutine is running, runnable or parked, so runnable and
+	// parked ticks share what its running leaves of the elapsed time. Wait sites: 0
+	// to 3 per coroutine, distinct (reason, site) pairs, each taking up to a third of
+	// the parked budget; the coroutine's wait totals are their sums.
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		off := elapsed - c.Ticks
+		c.Runnable = g.skewed(0, off/4)
+		parked := off - c.Runnable
+		first := len(p.WaitSites)
+		for range g.r.IntN(4) {
+			ws := WaitSite{
+				CoroID: c.ID,
+				Reason: uint8(g.n(1, NumWaitReasons-1)),
+				Site:   g.loc(),
+			}
+			if slices.ContainsFunc(p.WaitSites[first:], func(o WaitSite) bool {
+				return o.Reason == ws.Reason && o.Site == ws.Site
+			}) {
+				continue
+			}
+			ws.Ticks = g.skewed(1, parked/3)
+			ws.Count = min(g.skewed(1, 10_000), max(1, ws.Ticks/2000)) // a park lasts at least ~1µs
+			p.WaitSites = append(p.WaitSites, ws)
+			c.Waits[ws.Reason].Count += ws.Count
+			c.Waits[ws.Reason].Ticks += ws.Ticks
+		}
 	}
 
 	// Regions: calls, self ≤ cumulative; edges from the top level (-1) and between
@@ -252,7 +261,12 @@ func (g *synth) profile(seed int64) *Profile {
 		for x := uint64(opt.Samples - 1); x >= nloc; x /= nloc {
 			width++
 		}
+		// Counts: each coroutine's samples together stand for about its exact CPU
+		// time (ticks at half speed when CPU is not measured), and the samples
+		// outside coroutines for <main>'s, split by heavy-tailed weights.
 		nanosPer := uint64(1_000_000_000 / 100)
+		weights := make([]uint64, opt.Samples)
+		totals := map[uint64]uint64{}
 		for i := range opt.Samples {
 			depth := width + g.r.IntN(6)
 			stack := make([]LocID, depth)
@@ -268,8 +282,28 @@ func (g *synth) profile(seed int64) *Profile {
 			if len(p.Coroutines) > 0 && g.r.IntN(8) != 0 {
 				coro = g.n(1, uint64(len(p.Coroutines)))
 			}
-			count := g.skewed(1, 5000)
-			p.Samples = append(p.Samples, Sample{CoroID: coro, Stack: stack, Count: count, Nanos: count * nanosPer})
+			weights[i] = g.skewed(1, 1000)
+			totals[coro] += weights[i]
+			p.Samples = append(p.Samples, Sample{CoroID: coro, Stack: stack})
+		}
+		cpuOf := func(c Counters) uint64 {
+			if opt.TicksOnly {
+				return c.Ticks * 1_000_000_000 / synthTPS / 2
+			}
+			return c.CPU
+		}
+		var mainCPU uint64
+		for _, l := range p.Loops {
+			mainCPU += cpuOf(l.Main)
+		}
+		for i := range p.Samples {
+			s := &p.Samples[i]
+			budget := mainCPU
+			if s.CoroID != 0 {
+				budget = cpuOf(p.Coroutines[s.CoroID-1].Counters)
+			}
+			s.Count = max(1, budget/nanosPer*weights[i]/totals[s.CoroID])
+			s.Nanos = s.Count * nanosPer
 		}
 	}
 
@@ -328,19 +362,32 @@ func (g *synth) profile(seed int64) *Profile {
 		slices.SortStableFunc(p.Slices, func(a, b Slice) int { return cmp.Compare(a.Start, b.Start) })
 		p.SlicesDropped = g.skewed(0, uint64(opt.Slices)*4)
 	}
+	// Long slices: a coroutine's first is its longest slice; more of the same
+	// coroutine are shorter.
+	picked := map[uint64]bool{}
 	for range opt.LongSlices {
 		if len(p.Coroutines) == 0 {
 			break
 		}
 		c := &p.Coroutines[g.r.IntN(len(p.Coroutines))]
+		ticks, site := c.LongestSlice, c.LongestSite
+		if picked[c.ID] {
+			ticks, site = ticks*g.n(30, 99)/100, g.loc()
+		}
+		picked[c.ID] = true
 		ls := LongSlice{
 			CoroID:   c.ID,
 			Loop:     c.Loop,
-			Start:    p.Meta.StartTick + g.n(0, elapsed-c.LongestSlice),
-			Counters: g.counters(c.LongestSlice, g.r.Float64()),
-			State:    2,
-			Reason:   uint8(g.n(1, NumWaitReasons-1)),
-			Site:     c.LongestSite,
+			Start:    p.Meta.StartTick + g.n(0, elapsed-ticks),
+			Counters: g.counters(ticks, g.r.Float64()),
+			Site:     site,
+		}
+		switch g.r.IntN(3) {
+		case 0: // yielded
+		case 1:
+			ls.State, ls.Reason = 2, uint8(g.n(1, NumWaitReasons-1))
+		default:
+			ls.State = 3
 		}
 		p.LongSlices = append(p.LongSlices, ls)
 	}

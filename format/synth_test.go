@@ -103,6 +103,41 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 			t.Errorf("coroutine %d: waits %v, sites sum to %v", c.ID, c.Waits, want)
 		}
 	}
+	// Time adds up per coroutine: running, runnable and parked fit in the run.
+	elapsed := p.Meta.StopTick - p.Meta.StartTick
+	for _, c := range p.Coroutines {
+		var parked uint64
+		for _, w := range c.Waits {
+			parked += w.Ticks
+		}
+		if c.Ticks+c.Runnable+parked > elapsed {
+			t.Errorf("coroutine %d: running %d + runnable %d + parked %d ticks > elapsed %d", c.ID, c.Ticks, c.Runnable, parked, elapsed)
+		}
+		if c.Resumes == 0 || c.LongestSlice > c.Ticks {
+			t.Errorf("coroutine %d: %d resumes, longest slice %d of %d ticks", c.ID, c.Resumes, c.LongestSlice, c.Ticks)
+		}
+	}
+	// Samples stand for no more CPU than was measured (up to the one-sample floor).
+	sampled, n := map[uint64]uint64{}, map[uint64]uint64{}
+	for _, s := range p.Samples {
+		sampled[s.CoroID] += s.Nanos
+		n[s.CoroID]++
+	}
+	period := uint64(1e9 / max(p.Meta.SampleRate, 1))
+	for _, c := range p.Coroutines {
+		budget := c.CPU
+		if opt.TicksOnly {
+			budget = c.Ticks * 1e9 / p.Clock.TicksPerSecond
+		}
+		if sampled[c.ID] > budget+n[c.ID]*period {
+			t.Errorf("coroutine %d: samples stand for %d ns of CPU, it used %d", c.ID, sampled[c.ID], budget)
+		}
+	}
+	for _, l := range p.LongSlices {
+		if l.Start+l.Ticks > p.Meta.StopTick {
+			t.Errorf("long slice %+v ends after StopTick %d", l, p.Meta.StopTick)
+		}
+	}
 	for i := 1; i < len(p.Slices); i++ {
 		if p.Slices[i].Start < p.Slices[i-1].Start {
 			t.Errorf("slice %d starts before slice %d", i, i-1)
