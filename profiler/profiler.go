@@ -143,6 +143,10 @@ func Go(fn func(), opts ...Option) error {
 	if fn == nil {
 		return errors.New("profiler: Go: nil function")
 	}
+	if coro.Current() != nil {
+		// Go runs a loop on the calling thread; a coroutine is already inside one.
+		return errors.New("profiler: Go called from a coroutine: use Start and Stop inside a running loop")
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	s, err := startSession(opts, true)

@@ -427,14 +427,20 @@ func TestGoRepanics(t *testing.T) {
 }
 
 func TestOneSessionAtATime(t *testing.T) {
-	var startErr, goErr, stopErr error
+	var startErr, goErr, inCoroErr, stopErr error
 	runProfiled(t, nil, func() {
 		startErr = Start(File(filepath.Join(t.TempDir(), "x.bin")))
-		goErr = Go(func() {})
+		ch := make(chan error)
+		go func() { ch <- Go(func() {}) }() // from another goroutine: refused as a second session
+		goErr = <-ch                        // (blocks the loop thread a moment: fine here)
+		inCoroErr = Go(func() {})           // from a coroutine: refused outright
 		stopErr = Stop()
 	})
 	if !errors.Is(startErr, ErrActive) || !errors.Is(goErr, ErrActive) {
 		t.Errorf("second session: Start %v, Go %v; want ErrActive", startErr, goErr)
+	}
+	if inCoroErr == nil || !strings.Contains(inCoroErr.Error(), "coroutine") {
+		t.Errorf("Go from a coroutine: %v", inCoroErr)
 	}
 	if stopErr == nil {
 		t.Error("Stop of a session started by Go succeeded")
