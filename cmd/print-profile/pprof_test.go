@@ -192,3 +192,32 @@ func TestPprofMergeSums(t *testing.T) {
 		}
 	}
 }
+
+// TestPprofWithOtherOutputs: -pprof beside -json writes both; an unwritable -pprof path
+// is one line and exit 1, and leaves no temporary file.
+func TestPprofWithOtherOutputs(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "cpu.pb.gz")
+	js := mustRun(t, "-pprof", out, "-json", profilePath("small"))
+	if !strings.HasPrefix(js, "{") {
+		t.Errorf("-pprof -json: stdout starts %.20q", js)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Errorf("-pprof -json: no pprof file (%v)", err)
+	}
+	bad := filepath.Join(dir, "no", "such", "dir", "cpu.pb.gz")
+	code, stdout, errs := runCmd("-pprof", bad, profilePath("small"))
+	if code != 1 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no/such/dir") {
+		t.Errorf("unwritable -pprof: exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	code, _, errs = runCmd("-pprof", filepath.Join(dir, "x.pb.gz"), filepath.Join(dir, "missing.bin"))
+	if code != 1 || !strings.Contains(errs, "missing.bin") {
+		t.Errorf("missing input: exit %d, %q", code, errs)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}

@@ -149,7 +149,9 @@ func (f fetcher) Fetch(src string, _, _ time.Duration) (*profile.Profile, string
 	if !ok {
 		return nil, "", fmt.Errorf("no profile %q", src)
 	}
-	return p.Copy(), src, nil
+	// An empty source URL: pprof would otherwise treat the profile as fetched from a
+	// remote host and save a copy of it under $HOME/pprof.
+	return p.Copy(), "", nil
 }
 
 // pprofFlags is the driver's command line: exactly the arguments we chose.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,15 @@ import (
 // server stops when the test ends.
 func startServer(t *testing.T, addr string, args ...string) (string, *bytes.Buffer) {
 	t.Helper()
+	// pprof saves profiles it believes were fetched from a remote host under
+	// $PPROF_TMPDIR: point it at a directory that must stay empty.
+	tmp := t.TempDir()
+	t.Setenv("PPROF_TMPDIR", tmp)
+	t.Cleanup(func() {
+		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+			t.Errorf("the pprof driver saved %s: the UI must not write files", entries[0].Name())
+		}
+	})
 	c, err := parseArgs(append([]string{"-http", addr}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -130,3 +140,17 @@ func TestServeCompare(t *testing.T) {
 
 // echartsOK says whether this build embeds the charts runtime the report needs.
 func echartsOK() (string, error) { return web.Echarts() }
+
+// TestServeBadAddress: an address that cannot be listened on is one line, exit 1.
+func TestServeBadAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("PPROF_TMPDIR", t.TempDir())
+	code, out, errs := runCmd("-http", ln.Addr().String(), profilePath("small"))
+	if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "-http") {
+		t.Errorf("busy address: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
