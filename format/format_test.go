@@ -448,6 +448,13 @@ func TestSections(t *testing.T) {
 	req := with(func(s []section) []section { return append(s, section{Kind(999), 0, []byte("future data")}) })
 	mustFail(t, req, ErrCorrupt, "unknown required section kind 999", `"kind 999"`)
 	mustFail(t, with(func(s []section) []section { s[0].flags = 4; return s }), ErrCorrupt, "unknown section flags 0x4")
+	optFlags := with(func(s []section) []section { return append(s, section{Kind(1000), FlagOptional | 6, []byte{1, 2}}) })
+	if q, err := Decode(optFlags); err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("unknown optional section with unknown flags: %v", err)
+	}
+	endFlags := joinFile(secs)
+	binary.LittleEndian.PutUint16(endFlags[sectionsOf(t, endFlags)[len(secs)].start+2:], 1)
+	mustFail(t, fixChecksums(endFlags), ErrCorrupt, "end section flags 0x1")
 	mustFail(t, with(func(s []section) []section { return append(s, s[find(KindSamples)]) }), ErrCorrupt, `second "samples" section`)
 	mustFail(t, with(func(s []section) []section { return append(s[:1:1], s[find(KindLoops)]) }), ErrCorrupt, `no "meta" section`)
 	mustFail(t, with(func(s []section) []section { return append(s, section{KindInvalid, 0, nil}) }), ErrCorrupt, "kind 0")

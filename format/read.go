@@ -87,6 +87,9 @@ func readRaw(data []byte) (version uint32, secs []rawSection, err error) {
 		}
 		off += end + crcSize
 		if s.kind == KindEnd {
+			if s.flags != 0 {
+				return version, nil, &Error{Section: name, Record: -1, Offset: s.offset + 2, Err: errorf(ErrCorrupt, "end section flags %#x, want 0", s.flags)}
+			}
 			d := newDecoder(s, nil)
 			n := decodeEnd(d)
 			d.end()
@@ -110,14 +113,16 @@ func readRaw(data []byte) (version uint32, secs []rawSection, err error) {
 func decode(version uint32, secs []rawSection) (*Profile, *[numKinds]rawSection, error) {
 	var known [numKinds]rawSection // by kind; offset 0 means absent (no section starts at 0)
 	for _, s := range secs {
-		if s.flags&^FlagOptional != 0 {
-			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset + 2, Err: errorf(ErrCorrupt, "unknown section flags %#x", s.flags&^FlagOptional)}
-		}
 		if s.kind >= numKinds {
 			if s.flags&FlagOptional != 0 {
-				continue // a newer writer's detail this reader can do without
+				continue // a newer writer's detail this reader can do without, whatever its other flags
 			}
 			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "unknown required section kind %d (this reader knows 1 to %d; written by a newer writer?)", s.kind, numKinds-1)}
+		}
+		// On a known kind a flag this reader does not know might change how the
+		// payload reads (compression, say): refuse rather than misread.
+		if s.flags&^FlagOptional != 0 {
+			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset + 2, Err: errorf(ErrCorrupt, "unknown section flags %#x", s.flags&^FlagOptional)}
 		}
 		if s.kind == KindEnd { // readRaw stops at the first one
 			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "end section before the end")}
