@@ -212,15 +212,45 @@ func TestBrowser(t *testing.T) {
 
 	// Console errors, exceptions and network requests, over everything above.
 	time.Sleep(200 * time.Millisecond)
-	for _, e := range c.Events() {
+	checkEvents(t, c.Events(), pageURL)
+
+	// The other golden profiles (several loops; ticks only: no CPU, rusage columns or
+	// diagnoses) load as cleanly.
+	for _, name := range []string{"multiloop", "ticksonly"} {
+		out := filepath.Join(dir, name+".html")
+		if code := run([]string{"-o", out, profilePath(name)}, io.Discard, io.Discard); code != 0 {
+			t.Fatalf("%s: exit %d", name, code)
+		}
+		seen := len(c.Events())
+		openPage(t, c, s, "file://"+out)
+		var rows int
+		if err := c.eval(s, `document.querySelectorAll("#table-coroutines tbody tr").length`, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows == 0 {
+			t.Errorf("%s: no coroutine rows drawn", name)
+		}
+		time.Sleep(200 * time.Millisecond)
+		checkEvents(t, c.Events()[seen:], "file://"+out)
+	}
+	if t.Failed() {
+		t.Logf("chromium stderr:\n%s", chromeLog())
+	}
+}
+
+// checkEvents fails the test for uncaught exceptions, console or log errors and
+// warnings, and any request other than the page itself.
+func checkEvents(t *testing.T, evs []cdpMessage, pageURL string) {
+	t.Helper()
+	for _, e := range evs {
 		switch e.Method {
 		case "Runtime.exceptionThrown":
-			t.Errorf("uncaught exception: %s", e.Params)
+			t.Errorf("%s: uncaught exception: %s", pageURL, e.Params)
 		case "Runtime.consoleAPICalled":
 			var p struct{ Type string }
 			json.Unmarshal(e.Params, &p)
 			if p.Type == "error" || p.Type == "warning" || p.Type == "assert" {
-				t.Errorf("console %s: %s", p.Type, e.Params)
+				t.Errorf("%s: console %s: %s", pageURL, p.Type, e.Params)
 			}
 		case "Log.entryAdded":
 			var p struct {
@@ -228,18 +258,15 @@ func TestBrowser(t *testing.T) {
 			}
 			json.Unmarshal(e.Params, &p)
 			if p.Entry.Level == "error" || p.Entry.Level == "warning" {
-				t.Errorf("log %s: %s %s", p.Entry.Level, p.Entry.Text, p.Entry.URL)
+				t.Errorf("%s: log %s: %s %s", pageURL, p.Entry.Level, p.Entry.Text, p.Entry.URL)
 			}
 		case "Network.requestWillBeSent":
 			var p struct{ Request struct{ URL string } }
 			json.Unmarshal(e.Params, &p)
 			if u := p.Request.URL; u != pageURL && !strings.HasPrefix(u, "data:") {
-				t.Errorf("network request for %s", u)
+				t.Errorf("%s: network request for %s", pageURL, u)
 			}
 		}
-	}
-	if t.Failed() {
-		t.Logf("chromium stderr:\n%s", chromeLog())
 	}
 }
 
