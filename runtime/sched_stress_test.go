@@ -3,6 +3,7 @@ package coro
 import (
 	"errors"
 	"math/rand"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -102,5 +103,51 @@ func TestStress(t *testing.T) {
 			t.Fatalf("seed %d: leftovers: %d live, %d timers, %d runnable", seed, s.live, s.timers.len(), s.runq.len())
 		}
 		t.Logf("seed %d: %d coroutines, %d panics", seed, len(all), len(*panics))
+	}
+}
+
+// TestStressExit ends the loop with Exit in the middle of the same kind of mix, then
+// runs the loop again on another thread: the unwinding must leave nothing behind.
+func TestStressExit(t *testing.T) {
+	s, _ := newTestSched(t)
+	r := rand.New(rand.NewSource(7))
+	unwound := 0
+	for i := 0; i < 500; i++ {
+		s.Spawn(func() {
+			defer func() { unwound++ }()
+			for {
+				switch r.Intn(5) {
+				case 0:
+					Yield()
+				case 1:
+					Sleep(time.Duration(r.Intn(500)) * time.Microsecond)
+				case 2:
+					Offload(func() error { time.Sleep(100 * time.Microsecond); return nil })
+				case 3:
+					WithTimeout(time.Duration(r.Intn(300))*time.Microsecond, func() error {
+						return current().park(WaitOther)
+					})
+				default:
+					Spawn(func() { Sleep(time.Hour) })
+				}
+			}
+		})
+	}
+	s.Spawn(func() { Sleep(30 * time.Millisecond); Exit() })
+	runLoop(t, s, 60*time.Second)
+	if unwound != 500 || s.live != 0 || s.timers.len() != 0 || s.nfree != 0 {
+		t.Fatalf("after Exit: %d of 500 unwound, %d live, %d timers, %d idle workers", unwound, s.live, s.timers.len(), s.nfree)
+	}
+	ok := false
+	s.Spawn(func() { Sleep(time.Millisecond); ok = true })
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // see TestLoopOnAnotherThreadAfterPooling
+		defer close(done)
+		runLoop(t, s, 10*time.Second)
+	}()
+	<-done
+	if !ok {
+		t.Fatal("the loop did not run again")
 	}
 }
