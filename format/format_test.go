@@ -703,3 +703,34 @@ func TestAllocationBound(t *testing.T) {
 		}
 	}
 }
+
+// Without a string table every string is "": a file that needs no strings may omit it.
+func TestNoStringTable(t *testing.T) {
+	p := &Profile{Version: Version, Clock: Clock{TicksPerSecond: 1}, Measured: MeasTicks, Loops: []Loop{{ID: 3}}}
+	secs := splitFile(t, mustWrite(t, p))
+	if secs[0].kind != KindStrings {
+		t.Fatalf("first section %v, want strings", secs[0].kind)
+	}
+	q, err := Decode(joinFile(secs[1:]))
+	if err != nil || !reflect.DeepEqual(p, q) {
+		t.Fatalf("without a string table: %v", err)
+	}
+	// A profile that does need strings cannot lose its table unnoticed.
+	secs = splitFile(t, mustWrite(t, Synthetic(1, smallOpts)))
+	mustFail(t, joinFile(secs[1:]), ErrCorrupt, `section "meta"`, "string index")
+}
+
+// Validate's errors name the section and record, and no offset (there is no file).
+func TestValidateMessage(t *testing.T) {
+	p := Synthetic(1, smallOpts)
+	p.Samples[3].Stack = append(p.Samples[3].Stack, 0)
+	err := p.Validate()
+	var e *Error
+	if !errors.As(err, &e) || e.Section != "samples" || e.Record != 3 || e.Offset != -1 {
+		t.Fatalf("Validate: %#v", err)
+	}
+	want := fmt.Sprintf(`format: section "samples" record 3: frame %d: location 0 out of range (1 to %d)`, len(p.Samples[3].Stack)-1, len(p.Locations))
+	if err.Error() != want {
+		t.Errorf("Validate: %q\nwant %q", err, want)
+	}
+}

@@ -124,9 +124,6 @@ func decode(version uint32, secs []rawSection) (*Profile, *[numKinds]rawSection,
 		if s.flags&^FlagOptional != 0 {
 			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset + 2, Err: errorf(ErrCorrupt, "unknown section flags %#x", s.flags&^FlagOptional)}
 		}
-		if s.kind == KindEnd { // readRaw stops at the first one
-			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "end section before the end")}
-		}
 		if prev := known[s.kind]; prev.offset != 0 {
 			return nil, nil, &Error{Section: s.kind.String(), Record: -1, Offset: s.offset, Err: errorf(ErrCorrupt, "a second %q section (the first is at offset %d)", s.kind, prev.offset)}
 		}
@@ -163,7 +160,7 @@ func decode(version uint32, secs []rawSection) (*Profile, *[numKinds]rawSection,
 	return p, &known, nil
 }
 
-// decodeSection decodes one known list section into p.
+// decodeSection decodes one known section other than the string table into p.
 func decodeSection(d *decoder, k Kind, p *Profile) {
 	switch k {
 	case KindMeta:
@@ -193,8 +190,8 @@ func decodeSection(d *decoder, k Kind, p *Profile) {
 	}
 }
 
-// Decode reads a profile from data: the bytes Write wrote. The Profile may alias
-// nothing in data; data can be reused afterwards.
+// Decode reads a profile from data, the bytes Write wrote, with the same checks as
+// Read. The Profile does not alias data: the caller may reuse it.
 func Decode(data []byte) (*Profile, error) {
 	version, secs, err := readRaw(data)
 	if err != nil {
@@ -224,7 +221,7 @@ func locate(err error, known *[numKinds]rawSection, p *Profile) {
 		if s.offset == 0 || kindSpecs[k].name != e.Section || Kind(k) == KindStrings || Kind(k) == KindEnd {
 			continue
 		}
-		strs := make([]string, 0)
+		strs := []string{""}
 		if ts := known[KindStrings]; ts.offset != 0 {
 			strs = decodeStrings(newDecoder(ts, nil))
 		}
