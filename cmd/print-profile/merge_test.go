@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,37 @@ func TestMergeRefuses(t *testing.T) {
 	code, _, errs = runCmd("-merge", "-json", profilePath("small"), "nosuch.bin")
 	if code != 1 || !strings.Contains(errs, "nosuch.bin") {
 		t.Errorf("missing input: exit %d, %q", code, errs)
+	}
+}
+
+// TestViewsBadInput: every view answers an unreadable input with one line naming the
+// file and exit status 1, never a panic.
+func TestViewsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(profilePath("small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "truncated.bin")
+	if err := os.WriteFile(bad, good[:len(good)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "x.pb.gz")
+	for _, args := range [][]string{
+		{"-json", bad},
+		{"-text", bad},
+		{"-pprof", out, bad},
+		{"-json", profilePath("small"), bad},
+		{"-text", bad, profilePath("small")},
+		{"-merge", "-json", profilePath("small"), bad},
+		{"-merge", "-pprof", out, bad, profilePath("small")},
+	} {
+		code, stdout, errs := runCmd(args...)
+		if code != 1 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "truncated.bin") {
+			t.Errorf("print-profile %q: exit %d, stdout %d bytes, stderr %q", args, code, len(stdout), errs)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a pprof file was written from bad input")
 	}
 }
