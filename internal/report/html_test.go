@@ -2,20 +2,75 @@ package report
 
 import (
 	"bytes"
-	"os"
+	"strings"
 	"testing"
 )
 
-func TestDumpPage(t *testing.T) {
-	out := os.Getenv("REPORT_DUMP")
-	if out == "" {
-		t.Skip("REPORT_DUMP not set")
-	}
+// TestWriteHTMLEscapes: hostile names in every place the page shows them (header,
+// tables' JSON, call graph, longest slices, flame graph) never appear as markup.
+func TestWriteHTMLEscapes(t *testing.T) {
+	const evil = "<script>alert(1)</script>"
 	p := handProfile()
-	p.Coroutines[0].Name = "<script>alert(1)</script>"
+	p.Meta.Program = evil
+	p.Meta.Args = []string{evil, "</script><!--"}
+	p.Meta.Notes = []string{evil}
+	p.Coroutines[1].Name = evil // coroutine a: has samples and a long slice
+	p.Funcs[1].Name = evil      // f: sampled, in the call graph and the flame graph
+	p.Regions[0].Name = evil
 	var b bytes.Buffer
-	if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{}); err != nil {
+	if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/* echarts stub */"}); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(out, b.Bytes(), 0o644)
+	page := b.String()
+	if n := strings.Count(page, "<script"); n != 3 {
+		t.Errorf("%d <script elements, want the page's own 3", n)
+	}
+	if strings.Contains(page, "alert(1)</script>") || strings.Contains(page, "</script><!--") {
+		t.Error("a user string reached the page unescaped")
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(1)&lt;/script&gt;",             // html/template in the header, call graph, slices
+		`\u003cscript\u003ealert(1)\u003c/script\u003e`,     // JSON for the script
+		"/* echarts stub */",                                // the runtime given
+		`<div class="cg" id="cg-`,                           // a call graph
+		`<b class="diag">`,                                  // diagnosed slices
+		`<script type="application/json" id="report-data">`, // the data
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// TestTablesHideZeroColumns: a column that is zero in every row is not sent at all,
+// and one that is not zero stays.
+func TestTablesHideZeroColumns(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	keys := func(tb *table) string {
+		var k []string
+		for _, c := range tb.Cols {
+			k = append(k, c.Key)
+		}
+		return " " + strings.Join(k, " ") + " "
+	}
+	co := keys(m.coroutineTable())
+	for _, gone := range []string{" majflt ", " inblock ", " oublock ", " waits ", " runnable "} {
+		if strings.Contains(co, gone) {
+			t.Errorf("coroutine table keeps all-zero column%s: %s", gone, co)
+		}
+	}
+	for _, kept := range []string{" ticks ", " cpu ", " minflt ", " nvcsw ", " nivcsw ", " samples ", " name "} {
+		if !strings.Contains(co, kept) {
+			t.Errorf("coroutine table lost column%s: %s", kept, co)
+		}
+	}
+	in := make([]bool, len(m.Functions))
+	self := m.functionTable("self", false, in)
+	if k := keys(self); !strings.Contains(k, " calls ") || !strings.Contains(k, " samples ") || !strings.Contains(k, " ticks/call ") {
+		t.Errorf("self table columns %s: want calls (regions), samples and ticks/call", k)
+	}
+	// <wait> first, without percentages; <main> second.
+	if self.Rows[0][len(self.Rows[0])-1] != "<wait>" || self.Rows[0][1].(int)&rowNoPct == 0 || self.Rows[1][len(self.Rows[1])-1] != "<main>" {
+		t.Errorf("bucket rows %v / %v", self.Rows[0], self.Rows[1])
+	}
 }
