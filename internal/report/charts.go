@@ -47,7 +47,7 @@ func (m *Model) whereChart() map[string]interface{} {
 		{Name: "<main> (scheduler)", Value: round6(m.Seconds(float64(m.Main.Ticks)))},
 		{Name: "<wait> (epoll_wait)", Value: round6(m.Seconds(float64(m.Wait.Ticks)))},
 	}
-	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"30%", "55%"}, Center: []string{"50%", "55%"}}),
+	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"25%", "48%"}, Center: []string{"50%", "56%"}}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}\n{d}%"}))
 	return chartOption(pie)
 }
