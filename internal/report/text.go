@@ -188,8 +188,10 @@ func WriteText(w io.Writer, m *Model, o TextOptions) error {
 	m.textHeader(bw)
 	m.textBuckets(bw, o)
 	m.textCoroutines(bw, o)
+	m.textWaitSites(bw, o)
 	m.textFunctions(bw, o, false)
 	m.textFunctions(bw, o, true)
+	m.textLongSlices(bw, o)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing text: %w", err)
 	}
@@ -397,4 +399,40 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Estimate }) {
 		fmt.Fprintln(w, "≈: estimated from each coroutine's exact ledger by the function's share of its samples")
 	}
+}
+
+// textWaitSites lists where coroutines blocked, by ticks parked (the model's order).
+func (m *Model) textWaitSites(w io.Writer, o TextOptions) {
+	if len(m.WaitSites) == 0 {
+		return
+	}
+	n := len(m.WaitSites)
+	if o.Top > 0 {
+		n = min(n, o.Top)
+	}
+	fmt.Fprint(w, title("Blocking call sites", n, len(m.WaitSites), "ticks parked"))
+	t := &textTable{head: []string{"parks", "ticks", "s", "coroutines", "reason", "site"},
+		left: []bool{false, false, false, false, true, true}}
+	for _, ws := range m.WaitSites[:n] {
+		t.add(fmtInt(ws.Count), fmtInt(ws.Ticks), fmtSec(ws.Seconds), strconv.Itoa(ws.Coroutines), ws.Reason, ws.Site)
+	}
+	t.write(w)
+}
+
+// textLongSlices lists the longest run slices with their diagnoses.
+func (m *Model) textLongSlices(w io.Writer, o TextOptions) {
+	if len(m.LongSlices) == 0 {
+		return
+	}
+	n := len(m.LongSlices)
+	if o.Top > 0 {
+		n = min(n, o.Top)
+	}
+	fmt.Fprint(w, title("Longest slices", n, len(m.LongSlices), "length"))
+	t := &textTable{head: []string{"s", "start s", "id", "ended", "diagnosis", "coroutine"},
+		left: []bool{false, false, false, true, true, true}}
+	for _, ls := range m.LongSlices[:n] {
+		t.add(fmtSec(ls.Seconds), fmtSec(ls.Start), fmtInt(ls.Coro), ls.Ended, ls.Diagnosis, ls.Name)
+	}
+	t.write(w)
 }
