@@ -1,15 +1,14 @@
 package profiler
 
-import coro "github.com/coroprof/coroprof/runtime"
+import (
+	coro "github.com/coroprof/coroprof/runtime"
+)
 
-// The debug console (coro.ServeConsole) offers "profile start FILE" and "profile
-// stop", but package coro cannot import this package (this package imports it), so the
-// profiler registers itself here: any program that links the profiler in can be
-// profiled from its console. Called from the console's session coroutine, Start
-// attaches to that coroutine's loop and Stop writes the file at once, on the loop.
+// The debug console's "profile start FILE" and "profile stop" (coro.ServeConsole) run
+// in a console session's coroutine, so they are Start and Stop from a coroutine: the
+// session attaches to that loop and begins at once, and the file is written on the
+// loop thread when it stops. The runtime cannot import this package (it is imported
+// by it), hence the registration.
 func init() {
-	coro.SetConsoleProfiler(
-		func(file string) error { return Start(File(file)) },
-		Stop,
-	)
+	coro.SetConsoleProfiler(func(file string) error { return Start(File(file)) }, Stop)
 }
