@@ -34,6 +34,11 @@ of several processes into one report.
   print-profile -json PROFILE | jq .coroutines    (keys: docs/JSON.md)
   print-profile -http :8080 PROFILE         pprof's web UI and the report, on localhost
 
+pprof sample types: samples, cpu (the default when measured), wall, ticks, utime,
+stime, minflt … nivcsw, parked, parks, runnable; labels coro_name, coro_id, loop,
+spawn_site, wait_reason; synthetic frames <main>, <wait>, <coroutine NAME>,
+<wait: REASON>, <runnable>. Try: go tool pprof -sample_index=wall -tags cpu.pb.gz
+
 flags:
 `
 
