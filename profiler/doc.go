@@ -64,7 +64,8 @@
 // project's measurements; shares off by 13 points; DESIGN.md §3). The thread CPU
 // clock brings the running delta up to date on every read, and is exact. So:
 //
-//   - CPU (format.Counters.CPU) is the thread CPU clock's deltas: exact per slice.
+//   - CPU (format.Counters.CPU) is the thread CPU clock's deltas: exact per slice
+//     (with ReconciledCPU, exact in total and estimated per slice; see below).
 //   - Utime and Stime are estimates: each bucket's exact CPU time split in the ratio
 //     of the raw getrusage utime:stime deltas that bucket accumulated over the
 //     session (which are right in proportion over many slices), or, for a bucket that
@@ -82,18 +83,19 @@
 // on this project's machine (AMD EPYC, KVM guest, Linux 6.18, Go 1.26; go test -bench
 // in a scratch module, the loop goroutine locked to its thread), one read costs:
 //
-//	tsc.Now (RDTSCP)                         ~  19 ns
+//	tsc.Now (RDTSCP)                         ~  19-27 ns
 //	getpid (the bare cost of a system call)  ~ 160 ns
-//	getrusage(RUSAGE_THREAD)                 ~ 300 ns
-//	clock_gettime(CLOCK_THREAD_CPUTIME_ID)   ~ 490 ns (task_sched_runtime locks the run queue)
-//	both                                     ~ 830 ns
+//	getrusage(RUSAGE_THREAD)                 ~ 300-350 ns
+//	clock_gettime(CLOCK_THREAD_CPUTIME_ID)   ~ 490-590 ns (task_sched_runtime locks the run queue)
+//	both                                     ~ 830-970 ns
 //
 // (syscall.Syscall and RawSyscall cost the same here, so the x/sys wrappers are used.)
 // A coroutine switch has two boundaries (Yield, then Resume). Measured in CPU time per
-// switch, the profiler's own hooks cost ~61 ns ticks-only, ~1250 ns with the CPU
-// clock, ~1820 ns with the CPU clock and getrusage (BenchmarkHooks; the Yield round
-// trip and echo figures, and what the runtime's side adds, are in
-// docs/perf/profiler.md).
+// switch, the profiler's own hooks cost ~63 ns ticks-only, ~1240 ns with the CPU
+// clock, ~1890 ns with the CPU clock and getrusage, ~820 ns with ReconciledCPU
+// (BenchmarkHooks). On a TCP echo round trip over loopback that keeps 98 % of the
+// throughput ticks-only, 74 % with the full ledger and 85 % reconciled; the Yield
+// round trip and the rest are in docs/perf/profiler.md.
 //
 // Cheaper ways to keep CPU time exact were examined:
 //
@@ -110,7 +112,7 @@
 //     boundary of a 1:2:3 workload with a thread-blocking coroutine through the
 //     scheme): the clock is read at ~9 % of boundaries, per-coroutine CPU lands within
 //     0.05-0.7 % of the exact figure, shares within 0.12 points; a switch's hooks cost
-//     ~790 CPU ns instead of ~1820 (BenchmarkHooks). The default stays exact per
+//     ~820 CPU ns instead of ~1890 (BenchmarkHooks). The default stays exact per
 //     slice; ReconciledCPU is the option for loops where the full ledger costs too much.
 //   - A perf_event task-clock counter read through its mmap page (time_running plus a
 //     TSC-scaled offset, no system call) would be exact and cost tens of nanoseconds,
