@@ -24,8 +24,9 @@ const DefaultSlices = 16384
 // numLongSlices is how many of the longest run slices are kept with their full counters.
 const numLongSlices = 32
 
-// ErrActive is returned by Go and Start while another profiling session runs: one
-// process has one set of scheduler hooks and one CPU profile, so sessions cannot nest.
+// ErrActive is returned by Go and Start while another profiling session runs: a
+// process has one CPU profile, and Region finds the session through one global, so
+// sessions neither nest nor run side by side.
 var ErrActive = errors.New("profiler: a profiling session is already running (one at a time; stop it first)")
 
 // ErrNotActive is returned by Stop when no session started by Start is running.

@@ -102,7 +102,7 @@ func (s *session) stopFromOutside() error {
 	}
 }
 
-// errNotLoop explains a Stop that cannot be served.
+// errStartedByGo answers a Stop of a session that Go's return stops.
 var errStartedByGo = errors.New("profiler: Stop: the session was started by Go; it stops when Go's function returns")
 
 // attachAndBegin attaches the session to the loop it will profile and, when the
