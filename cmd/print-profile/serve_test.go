@@ -154,3 +154,15 @@ func TestServeBadAddress(t *testing.T) {
 		t.Errorf("busy address: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestServeMerge: -merge with -http serves the merged profile: the second input's
+// loops are there, renumbered after the first's.
+func TestServeMerge(t *testing.T) {
+	base, _ := startServer(t, "127.0.0.1:0", "-merge", profilePath("small"), profilePath("multiloop"))
+	// small has one loop and multiloop three: the merged loops are 1 to 4, each with its
+	// own <wait>.
+	code, body := get(t, base+"ui/top?si=ticks&tf=loop%3D4")
+	if code != 200 || !strings.Contains(body, waitRow) {
+		t.Errorf("ui/top focused on loop 4: %d, no <wait> row (%d bytes)", code, len(body))
+	}
+}
