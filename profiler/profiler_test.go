@@ -852,3 +852,28 @@ func TestThreadBlocking(t *testing.T) {
 		})
 	}
 }
+
+// TestCoroutinePanic: a coroutine that panics is recorded as exited and panicked, with
+// its parent and spawn site; the ledger still closes.
+func TestCoroutinePanic(t *testing.T) {
+	coro.SetPanicNotifier(func(*coro.PanicInfo) {}) // keep the test's output clean
+	defer coro.SetPanicNotifier(nil)
+	var spawnLine int
+	p := runProfiled(t, nil, func() {
+		_, _, spawnLine, _ = runtime.Caller(0)
+		c := coro.SpawnNamed("doomed", func() { panic("boom") })
+		c.Join()
+	})
+	checkConservation(t, p)
+	parent, c := coroByName(t, p, "body0"), coroByName(t, p, "doomed")
+	if !c.Exited || !c.Panicked || c.ParentID != parent.ID {
+		t.Errorf("doomed: exited %v panicked %v parent %d (want true true %d)", c.Exited, c.Panicked, c.ParentID, parent.ID)
+	}
+	loc := p.Locations[c.SpawnSite-1]
+	if fn := p.Funcs[loc.Func]; !strings.HasSuffix(fn.File, "profiler_test.go") || loc.Line != int64(spawnLine+1) {
+		t.Errorf("spawn site %s:%d, want profiler_test.go:%d", fn.File, loc.Line, spawnLine+1)
+	}
+	if w := parent.Waits[coro.WaitJoin]; w.Count != 1 {
+		t.Errorf("parent join waits %d, want 1", w.Count)
+	}
+}
