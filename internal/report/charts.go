@@ -48,7 +48,7 @@ func (m *Model) whereChart() map[string]interface{} {
 		{Name: "<wait> (epoll_wait)", Value: round6(m.Seconds(float64(m.Wait.Ticks)))},
 	}
 	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"25%", "48%"}, Center: []string{"50%", "56%"}}),
-		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{b}\n{d}%"}))
+		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{d}%"}))
 	return chartOption(pie)
 }
 
