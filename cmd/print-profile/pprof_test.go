@@ -221,3 +221,27 @@ func TestPprofWithOtherOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestPprofDiffTicksOnly: the comparison pprof of two runs without sampling (no
+// period, in pprof's terms) is built, not a crash in pprof's Merge.
+func TestPprofDiffTicksOnly(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.bin"), filepath.Join(dir, "b.bin")
+	for i, path := range []string{a, b} {
+		if err := format.WriteFile(path, format.Synthetic(int64(60+i), format.SynthOptions{Coroutines: 4 + i, TicksOnly: true})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, p := writeTestPprof(t, a, b)
+	var base, plus bool
+	for _, s := range p.Sample {
+		if s.HasLabel("pprof::base", "true") {
+			base = true
+		} else {
+			plus = true
+		}
+	}
+	if !base || !plus {
+		t.Errorf("difference profile: base samples %v, new samples %v", base, plus)
+	}
+}

@@ -156,8 +156,10 @@ func (m *Model) Pprof() (*profile.Profile, error) {
 	if m.Has(QCPU) {
 		b.out.DefaultSampleType = "cpu"
 	}
+	// The period type is set even without sampling (period 0): pprof's Merge, behind
+	// -diff_base and our comparison, requires equal period types and dereferences them.
+	b.out.PeriodType = &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}
 	if p.Meta.SampleRate > 0 {
-		b.out.PeriodType = &profile.ValueType{Type: "cpu", Unit: "nanoseconds"}
 		b.out.Period = int64(1e9 / p.Meta.SampleRate)
 	}
 	b.out.Comments = b.comments()
