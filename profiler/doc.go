@@ -111,7 +111,9 @@
 //     figure is an estimate. Measured (BenchmarkReconcile, which replays every
 //     boundary of a 1:2:3 workload with a thread-blocking coroutine through the
 //     scheme): the clock is read at ~9 % of boundaries, per-coroutine CPU lands within
-//     0.05-0.7 % of the exact figure, shares within 0.12 points; a switch's hooks cost
+//     0.05-0.7 % of the exact figure, shares within 0.12 points (though a share 2.4
+//     points off was seen in a test on this guest at load average 11, where hypervisor
+//     steal makes wall time that is not CPU time); a switch's hooks cost
 //     ~820 CPU ns instead of ~1890 (BenchmarkHooks). The default stays exact per
 //     slice; ReconciledCPU is the option for loops where the full ledger costs too much.
 //   - A perf_event task-clock counter read through its mmap page (time_running plus a

@@ -73,8 +73,10 @@ func TicksOnly() Option {
 // switched out (and at the first and last stamps and around regions), charging the
 // uninterrupted intervals their wall time, and reconciling with the clock at each read.
 // The CPU totals still close exactly and a thread that blocked is charged its true
-// CPU time, but per slice the CPU figure is an estimate (per coroutine, within ~1 % in
-// this project's measurements); in return a stamp costs about half as much. See
+// CPU time, but per slice the CPU figure is an estimate: per coroutine within 1 % in
+// this project's replay measurement, though CPU shares 2.4 points off were seen under
+// heavy load on a virtual machine (hypervisor steal is wall time without a context
+// switch). In return a switch's stamps cost less than half as much. See
 // reconcile.go and "What a stamp costs" in the package documentation. No effect with
 // TicksOnly.
 func ReconciledCPU() Option {

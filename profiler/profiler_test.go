@@ -255,9 +255,12 @@ func TestShares(t *testing.T) {
 					t.Errorf("body%d ticks share %.3f, want %.3f ± 0.02", i, got, want)
 				}
 				if !tc.byWall { // (no cpu-burn case is ticks-only)
-					want := float64(i+1) / 6
-					if got := cpu[i] / sumC; math.Abs(got-want) > 0.02 {
-						t.Errorf("body%d CPU share %.3f, want %.3f ± 0.02", i, got, want)
+					want, tol := float64(i+1)/6, 0.02
+					if strings.HasPrefix(tc.name, "reconciled") {
+						tol = 0.05 // an estimate per slice: see TestThreadBlocking
+					}
+					if got := cpu[i] / sumC; math.Abs(got-want) > tol {
+						t.Errorf("body%d CPU share %.3f, want %.3f ± %.2f", i, got, want, tol)
 					}
 				}
 			}
@@ -703,6 +706,7 @@ func TestHooksTaken(t *testing.T) {
 // TestRunnableAndLockWait: time runnable but not running, and a wait on a Mutex.
 func TestRunnableAndLockWait(t *testing.T) {
 	var mu coro.Mutex
+	var lockWall time.Duration // measured by body3 around its Lock
 	p := runProfiled(t, nil,
 		func() { // body0 burns 2 ms per slice
 			for i := 0; i < 20; i++ {
@@ -722,7 +726,9 @@ func TestRunnableAndLockWait(t *testing.T) {
 		},
 		func() { // body3 waits for it
 			coro.Yield()
+			t0 := time.Now()
 			mu.Lock()
+			lockWall = time.Since(t0)
 			mu.Unlock()
 		},
 	)
@@ -731,9 +737,12 @@ func TestRunnableAndLockWait(t *testing.T) {
 	if yielder.Runnable < burner.Ticks*8/10 || yielder.Runnable > p.Loops[0].Total.Ticks {
 		t.Errorf("the yielder was runnable %d ticks while the burner ran %d", yielder.Runnable, burner.Ticks)
 	}
+	// The ledger's wait runs from the park to the wake-up; the wall time body3 measured
+	// around Lock adds the time it then waited to run again.
 	w := coroByName(t, p, "body3").Waits[coro.WaitLock]
-	if secs := float64(w.Ticks) / float64(p.Clock.TicksPerSecond); w.Count != 1 || secs < 0.015 {
-		t.Errorf("lock wait: %d waits, %.3fs; want 1 of ~20ms", w.Count, secs)
+	waited := time.Duration(float64(w.Ticks) / float64(p.Clock.TicksPerSecond) * 1e9)
+	if w.Count != 1 || waited > lockWall || waited < lockWall/2 || waited < 5*time.Millisecond {
+		t.Errorf("lock wait: %d waits, %v; want 1, between half of and the %v measured around Lock", w.Count, waited, lockWall)
 	}
 }
 
@@ -840,9 +849,16 @@ func TestThreadBlocking(t *testing.T) {
 				cpu[i] = float64(coroByName(t, p, fmt.Sprintf("body%d", i)).CPU)
 				sum += cpu[i]
 			}
+			// Exact mode: within 2 points. Reconciled: its per-slice figures are
+			// estimates (uninterrupted intervals charged their wall time, which
+			// hypervisor steal inflates on a loaded guest), so within 5.
+			tol := 0.02
+			if tc.opts != nil {
+				tol = 0.05
+			}
 			for i := 0; i < 3; i++ {
-				if got, want := cpu[i]/sum, float64(i+1)/6; math.Abs(got-want) > 0.02 {
-					t.Errorf("body%d CPU share %.3f, want %.3f ± 0.02", i, got, want)
+				if got, want := cpu[i]/sum, float64(i+1)/6; math.Abs(got-want) > tol {
+					t.Errorf("body%d CPU share %.3f, want %.3f ± %.2f", i, got, want, tol)
 				}
 			}
 			notes := strings.Join(p.Meta.Notes, "\n")
