@@ -199,8 +199,8 @@ func WriteText(w io.Writer, m *Model, o TextOptions) error {
 }
 
 func (m *Model) textHeader(w io.Writer) {
-	t := &textTable{head: []string{"", ""}, left: []bool{true, true}}
-	t.head = []string{"profile", strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " ")}
+	t := &textTable{head: []string{"profile", strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " ")},
+		left: []bool{true, true}}
 	t.add("host", fmt.Sprintf("%s (%s/%s, %s)", m.Meta.Host, m.Meta.GOOS, m.Meta.GOARCH, m.Meta.GoVersion))
 	inv := "invariant"
 	if !m.Clock.Invariant {
@@ -279,7 +279,7 @@ func (m *Model) textBuckets(w io.Writer, o TextOptions) {
 	t.write(w)
 }
 
-// topN sorts idx by key (via less) and keeps the top n (0: all).
+// topN sorts idx with cmpf (stable) and keeps the first n (0: all).
 func topN(idx []int, n int, cmpf func(a, b int) int) []int {
 	slices.SortStableFunc(idx, cmpf)
 	if n > 0 && len(idx) > n {
