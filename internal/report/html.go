@@ -227,17 +227,18 @@ func (m *Model) waitTable() *table {
 // functionTable is the Non-Aggregate (self) or Aggregate (cumulative) table, with
 // <main> and <wait> as rows the way Shrapnel shows them.
 func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table {
+	// The name comes first (Shrapnel put it last: off screen in a table this wide).
 	cols := []column{
+		{Key: "name", Label: "function", Type: "name"},
+		{Key: "kind", Label: "kind", Type: "str", Title: "region: counted exactly; sampled: estimated from CPU samples; bucket: <main> or <wait>"},
 		{Key: "calls", Label: "calls", Type: "int", Title: "calls counted exactly (regions)"},
 		{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples), Title: "CPU samples (sampled functions)"},
 	}
 	cols = append(cols, m.quantityCols(true)...)
-	cols = append(cols, column{Key: "kind", Label: "kind", Type: "str"}, column{Key: "name", Label: "function", Type: "name"})
-	t := &table{ID: id, Cols: cols, Sort: 2, Name: len(cols) - 1, RowID: id + "-", Link: "cg-"}
+	t := &table{ID: id, Cols: cols, Sort: 4, Name: 0, RowID: id + "-", Link: "cg-"}
 	bucket := func(name string, q Quantities, flags int) {
-		r := []interface{}{-1, flags | rowBucket, nil, nil}
-		r = append(r, m.quantityCells(q, 0, true)...)
-		t.Rows = append(t.Rows, append(r, "bucket", name))
+		r := []interface{}{-1, flags | rowBucket, name, "bucket", nil, nil}
+		t.Rows = append(t.Rows, append(r, m.quantityCells(q, 0, true)...))
 	}
 	bucket("<wait>", m.Wait, rowNoPct)
 	bucket("<main>", m.Main, 0)
@@ -260,9 +261,8 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 		} else {
 			samples = c.Samples
 		}
-		r := []interface{}{i, flags, calls, samples}
-		r = append(r, m.quantityCells(c.Quantities, c.Calls, true)...)
-		t.Rows = append(t.Rows, append(r, f.Kind, f.Name))
+		r := []interface{}{i, flags, f.Name, f.Kind, calls, samples}
+		t.Rows = append(t.Rows, append(r, m.quantityCells(c.Quantities, c.Calls, true)...))
 	}
 	t.dropZero()
 	return t
