@@ -30,7 +30,7 @@ func runLoop(t testing.TB, s *Scheduler, d time.Duration) {
 		select {
 		case <-done:
 		default:
-			buf := make([]byte, 1<<20)
+			buf := make([]byte, 64<<20)
 			n := runtime.Stack(buf, true)
 			panic(fmt.Sprintf("event loop did not return within %v\n%s", d, buf[:n]))
 		}
