@@ -27,9 +27,8 @@ type session struct {
 	opts options
 	byGo bool // started by Go (stopped by Go's return, not by Stop)
 
-	sched     *coro.Scheduler // nil: the default scheduler
-	loopID    int64
-	prevHooks coro.Hooks
+	sched  *coro.Scheduler // the profiled loop (set by attach)
+	loopID int64
 
 	finishOnce sync.Once
 	done       chan struct{}
