@@ -580,7 +580,10 @@ func TestSlicesRing(t *testing.T) {
 }
 
 func TestMeta(t *testing.T) {
-	p := runProfiled(t, []Option{SampleRate(0)}, func() { coro.Yield() })
+	p := runProfiled(t, []Option{SampleRate(0), Slices(0)}, func() { coro.Yield() })
+	if len(p.Slices) != 0 || p.Measured&format.MeasSlices != 0 || len(p.LongSlices) == 0 {
+		t.Errorf("Slices(0): %d slices, measured %#x, %d long slices (kept regardless)", len(p.Slices), p.Measured, len(p.LongSlices))
+	}
 	m := p.Meta
 	if m.GOOS != runtime.GOOS || m.GOARCH != runtime.GOARCH || m.GoVersion != runtime.Version() || m.PID != int64(os.Getpid()) {
 		t.Errorf("meta %+v", m)
