@@ -17,7 +17,8 @@ import (
 // Sort puts p's order-free lists into the canonical order Write uses: Loops by ID,
 // Coroutines by ID, WaitSites by (CoroID, Reason, Site), RegionEdges by (Caller,
 // Callee), Samples by (CoroID, Stack), LongSlices longest first. After Sort,
-// Read(Write(p)) deep-equals p for a valid p with a UTC WallStart.
+// Read(Write(p)) deep-equals p for a valid p whose WallStart is in UTC without a
+// monotonic reading (as time.Time.UTC returns it) and whose empty lists are nil.
 func (p *Profile) Sort() {
 	slices.SortFunc(p.Loops, cmpLoop)
 	slices.SortFunc(p.Coroutines, cmpCoroutine)

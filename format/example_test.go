@@ -1,0 +1,34 @@
+package format_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+func Example() {
+	p := format.Synthetic(1, format.SynthOptions{Coroutines: 3, Samples: 10})
+	var file bytes.Buffer
+	if err := format.Write(&file, p); err != nil {
+		fmt.Println(err)
+		return
+	}
+	q, err := format.Read(&file)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(q.Version, len(q.Coroutines), q.Coroutines[2].Name, len(q.Samples))
+	// Output: 1 3 <script>alert(1)</script> 10
+}
+
+func ExampleRead_errors() {
+	_, err := format.Read(bytes.NewReader([]byte("COROPRF\x00\x07\x00\x00\x00")))
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, format.ErrVersion))
+	// Output:
+	// format: at offset 8: unsupported profile version 7 (this reader knows 1)
+	// true
+}
