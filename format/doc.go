@@ -47,6 +47,7 @@
 // # Test data
 //
 // Synthetic builds deterministic, consistent profiles of any size for tests; the
-// golden files testdata/small.bin, medium.bin and multiloop.bin at the repository root
+// golden files in testdata/ at the repository root (small.bin, medium.bin,
+// multiloop.bin, ticksonly.bin; see GoldenFiles)
 // are made from it (go test ./format -run TestGolden -update).
 package format
