@@ -46,8 +46,8 @@
 //
 // # Test data
 //
-// Synthetic builds deterministic, consistent profiles of any size for tests; the
+// Synthetic builds deterministic, consistent profiles of any size for tests. The
 // golden files in testdata/ at the repository root (small.bin, medium.bin,
-// multiloop.bin, ticksonly.bin; see GoldenFiles)
-// are made from it (go test ./format -run TestGolden -update).
+// multiloop.bin, ticksonly.bin; see GoldenFiles) are made from it; rewrite them
+// with go test ./format -run TestGolden -update.
 package format
