@@ -896,3 +896,21 @@ func TestCoroutinePanic(t *testing.T) {
 		t.Errorf("parent join waits %d, want 1", w.Count)
 	}
 }
+
+// TestGoWhileLoopRuns: Go from another goroutine while the loop already runs is
+// refused (it would attach hooks from the wrong thread and run a second loop).
+func TestGoWhileLoopRuns(t *testing.T) {
+	var err error
+	coro.Spawn(func() {
+		ch := make(chan error)
+		go func() { ch <- Go(func() {}, File(filepath.Join(t.TempDir(), "p.bin"))) }()
+		err = <-ch // blocks the loop thread a moment: fine in a test
+	})
+	coro.EventLoop()
+	if err == nil || !strings.Contains(err.Error(), "already runs") {
+		t.Errorf("Go while the loop runs: %v", err)
+	}
+	if active.Load() != nil {
+		t.Error("the refused session stayed active")
+	}
+}

@@ -117,6 +117,9 @@ var errStartedByGo = errors.New("profiler: Stop: the session was started by Go; 
 func (s *session) attachAndBegin(sch *coro.Scheduler, byGo bool) error {
 	switch {
 	case byGo:
+		if l := s.opts.loop; (l == nil && coro.Default().Running()) || (l != nil && l.Running()) {
+			return errors.New("profiler: Go: the loop already runs (Go runs it; to profile a running loop use Start)")
+		}
 		if err := s.attach(s.opts.loop); err != nil {
 			return err
 		}
