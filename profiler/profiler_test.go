@@ -914,3 +914,32 @@ func TestGoWhileLoopRuns(t *testing.T) {
 		t.Error("the refused session stayed active")
 	}
 }
+
+// TestManyCoroutines: thousands of short-lived coroutines (records come from slabs),
+// each counted once, and the ledger still closes.
+func TestManyCoroutines(t *testing.T) {
+	const n = 5000
+	p := runProfiled(t, []Option{SampleRate(0)}, func() {
+		for i := 0; i < n; i++ {
+			coro.SpawnNamed("short", func() {
+				coro.Yield()
+			})
+			if i%100 == 0 {
+				coro.Yield()
+			}
+		}
+	})
+	checkConservation(t, p)
+	count := 0
+	for _, c := range p.Coroutines {
+		if c.Name == "short" {
+			count++
+			if c.Resumes != 2 || !c.Exited {
+				t.Fatalf("coroutine %d: resumes %d exited %v, want 2 true", c.ID, c.Resumes, c.Exited)
+			}
+		}
+	}
+	if count != n {
+		t.Errorf("%d short coroutines in the profile, want %d", count, n)
+	}
+}
