@@ -18,7 +18,15 @@
 // coroutine (the debug console's "profile start") they act at once on that loop; from
 // another goroutine they have the loop do it (a short-lived coroutine named
 // profiler.start, or the stop), since the loop thread's clocks can only be read on that
-// thread. One session runs at a time; a second Go or Start returns ErrActive.
+// thread. One session runs at a time; a second Go or Start returns ErrActive. Go and
+// Start from outside a loop profile the default loop unless the Loop option names
+// another. A session stopped on the loop writes its file there, so the loop pauses
+// for the write (a few milliseconds for a large profile).
+//
+// Options: File (where; written to a temporary name and renamed), TicksOnly (TSC
+// only), ReconciledCPU (fewer CPU clock reads, see below), SampleRate (CPU stack
+// samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, and
+// CatchSignals (see Signals).
 //
 // The session attaches itself as the loop's coro.Hooks (runtime/hooks.go) and refuses
 // to displace hooks another tool attached.
