@@ -19,6 +19,13 @@ import (
 // Close may be called from anywhere; it wakes the parked coroutines with
 // net.ErrClosed.
 //
+// Library code that guards a Conn with a sync.Mutex blocks the whole loop if a second
+// coroutine waits on that mutex while the first is parked in Read or Write. The case
+// to know: crypto/tls runs the handshake under such a mutex, implicitly on the first
+// Read or Write, so call (*tls.Conn).Handshake before splitting a TLS connection
+// between a reader and a writer coroutine. After the handshake, tls.Conn's Read and
+// Write use separate locks and the one-reader-one-writer idiom works.
+//
 // Errors are *net.OpError values as package net returns them: errors.Is(err,
 // net.ErrClosed) after Close, errors.Is(err, os.ErrDeadlineExceeded) (and Timeout()
 // true) after a deadline; io.EOF at the end of the stream.

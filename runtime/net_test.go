@@ -991,3 +991,65 @@ func TestOnSignalWhileRunning(t *testing.T) {
 		t.Fatalf("handler saw %v, want exactly [SIGUSR2]", got)
 	}
 }
+
+// TestTLSFullDuplex streams 4 MiB each way at once over one TLS connection, with a
+// reader and a writer coroutine at each end: crypto/tls holds its internal locks while
+// our Write parks, and the other direction must go on meanwhile.
+func TestTLSFullDuplex(t *testing.T) {
+	cert, pool := netSelfSignedCert(t)
+	const size = 4 << 20
+	payload := make([]byte, size)
+	rand.Read(payload)
+	var okEnds int
+	netLoop(t, 60*time.Second, func() {
+		ln, err := Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer ln.Close()
+		duplex := func(c *tls.Conn) {
+			// Handshake first: tls.Conn guards its handshake with a sync.Mutex, so a
+			// writer that started the implicit handshake while the reader holds it
+			// would block the loop thread (see Conn's documentation).
+			if err := c.Handshake(); err != nil {
+				t.Errorf("handshake: %v", err)
+				return
+			}
+			w := Spawn(func() {
+				if _, err := c.Write(payload); err != nil {
+					t.Errorf("tls write: %v", err)
+				}
+			})
+			got := make([]byte, size)
+			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, payload) {
+				t.Errorf("tls read: %v (equal: %v)", err, bytes.Equal(got, payload))
+			} else {
+				okEnds++
+			}
+			w.Join()
+		}
+		s := Spawn(func() {
+			c, err := ln.Accept()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			sc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+			defer sc.Close()
+			duplex(sc)
+		})
+		c, err := Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cc := tls.Client(c, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+		defer cc.Close()
+		duplex(cc)
+		s.Join()
+	})
+	if okEnds != 2 {
+		t.Fatalf("%d of 2 ends received the other's 4 MiB intact", okEnds)
+	}
+}
