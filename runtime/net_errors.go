@@ -33,16 +33,16 @@ func (e *SimultaneousError) Temporary() bool { return false }
 
 var _ net.Error = (*SimultaneousError)(nil)
 
-// notOnLoopError is returned by blocking socket calls made outside a coroutine, such as
-// from an ordinary goroutine: only a coroutine can park on the poller.
-type notOnLoopError struct{ op string }
+// notCoroutineError is the type of ErrNotCoroutine.
+type notCoroutineError struct{}
 
-func (e *notOnLoopError) Error() string {
-	return "coro: socket " + e.op + " called outside a coroutine (only coroutines on the event loop can wait on sockets)"
+func (notCoroutineError) Error() string {
+	return "coro: the socket call has to wait, but its caller is not a coroutine of the socket's event loop"
 }
-func (e *notOnLoopError) Timeout() bool   { return false }
-func (e *notOnLoopError) Temporary() bool { return false }
+func (notCoroutineError) Timeout() bool   { return false }
+func (notCoroutineError) Temporary() bool { return false }
 
-// ErrNotCoroutine is the error, inside a *net.OpError, for a socket call that would
-// have to wait but was made outside any coroutine.
-var ErrNotCoroutine net.Error = &notOnLoopError{op: "wait"}
+// ErrNotCoroutine is the error, inside a *net.OpError, of a socket call that would
+// have to wait but was made outside a coroutine of the loop the socket belongs to
+// (from an ordinary goroutine, or before EventLoop): only such a coroutine can park.
+var ErrNotCoroutine net.Error = notCoroutineError{}
