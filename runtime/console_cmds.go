@@ -146,7 +146,7 @@ func consoleWhere(stack string) string {
 		case strings.HasPrefix(fn, "runtime."), strings.HasPrefix(fn, "iter."),
 			strings.HasPrefix(fn, "syscall."), strings.HasPrefix(fn, "golang.org/x/sys/"):
 			continue
-		case strings.HasPrefix(fn, pkgPrefix):
+		case inThisPackage(fn):
 			if api == "" && exportedName(fn[len(pkgPrefix):]) {
 				api = frameSite(fn, lines[i+1])
 			}
