@@ -1053,3 +1053,20 @@ func TestTLSFullDuplex(t *testing.T) {
 		t.Fatalf("%d of 2 ends received the other's 4 MiB intact", okEnds)
 	}
 }
+
+// TestNotCoroutine calls a Read that would have to wait from outside any coroutine
+// (the loop is not running): it fails at once with ErrNotCoroutine instead of hanging.
+func TestNotCoroutine(t *testing.T) {
+	var cl, srv *Conn
+	netLoop(t, 20*time.Second, func() { cl, srv = netPair(t) })
+	defer cl.Close()
+	defer srv.Close()
+	if _, err := cl.Read(make([]byte, 1)); !errors.Is(err, ErrNotCoroutine) {
+		t.Fatalf("Read outside a coroutine: %v, want ErrNotCoroutine", err)
+	}
+	// Without waiting it works anywhere: the data is already there.
+	srv.Write([]byte("q"))
+	if b, err := cl.ReadExactly(1); err != nil || string(b) != "q" {
+		t.Fatalf("ready Read outside a coroutine: %q, %v", b, err)
+	}
+}
