@@ -254,7 +254,7 @@ func dialSocket(family, sotype int, network string, sa unix.Sockaddr) (*netFD, e
 	if family != unix.AF_UNIX && sotype == unix.SOCK_STREAM {
 		setsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1, "TCP_NODELAY")
 	}
-	fd.setAddrs(nil)
+	fd.setAddrs(sa) // the peer is the address connected to: no getpeername
 	return fd, nil
 }
 
