@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -12,62 +13,115 @@ import (
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
-// TestConsoleProfile drives "profile start FILE" and "profile stop" through a real
-// console socket, as a person would with nc -U.
+// TestConsoleProfile drives the debug console like a user: profile start FILE, let
+// the loop work, profile stop, exit. The file must read back and hold the loop's
+// coroutines, with ticks conserved.
 func TestConsoleProfile(t *testing.T) {
 	dir := t.TempDir()
-	sock, file := filepath.Join(dir, "console.sock"), filepath.Join(dir, "p.bin")
-	if err := coro.ServeConsole("unix", sock); err != nil {
-		t.Fatal(err)
+	sock := filepath.Join(dir, "console.sock")
+	file := filepath.Join(dir, "live.bin")
+	s := coro.NewScheduler()
+	s.SetLatencyWarning(0)
+	type result struct {
+		replies [][]string
+		err     error
 	}
-	coro.SpawnNamed("worker", func() {
-		for {
-			if coro.Sleep(time.Millisecond) != nil {
-				return
+	done := make(chan result, 1)
+	s.SpawnNamed("setup", func() {
+		coro.SpawnNamed("console-sleeper", func() {
+			for {
+				coro.Sleep(2 * time.Millisecond)
 			}
-		}
-	})
-	replies := make(chan []string, 1)
-	go func() {
-		var got []string
-		defer func() { replies <- got }()
-		c, err := net.Dial("unix", sock)
-		if err != nil {
-			got = append(got, "dial: "+err.Error())
-			coro.Default().Exit()
+		})
+		if err := coro.ServeConsole("unix", sock); err != nil {
+			done <- result{err: err}
+			coro.Exit()
 			return
 		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		ask := func(cmd string) {
-			c.Write([]byte(cmd + "\n"))
-			var block []string
-			for {
-				line, err := r.ReadString('\n')
-				line = strings.TrimRight(line, "\n")
-				if err != nil || line == "" {
-					break
-				}
-				block = append(block, line)
-			}
-			got = append(got, strings.Join(block, " | "))
+		go func() {
+			var res result
+			res.replies, res.err = consoleScript(sock,
+				"profile stop", "profile start "+file, "profile start "+file+".2",
+				"#pause", "ps", "profile stop", "exit")
+			done <- res
+		}()
+	})
+	watchdog := time.AfterFunc(time.Minute, s.Exit)
+	s.EventLoop()
+	watchdog.Stop()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := []string{
+		"error: profile stop: " + ErrNotActive.Error(),
+		"profiling; profile stop writes " + file,
+		"error: profile start: " + ErrActive.Error(),
+		"", // ps: checked below
+		"profile written to " + file,
+		"exiting: the event loop ends and its coroutines are unwound",
+	}
+	for i, w := range want {
+		if w != "" && (len(res.replies[i]) != 1 || res.replies[i][0] != w) {
+			t.Errorf("reply %d: %q, want %q", i, res.replies[i], w)
 		}
-		ask("profile start " + file)
-		time.Sleep(50 * time.Millisecond)
-		ask("profile stop")
-		ask("exit")
-	}()
-	coro.EventLoop()
-	got := <-replies
-	if len(got) < 2 || !strings.Contains(got[0], "profiling") || !strings.Contains(got[1], "written") {
-		t.Fatalf("console replies %q", got)
 	}
 	p, err := format.ReadFile(file)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("reading the profile written from the console: %v", err)
 	}
-	checkConservation(t, p)
-	if w := coroByName(t, p, "worker"); w.Waits[coro.WaitSleep].Count < 5 {
-		t.Errorf("worker slept %d times in 50ms of profile", w.Waits[coro.WaitSleep].Count)
+	names := map[string]*format.Coroutine{}
+	var sum uint64
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		names[c.Name] = c
+		sum += c.Ticks
 	}
+	for _, n := range []string{"console-sleeper", "coro.console session 1"} {
+		if c := names[n]; c == nil || c.Resumes == 0 || c.Ticks == 0 {
+			t.Errorf("coroutine %q missing or never ran in the profile: %+v", n, c)
+		}
+	}
+	if len(p.Loops) != 1 {
+		t.Fatalf("%d loops in the profile, want 1", len(p.Loops))
+	}
+	l := p.Loops[0]
+	if sum += l.Main.Ticks + l.Wait.Ticks; sum != l.Total.Ticks {
+		t.Errorf("coroutines+main+wait = %d ticks, total %d", sum, l.Total.Ticks)
+	}
+}
+
+// consoleScript sends each line to the console at sock and collects the reply blocks;
+// a line "#pause" is not sent but waits a little.
+func consoleScript(sock string, lines ...string) ([][]string, error) {
+	conn, err := net.DialTimeout("unix", sock, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	var out [][]string
+	for _, l := range lines {
+		if l == "#pause" { // not sent: give the loop time to run its coroutines
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if _, err := fmt.Fprintf(conn, "%s\n", l); err != nil {
+			return out, err
+		}
+		var block []string
+		for {
+			s, err := r.ReadString('\n')
+			if err != nil {
+				return out, fmt.Errorf("reply to %q: %w", l, err)
+			}
+			if s = strings.TrimSuffix(s, "\n"); s == "" {
+				break
+			}
+			block = append(block, s)
+		}
+		out = append(out, block)
+	}
+	return out, nil
 }
