@@ -267,9 +267,13 @@ type Model struct {
 	SlicesDropped uint64      `json:"slices_dropped"`
 	LongSlices    []LongSlice `json:"long_slices,omitempty"`
 
-	meas     format.Measured
-	profile  *format.Profile
-	coroByID map[uint64]int
+	meas format.Measured
+	// profile is the input (the pprof view reads it after Build).
+	profile   *format.Profile
+	funcs     []format.Func
+	locs      []format.Location
+	startTick uint64
+	coroByID  map[uint64]int
 	// stacks are the samples resolved to function indices, leaf first, for flame
 	// graphs of single coroutines built on demand.
 	stacks    []sampleStack
@@ -338,6 +342,9 @@ func Build(p *format.Profile) (*Model, error) {
 		},
 		meas:          p.Measured | format.MeasTicks,
 		profile:       p,
+		funcs:         p.Funcs,
+		locs:          p.Locations,
+		startTick:     p.Meta.StartTick,
 		SlicesDropped: p.SlicesDropped,
 		WorstClosure:  -1,
 	}
@@ -394,15 +401,14 @@ func (m *Model) buildLoops() {
 
 // Loc names a location as "func file:line" parts; ok is false for LocID 0 or a bad id.
 func (m *Model) loc(id format.LocID) (fn string, file string, line int64, ok bool) {
-	p := m.profile
-	if id == 0 || int(id) > len(p.Locations) {
+	if id == 0 || int(id) > len(m.locs) {
 		return "", "", 0, false
 	}
-	l := p.Locations[id-1]
-	if int(l.Func) >= len(p.Funcs) {
+	l := m.locs[id-1]
+	if int(l.Func) >= len(m.funcs) {
 		return "?", "", l.Line, true
 	}
-	f := p.Funcs[l.Func]
+	f := m.funcs[l.Func]
 	return f.Name, f.File, l.Line, true
 }
 

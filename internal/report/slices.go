@@ -116,7 +116,7 @@ func Ended(state, reason uint8) string {
 }
 
 func (m *Model) sinceStart(tick uint64) float64 {
-	return m.Seconds(float64(int64(tick - m.profile.Meta.StartTick)))
+	return m.Seconds(float64(int64(tick - m.startTick)))
 }
 
 func (m *Model) coroName(id uint64) string {
