@@ -70,24 +70,14 @@ func TestConsoleProfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the profile written from the console: %v", err)
 	}
-	names := map[string]*format.Coroutine{}
-	var sum uint64
-	for i := range p.Coroutines {
-		c := &p.Coroutines[i]
-		names[c.Name] = c
-		sum += c.Ticks
-	}
+	checkConservation(t, p) // every quantity, not only ticks
 	for _, n := range []string{"console-sleeper", "coro.console session 1"} {
-		if c := names[n]; c == nil || c.Resumes == 0 || c.Ticks == 0 {
-			t.Errorf("coroutine %q missing or never ran in the profile: %+v", n, c)
+		if c := coroByName(t, p, n); c.Resumes == 0 || c.Ticks == 0 {
+			t.Errorf("coroutine %q never ran in the profile: %+v", n, c)
 		}
 	}
-	if len(p.Loops) != 1 {
-		t.Fatalf("%d loops in the profile, want 1", len(p.Loops))
-	}
-	l := p.Loops[0]
-	if sum += l.Main.Ticks + l.Wait.Ticks; sum != l.Total.Ticks {
-		t.Errorf("coroutines+main+wait = %d ticks, total %d", sum, l.Total.Ticks)
+	if w := coroByName(t, p, "console-sleeper"); w.Waits[coro.WaitSleep].Count == 0 {
+		t.Errorf("the sleeper's sleeps are not in the profile: %+v", w.Waits)
 	}
 }
 
