@@ -6,7 +6,12 @@
 //	go run ./examples/client               # 100 clients at once
 //
 // A session that stays silent for -idle is closed (the tutorial's exercise with
-// with_timeout, done here with a read deadline). Ctrl-C ends the event loop cleanly.
+// with_timeout, done here with a read deadline). Ctrl-C ends the event loop cleanly;
+// with -profile FILE the loop runs under the profiler, as in the tutorial's
+// coro.profiler.go(coro.event_loop), and Ctrl-C writes the profile:
+//
+//	go run ./examples/echo -profile echo.bin    # load it with examples/client, then Ctrl-C
+//	go run ./cmd/print-profile -o echo.html echo.bin
 package main
 
 import (
@@ -18,12 +23,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "address to listen on")
 	idle := flag.Duration("idle", 60*time.Second, "close a session after this long without input (0: never)")
+	profile := flag.String("profile", "", "run the loop under the profiler and write the profile to this file")
 	flag.Parse()
 
 	ln, err := coro.Listen("tcp", *addr)
@@ -32,6 +39,13 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "echo server on %s\n", ln.Addr())
 	coro.SpawnNamed("serve", func() { serve(ln, *idle) })
+	if *profile != "" {
+		if err := profiler.Go(coro.EventLoop, profiler.File(*profile)); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintln(os.Stderr, "event loop ended; profile written to", *profile)
+		return
+	}
 	coro.EventLoop()
 	fmt.Fprintln(os.Stderr, "event loop ended")
 }
