@@ -72,11 +72,11 @@ func (s *Scheduler) SetSelfishness(n int) int {
 // nonBlocking records a socket call that completed without waiting, and yields when
 // the running coroutine has made limit of them in a row.
 func (fd *netFD) nonBlocking() {
-	s := fd.pd.s
-	st := netStateOf(s)
+	st := fd.ns
 	if st.limit <= 0 {
 		return
 	}
+	s := fd.pd.s
 	c := s.cur
 	if c == nil || c == &s.main || s.curG.load() != getg() {
 		return // not a coroutine of this loop (e.g. main before EventLoop)

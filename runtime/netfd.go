@@ -20,6 +20,7 @@ import (
 // also be called from elsewhere (see close).
 type netFD struct {
 	pd     *pollDesc
+	ns     *netLoopState // the loop's socket-layer state (selfishness)
 	fd     int
 	family int
 	sotype int
@@ -76,7 +77,7 @@ func newNetFD(fd, family, sotype int, network string) (*netFD, error) {
 	if err != nil {
 		return nil, err
 	}
-	nfd := &netFD{pd: pd, fd: fd, family: family, sotype: sotype, net: network}
+	nfd := &netFD{pd: pd, ns: netStateOf(s), fd: fd, family: family, sotype: sotype, net: network}
 	nfd.rdl.t.idx, nfd.wdl.t.idx = -1, -1
 	nfd.rdl.t.fire, nfd.wdl.t.fire = fireDeadline, fireDeadline
 	nfd.rdl.t.arg, nfd.wdl.t.arg = nfd, nfd
@@ -155,7 +156,7 @@ func (fd *netFD) waitUntil(mode byte, dl *ioDeadline, when int64, backoff bool) 
 		dl.t.c = nil
 		dl.backoff = false
 	}
-	netStateOf(c.s).parked()
+	fd.ns.parked()
 	if err == errPollBusy { // not expected after the check above
 		return &SimultaneousError{Op: modeName(mode), FD: fd.fd, Caller: c.ID()}
 	}
