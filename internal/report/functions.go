@@ -226,44 +226,18 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		stamp[i] = -1
 	}
 	// Edge counts: a dense caller×callee matrix when the function table is small enough
-	// (no hashing on the hot path), a map beyond that. A stamp per edge makes a
-	// recursive stack count each edge once.
+	// (no hashing on the hot path), a map beyond that.
 	n := len(b.rows) + 1 // +1: room for an unknown-location row added below
 	dense := n <= 2048
 	var denseCount []uint64
-	var denseStamp []int32
-	type edgeAcc struct {
-		count uint64
-		stamp int
-	}
-	var edgeCounts map[uint64]*edgeAcc
+	var edgeCounts map[uint64]uint64
 	if dense {
-		denseCount, denseStamp = make([]uint64, n*n), make([]int32, n*n)
-		for i := range denseStamp {
-			denseStamp[i] = -1
-		}
+		denseCount = make([]uint64, n*n)
 	} else {
-		edgeCounts = make(map[uint64]*edgeAcc)
+		edgeCounts = make(map[uint64]uint64)
 	}
-	countEdge := func(caller, callee int32, si int, c uint64) {
-		if dense {
-			k := int(caller)*n + int(callee)
-			if denseStamp[k] != int32(si) {
-				denseStamp[k] = int32(si)
-				denseCount[k] += c
-			}
-			return
-		}
-		key := uint64(uint32(caller))<<32 | uint64(uint32(callee))
-		e := edgeCounts[key]
-		if e == nil {
-			e = &edgeAcc{stamp: -1}
-			edgeCounts[key] = e
-		}
-		if e.stamp != si {
-			e.stamp = si
-			e.count += c
-		}
+	countEdge := func(caller, callee int32, c uint64) {
+		edgeCounts[uint64(uint32(caller))<<32|uint64(uint32(callee))] += c
 	}
 	m.stacks = make([]sampleStack, 0, len(p.Samples))
 	flat := make([]int32, 0, 16*len(p.Samples))
@@ -305,24 +279,29 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		if scale != nil {
 			b.selfV[leaf].addScaled(*scale, k)
 		}
-		for j, f := range funcs {
-			if stamp[f] != si {
-				stamp[f] = si
-				b.rows[f].Cumulative.Samples += s.Count
-				if scale != nil {
-					b.cumV[f].addScaled(*scale, k)
-				}
+		recursive := false
+		for _, f := range funcs {
+			if stamp[f] == si {
+				recursive = true
+				continue
 			}
-			if j+1 < len(funcs) {
-				if dense { // inline: this runs once per frame of every sample
-					k := int(funcs[j+1])*n + int(f)
-					if denseStamp[k] != int32(si) {
-						denseStamp[k] = int32(si)
-						denseCount[k] += s.Count
-					}
-				} else {
-					countEdge(funcs[j+1], f, si, s.Count)
-				}
+			stamp[f] = si
+			b.rows[f].Cumulative.Samples += s.Count
+			if scale != nil {
+				b.cumV[f].addScaled(*scale, k)
+			}
+		}
+		// Only a stack with a repeated function can repeat an edge; the rest count
+		// every edge without a check.
+		for j := 0; j+1 < len(funcs); j++ {
+			caller, callee := funcs[j+1], funcs[j]
+			if recursive && repeatsEdge(funcs, j) {
+				continue
+			}
+			if dense { // inline: this runs once per frame of every sample
+				denseCount[int(caller)*n+int(callee)] += s.Count
+			} else {
+				countEdge(caller, callee, s.Count)
 			}
 		}
 	}
@@ -333,8 +312,8 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 			}
 		}
 	} else {
-		for key, e := range edgeCounts {
-			b.edge(int(int32(key>>32)), int(int32(uint32(key))), e.count)
+		for key, c := range edgeCounts {
+			b.edge(int(int32(key>>32)), int(int32(uint32(key))), c)
 		}
 	}
 	// Drop symbol-table entries no sample touched, and fill in the estimates.
@@ -380,6 +359,17 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 			m.stacks[i].funcs[j] = int32(remap[f])
 		}
 	}
+}
+
+// repeatsEdge reports whether the edge funcs[j+1] → funcs[j] already occurred
+// deeper in the same stack (at a larger index), so a recursive stack counts it once.
+func repeatsEdge(funcs []int32, j int) bool {
+	for i := j + 1; i+1 < len(funcs); i++ {
+		if funcs[i] == funcs[j] && funcs[i+1] == funcs[j+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // flame builds the flame graph of the samples whose coroutine keep accepts. The
