@@ -74,3 +74,21 @@ func TestTablesHideZeroColumns(t *testing.T) {
 		t.Errorf("bucket rows %v / %v", self.Rows[0], self.Rows[1])
 	}
 }
+
+// TestWriteHTMLEmpty: a profile with one loop and nothing else still makes a page that
+// says what is missing.
+func TestWriteHTMLEmpty(t *testing.T) {
+	p := handProfile()
+	p.Coroutines, p.Samples, p.Regions, p.RegionEdges, p.Slices, p.LongSlices, p.WaitSites = nil, nil, nil, nil, nil, nil, nil
+	p.Measured = 0
+	p.Clock.TicksPerSecond = 0
+	var b bytes.Buffer
+	if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/**/"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"No call graph", "No flame graph", "No timeline", "no long slices"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("empty profile's page lacks %q", want)
+		}
+	}
+}
