@@ -208,6 +208,31 @@ func TestBrowser(t *testing.T) {
 		if frames == 0 {
 			t.Error("the flame graph drew no frames")
 		}
+		// Clicking a frame zooms in: it then spans the whole width; clicking the root
+		// zooms out again.
+		var zoom struct {
+			Name   string `json:"name"`
+			Before string `json:"before"`
+			After  string `json:"after"`
+			Reset  string `json:"reset"`
+		}
+		expr := `(function(){
+			var frs = Array.prototype.slice.call(document.querySelectorAll("#flame-graph .fr"));
+			var f = frs.filter(function(d){ return d.style.top === "18px"; })[1] || frs[1];
+			var name = f.textContent, before = f.style.width;
+			f.click();
+			var now = Array.prototype.slice.call(document.querySelectorAll("#flame-graph .fr")).filter(function(d){ return d.textContent === name && d.style.top === "18px"; })[0];
+			var after = now ? now.style.width : "";
+			document.querySelector("#flame-graph .fr").click();
+			var back = Array.prototype.slice.call(document.querySelectorAll("#flame-graph .fr")).filter(function(d){ return d.textContent === name && d.style.top === "18px"; })[0];
+			return {name: name, before: before, after: after, reset: back ? back.style.width : ""};
+		})()`
+		if err := c.eval(s, expr, &zoom); err != nil {
+			t.Fatal(err)
+		}
+		if zoom.Before == "100%" || zoom.After != "100%" || zoom.Reset != zoom.Before {
+			t.Errorf("flame zoom on %q: width %s, after a click %s, after zooming out %s", zoom.Name, zoom.Before, zoom.After, zoom.Reset)
+		}
 	})
 
 	// Console errors, exceptions and network requests, over everything above.
