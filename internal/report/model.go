@@ -401,14 +401,18 @@ func (m *Model) buildLoops() {
 
 // Loc names a location as "func file:line" parts; ok is false for LocID 0 or a bad id.
 func (m *Model) loc(id format.LocID) (fn string, file string, line int64, ok bool) {
-	if id == 0 || int(id) > len(m.locs) {
+	funcs, locs := m.funcs, m.locs
+	if locs == nil && m.profile != nil { // a Model made without Build (the pprof view's)
+		funcs, locs = m.profile.Funcs, m.profile.Locations
+	}
+	if id == 0 || int(id) > len(locs) {
 		return "", "", 0, false
 	}
-	l := m.locs[id-1]
-	if int(l.Func) >= len(m.funcs) {
+	l := locs[id-1]
+	if int(l.Func) >= len(funcs) {
 		return "?", "", l.Line, true
 	}
-	f := m.funcs[l.Func]
+	f := funcs[l.Func]
 	return f.Name, f.File, l.Line, true
 }
 
