@@ -122,12 +122,12 @@ func (m *Model) timelineChart() map[string]interface{} {
 	c := charts.NewCustom()
 	c.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Title: "Timeline of run slices",
-			Subtitle: fmt.Sprintf("%d newest slices recorded by the ring (%d overwritten)", len(sl), m.SlicesDropped+uint64(len(m.Slices)-len(sl)))}),
+			Subtitle: fmt.Sprintf("seconds since start; the %d newest slices recorded by the ring (%d overwritten)", len(sl), m.SlicesDropped+uint64(len(m.Slices)-len(sl)))}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithAnimation(false),
 		charts.WithGridOpts(opts.Grid{Left: "25%", Right: "5%"}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "s since start", Scale: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "s", Scale: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: lanes, Inverse: opts.Bool(true)}),
 		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside", XAxisIndex: []int{0}, FilterMode: "weakFilter"},
 			opts.DataZoom{Type: "slider", XAxisIndex: []int{0}, FilterMode: "weakFilter"}),

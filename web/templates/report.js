@@ -257,6 +257,10 @@
       if (s.type === "custom") {
         s.renderItem = sliceItem;
         s.encode = { x: [1, 2], y: 0 };
+        // Draw every slice in one pass: echarts' progressive rendering paints large
+        // series in chunks across frames, so a screenshot or a print taken early shows
+        // only the first chunk of the timeline.
+        s.progressive = 0;
       }
     });
     if (opt.series && opt.series.length && opt.series[0].type === "custom") {
