@@ -12,6 +12,12 @@
 //
 //	go run ./examples/echo -profile echo.bin    # load it with examples/client, then Ctrl-C
 //	go run ./cmd/print-profile -o echo.html echo.bin
+//
+// With -console PATH the server also serves the debug console on a unix socket
+// (docs/console.md): list its coroutines, profile it live, end it.
+//
+//	go run ./examples/echo -console /tmp/echo.sock
+//	nc -U /tmp/echo.sock                        # then: help, ps, profile start echo.bin, ...
 package main
 
 import (
@@ -31,6 +37,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "address to listen on")
 	idle := flag.Duration("idle", 60*time.Second, "close a session after this long without input (0: never)")
 	profile := flag.String("profile", "", "run the loop under the profiler and write the profile to this file")
+	console := flag.String("console", "", "serve the debug console on this unix socket path (off when empty)")
 	flag.Parse()
 
 	ln, err := coro.Listen("tcp", *addr)
@@ -39,6 +46,12 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "echo server on %s\n", ln.Addr())
 	coro.SpawnNamed("serve", func() { serve(ln, *idle) })
+	if *console != "" {
+		if err := coro.ServeConsole("unix", *console); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "debug console on %s (nc -U %s, then help)\n", *console, *console)
+	}
 	if *profile != "" {
 		if err := profiler.Go(coro.EventLoop, profiler.File(*profile)); err != nil {
 			log.Fatal(err)
