@@ -518,15 +518,19 @@ func TestLatencyWarning(t *testing.T) {
 		}
 	})
 	runLoop(t, s, 10*time.Second)
-	if len(warns) != 2 {
-		t.Fatalf("%d warnings, want 2: %v", len(warns), warns)
-	}
+	// Two slices of 60ms, two warnings. The coarse clock is advanced by a ticker
+	// goroutine; on a starved machine (the race detector on two loaded cores) it can
+	// lag by hundreds of milliseconds, and then both slices are reported as one: so
+	// one or two warnings, all for hog, together covering both slices.
+	var total time.Duration
 	for _, w := range warns {
-		// The coarse clock may lag a little on a loaded machine; the slice is 60ms
-		// and any figure above the 20ms threshold is a correct report.
 		if w.c != hog || w.d <= 20*time.Millisecond || w.d > 5*time.Second {
 			t.Errorf("warning for %v after %v", w.c, w.d)
 		}
+		total += w.d
+	}
+	if len(warns) == 0 || len(warns) > 2 || total < 100*time.Millisecond {
+		t.Fatalf("%d warnings totalling %v, want 2 (or 1 if merged) totalling about 120ms", len(warns), total)
 	}
 	// off
 	s.SetLatencyWarning(0)
