@@ -1,11 +1,13 @@
 package coro
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,15 +69,82 @@ func cmdHelp(ss *consoleSession, rest string) (*reply, after) {
 	return r, afterNothing
 }
 
-// coroStacksOffloaded takes the stack dump on another goroutine: runtime.Stack stops
-// the world either way, but the parsing (megabytes for many coroutines) then runs
-// while the loop goes on.
-func coroStacksOffloaded() map[uintptr]string {
-	var m map[uintptr]string
-	if err := Offload(func() error { m = coroStacks(); return nil }); err != nil {
-		return nil
+// stackDumpHint is the size of the last full stack dump, so the next one is made with
+// a buffer that fits at the first try: runtime.Stack stops the world for each attempt,
+// and doubling from a small buffer costs several dumps with many goroutines (measured:
+// 10,000 coroutines took five 1-16 MB attempts).
+var stackDumpHint atomic.Int64
+
+// dumpAllStacks returns every goroutine's stack as runtime.Stack prints them.
+func dumpAllStacks() []byte {
+	size := max(int(stackDumpHint.Load())*5/4, runtime.NumGoroutine()*2048, 64<<10)
+	for {
+		buf := make([]byte, size)
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			stackDumpHint.Store(int64(n))
+			return buf[:n]
+		}
+		size *= 2
 	}
+}
+
+// forEachCoroStack calls fn with the address of each coroutine's Coro and its stack in
+// a dump (matched by the argument of the (*Coro).run frame, as WhereAll does).
+func forEachCoroStack(dump []byte, fn func(c uintptr, stack []byte)) {
+	for len(dump) > 0 {
+		g := dump
+		if i := bytes.Index(dump, []byte("\n\n")); i >= 0 {
+			g, dump = dump[:i], dump[i+2:]
+		} else {
+			dump = nil
+		}
+		i := bytes.Index(g, []byte(runFrame))
+		if i < 0 {
+			continue
+		}
+		hex := g[i+len(runFrame):]
+		j := bytes.IndexAny(hex, "?,)")
+		if j < 0 {
+			continue
+		}
+		p, err := strconv.ParseUint(string(hex[:j]), 16, 64)
+		if err != nil {
+			continue
+		}
+		fn(uintptr(p), g)
+	}
+}
+
+// consoleWheres takes a stack dump and returns where each coroutine is
+// (consoleWhere), by the address of its Coro. The dump and its parsing run on another
+// goroutine through Offload: runtime.Stack stops the world either way, but the
+// parsing (tens of megabytes with many coroutines) then runs while the loop goes on.
+func consoleWheres() map[uintptr]string {
+	var m map[uintptr]string
+	Offload(func() error {
+		m = make(map[uintptr]string)
+		forEachCoroStack(dumpAllStacks(), func(c uintptr, stack []byte) {
+			m[c] = consoleWhere(string(stack))
+		})
+		return nil
+	})
 	return m
+}
+
+// consoleStackOf returns the stack of the coroutine whose Coro is at addr, "" when the
+// dump has none; like consoleWheres, through Offload.
+func consoleStackOf(addr uintptr) string {
+	var st string
+	Offload(func() error {
+		forEachCoroStack(dumpAllStacks(), func(c uintptr, stack []byte) {
+			if c == addr {
+				st = string(stack)
+			}
+		})
+		return nil
+	})
+	return st
 }
 
 // liveOldestFirst lists s's live coroutines, oldest first (the live list is newest first).
@@ -94,7 +163,7 @@ func cmdPs(ss *consoleSession, rest string) (*reply, after) {
 	if r := noArgs("ps", rest); r != nil {
 		return r, afterNothing
 	}
-	stacks := coroStacksOffloaded()
+	wheres := consoleWheres()
 	s := ss.con.s
 	list := s.liveOldestFirst()
 	var n [4]int
@@ -112,7 +181,7 @@ func cmdPs(ss *consoleSession, rest string) (*reply, after) {
 		if c.state == StateWaiting {
 			reason = c.reason.String()
 		}
-		where := consoleWhere(stacks[uintptr(ptrOf(c))])
+		where := wheres[uintptr(ptrOf(c))]
 		if where == "" {
 			where = "-"
 		}
@@ -221,7 +290,7 @@ func cmdStack(ss *consoleSession, rest string) (*reply, after) {
 	if c == nil {
 		return errorReply("stack: no live coroutine with ID %d on this loop", id), afterNothing
 	}
-	st := coroStacksOffloaded()[uintptr(ptrOf(c))]
+	st := consoleStackOf(uintptr(ptrOf(c)))
 	if c.state == StateExited {
 		return errorReply("stack: coroutine %d exited while its stack was being read", id), afterNothing
 	}

@@ -572,3 +572,77 @@ func TestConsoleSessionCap(t *testing.T) {
 		return extra.err
 	})
 }
+
+// BenchmarkConsolePs: one op is a "ps" round trip through the console socket, with n
+// sleeping coroutines; WhereAll is the baseline, the same listing made on the loop
+// thread by a coroutine (no socket, no offloaded parse).
+func BenchmarkConsolePs(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("console/n=%d", n), func(b *testing.B) {
+			s, _ := newTestSched(b)
+			path := filepath.Join(b.TempDir(), "c.sock")
+			var maxGap time.Duration // the loop's longest stall, seen by a ticker
+			s.Spawn(func() {
+				for i := 0; i < n; i++ {
+					SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { Sleep(time.Hour) })
+				}
+				SpawnNamed("ticker", func() {
+					for last := time.Now(); ; {
+						Sleep(time.Millisecond)
+						now := time.Now()
+						maxGap = max(maxGap, now.Sub(last))
+						last = now
+					}
+				})
+				if err := ServeConsole("unix", path); err != nil {
+					b.Error(err)
+					Exit()
+					return
+				}
+				go func() {
+					defer s.Exit()
+					conn, err := net.Dial("unix", path)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer conn.Close()
+					r := bufio.NewReaderSize(conn, 1<<20)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						conn.Write([]byte("ps\n"))
+						for {
+							l, err := r.ReadSlice('\n')
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if len(l) == 1 {
+								break
+							}
+						}
+					}
+					b.StopTimer()
+				}()
+			})
+			s.EventLoop()
+			b.ReportMetric(float64(maxGap)/1e6, "max-loop-gap-ms")
+		})
+		b.Run(fmt.Sprintf("whereall/n=%d", n), func(b *testing.B) {
+			s, _ := newTestSched(b)
+			s.Spawn(func() {
+				for i := 0; i < n; i++ {
+					SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { Sleep(time.Hour) })
+				}
+				Yield()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					_ = FormatWhereAll(WhereAll())
+				}
+				b.StopTimer()
+				Exit()
+			})
+			s.EventLoop()
+		})
+	}
+}
