@@ -646,3 +646,29 @@ func BenchmarkConsolePs(b *testing.B) {
 		})
 	}
 }
+
+// TestConsoleHostileName: a coroutine name with newlines and control bytes cannot
+// break a reply block (an empty line would end it early).
+func TestConsoleHostileName(t *testing.T) {
+	var id uint64
+	consoleTest(t, func(s *Scheduler) {
+		id = SpawnNamed("evil\nname\n\n\x1b[2Jx", func() { Sleep(time.Hour) }).ID()
+	}, func(path string) error {
+		cl := dialConsole(t, "unix", path)
+		defer cl.close()
+		ps := cl.cmd("ps")
+		if find(ps, `^\s*\d+\s+evil\?name\?\?\?\[2Jx\s+waiting\s+sleep\s`) == "" {
+			return fmt.Errorf("ps row of the oddly named coroutine: %q", ps)
+		}
+		st := cl.cmd(fmt.Sprintf("stack %d", id))
+		if len(st) == 0 || st[0] != fmt.Sprintf(`coroutine %d (evil?name???[2Jx): waiting (sleep)`, id) {
+			return fmt.Errorf("stack header: %q", st)
+		}
+		// The block ended where it should: the next command's reply is its own.
+		if b := cl.cmd("latency"); len(b) != 1 || b[0] != "latency warning threshold: off" {
+			return fmt.Errorf("reply after the listing: %q", b)
+		}
+		cl.cmd("exit")
+		return cl.err
+	})
+}
