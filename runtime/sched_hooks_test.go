@@ -214,3 +214,43 @@ func TestSetHooksFromCoroutine(t *testing.T) {
 		t.Error("no events recorded")
 	}
 }
+
+func TestHooksThroughExitUnwinding(t *testing.T) {
+	// Exit unwinds parked, runnable and never-started coroutines; every one of them
+	// still gets a contiguous Resume ... Exit pair, and parked ones a WaitEnd first.
+	s, _ := newTestSched(t)
+	r := newRecorder(t)
+	s.SetHooks(r)
+	s.Spawn(func() {
+		for i := 0; i < 20; i++ {
+			Spawn(func() { Sleep(time.Hour) })
+			Spawn(func() {
+				for {
+					Yield()
+				}
+			})
+		}
+		Yield()
+		for i := 0; i < 5; i++ {
+			Spawn(func() {}) // never started when Exit comes
+		}
+		Exit()
+	})
+	runLoop(t, s, 10*time.Second)
+	s.SetHooks(nil)
+	for _, v := range r.violations {
+		t.Error(v)
+	}
+	exits := 0
+	for _, e := range r.events {
+		if strings.HasPrefix(e, "exit") {
+			exits++
+		}
+	}
+	if exits != r.spawns || exits != 46 {
+		t.Errorf("%d spawns, %d exits, want 46 of each", r.spawns, exits)
+	}
+	if len(r.parked) != 0 || r.bucket != "main" {
+		t.Errorf("parked %d, bucket %s", len(r.parked), r.bucket)
+	}
+}
