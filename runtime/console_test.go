@@ -672,3 +672,57 @@ func TestConsoleHostileName(t *testing.T) {
 		return cl.err
 	})
 }
+
+// FuzzConsoleLines sends arbitrary input to a console session: every line gets exactly
+// one reply block and nothing panics. (Lines that would end the loop, the session or
+// start the profiler are skipped.) Run the seeds with go test; fuzz with
+// go test -fuzz FuzzConsoleLines ./runtime/.
+func FuzzConsoleLines(f *testing.F) {
+	for _, seed := range []string{
+		"help", "ps", "stats", "stack 1", "stack", "stack x y", "latency 5ms", "latency",
+		"\x00\xff", "\r", "", "  ", "ps\nps\n", strings.Repeat("a", maxConsoleLine+10),
+		strings.Repeat("b", maxConsoleLine), "\xc3\x28", "stack 18446744073709551616",
+	} {
+		f.Add(seed)
+	}
+	s, _ := newTestSched(f)
+	var panics atomic.Int64
+	s.SetPanicNotifier(func(p *PanicInfo) { panics.Add(1); f.Log(p) })
+	path := filepath.Join(f.TempDir(), "fuzz.sock")
+	ready := make(chan error, 1)
+	s.SpawnNamed("setup", func() { ready <- ServeConsole("unix", path) })
+	loopDone := make(chan struct{})
+	go func() { s.EventLoop(); close(loopDone) }()
+	if err := <-ready; err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Exit(); <-loopDone })
+
+	f.Fuzz(func(t *testing.T, in string) {
+		lines := strings.Split(strings.TrimSuffix(in, "\n"), "\n")
+		for _, l := range lines {
+			name, _, _ := strings.Cut(strings.TrimSpace(strings.TrimSuffix(l, "\r")), " ")
+			if name == "exit" || name == "quit" || name == "profile" {
+				t.Skip("would end the loop or the session, or write a file")
+			}
+		}
+		cl := dialConsole(t, "unix", path)
+		defer cl.close()
+		cl.send([]byte(strings.Join(lines, "\n") + "\nhelp\n"))
+		for i, l := range lines {
+			b := cl.block()
+			if cl.err != nil {
+				t.Fatalf("reply to line %d (%q): %v", i, clip(l, 60), cl.err)
+			}
+			if len(b) == 0 {
+				t.Fatalf("empty reply block for line %d (%q)", i, clip(l, 60))
+			}
+		}
+		if b := cl.block(); len(b) == 0 || !strings.HasPrefix(b[0], "commands") {
+			t.Fatalf("the blocks are out of step: help answered %q (%v)", b, cl.err)
+		}
+		if n := panics.Load(); n > 0 {
+			t.Fatalf("%d panics in the console", n)
+		}
+	})
+}
