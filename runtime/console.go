@@ -303,11 +303,9 @@ func (ss *consoleSession) run() {
 	lr := lineReader{conn: ss.conn, buf: make([]byte, maxConsoleLine+1)}
 	for {
 		line, tooLong, err := lr.next()
-		if line == nil && !tooLong {
-			return // end of stream, closed or broken: nothing more to answer
-			// (err says which; a session has no one to tell)
+		if err != nil {
+			return // end of stream, closed or broken: nobody left to answer
 		}
-		_ = err
 		ss.lines++
 		ss.since = nanotime()
 		ss.busy = true
