@@ -726,3 +726,38 @@ func FuzzConsoleLines(f *testing.F) {
 		}
 	})
 }
+
+// TestConsoleExitWithStuckSession: one session is stuck writing to a client that does
+// not read (with no deadline in sight); another session's ps shows it waiting in a
+// write, and its exit ends the loop at once, unwinding the stuck one.
+func TestConsoleExitWithStuckSession(t *testing.T) {
+	defer func(d time.Duration) { consoleWriteTimeout = d }(consoleWriteTimeout)
+	consoleWriteTimeout = time.Hour
+	var stuck *consoleClient
+	consoleTest(t, func(s *Scheduler) {
+		for i := 0; i < 4000; i++ {
+			SpawnNamed(fmt.Sprintf("idle-coroutine-with-a-rather-long-name-%06d", i), func() { Sleep(time.Hour) })
+		}
+	}, func(path string) error {
+		stuck = dialConsole(t, "unix", path)
+		stuck.send([]byte("ps\nps\nps\n"))
+		cl := dialConsole(t, "unix", path)
+		defer cl.close()
+		for i := 0; ; i++ {
+			ps := cl.cmd("ps")
+			if cl.err != nil {
+				return cl.err
+			}
+			if find(ps, `coro\.console session 1\s+waiting\s+write\s+`) != "" {
+				break
+			}
+			if i == 100 {
+				return fmt.Errorf("the stuck session never showed as waiting in a write: %q", ps[:3])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cl.cmd("exit")
+		return cl.err
+	})
+	stuck.close() // consoleTest's runLoop fails the test if the loop did not end
+}
