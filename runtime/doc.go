@@ -81,10 +81,28 @@
 // # Several loops
 //
 // A Scheduler is one loop. The package-level functions use the default one; more can
-// be made with NewScheduler, each run by its own EventLoop on its own thread. Spawn,
-// Exit and WhereAll called from a coroutine act on that coroutine's loop. The
-// primitives of this package belong to whichever loop uses them and must not be shared
-// between loops.
+// be made with NewScheduler, each run by its own EventLoop on its own goroutine (and
+// so its own locked OS thread): one loop per core is how a program uses several
+// cores. Spawn, Exit and WhereAll called from a coroutine act on that coroutine's
+// loop, so a coroutine and everything it spawns stay on the loop that started them.
+//
+// Sharing a port: each loop listens on the same address with ListenConfig{ReusePort:
+// true} from one of its own coroutines, and the kernel spreads incoming connections
+// over the sockets (SO_REUSEPORT); a connection is then served entirely by the loop
+// that accepted it.
+//
+// Handing work over: (*Scheduler).Spawn starts a coroutine on another loop (safe from
+// anywhere: it is queued in that loop's inbox and created on its thread), and Call
+// runs a function there and brings its result back through the caller's inbox, the
+// calling coroutine parked meanwhile. These are the only cross-loop operations:
+//
+//   - A socket belongs to the loop whose coroutine made it (or accepted it). Read,
+//     Write and Accept from a coroutine of another loop fail with ErrWrongLoop.
+//   - The synchronisation primitives (Mutex, Fifo, Channel, ...) are not checked:
+//     using one from two loops is a data race (the race detector reports it) and can
+//     corrupt its queue. Give each loop its own, or Call the loop that owns one.
+//   - A *Coro may be Interrupted from anywhere; Join from another loop returns an
+//     error.
 //
 // # How switching works
 //

@@ -22,24 +22,48 @@ import (
 //
 // Listen may be called from a coroutine or, for the default loop, before EventLoop.
 func Listen(network, address string) (*Listener, error) {
-	fd, err := listen(network, address, unix.SOCK_STREAM)
+	return ListenConfig{}.Listen(network, address)
+}
+
+// ListenPacket announces on a local datagram address, like net.ListenPacket. network
+// is "udp", "udp4" or "udp6".
+func ListenPacket(network, address string) (*UDPConn, error) {
+	return ListenConfig{}.ListenPacket(network, address)
+}
+
+// ListenConfig holds options for listening, like net.ListenConfig. The zero value is
+// what Listen and ListenPacket use.
+type ListenConfig struct {
+	// ReusePort sets SO_REUSEPORT before binding, so several sockets, each with
+	// ReusePort, may listen on the same address and port, and the kernel spreads the
+	// incoming connections (or datagrams) over them by a hash of the peer's address.
+	// This is how several loops, one per OS thread, serve one address: each loop
+	// listens on its own socket from one of its coroutines. With port 0 the first
+	// socket gets a port from the kernel; listen on the others with its Addr. Only
+	// sockets of the same user may share a port. Not for "unix".
+	ReusePort bool
+}
+
+// Listen is Listen with lc's options. The listener belongs to the caller's loop (the
+// default loop when the caller is not a coroutine and that loop is not running yet).
+func (lc ListenConfig) Listen(network, address string) (*Listener, error) {
+	fd, err := listen(network, address, unix.SOCK_STREAM, lc.ReusePort)
 	if err != nil {
 		return nil, err
 	}
 	return &Listener{fd: fd}, nil
 }
 
-// ListenPacket announces on a local datagram address, like net.ListenPacket. network
-// is "udp", "udp4" or "udp6".
-func ListenPacket(network, address string) (*UDPConn, error) {
-	fd, err := listen(network, address, unix.SOCK_DGRAM)
+// ListenPacket is ListenPacket with lc's options.
+func (lc ListenConfig) ListenPacket(network, address string) (*UDPConn, error) {
+	fd, err := listen(network, address, unix.SOCK_DGRAM, lc.ReusePort)
 	if err != nil {
 		return nil, err
 	}
 	return &UDPConn{fd: fd}, nil
 }
 
-func listen(network, address string, want int) (*netFD, error) {
+func listen(network, address string, want int, reusePort bool) (*netFD, error) {
 	opErr := func(err error) error {
 		return &net.OpError{Op: "listen", Net: network, Addr: stringAddr{network, address}, Err: err}
 	}
@@ -54,7 +78,10 @@ func listen(network, address string, want int) (*netFD, error) {
 		return nil, opErr(errors.New("not a datagram network (use Listen)"))
 	}
 	if network == "unix" {
-		fd, err := bindSocket(unix.AF_UNIX, sotype, network, &unix.SockaddrUnix{Name: address}, -1)
+		if reusePort {
+			return nil, opErr(errors.New("ReusePort is for TCP and UDP, not unix sockets"))
+		}
+		fd, err := bindSocket(unix.AF_UNIX, sotype, network, &unix.SockaddrUnix{Name: address}, -1, false)
 		if err != nil {
 			return nil, opErr(err)
 		}
@@ -76,7 +103,7 @@ func listen(network, address string, want int) (*netFD, error) {
 			if restrict == '6' {
 				v6only = 1
 			}
-			fd, err := bindSocket(unix.AF_INET6, sotype, network, sa, v6only)
+			fd, err := bindSocket(unix.AF_INET6, sotype, network, sa, v6only, reusePort)
 			if err == nil || restrict == '6' {
 				if err != nil {
 					return nil, opErr(err)
@@ -84,7 +111,7 @@ func listen(network, address string, want int) (*netFD, error) {
 				return fd, nil
 			}
 		}
-		fd, err := bindSocket(unix.AF_INET, sotype, network, &unix.SockaddrInet4{Port: int(port)}, -1)
+		fd, err := bindSocket(unix.AF_INET, sotype, network, &unix.SockaddrInet4{Port: int(port)}, -1, reusePort)
 		if err != nil {
 			return nil, opErr(err)
 		}
@@ -110,7 +137,7 @@ func listen(network, address string, want int) (*netFD, error) {
 				v6only = 0 // "[::]:port" on "tcp"/"udp": dual-stack, as package net does
 			}
 		}
-		fd, err := bindSocket(family, sotype, network, sa, v6only)
+		fd, err := bindSocket(family, sotype, network, sa, v6only, reusePort)
 		if err == nil {
 			return fd, nil
 		}
@@ -122,8 +149,8 @@ func listen(network, address string, want int) (*netFD, error) {
 }
 
 // bindSocket creates a socket, binds it to sa, and for a stream socket listens.
-// v6only sets IPV6_V6ONLY when >= 0.
-func bindSocket(family, sotype int, network string, sa unix.Sockaddr, v6only int) (*netFD, error) {
+// v6only sets IPV6_V6ONLY when >= 0; reusePort sets SO_REUSEPORT.
+func bindSocket(family, sotype int, network string, sa unix.Sockaddr, v6only int, reusePort bool) (*netFD, error) {
 	s, err := sysSocket(family, sotype)
 	if err != nil {
 		return nil, err
@@ -136,6 +163,11 @@ func bindSocket(family, sotype int, network string, sa unix.Sockaddr, v6only int
 		// As package net does: a restarted server can bind while old connections
 		// linger in TIME_WAIT.
 		if err := setsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1, "SO_REUSEADDR"); err != nil {
+			return fail(err)
+		}
+	}
+	if reusePort {
+		if err := setsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1, "SO_REUSEPORT"); err != nil {
 			return fail(err)
 		}
 	}

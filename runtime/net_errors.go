@@ -46,3 +46,28 @@ func (notCoroutineError) Temporary() bool { return false }
 // have to wait but was made outside a coroutine of the loop the socket belongs to
 // (from an ordinary goroutine, or before EventLoop): only such a coroutine can park.
 var ErrNotCoroutine net.Error = notCoroutineError{}
+
+// wrongLoopError is the type of ErrWrongLoop.
+type wrongLoopError struct{}
+
+func (wrongLoopError) Error() string {
+	return "coro: socket used from a coroutine of another event loop: a socket is pinned to the loop that made it; hand the work to that loop (Call, (*Scheduler).Spawn)"
+}
+func (wrongLoopError) Timeout() bool   { return false }
+func (wrongLoopError) Temporary() bool { return false }
+
+// ErrWrongLoop is the error, inside a *net.OpError, of Read, Write, Accept or ReadFrom
+// / WriteTo called from a coroutine (or hook) of one loop on a socket that belongs to
+// another. Each loop's poller, deadlines and waiters are touched by its own thread
+// only, so the call is refused before any of them is, rather than racing.
+var ErrWrongLoop net.Error = wrongLoopError{}
+
+// otherLoop reports whether the caller runs on the thread of a loop other than fd's.
+// Called only when fd's loop is not the one running the caller (the cheap test, done
+// inline by the callers), so a plain goroutine keeps the behaviour it had.
+//
+//go:noinline
+func (fd *netFD) otherLoop() bool {
+	s := CurrentScheduler()
+	return s != nil && s != fd.pd.s
+}

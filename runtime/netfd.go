@@ -198,6 +198,9 @@ func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 
 // read reads once, parking until data, EOF or an error. EOF on a stream is io.EOF.
 func (fd *netFD) read(p []byte) (int, error) {
+	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
+		return 0, ErrWrongLoop
+	}
 	if fd.closed {
 		return 0, net.ErrClosed
 	}
@@ -242,6 +245,9 @@ func (fd *netFD) read(p []byte) (int, error) {
 // write writes all of p, parking whenever the socket buffer is full; n < len(p) only
 // with an error.
 func (fd *netFD) write(p []byte) (int, error) {
+	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
+		return 0, ErrWrongLoop
+	}
 	if fd.closed {
 		return 0, net.ErrClosed
 	}
@@ -280,6 +286,9 @@ const (
 
 // accept accepts one connection and registers it with the poller.
 func (fd *netFD) accept() (*netFD, error) {
+	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
+		return nil, ErrWrongLoop // the new socket would land on the caller's poller
+	}
 	if fd.closed {
 		return nil, net.ErrClosed
 	}

@@ -22,6 +22,9 @@ var _ net.PacketConn = (*UDPConn)(nil)
 // *net.UDPAddr). A datagram longer than p is truncated, as with package net.
 func (u *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	fd := u.fd
+	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
+		return 0, nil, fd.opError("read", ErrWrongLoop)
+	}
 	if fd.closed {
 		return 0, nil, fd.opError("read", net.ErrClosed)
 	}
@@ -46,6 +49,9 @@ func (u *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 // WriteTo sends p as one datagram to addr (a *net.UDPAddr).
 func (u *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	fd := u.fd
+	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
+		return 0, fd.opError("write", ErrWrongLoop)
+	}
 	if fd.closed {
 		return 0, fd.opError("write", net.ErrClosed)
 	}
