@@ -105,13 +105,56 @@ func (s *session) build() *format.Profile {
 	if s.ring != nil {
 		p.Measured |= format.MeasSlices
 	}
-	if len(s.regions.stats) > 0 {
+
+	var regions regionMerge
+	s.addLoop(p, sym, &regions)
+	for _, peer := range s.peers {
+		peer.addLoop(p, sym, &regions)
+		// The run spans every loop's ledger.
+		if peer.start.Ticks < p.Meta.StartTick && peer.start.Ticks != 0 {
+			p.Meta.StartTick = peer.start.Ticks
+		}
+		if peer.stop.Ticks > p.Meta.StopTick {
+			p.Meta.StopTick = peer.stop.Ticks
+		}
+		p.SlicesDropped += peer.ringDrops
+	}
+	if len(p.Regions) > 0 {
 		p.Measured |= format.MeasRegions
 	}
+	p.SlicesDropped += s.ringDrops
+	slices.SortFunc(p.Loops, func(a, b format.Loop) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(p.Coroutines, func(a, b format.Coroutine) int { return cmp.Compare(a.ID, b.ID) })
+	if len(s.peers) > 0 {
+		// Each ledger's ring is in time order; merged, oldest first again.
+		slices.SortStableFunc(p.Slices, func(a, b format.Slice) int { return cmp.Compare(a.Start, b.Start) })
+	}
+	slices.SortFunc(p.LongSlices, func(a, b format.LongSlice) int { return cmp.Compare(b.Ticks, a.Ticks) })
+	if len(p.LongSlices) > numLongSlices {
+		p.LongSlices = p.LongSlices[:numLongSlices]
+	}
 
+	s.stopSampling(sym, p)
+	if len(p.Samples) > 0 {
+		p.Measured |= format.MeasSamples
+	}
+	p.Meta.Notes = s.meta.Notes // stopSampling may have added one
+	return p
+}
+
+// regionMerge maps region names to their index in the profile, so the regions of
+// several loops' ledgers add up by name.
+type regionMerge struct {
+	index map[string]int32
+	edges map[[2]int32]int
+}
+
+// addLoop adds one loop's ledger to p: its format.Loop, its coroutines with their wait
+// sites, its slices and long slices (tagged with the loop), and its regions merged by
+// name. Utime and Stime become the estimates described in doc.go, split in this
+// loop's own thread-wide ratio where a bucket has none of its own.
+func (s *session) addLoop(p *format.Profile, sym *symtab, rm *regionMerge) {
 	total := sub(&s.stop, &s.start)
-	// The thread-wide ratio, the fallback for buckets whose own getrusage times are
-	// zero (slices shorter than the kernel's accounting granularity).
 	tu, ts := total.Utime, total.Stime
 	est := func(c format.Counters) format.Counters {
 		if s.opts.ticksOnly || s.opts.noRusage {
@@ -121,7 +164,7 @@ func (s *session) build() *format.Profile {
 		c.Utime, c.Stime = split(c.CPU, c.Utime, c.Stime, tu, ts)
 		return c
 	}
-	p.Loops = []format.Loop{{ID: s.loopID, Total: est(total), Main: est(s.main), Wait: est(s.wait)}}
+	p.Loops = append(p.Loops, format.Loop{ID: s.loopID, Total: est(total), Main: est(s.main), Wait: est(s.wait)})
 
 	for _, r := range s.coros {
 		c := format.Coroutine{
@@ -137,13 +180,39 @@ func (s *session) build() *format.Profile {
 			})
 		}
 	}
-	slices.SortFunc(p.Coroutines, func(a, b format.Coroutine) int { return cmp.Compare(a.ID, b.ID) })
 
-	for _, st := range s.regions.stats {
-		p.Regions = append(p.Regions, format.Region{Name: st.name, Calls: st.calls, Self: est(st.self), Cumulative: est(st.cum)})
+	if rm.index == nil {
+		rm.index = make(map[string]int32)
+		rm.edges = make(map[[2]int32]int)
+	}
+	local := make([]int32, len(s.regions.stats)) // this ledger's region index -> p's
+	for i, st := range s.regions.stats {
+		j, ok := rm.index[st.name]
+		if !ok {
+			j = int32(len(p.Regions))
+			rm.index[st.name] = j
+			p.Regions = append(p.Regions, format.Region{Name: st.name})
+		}
+		local[i] = j
+		r := &p.Regions[j]
+		r.Calls += st.calls
+		r.Self.Add(est(st.self))
+		r.Cumulative.Add(est(st.cum))
 	}
 	for _, e := range s.regions.edge {
-		p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: e.caller, Callee: e.callee, Calls: e.calls, Cumulative: est(e.cum)})
+		caller := int32(-1)
+		if e.caller >= 0 {
+			caller = local[e.caller]
+		}
+		k := [2]int32{caller, local[e.callee]}
+		j, ok := rm.edges[k]
+		if !ok {
+			j = len(p.RegionEdges)
+			rm.edges[k] = j
+			p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: k[0], Callee: k[1]})
+		}
+		p.RegionEdges[j].Calls += e.calls
+		p.RegionEdges[j].Cumulative.Add(est(e.cum))
 	}
 
 	if s.ring != nil {
@@ -151,7 +220,6 @@ func (s *session) build() *format.Profile {
 		if s.ringFull {
 			n = len(s.ring)
 		}
-		p.Slices = make([]format.Slice, 0, n)
 		first := 0
 		if s.ringFull {
 			first = s.ringNext
@@ -163,7 +231,6 @@ func (s *session) build() *format.Profile {
 				State: uint8(e.state), Reason: uint8(e.reason), Site: sym.pc(e.pc),
 			})
 		}
-		p.SlicesDropped = s.ringDrops
 	}
 	for _, l := range s.long[:s.longN] {
 		p.LongSlices = append(p.LongSlices, format.LongSlice{
@@ -171,14 +238,6 @@ func (s *session) build() *format.Profile {
 			State: uint8(l.state), Reason: uint8(l.reason), Site: sym.pc(l.pc),
 		})
 	}
-	slices.SortFunc(p.LongSlices, func(a, b format.LongSlice) int { return cmp.Compare(b.Ticks, a.Ticks) })
-
-	s.stopSampling(sym, p)
-	if len(p.Samples) > 0 {
-		p.Measured |= format.MeasSamples
-	}
-	p.Meta.Notes = s.meta.Notes // stopSampling may have added one
-	return p
 }
 
 // split divides the exact CPU time cpu into user and system parts in the ratio u:s of

@@ -25,8 +25,32 @@
 //
 // Options: File (where; written to a temporary name and renamed), TicksOnly (TSC
 // only), ReconciledCPU (fewer CPU clock reads, see below), SampleRate (CPU stack
-// samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, and
-// CatchSignals (see Signals).
+// samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, Loops
+// (see Several loops), and CatchSignals (see Signals).
+//
+// # Several loops
+//
+// A program that runs one loop per core profiles them all in one session with Loops:
+//
+//	err := profiler.Go(func() {
+//		for _, s := range others {
+//			go s.EventLoop()
+//		}
+//		first.EventLoop()
+//		// ... wait for the others
+//	}, profiler.Loop(first), profiler.Loops(others...))
+//
+// Each loop gets a ledger of its own, attached as that loop's hooks and stamped only
+// on its thread with that thread's clocks, so nothing is shared or locked at a switch
+// and the conservation invariant holds per loop, to the unit: Σ the loop's coroutines
+// + its <main> + its <wait> == its thread's own delta (format.Loop.Total). Every
+// coroutine, slice and long slice in the file names its loop. The ledgers of the
+// loops other than the first begin at their loop's first event after Start (or at
+// once, through a coroutine, if the loop runs) and are closed on their own thread at
+// Stop, or at their loop's last event if it has ended; so each loop's Total covers its
+// own span, and the file's StartTick..StopTick spans them all. Regions of the same
+// name add up across loops. The CPU profile is process-wide: samples of every loop's
+// coroutines carry their labels.
 //
 // The session attaches itself as the loop's coro.Hooks (runtime/hooks.go) and refuses
 // to displace hooks another tool attached.

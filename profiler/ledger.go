@@ -72,6 +72,8 @@ type session struct {
 	regions regionTable
 
 	recon reconciler
+
+	peerState // several loops: loops.go
 }
 
 // coroRec is one coroutine's ledger, reached from the coroutine through

@@ -43,7 +43,8 @@ type options struct {
 	sampleRate int
 	slices     int
 	signals    bool
-	loop       *coro.Scheduler // nil: the default loop
+	loop       *coro.Scheduler   // nil: the default loop
+	loops      []*coro.Scheduler // more loops, each with its own ledger (Loops)
 }
 
 func defaultOptions() options {
@@ -197,6 +198,11 @@ func Stop() error {
 	case coro.CurrentScheduler() == s.sched:
 		return s.finish(true)
 	}
+	if p := s.peerOf(coro.CurrentScheduler()); p != nil {
+		// On a peer loop's thread: close its ledger here, since the stopper that
+		// finish would send could not run while this thread waits below.
+		p.closePeer(true)
+	}
 	return s.stopFromOutside()
 }
 
@@ -220,6 +226,16 @@ func startSession(opts []Option, byGo bool) (*session, error) {
 	sch := coro.CurrentScheduler()
 	if err := s.attachAndBegin(sch, byGo); err != nil {
 		s.abort()
+		return nil, err
+	}
+	if err := s.attachPeers(); err != nil {
+		// Undo as Stop would (each ledger closed on its own thread), writing nothing.
+		s.discard = true
+		if byGo || sch == s.sched {
+			s.finish(true)
+		} else {
+			s.stopFromOutside()
+		}
 		return nil, err
 	}
 	active.Store(s)

@@ -28,6 +28,11 @@ func Region(name string) func() {
 	if s == nil {
 		return noop
 	}
+	if len(s.peers) > 0 { // several loops: the caller's loop's ledger
+		if l := s.ledgerOf(coro.CurrentScheduler()); l != nil {
+			s = l
+		}
+	}
 	return s.regionBegin(name)
 }
 

@@ -59,6 +59,7 @@ func (s *session) finish(onLoop bool) error {
 	s.finishOnce.Do(func() {
 		s.end(onLoop)
 		s.detach()
+		s.closePeers() // each on its own thread; build reads their ledgers
 		if s.sigStop != nil {
 			s.sigStop()
 		}
@@ -67,7 +68,9 @@ func (s *session) finish(onLoop bool) error {
 			s.meta.Duration = 0
 		}
 		p := s.build()
-		s.err = format.WriteFile(s.opts.file, p)
+		if !s.discard {
+			s.err = format.WriteFile(s.opts.file, p)
+		}
 		if s.err != nil {
 			s.err = fmt.Errorf("profiler: %w", s.err)
 		}
