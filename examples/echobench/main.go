@@ -1,9 +1,11 @@
 // Command echobench compares the echo server on coroutines (package coro, one loop
-// thread) with the same server written on Go's net package (a goroutine per
-// connection), as requests per CPU-second of the server process.
+// thread, or -loops N loops on N threads sharing the port through SO_REUSEPORT) with
+// the same server written on Go's net package (a goroutine per connection), as
+// requests per CPU-second of the server process.
 //
 //	go run ./examples/echobench                      # 1000 conns; 64 B, 1 KB, 16 KB; 3 rounds
 //	go run ./examples/echobench -sizes 1024 -rounds 5 -time 4s
+//	go run ./examples/echobench -loops 1,2,4         # coro servers with 1, 2 and 4 loops
 //
 // Each server runs in its own process (this binary with -serve coro|go); the client is
 // this process, the same for both: 1000 connections, each a goroutine sending a request
@@ -47,6 +49,8 @@ func main() {
 	warm := flag.Duration("warm", 500*time.Millisecond, "warm-up before each window")
 	target := flag.String("target", "", "only load the echo server at this address for -time (no comparison)")
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write the server's CPU profile here (ends on SIGTERM)")
+	loopsFlag := flag.String("loops", "1", "coro servers to run, by number of event loops (one OS thread each), comma separated")
+	nloops := flag.Int("nloops", 1, "with -serve coro: event loops sharing the port through SO_REUSEPORT (tcp only)")
 	flag.Parse()
 
 	if *cpuprofile != "" && *serve != "" {
@@ -63,7 +67,7 @@ func main() {
 	}
 	switch *serve {
 	case "coro":
-		serveCoro(*network, *addr)
+		serveCoro(*network, *addr, *nloops)
 		return
 	case "go":
 		go serveGo(*network, *addr)
@@ -85,6 +89,17 @@ func main() {
 		return
 	}
 
+	var loopCounts []int
+	for _, f := range strings.Split(*loopsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 || n > 256 {
+			log.Fatalf("echobench: bad loop count %q in -loops (want 1..256)", f)
+		}
+		if n > 1 && *network != "tcp" {
+			log.Fatalf("echobench: -loops %d needs -network tcp (SO_REUSEPORT)", n)
+		}
+		loopCounts = append(loopCounts, n)
+	}
 	var sizes []int
 	for _, f := range strings.Split(*sizesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -95,24 +110,51 @@ func main() {
 	}
 	fmt.Printf("echo over %s, %d connections, lockstep request/response, %v window after %v warm-up, %d rounds\n",
 		*network, *conns, *window, *warm, *rounds)
-	fmt.Printf("%-7s %-5s %12s %10s %14s\n", "size", "srv", "req/s", "srv CPU s", "req/CPU-s")
+	fmt.Printf("%-7s %-7s %12s %10s %14s\n", "size", "srv", "req/s", "srv CPU s", "req/CPU-s")
+	// The servers of one round: a coro server per loop count, then Go's (the
+	// baseline, last in the list).
+	type server struct {
+		kind  string
+		loops int
+		label string
+	}
+	var servers []server
+	for _, n := range loopCounts {
+		label := "coro"
+		if len(loopCounts) > 1 || n > 1 {
+			label = fmt.Sprintf("coro×%d", n)
+		}
+		servers = append(servers, server{"coro", n, label})
+	}
+	servers = append(servers, server{"go", 0, "go"})
 	for _, size := range sizes {
-		var ratios []float64
+		ratios := make([][]float64, len(loopCounts))  // req/CPU-s, coro÷go, per round
+		through := make([][]float64, len(loopCounts)) // req/s, coro÷go, per round
 		for r := 0; r < *rounds; r++ {
-			var perCPU [2]float64
-			for i, kind := range []string{"coro", "go"} {
-				res, err := run(kind, *network, size, *conns, *warm, *window)
+			perCPU := make([]float64, len(servers))
+			perSec := make([]float64, len(servers))
+			for i, sv := range servers {
+				res, err := run(sv.kind, sv.loops, *network, size, *conns, *warm, *window)
 				if err != nil {
-					log.Fatalf("echobench: %s server, %d B: %v", kind, size, err)
+					log.Fatalf("echobench: %s server, %d B: %v", sv.label, size, err)
 				}
 				perCPU[i] = float64(res.reqs) / res.cpu
-				fmt.Printf("%-7d %-5s %12.0f %10.2f %14.0f\n", size, kind, float64(res.reqs)/window.Seconds(), res.cpu, perCPU[i])
+				perSec[i] = float64(res.reqs) / window.Seconds()
+				fmt.Printf("%-7d %-7s %12.0f %10.2f %14.0f\n", size, sv.label, perSec[i], res.cpu, perCPU[i])
 			}
-			ratios = append(ratios, perCPU[0]/perCPU[1])
+			g := len(servers) - 1
+			for i := range loopCounts {
+				ratios[i] = append(ratios[i], perCPU[i]/perCPU[g])
+				through[i] = append(through[i], perSec[i]/perSec[g])
+			}
 		}
-		sort.Float64s(ratios)
-		fmt.Printf("%-7d ratio coro/go in req per server CPU-second: median %.2f (rounds: %s)\n\n",
-			size, ratios[len(ratios)/2], fmtRatios(ratios))
+		for i := range loopCounts {
+			sort.Float64s(ratios[i])
+			sort.Float64s(through[i])
+			fmt.Printf("%-7d ratio %s/go in req per server CPU-second: median %.2f (rounds: %s); in req/s: median %.2f\n",
+				size, servers[i].label, ratios[i][len(ratios[i])/2], fmtRatios(ratios[i]), through[i][len(through[i])/2])
+		}
+		fmt.Println()
 	}
 }
 
@@ -130,7 +172,7 @@ type result struct {
 }
 
 // run starts a server process of the given kind, loads it, and measures one window.
-func run(kind, network string, size, conns int, warm, window time.Duration) (result, error) {
+func run(kind string, loops int, network string, size, conns int, warm, window time.Duration) (result, error) {
 	addr := "127.0.0.1:0"
 	if network == "unix" {
 		dir, err := os.MkdirTemp("", "echobench")
@@ -140,7 +182,7 @@ func run(kind, network string, size, conns int, warm, window time.Duration) (res
 		defer os.RemoveAll(dir)
 		addr = dir + "/echo.sock"
 	}
-	cmd := exec.Command(os.Args[0], "-serve", kind, "-network", network, "-addr", addr)
+	cmd := exec.Command(os.Args[0], "-serve", kind, "-network", network, "-addr", addr, "-nloops", strconv.Itoa(max(loops, 1)))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -279,35 +321,74 @@ func processCPU(pid int) (float64, error) {
 
 // The two servers: the same loop, on coroutines and on goroutines.
 
-func serveCoro(network, addr string) {
-	ln, err := coro.Listen(network, addr)
+func serveCoro(network, addr string, nloops int) {
+	if nloops <= 1 {
+		ln, err := coro.Listen(network, addr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(ln.Addr())
+		coro.Spawn(func() { acceptEcho(ln) })
+		coro.EventLoop()
+		return
+	}
+	// nloops loops, one OS thread each, each with its own listening socket on the same
+	// address: the kernel spreads the connections over them (SO_REUSEPORT), and each
+	// connection is served by the loop that accepted it. The default loop's socket is
+	// made first (before its EventLoop, which the default loop allows) so the others
+	// can share the port it got.
+	lc := coro.ListenConfig{ReusePort: true}
+	ln, err := lc.Listen(network, addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(ln.Addr())
-	coro.Spawn(func() {
-		for {
-			c, err := ln.AcceptConn()
-			if err != nil {
-				log.Print(err)
-				return
+	shared := ln.Addr().String()
+	coro.Spawn(func() { acceptEcho(ln) })
+	ready := make(chan error, nloops)
+	for i := 1; i < nloops; i++ {
+		s := coro.NewScheduler()
+		s.Spawn(func() {
+			// A coroutine of s listens, so the socket is on s's poller.
+			l, err := lc.Listen(network, shared)
+			ready <- err
+			if err == nil {
+				acceptEcho(l)
 			}
-			coro.Spawn(func() {
-				defer c.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			})
+		})
+		go s.EventLoop() // ends with the process (SIGTERM makes every loop Exit)
+	}
+	for i := 1; i < nloops; i++ {
+		if err := <-ready; err != nil {
+			log.Fatal(err)
 		}
-	})
+	}
+	fmt.Println(shared) // all sockets listen: the driver may connect
 	coro.EventLoop()
+}
+
+// acceptEcho accepts connections on ln and serves each with an echo coroutine on the
+// caller's loop.
+func acceptEcho(ln *coro.Listener) {
+	for {
+		c, err := ln.AcceptConn()
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		coro.Spawn(func() {
+			defer c.Close()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		})
+	}
 }
 
 func serveGo(network, addr string) {
