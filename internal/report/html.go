@@ -180,6 +180,10 @@ func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interf
 func (m *Model) coroutineTable() *table {
 	cols := []column{{Key: "id", Label: "id", Type: "int"}, {Key: "name", Label: "coroutine", Type: "name"},
 		{Key: "state", Label: "state", Type: "str"}, {Key: "resumes", Label: "resumes", Type: "int"}}
+	loops := len(m.Loops) > 1
+	if loops { // which loop (thread) ran it
+		cols = append(cols[:2], append([]column{{Key: "loop", Label: "loop", Type: "int"}}, cols[2:]...)...)
+	}
 	qc := m.quantityCols(false)
 	cols = append(cols, qc...)
 	cols = append(cols,
@@ -187,7 +191,10 @@ func (m *Model) coroutineTable() *table {
 		column{Key: "runnable", Label: "runnable s", Type: "sec", Title: "time runnable but not running"},
 		column{Key: "longest", Label: "longest slice s", Type: "sec"},
 		column{Key: "waits", Label: "waits (count, seconds)", Type: "str", Title: "time parked, by reason"})
-	t := &table{ID: "coroutines", Cols: cols, Sort: 4, Name: 1, RowID: "co-"}
+	t := &table{ID: "coroutines", Cols: cols, Sort: 4, Name: 1, RowID: "co-"} // Sort: ticks
+	if loops {
+		t.Sort++
+	}
 	t.Rows = make([][]interface{}, len(m.Coroutines))
 	for i := range m.Coroutines {
 		c := &m.Coroutines[i]
@@ -203,7 +210,11 @@ func (m *Model) coroutineTable() *table {
 			waits = append(waits, fmt.Sprintf("%s %d× %.6f", w.Reason, w.Count, w.Secs))
 		}
 		r := make([]interface{}, 0, 2+len(cols))
-		r = append(r, c.ID, 0, c.ID, c.Name, state, c.Resumes)
+		r = append(r, c.ID, 0, c.ID, c.Name)
+		if loops {
+			r = append(r, c.Loop)
+		}
+		r = append(r, state, c.Resumes)
 		r = append(r, m.quantityCells(c.Quantities, 0, false)...)
 		r = append(r, c.Samples, m.Seconds(float64(c.RunnableTicks)), m.Seconds(float64(c.LongestSlice)), strings.Join(waits, ", "))
 		t.Rows[i] = r
@@ -490,6 +501,9 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	d.Data.Tables[1] = m.functionTable("self", false, inGraph)
 	d.Data.Tables[2] = m.functionTable("cumulative", true, inGraph)
 	d.Data.Tables[3] = m.waitTable()
+	if len(m.Loops) > 1 {
+		d.Data.Tables = append(d.Data.Tables, m.loopTable())
+	}
 	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
 	wg.Wait()
 	if len(m.Slices) > 0 {

@@ -187,6 +187,7 @@ func WriteText(w io.Writer, m *Model, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	m.textHeader(bw)
 	m.textBuckets(bw, o)
+	m.textLoops(bw)
 	m.textCoroutines(bw, o)
 	m.textWaitSites(bw, o)
 	m.textFunctions(bw, o, false)
