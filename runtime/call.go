@@ -69,6 +69,9 @@ func Call[T any](s *Scheduler, fn func() (T, error)) (T, error) {
 		<-done
 		return op.val, op.err
 	}
+	if c.s.killing {
+		return zero, ErrExiting // a deferred call during the unwind: fn is not run (doc.go)
+	}
 	op.c = c
 	home := c.s
 	s.spawn(name, func() {

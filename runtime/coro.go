@@ -24,6 +24,7 @@ type Coro struct {
 	reason   WaitReason
 	panicked bool
 	panicVal any
+	unwound  bool // the loop's exit has started unwinding it (it panics only once)
 
 	w *worker // the worker running it, from start to exit
 	g uintptr // the worker goroutine's g, once it has run
@@ -126,6 +127,11 @@ func inThisPackage(fn string) bool {
 	// Tests of this package (package coro, files *_test.go) count as user code.
 	return !strings.Contains(fn, "_test") && !strings.Contains(fn, ".Test") && !strings.Contains(fn, ".Benchmark")
 }
+
+// ErrExiting is what a blocking call returns, at once, when it is made while the loop
+// unwinds its coroutines after Exit (from a deferred call): the loop is ending, and
+// nothing would wake it.
+var ErrExiting = errors.New("coro: the event loop is exiting")
 
 // ErrInterrupted is what a blocking call returns when its coroutine was interrupted
 // with a nil error.

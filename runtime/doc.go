@@ -26,6 +26,12 @@
 // call panics with a value the runtime recovers, so their deferred calls run, and the
 // loop may then be run again.
 //
+// A deferred call that blocks during that unwind (Sleep, Lock, a read, Join, Offload,
+// Call) fails at once with ErrExiting instead of waiting: nothing would ever wake it,
+// and the loop must end. Offload and Call then do not run their function. A Yield
+// there lets the other coroutines unwind and returns normally, so the deferred call
+// runs to its end; do not retry a failed call in a loop there, it would never end.
+//
 // # The rule: never block the loop thread
 //
 // Everything a coroutine does between two switches holds up every other coroutine.

@@ -18,8 +18,11 @@ type offloadOp struct {
 // result is dropped, so fn must not write to memory the caller reads after an error.
 func Offload(fn func() error) error {
 	c := current()
-	op := &offloadOp{c: c}
 	s := c.s
+	if s.killing {
+		return ErrExiting // a deferred call during the unwind: fn is not run (doc.go)
+	}
+	op := &offloadOp{c: c}
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {

@@ -125,10 +125,10 @@ func (pd *pollDesc) wait(mode byte) error {
 		*ready = false
 		return nil
 	}
-	if *slot != nil {
+	c := current()
+	if *slot != nil && *slot != c { // c itself: left there when c was unwound (Exit) out of a wait
 		return errPollBusy
 	}
-	c := current()
 	*slot = c
 	err := c.park(reason)
 	if err != nil {

@@ -410,7 +410,12 @@ func (s *Scheduler) resumedSlow(c *Coro) {
 	if h := s.hooks; h != nil {
 		h.Resume(c)
 	}
-	if s.killing {
+	if s.killing && !c.unwound {
+		// Once: a Yield in a deferred call during the unwind returns normally, so the
+		// deferred call runs to its end. The panic skips the blocking call's own
+		// clean-up; Sleep's is taking its timer out of the heap.
+		c.unwound = true
+		s.delTimer(&c.sleep)
 		panic(unwindSentinel)
 	}
 }
@@ -427,6 +432,11 @@ func (c *Coro) park(reason WaitReason) error {
 		return err
 	}
 	s := c.s
+	if s.killing {
+		// A deferred call of a coroutine being unwound after Exit: nothing would wake
+		// it, and the loop must end, so the wait fails at once (doc.go, "Exit").
+		return ErrExiting
+	}
 	c.state = StateWaiting
 	c.reason = reason
 	if s.latency.threshold > 0 { // s.sliceEnd(c), written out
@@ -758,7 +768,8 @@ func (s *Scheduler) unwindAll() {
 
 // Exit ends the event loop of the caller (the default loop when called from outside
 // any loop). Called from a coroutine, it does not return: the loop ends and every
-// coroutine left, this one included, is unwound (deferred calls run).
+// coroutine left, this one included, is unwound (deferred calls run). From a deferred
+// call during that unwind it returns (the loop is ending already).
 func Exit() {
 	if c := currentOrNil(); c != nil {
 		c.s.exitReq = true

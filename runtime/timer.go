@@ -30,7 +30,17 @@ func (th *timerHeap) len() int { return len(th.h) }
 // next returns the earliest deadline; the heap must not be empty.
 func (th *timerHeap) next() int64 { return th.h[0].when }
 
+// add schedules t at t.when. A t that is already scheduled is moved to its new place
+// rather than added again: a second entry could never be removed (t.idx names only
+// one), and a loop firing it would spin for ever. That happens when a coroutine is
+// unwound out of a wait (Exit) before it could remove its timer, and waits again.
 func (th *timerHeap) add(t *timer) {
+	if i := t.idx; i >= 0 && i < len(th.h) && th.h[i] == t {
+		if !th.down(i) {
+			th.up(i)
+		}
+		return
+	}
 	t.idx = len(th.h)
 	th.h = append(th.h, t)
 	th.up(t.idx)
@@ -109,7 +119,7 @@ func (th *timerHeap) clear() {
 	th.h = th.h[:0]
 }
 
-// addTimer schedules t to fire at when (nanotime). t must not be scheduled.
+// addTimer schedules t to fire at when (nanotime), moving it if it is scheduled.
 func (s *Scheduler) addTimer(t *timer, when int64) {
 	t.when = when
 	s.timers.add(t)
