@@ -377,6 +377,9 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 		return signedInt(deltaValue(d, q))
 	}
 	qname := QuantityNames[q]
+	if q == QUtime || q == QStime {
+		qname += "≈" // always an estimate (splits the exact CPU time)
+	}
 	bw := bufio.NewWriter(w)
 	t := &textTable{head: []string{"", "file", "program", "host", "duration s", "ticks", "coroutines", "samples"}, left: []bool{true, true, true, true}}
 	for _, s := range []struct {

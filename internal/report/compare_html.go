@@ -100,7 +100,11 @@ func (c *Comparison) diffCols() []column {
 			cols = append(cols, column{Key: "new " + name, Label: "new " + name, Type: typ, Est: true},
 				column{Key: "old " + name, Label: "old " + name, Type: typ, Est: true})
 		}
-		cols = append(cols, column{Key: "Δ " + name, Label: "Δ " + name, Type: typ, Est: true})
+		label := "Δ " + name
+		if q == QUtime || q == QStime {
+			label += " ≈" // always an estimate (splits the exact CPU time)
+		}
+		cols = append(cols, column{Key: "Δ " + name, Label: label, Type: typ, Est: true})
 		if q == QTicks || q == QCPU {
 			cols = append(cols, column{Key: "Δ% " + name, Label: "Δ% " + name, Type: "int", Title: "Δ over OLD, percent"})
 		}

@@ -178,3 +178,25 @@ func TestCompareOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareEstimateMarks: utime and stime are estimates in a comparison too: their
+// Δ columns and the text view's heading say so.
+func TestCompareEstimateMarks(t *testing.T) {
+	c, err := CompareProfiles("new.bin", handProfile(), "old.bin", handProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range c.diffCols() {
+		est := strings.Contains(col.Key, "utime") || strings.Contains(col.Key, "stime")
+		if est != strings.Contains(col.Label, "≈") {
+			t.Errorf("comparison column %q labelled %q", col.Key, col.Label)
+		}
+	}
+	var txt bytes.Buffer
+	if err := WriteCompareText(&txt, c, TextOptions{Sort: "stime"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "Where the time went: stime≈") {
+		t.Errorf("text heading does not mark stime as an estimate:\n%s", txt.String())
+	}
+}

@@ -19,15 +19,35 @@
 // included. Sampled functions have sample counts only: a function's cost is estimated
 // by scaling each coroutine's exact totals by the function's share of that coroutine's
 // samples (self: samples whose leaf is the function; cumulative: samples whose stack
-// holds it, recursion counted once). Such rows carry Estimate=true and no call count,
-// because none was counted. Samples taken outside any coroutine (CoroID 0) scale
-// <main>, the scheduler's own bucket.
+// holds it, recursion counted once). Such rows (KindSampled) carry Estimate=true and no
+// call count, because none was counted.
+//
+// Samples taken outside any coroutine (CoroID 0: no coroutine label) scale nothing.
+// They may be the scheduler's own work between coroutines, but as well any other
+// goroutine of the process: GC workers, Offload workers, the profiler building and
+// writing its file after the ledger closed; the samples cannot tell these apart, and
+// most of them never ran on the loop. Spreading <main>'s exact ledger over them would
+// charge the scheduler's time to, say, the profiler's build, which did not run during
+// it. So they make rows of their own, KindUnlabelled ("off-loop / unlabelled"), one
+// per function, with their exact sample counts and the CPU time pprof credits them
+// (format.Sample.Nanos: an estimate, in no bucket, so the views give it no percentage
+// of the loops' totals) and no ticks or rusage figures, which nothing measured for
+// them. This is what a Go engineer reading `go tool pprof` expects of such a
+// function: its samples and their CPU time, not a share of someone else's clock.
+// <main> keeps its exact figures in its bucket rows. A function seen both inside
+// coroutines and outside has one row of each kind; the flame graph hangs the
+// unlabelled stacks under a root frame of their own, UnlabelledFrame.
 //
 // # Conservation
 //
 // For every loop and every measured quantity, Σ coroutines + <main> + <wait> must equal
-// the loop's own total. Build computes each difference (Model.Closure); the report
-// prints the worst one in its header so a reader sees how far the books close.
+// the loop's own total. Build computes each difference (Model.Closure). Ticks, CPU time
+// and the rusage event counters are exact, so they must close; the report's header
+// prints the worst of them (Model.WorstClosure) so a reader sees how far the books
+// close. utime and stime are estimates that split each bucket's exact CPU time in
+// getrusage's ratio, so their sums cannot close by construction: their closure is kept
+// apart (Closure.Estimate, Model.WorstEstimateClosure) and shown separately, marked ≈,
+// never as the closure error.
 //
 // # Views
 //

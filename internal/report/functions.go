@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/coroprof/coroprof/format"
 )
 
 // TopLevel is the caller name of a region called outside any other region.
@@ -76,6 +78,13 @@ func (m *Model) buildFunctions() {
 		if a.Cumulative.Ticks != c.Cumulative.Ticks {
 			return a.Cumulative.Ticks > c.Cumulative.Ticks
 		}
+		// Unlabelled rows have no ticks: rank them by their sampled CPU.
+		if a.Self.CPU != c.Self.CPU {
+			return a.Self.CPU > c.Self.CPU
+		}
+		if a.Cumulative.CPU != c.Cumulative.CPU {
+			return a.Cumulative.CPU > c.Cumulative.CPU
+		}
 		if a.Name != c.Name {
 			return a.Name < c.Name
 		}
@@ -91,7 +100,9 @@ func (m *Model) buildFunctions() {
 	}
 	for i := range m.stacks {
 		for j, f := range m.stacks[i].funcs {
-			m.stacks[i].funcs[j] = int32(newIdx[f])
+			if f >= 0 { // not the flame graph's unlabelledFrame
+				m.stacks[i].funcs[j] = int32(newIdx[f])
+			}
 		}
 	}
 	// The flame graph reads only names and stacks, the edges write only Callers and
@@ -154,10 +165,19 @@ func (m *Model) edges(ps []pair, newIdx []int, rows []Function) []Edge {
 	return out
 }
 
-// buildSampled turns CPU samples into sampled-function rows. A coroutine's exact
-// totals are spread over its samples: each sample stands for totals×count/Σcounts, and
-// that share goes to the leaf's self estimate and, once per stack, to the cumulative
-// estimate of each function on it.
+// buildSampled turns CPU samples into function rows. A coroutine's exact totals are
+// spread over its samples: each sample stands for totals×count/Σcounts, and that share
+// goes to the leaf's self estimate and, once per stack, to the cumulative estimate of
+// each function on it (KindSampled rows).
+//
+// Samples without a coroutine label (CoroID 0) are not spread over any ledger: they
+// come from the scheduler between coroutines, but equally from other goroutines (GC
+// workers, Offload workers, the profiler writing its file after Stop), and the samples
+// cannot tell these apart, so scaling <main>'s exact ledger over them would charge the
+// scheduler's time to code that never ran on the loop. They make KindUnlabelled rows
+// of their own, one per function, carrying their sample counts and the CPU time pprof
+// gave them (Sample.Nanos), and no ticks or rusage figures, which only the loop's
+// ledger measures.
 func (m *Model) buildSampled(b *funcBuilder, first int) {
 	p := m.profile
 	if len(p.Samples) == 0 {
@@ -169,30 +189,32 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	for i, f := range p.Funcs {
 		r, ok := byName[f.Name]
 		if !ok {
-			r = b.add(Function{Name: f.Name, Kind: KindSampled, File: f.File, Line: f.StartLine, Estimate: true,
-				Callers: nil, Callees: nil})
+			r = b.add(Function{Name: f.Name, Kind: KindSampled, File: f.File, Line: f.StartLine, Estimate: true})
 			byName[f.Name] = r
 		}
 		funcRow[i] = int32(r)
 	}
-	unknown := -1
+	// "?" stands for a location the tables do not resolve; like every row, it is
+	// dropped below if no sample reached it.
+	unknown := int32(b.add(Function{Name: "?", Kind: KindSampled, Estimate: true}))
 	locRow := make([]int32, len(p.Locations)+1)
-	locRow[0] = -1
+	locRow[0] = unknown
 	for i, l := range p.Locations {
+		locRow[i+1] = unknown
 		if int(l.Func) < len(p.Funcs) {
 			locRow[i+1] = funcRow[l.Func]
-		} else {
-			if unknown < 0 {
-				unknown = b.add(Function{Name: "?", Kind: KindSampled, Estimate: true})
-			}
-			locRow[i+1] = int32(unknown)
 		}
+	}
+	rowOf := func(loc format.LocID) int32 {
+		if int(loc) < len(locRow) {
+			return locRow[loc]
+		}
+		return unknown
 	}
 
 	// Each sample's weight: which coroutine's totals it scales.
-	// coro index -1 is <main> (samples outside coroutines), -2 an unknown coroutine.
+	// coro index -1: no coroutine label (unlabelled), -2: a coroutine the ledger lacks.
 	coroTotals := make([]uint64, len(m.Coroutines))
-	var mainTotal uint64
 	idxOf := func(id uint64) int {
 		if id == 0 {
 			return -1
@@ -202,20 +224,36 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		}
 		return -2
 	}
+	// twin[r] is the unlabelled row of sampled row r, made only for functions that
+	// appear in unlabelled stacks (so the edge matrix below stays small).
+	var unlabelledNanos uint64
+	twin := make([]int32, len(b.rows))
+	for i := range twin {
+		twin[i] = -1
+	}
 	for i := range p.Samples {
 		s := &p.Samples[i]
 		m.TotalSamples += s.Count
 		switch c := idxOf(s.CoroID); {
 		case c >= 0:
 			coroTotals[c] += s.Count
-		case c == -1:
-			mainTotal += s.Count
+		case c == -1 && s.Count > 0:
+			m.UnlabelledSamples += s.Count
+			if m.Has(QCPU) {
+				unlabelledNanos += s.Nanos
+			}
+			for _, loc := range s.Stack {
+				if r := rowOf(loc); twin[r] < 0 {
+					f := &b.rows[r]
+					twin[r] = int32(b.add(Function{Name: f.Name, Kind: KindUnlabelled, File: f.File, Line: f.Line, Estimate: true}))
+				}
+			}
 		}
 	}
+	m.UnlabelledCPU = float64(unlabelledNanos) / 1e9
 	for i := range m.Coroutines {
 		m.Coroutines[i].Samples = coroTotals[i]
 	}
-	mainVec := m.Main.Vec()
 	exact := make([]Vec, len(m.Coroutines))
 	for i := range m.Coroutines {
 		exact[i] = m.Coroutines[i].Quantities.Vec()
@@ -227,7 +265,7 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	}
 	// Edge counts: a dense caller×callee matrix when the function table is small enough
 	// (no hashing on the hot path), a map beyond that.
-	n := len(b.rows) + 1 // +1: room for an unknown-location row added below
+	n := len(b.rows)
 	dense := n <= 2048
 	var denseCount []uint64
 	var edgeCounts map[uint64]uint64
@@ -243,37 +281,39 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	flat := make([]int32, 0, 16*len(p.Samples))
 	for si := range p.Samples {
 		s := &p.Samples[si]
-		if s.Count == 0 {
+		if s.Count == 0 || len(s.Stack) == 0 {
 			continue
 		}
-		var scale *Vec
+		var scale *Vec // the ledger this sample scales, if any
 		var k float64
-		switch c := idxOf(s.CoroID); {
+		var own Vec // what an unlabelled sample carries itself: pprof's CPU time
+		c := idxOf(s.CoroID)
+		unlabelled := c == -1
+		switch {
 		case c >= 0:
 			scale, k = &exact[c], float64(s.Count)/float64(coroTotals[c])
-		case c == -1:
-			scale, k = &mainVec, float64(s.Count)/float64(mainTotal)
+		case unlabelled:
+			if m.Has(QCPU) {
+				own[QCPU] = float64(s.Nanos)
+			}
+			scale, k = &own, 1
 		}
 		start := len(flat)
 		for _, loc := range s.Stack {
-			r := int32(-1)
-			if int(loc) < len(locRow) {
-				r = locRow[loc]
-			}
-			if r < 0 {
-				if unknown < 0 {
-					unknown = b.add(Function{Name: "?", Kind: KindSampled, Estimate: true})
-					stamp = append(stamp, -1)
-				}
-				r = int32(unknown)
+			r := rowOf(loc)
+			if unlabelled {
+				r = twin[r]
 			}
 			flat = append(flat, r)
 		}
 		funcs := flat[start:len(flat):len(flat)]
-		if len(funcs) == 0 {
-			continue
+		stack := funcs
+		if unlabelled {
+			// The flame graph shows these stacks under a root frame of their own.
+			flat = append(flat, unlabelledFrame)
+			stack = flat[start:len(flat):len(flat)]
 		}
-		m.stacks = append(m.stacks, sampleStack{coro: s.CoroID, count: s.Count, funcs: funcs})
+		m.stacks = append(m.stacks, sampleStack{coro: s.CoroID, count: s.Count, funcs: stack})
 		leaf := funcs[0]
 		b.rows[leaf].Self.Samples += s.Count
 		if scale != nil {
@@ -356,9 +396,26 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 	}
 	for i := range m.stacks {
 		for j, f := range m.stacks[i].funcs {
-			m.stacks[i].funcs[j] = int32(remap[f])
+			if f >= 0 {
+				m.stacks[i].funcs[j] = int32(remap[f])
+			}
 		}
 	}
+}
+
+// unlabelledFrame stands in a sample stack for the flame graph's root frame of the
+// unlabelled samples (UnlabelledFrame); it indexes no function.
+const unlabelledFrame = -2
+
+// UnlabelledFrame names the flame-graph frame that holds the samples without a
+// coroutine label, so they are never mistaken for a coroutine's stacks.
+const UnlabelledFrame = "<unlabelled>"
+
+func (m *Model) frameName(fn int32) string {
+	if fn == unlabelledFrame {
+		return UnlabelledFrame
+	}
+	return m.Functions[fn].Name
 }
 
 // repeatsEdge reports whether the edge funcs[j+1] → funcs[j] already occurred
@@ -450,7 +507,7 @@ func (m *Model) flameOf(idx []int32, root string) *FlameNode {
 			o := &path[len(path)-1]
 			if o.value > minValue || minValue == 0 {
 				parent := &path[len(path)-2]
-				parent.children = append(parent.children, &FlameNode{Name: m.Functions[o.fn].Name, Value: o.value, Children: o.children})
+				parent.children = append(parent.children, &FlameNode{Name: m.frameName(o.fn), Value: o.value, Children: o.children})
 			}
 			o.children = nil
 			path = path[:len(path)-1]

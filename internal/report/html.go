@@ -116,28 +116,31 @@ func (m *Model) quantityCols(perCall bool) []column {
 	var cols []column
 	add := func(c column) { cols = append(cols, c) }
 	add(column{Key: "ticks", Label: "ticks", Type: "int", Total: busy[QTicks], Est: true,
-		Title: "TSC ticks (exact for coroutines, regions, <main> and <wait>)"})
+		Title: "TSC ticks (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
 	add(column{Key: "secs", Label: "seconds", Type: "sec", Title: "ticks in seconds at the profile's clock rate", Est: true})
 	if perCall {
 		add(column{Key: "ticks/call", Label: "ticks/call", Type: "int", Title: "counted calls only (regions)"})
 	}
 	if m.Has(QCPU) {
 		add(column{Key: "cpu", Label: "cpu", Type: "sec", Total: busy[QCPU] / 1e9, Est: true,
-			Title: "thread CPU clock, seconds (exact for buckets)"})
+			Title: "thread CPU clock, seconds (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions, pprof's sampled CPU for unlabelled ones)"})
 	}
 	if m.Has(QUtime) {
 		add(column{Key: "utime", Label: "utime ≈", Type: "sec", Total: busy[QUtime] / 1e9, Est: true,
 			Title: "user time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
 		if perCall {
-			add(column{Key: "utime/call", Label: "utime/call", Type: "sec"})
+			add(column{Key: "utime/call", Label: "utime/call ≈", Type: "sec", Est: true,
+				Title: "utime over counted calls (regions): an estimate, as utime is"})
 		}
 		add(column{Key: "stime", Label: "stime ≈", Type: "sec", Total: busy[QStime] / 1e9, Est: true,
 			Title: "system time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
 		if perCall {
-			add(column{Key: "stime/call", Label: "stime/call", Type: "sec"})
+			add(column{Key: "stime/call", Label: "stime/call ≈", Type: "sec", Est: true,
+				Title: "stime over counted calls (regions): an estimate, as stime is"})
 		}
 		for q := QMinflt; q < NumQuantities; q++ {
-			add(column{Key: QuantityNames[q], Label: QuantityNames[q], Type: "int", Total: busy[q], Est: true})
+			add(column{Key: QuantityNames[q], Label: QuantityNames[q], Type: "int", Total: busy[q], Est: true,
+				Title: "getrusage(RUSAGE_THREAD) count (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
 		}
 	}
 	return cols
@@ -173,6 +176,19 @@ func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interf
 			cells = append(cells, per(q.Stime))
 		}
 		cells = append(cells, q.Minflt, q.Majflt, q.Inblock, q.Oublock, q.Nvcsw, q.Nivcsw)
+	}
+	return cells
+}
+
+// unlabelledCells matches quantityCols(true) for an unlabelled function: its sampled
+// CPU time, every other cell empty.
+func (m *Model) unlabelledCells(q Quantities) []interface{} {
+	cols := m.quantityCols(true)
+	cells := make([]interface{}, len(cols))
+	for i, c := range cols {
+		if c.Key == "cpu" {
+			cells[i] = q.CPU
+		}
 	}
 	return cells
 }
@@ -241,9 +257,10 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 	// The name comes first (Shrapnel put it last: off screen in a table this wide).
 	cols := []column{
 		{Key: "name", Label: "function", Type: "name"},
-		{Key: "kind", Label: "kind", Type: "str", Title: "region: counted exactly; sampled: estimated from CPU samples; bucket: <main> or <wait>"},
+		{Key: "kind", Label: "kind", Type: "str", Title: "region: counted exactly; sampled: estimated from a coroutine's CPU samples; " +
+			"unlabelled: CPU samples outside any coroutine (off the loop, or the scheduler), with pprof's CPU only; bucket: <main> or <wait>"},
 		{Key: "calls", Label: "calls", Type: "int", Title: "calls counted exactly (regions)"},
-		{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples), Title: "CPU samples (sampled functions)"},
+		{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples), Title: "CPU samples, counted exactly (sampled and unlabelled functions)"},
 	}
 	cols = append(cols, m.quantityCols(true)...)
 	t := &table{ID: id, Cols: cols, Sort: 4, Name: 0, RowID: id + "-", Link: "cg-"}
@@ -273,7 +290,14 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 			samples = c.Samples
 		}
 		r := []interface{}{i, flags, f.Name, f.Kind, calls, samples}
-		t.Rows = append(t.Rows, append(r, m.quantityCells(c.Quantities, c.Calls, true)...))
+		cells := m.quantityCells(c.Quantities, c.Calls, true)
+		if f.Kind == KindUnlabelled {
+			// Only pprof's CPU time is known for these samples, and it is part of no
+			// ledger: no other figure, and no percentage of the loops' totals.
+			r[1] = flags | rowNoPct
+			cells = m.unlabelledCells(c.Quantities)
+		}
+		t.Rows = append(t.Rows, append(r, cells...))
 	}
 	t.dropZero()
 	return t
@@ -358,6 +382,15 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		if f.Estimate {
 			approx = "≈"
 		}
+		if f.Kind == KindUnlabelled {
+			e.Summary = "outside any coroutine: no ticks or rusage measured"
+			if m.Has(QCPU) {
+				e.Summary = fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
+					f.Self.CPU, f.Cumulative.CPU)
+			}
+			entries = append(entries, e)
+			continue
+		}
 		s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
 		if m.Has(QCPU) {
 			s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
@@ -381,7 +414,11 @@ func (m *Model) flames(n int) []flameSet {
 	if m.Flame == nil {
 		return nil
 	}
-	out := []flameSet{{Label: fmt.Sprintf("all coroutines (%d samples)", m.Flame.Value), Tree: m.Flame}}
+	label := fmt.Sprintf("all coroutines (%d samples)", m.Flame.Value)
+	if m.UnlabelledSamples > 0 {
+		label = fmt.Sprintf("all samples (%d; %d unlabelled, under %s)", m.Flame.Value, m.UnlabelledSamples, UnlabelledFrame)
+	}
+	out := []flameSet{{Label: label, Tree: m.Flame}}
 	ids := make([]int, 0, len(m.Coroutines))
 	for i := range m.Coroutines {
 		if m.Coroutines[i].Samples > 0 {
@@ -409,21 +446,22 @@ func (m *Model) flames(n int) []flameSet {
 
 // pageData is everything the template and the page's script need.
 type pageData struct {
-	M         *Model
-	Cmdline   string
-	Clock     string
-	Measured  string
-	Closure   string
-	ClosureOK bool
-	Duration  string
-	Samples   string
-	Graph     []cgEntry
-	Omitted   int
-	Long      []LongSlice
-	Data      pageJSON
-	Echarts   template.JS
-	Script    template.JS
-	Style     template.CSS
+	M          *Model
+	Cmdline    string
+	Clock      string
+	Measured   string
+	Closure    string
+	ClosureOK  bool
+	EstClosure string // utime/stime closure, "" when not measured
+	Duration   string
+	Samples    string
+	Graph      []cgEntry
+	Omitted    int
+	Long       []LongSlice
+	Data       pageJSON
+	Echarts    template.JS
+	Script     template.JS
+	Style      template.CSS
 }
 
 // pageJSON is embedded as JSON (escaped by html/template) for the page's script.
@@ -481,8 +519,9 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		Style:   template.CSS(style),
 	}
 	d.Closure, d.ClosureOK = m.closureText()
+	d.EstClosure = m.estimateClosureText()
 	if m.HasSamples() {
-		d.Samples = fmt.Sprintf("%d samples at %d Hz", m.TotalSamples, m.Meta.SampleRate)
+		d.Samples = m.samplesText()
 	} else {
 		d.Samples = "off"
 	}
@@ -501,27 +540,67 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	d.Data.Tables[1] = m.functionTable("self", false, inGraph)
 	d.Data.Tables[2] = m.functionTable("cumulative", true, inGraph)
 	d.Data.Tables[3] = m.waitTable()
+	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
+	wg.Wait()
+	// Only after Wait: append may move Tables while the goroutine above writes Tables[0].
 	if len(m.Loops) > 1 {
 		d.Data.Tables = append(d.Data.Tables, m.loopTable())
 	}
-	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
-	wg.Wait()
 	if len(m.Slices) > 0 {
 		d.Data.Charts["timeline"] = m.timelineChart()
 	}
 	return t.ExecuteTemplate(w, "report.html", d)
 }
 
-// closureText summarises conservation: the worst relative closure error, and whether
-// every quantity closed exactly.
+// closureText summarises conservation over the exact quantities (ticks, cpu, the
+// rusage counters): the worst relative closure error, and whether it is small enough
+// to trust the books. utime and stime are left to estimateClosureText: they split each
+// bucket's exact CPU time in getrusage's ratio, so their sum cannot close by
+// construction, and an error there says nothing about the accounting.
 func (m *Model) closureText() (string, bool) {
 	if m.WorstClosure < 0 {
 		return "not checked (no loop totals)", false
 	}
 	c := m.Closure[m.WorstClosure]
 	if c.Diff == 0 {
-		return fmt.Sprintf("0: every measured quantity closes exactly (%d checks over %d loops)", len(m.Closure), len(m.Loops)), true
+		n := 0
+		for _, c := range m.Closure {
+			if !c.Estimate {
+				n++
+			}
+		}
+		loops := "loops"
+		if len(m.Loops) == 1 {
+			loops = "loop"
+		}
+		return fmt.Sprintf("0: every exact quantity closes exactly (%d checks over %d %s)", n, len(m.Loops), loops), true
 	}
 	return fmt.Sprintf("worst %.4f%%: %s on loop %d, Σ coroutines + <main> + <wait> = %d vs total %d (diff %+d)",
 		100*c.Relative, c.Quantity, c.Loop, c.Sum, c.Total, c.Diff), c.Relative < 1e-3
+}
+
+// estimateClosureText reports how far the utime/stime estimates are from their loop
+// totals ("" when rusage was not measured), marked as the estimates they are.
+func (m *Model) estimateClosureText() string {
+	if m.WorstEstimateClosure < 0 {
+		return ""
+	}
+	c := m.Closure[m.WorstEstimateClosure]
+	if c.Diff == 0 {
+		return "≈ estimates (utime, stime): close exactly"
+	}
+	return fmt.Sprintf("≈ estimates, not expected to close (each bucket's exact cpu split in getrusage's ratio): worst %.4f%%: %s on loop %d, diff %+d ns",
+		100*c.Relative, c.Quantity, c.Loop, c.Diff)
+}
+
+// samplesText describes the CPU samples, and how many of them had no coroutine label.
+func (m *Model) samplesText() string {
+	t := fmt.Sprintf("%d samples at %d Hz", m.TotalSamples, m.Meta.SampleRate)
+	if m.UnlabelledSamples > 0 {
+		t += fmt.Sprintf("; %d unlabelled (no coroutine: off the loop, or the scheduler between coroutines)", m.UnlabelledSamples)
+		if m.Has(QCPU) {
+			t += fmt.Sprintf(", ≈%.6f s cpu by pprof", m.UnlabelledCPU)
+		}
+	}
+	return t
 }

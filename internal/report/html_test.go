@@ -92,3 +92,76 @@ func TestWriteHTMLEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimateMarks: every figure in the function tables is exact or marked as an
+// estimate: utime and stime (and their /call columns) in the heading, everything a
+// sampled row scales in its cells; unlabelled rows carry pprof's CPU alone, marked and
+// without a percentage; and the header's closure error ignores the utime/stime split.
+func TestEstimateMarks(t *testing.T) {
+	p := handProfile()
+	p.Regions[0].Self.Utime, p.Regions[0].Self.Stime = 50, 30 // keep the /call columns
+	p.Regions[0].Cumulative.Utime, p.Regions[0].Cumulative.Stime = 50, 30
+	p.Coroutines[0].Utime += 3 // utime/stime drift; every exact quantity closes
+	p.Coroutines[0].Stime -= 3
+	m := mustBuild(t, p)
+	in := make([]bool, len(m.Functions))
+	self := m.functionTable("self", false, in)
+	col := map[string]column{}
+	for _, c := range self.Cols {
+		col[c.Key] = c
+	}
+	for _, k := range []string{"utime", "stime", "utime/call", "stime/call"} {
+		c, ok := col[k]
+		if !ok || !strings.Contains(c.Label, "≈") || !c.Est {
+			t.Errorf("column %s %+v: always an estimate, want ≈ in its heading", k, c)
+		}
+	}
+	for _, k := range []string{"ticks", "secs", "cpu", "minflt", "nvcsw"} {
+		if !col[k].Est {
+			t.Errorf("column %s: sampled rows' figures are estimates, want Est", k)
+		}
+	}
+	for _, k := range []string{"calls", "samples", "ticks/call"} {
+		if col[k].Est || strings.Contains(col[k].Label, "≈") {
+			t.Errorf("column %s is an exact count, marked as an estimate", k)
+		}
+	}
+	found := false
+	for _, r := range self.Rows {
+		if r[3] != KindUnlabelled {
+			continue
+		}
+		found = true
+		if f := r[1].(int); f&rowEstimate == 0 || f&rowNoPct == 0 {
+			t.Errorf("unlabelled row flags %b: want estimate and no percentage", f)
+		}
+		for i, c := range self.Cols {
+			v := r[2+i]
+			switch c.Key {
+			case "name", "kind", "samples":
+			case "cpu":
+				if v != 0.01 {
+					t.Errorf("unlabelled row cpu %v, want pprof's 0.01 s", v)
+				}
+			default:
+				if v != nil {
+					t.Errorf("unlabelled row has %s = %v: nothing measured it", c.Key, v)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("no unlabelled row in the self table")
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, m, HTMLOptions{Echarts: "/**/"}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, `<dd id="closure" class="ok">0: every exact quantity closes exactly`) {
+		t.Errorf("closure error is not the exact quantities' 0:\n%s", page[strings.Index(page, `id="closure"`)-20:][:300])
+	}
+	if !strings.Contains(page, `<dd id="closure-est" class="est">≈ estimates`) {
+		t.Error("page lacks the utime/stime closure marked as an estimate")
+	}
+}

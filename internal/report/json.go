@@ -28,14 +28,22 @@ type jsonEstimates struct {
 	// Functions with "estimate": true carry these quantities as estimates scaled from
 	// samples; their "samples" counts are exact.
 	SampledFunctions []string `json:"sampled_functions"`
-	Note             string   `json:"note"`
+	// Functions of kind "unlabelled" (samples outside any coroutine) carry only these
+	// quantities, as pprof's sampled estimates; their other quantities are zero because
+	// nothing measured them, and their samples counts are exact.
+	UnlabelledFunctions []string `json:"unlabelled_functions"`
+	Note                string   `json:"note"`
 }
 
 func (m *Model) estimates() jsonEstimates {
-	e := jsonEstimates{Always: []string{}, SampledFunctions: []string{},
-		Note: "coroutines, main, wait and regions are exact except the quantities in always; a function with estimate=true has every quantity but samples scaled from its share of each coroutine's samples"}
+	e := jsonEstimates{Always: []string{}, SampledFunctions: []string{}, UnlabelledFunctions: []string{},
+		Note: "coroutines, main, wait and regions are exact except the quantities in always; a function of kind sampled has every quantity but samples scaled from its share of each coroutine's samples; " +
+			"a function of kind unlabelled comes from samples outside any coroutine (off the loop, or the scheduler between coroutines) and carries only pprof's sampled cpu, which is in no bucket; closure entries with estimate=true (utime, stime) need not close"}
 	if m.Has(QUtime) {
 		e.Always = append(e.Always, "utime", "stime")
+	}
+	if m.Has(QCPU) {
+		e.UnlabelledFunctions = append(e.UnlabelledFunctions, "cpu")
 	}
 	for q := QTicks; q < NumQuantities; q++ {
 		if m.Has(q) {

@@ -126,6 +126,9 @@ type Closure struct {
 	Sum      uint64  `json:"sum"`
 	Diff     int64   `json:"diff"`     // Sum - Total
 	Relative float64 `json:"relative"` // |Diff| / Total (0 when Total is 0 and Diff is 0)
+	// Estimate marks utime and stime: each bucket's share is an estimate (the bucket's
+	// exact CPU time split in getrusage's ratio), so their sum need not close.
+	Estimate bool `json:"estimate"`
 }
 
 // Loop is one event loop's buckets.
@@ -177,6 +180,10 @@ type Coroutine struct {
 const (
 	KindRegion  = "region"  // profiler.Region: exact, calls counted
 	KindSampled = "sampled" // from CPU samples: costs are estimates
+	// KindUnlabelled rows come from CPU samples with no coroutine label (the scheduler
+	// between coroutines, or goroutines off the loop: GC, Offload workers, the
+	// profiler itself): sample counts and pprof's CPU estimate, no ledger figures.
+	KindUnlabelled = "unlabelled"
 )
 
 // Cost is a function's self or cumulative cost.
@@ -256,16 +263,24 @@ type Model struct {
 	Wait       Quantities `json:"wait"`
 	Loops      []Loop     `json:"loops"`
 	Closure    []Closure  `json:"closure"`
-	// WorstClosure indexes Closure's largest relative error (-1 when Closure is empty).
-	WorstClosure  int         `json:"worst_closure"`
-	Coroutines    []Coroutine `json:"coroutines"` // by ticks, descending
-	WaitSites     []WaitSite  `json:"wait_sites"` // by ticks, descending
-	Functions     []Function  `json:"functions"`  // by self ticks, descending
-	TotalSamples  uint64      `json:"total_samples"`
-	Flame         *FlameNode  `json:"flame,omitempty"` // all samples, root "all"
-	Slices        []Slice     `json:"slices,omitempty"`
-	SlicesDropped uint64      `json:"slices_dropped"`
-	LongSlices    []LongSlice `json:"long_slices,omitempty"`
+	// WorstClosure indexes Closure's largest relative error among the exact quantities
+	// (ticks, cpu, the rusage counters; -1 when there is none); WorstEstimateClosure
+	// the largest among the estimates (utime, stime; -1 when not measured), which
+	// cannot close exactly by construction and so never decide whether the books close.
+	WorstClosure         int         `json:"worst_closure"`
+	WorstEstimateClosure int         `json:"worst_estimate_closure"`
+	Coroutines           []Coroutine `json:"coroutines"` // by ticks, descending
+	WaitSites            []WaitSite  `json:"wait_sites"` // by ticks, descending
+	Functions            []Function  `json:"functions"`  // by self ticks, descending
+	TotalSamples         uint64      `json:"total_samples"`
+	// UnlabelledSamples of TotalSamples had no coroutine label; UnlabelledCPU is the
+	// CPU time pprof credits them with (seconds, an estimate; 0 when cpu was not measured).
+	UnlabelledSamples uint64      `json:"unlabelled_samples"`
+	UnlabelledCPU     float64     `json:"unlabelled_cpu"`
+	Flame             *FlameNode  `json:"flame,omitempty"` // all samples, root "all"
+	Slices            []Slice     `json:"slices,omitempty"`
+	SlicesDropped     uint64      `json:"slices_dropped"`
+	LongSlices        []LongSlice `json:"long_slices,omitempty"`
 
 	meas format.Measured
 	// profile is the input (the pprof view reads it after Build).
@@ -340,13 +355,14 @@ func Build(p *format.Profile) (*Model, error) {
 			CPUFeatures: p.Meta.CPUFeatures, PID: p.Meta.PID, WallStart: p.Meta.WallStart,
 			Duration: p.Meta.Duration.Seconds(), SampleRate: p.Meta.SampleRate, Notes: p.Meta.Notes,
 		},
-		meas:          p.Measured | format.MeasTicks,
-		profile:       p,
-		funcs:         p.Funcs,
-		locs:          p.Locations,
-		startTick:     p.Meta.StartTick,
-		SlicesDropped: p.SlicesDropped,
-		WorstClosure:  -1,
+		meas:                 p.Measured | format.MeasTicks,
+		profile:              p,
+		funcs:                p.Funcs,
+		locs:                 p.Locations,
+		startTick:            p.Meta.StartTick,
+		SlicesDropped:        p.SlicesDropped,
+		WorstClosure:         -1,
+		WorstEstimateClosure: -1,
 	}
 	m.Measured = measuredNames(m.meas)
 	if p.Meta.StopTick > p.Meta.StartTick {
@@ -500,7 +516,7 @@ func (m *Model) buildClosure() {
 			add(s, c.Counters)
 		}
 	}
-	worst := -1.0
+	worst, worstEst := -1.0, -1.0
 	for _, l := range p.Loops {
 		total := rawOf(l.Total)
 		for q := QTicks; q < NumQuantities; q++ {
@@ -508,16 +524,21 @@ func (m *Model) buildClosure() {
 				continue
 			}
 			t, s := total[q], sums[l.ID][q]
-			c := Closure{Loop: l.ID, Quantity: QuantityNames[q], Total: t, Sum: s, Diff: int64(s - t)}
+			c := Closure{Loop: l.ID, Quantity: QuantityNames[q], Total: t, Sum: s, Diff: int64(s - t),
+				Estimate: q == QUtime || q == QStime}
 			if t != 0 {
 				c.Relative = math.Abs(float64(c.Diff)) / float64(t)
 			} else if s != 0 {
 				c.Relative = 1
 			}
 			m.Closure = append(m.Closure, c)
-			if c.Relative > worst {
-				worst = c.Relative
-				m.WorstClosure = len(m.Closure) - 1
+			w, at := &worst, &m.WorstClosure
+			if c.Estimate {
+				w, at = &worstEst, &m.WorstEstimateClosure
+			}
+			if c.Relative > *w {
+				*w = c.Relative
+				*at = len(m.Closure) - 1
 			}
 		}
 	}

@@ -36,10 +36,10 @@ func handProfile() *format.Profile {
 		// Locations 1..3 are main.a, f, g.
 		Locations: []format.Location{{Func: 0, Line: 1}, {Func: 1, Line: 2}, {Func: 2, Line: 3}},
 		Samples: []format.Sample{
-			{CoroID: 1, Stack: []format.LocID{2, 1}, Count: 3},    // f <- main.a
-			{CoroID: 1, Stack: []format.LocID{3, 2, 1}, Count: 1}, // g <- f <- main.a
-			{CoroID: 2, Stack: []format.LocID{2, 2, 1}, Count: 2}, // f <- f <- main.a (recursion)
-			{CoroID: 0, Stack: []format.LocID{3}, Count: 1},       // g in the scheduler
+			{CoroID: 1, Stack: []format.LocID{2, 1}, Count: 3},                 // f <- main.a
+			{CoroID: 1, Stack: []format.LocID{3, 2, 1}, Count: 1},              // g <- f <- main.a
+			{CoroID: 2, Stack: []format.LocID{2, 2, 1}, Count: 2},              // f <- f <- main.a (recursion)
+			{CoroID: 0, Stack: []format.LocID{3}, Count: 1, Nanos: 10_000_000}, // g outside any coroutine
 		},
 		Regions: []format.Region{
 			{Name: "outer", Calls: 2, Self: format.Counters{Ticks: 300}, Cumulative: format.Counters{Ticks: 500}},
@@ -158,9 +158,9 @@ func TestSampledEstimates(t *testing.T) {
 		t.Errorf("f cumulative %+v", f.Cumulative)
 	}
 	g := fn(t, m, "g", KindSampled)
-	// g: 1 of a's 4 samples, plus the scheduler sample scaling all of <main>.
-	if want := uint64(6000/4 + 1000); g.Self.Ticks != want || g.Self.Samples != 2 {
-		t.Errorf("g self ticks %d samples %d, want %d, 2", g.Self.Ticks, g.Self.Samples, want)
+	// g: 1 of a's 4 samples; the unlabelled sample is not charged <main>'s ledger.
+	if want := uint64(6000 / 4); g.Self.Ticks != want || g.Self.Samples != 1 {
+		t.Errorf("g self ticks %d samples %d, want %d, 1", g.Self.Ticks, g.Self.Samples, want)
 	}
 	for _, fn := range m.Functions {
 		if fn.Name == "unused" {
@@ -321,5 +321,115 @@ func TestBadReferences(t *testing.T) {
 	fn(t, m, "?", KindSampled)
 	if _, err := Build(&format.Profile{}); err == nil {
 		t.Error("a profile without loops built")
+	}
+}
+
+// TestUnlabelledSamples: samples without a coroutine label (the scheduler, GC, other
+// goroutines, the profiler itself) are not charged <main>'s exact ledger; they are
+// rows of their own with their samples and pprof's CPU time, and nothing else.
+func TestUnlabelledSamples(t *testing.T) {
+	p := handProfile()
+	// One sample of the profiler's own build after Stop: with the old rule it was
+	// charged all of <main>'s 1000 ticks, 500 ns of CPU and a minor fault.
+	p.Funcs = append(p.Funcs, format.Func{Name: "profiler.(*session).build", File: "build.go"})
+	p.Locations = append(p.Locations, format.Location{Func: 4, Line: 9}) // LocID 4
+	p.Samples = append(p.Samples, format.Sample{CoroID: 0, Stack: []format.LocID{4}, Count: 1, Nanos: 10_000_000})
+	m := mustBuild(t, p)
+
+	if m.UnlabelledSamples != 2 || math.Abs(m.UnlabelledCPU-0.02) > 1e-12 {
+		t.Errorf("unlabelled samples %d cpu %g, want 2 and 0.02 s", m.UnlabelledSamples, m.UnlabelledCPU)
+	}
+	build := fn(t, m, "profiler.(*session).build", KindUnlabelled)
+	for _, c := range []Cost{build.Self, build.Cumulative} {
+		if c.Samples != 1 || c.CPU != 0.01 || c.Ticks != 0 || c.Utime != 0 || c.Minflt != 0 || c.Calls != 0 {
+			t.Errorf("build's cost %+v, want 1 sample, 0.01 s cpu and nothing else", c)
+		}
+	}
+	if !build.Estimate || build.File != "build.go" {
+		t.Errorf("build row %+v", build)
+	}
+	for _, f := range m.Functions {
+		if f.Name == "profiler.(*session).build" && f.Kind != KindUnlabelled {
+			t.Errorf("build has a %s row: only unlabelled samples saw it", f.Kind)
+		}
+	}
+	// g ran in coroutine a and outside any coroutine: one row of each kind.
+	g, gu := fn(t, m, "g", KindSampled), fn(t, m, "g", KindUnlabelled)
+	if g.Self.Samples != 1 || g.Self.Ticks != 1500 || gu.Self.Samples != 1 || gu.Self.Ticks != 0 || gu.Self.CPU != 0.01 {
+		t.Errorf("g sampled %+v, unlabelled %+v", g.Self, gu.Self)
+	}
+	// Nothing of <main> reaches the functions: the ticks of the sampled rows add up
+	// to the coroutines' (a and b both have samples), exactly.
+	var self, main Vec
+	for _, f := range m.Functions {
+		if f.Kind != KindRegion {
+			self.add(f.Self.Quantities.Vec())
+		}
+	}
+	main = m.Main.Vec()
+	if want := float64(6000 + 2000); self[QTicks] != want || self[QMinflt] != 12 {
+		t.Errorf("functions' self ticks %v minflt %v, want %v and 12 (the coroutines' alone; <main> has %v)",
+			self[QTicks], self[QMinflt], want, main[QTicks])
+	}
+	if m.Main.Ticks != 1000 {
+		t.Errorf("<main> ticks %d, want its exact 1000", m.Main.Ticks)
+	}
+	// The flame graph keeps the unlabelled stacks under a root frame of their own.
+	var unl *FlameNode
+	for _, c := range m.Flame.Children {
+		if c.Name == UnlabelledFrame {
+			unl = c
+		}
+	}
+	if unl == nil || unl.Value != 2 || len(unl.Children) != 2 {
+		t.Fatalf("flame %+v: want %s with 2 samples in 2 stacks", m.Flame, UnlabelledFrame)
+	}
+	// Without cpu measured there is no CPU figure to give them.
+	p.Measured = format.MeasTicks | format.MeasSamples
+	m = mustBuild(t, p)
+	if b := fn(t, m, "profiler.(*session).build", KindUnlabelled); b.Self.CPU != 0 || m.UnlabelledCPU != 0 || b.Self.Samples != 1 {
+		t.Errorf("ticks-only: build %+v, unlabelled cpu %g", b.Self, m.UnlabelledCPU)
+	}
+}
+
+// TestClosureExactOnly: utime and stime split each bucket's exact CPU time, so they
+// need not close; an error there must not be reported as the closure error, which
+// covers ticks, cpu and the rusage counters only.
+func TestClosureExactOnly(t *testing.T) {
+	p := handProfile()
+	p.Coroutines[0].Utime += 7 // the per-bucket split drifts; every exact quantity still closes
+	p.Coroutines[0].Stime -= 7
+	m := mustBuild(t, p)
+	if m.WorstClosure < 0 || m.Closure[m.WorstClosure].Diff != 0 || m.Closure[m.WorstClosure].Estimate {
+		t.Errorf("worst closure %+v: want an exact quantity, closed", m.Closure[m.WorstClosure])
+	}
+	txt, ok := m.closureText()
+	if !ok || !strings.HasPrefix(txt, "0: every exact quantity closes exactly (8 checks over 1 loop)") {
+		t.Errorf("closure text %q ok=%v", txt, ok)
+	}
+	if m.WorstEstimateClosure < 0 {
+		t.Fatal("no utime/stime closure")
+	}
+	if e := m.Closure[m.WorstEstimateClosure]; !e.Estimate || e.Quantity != "stime" || e.Diff != -7 {
+		t.Errorf("worst estimate closure %+v, want stime -7 (7 of 1100)", e)
+	}
+	if e := m.estimateClosureText(); !strings.HasPrefix(e, "≈") || !strings.Contains(e, "stime") {
+		t.Errorf("estimate closure text %q", e)
+	}
+	for _, c := range m.Closure {
+		if c.Estimate != (c.Quantity == "utime" || c.Quantity == "stime") {
+			t.Errorf("closure %s estimate=%v", c.Quantity, c.Estimate)
+		}
+	}
+	// An exact quantity off by one still leads the header, however small.
+	p.Coroutines[0].Nivcsw++
+	m = mustBuild(t, p)
+	if txt, _ := m.closureText(); !strings.Contains(txt, "nivcsw") {
+		t.Errorf("closure text %q does not name nivcsw", txt)
+	}
+	// Without rusage there is no estimate closure.
+	p.Measured = format.MeasTicks | format.MeasCPU
+	if m = mustBuild(t, p); m.WorstEstimateClosure != -1 || m.estimateClosureText() != "" {
+		t.Errorf("ticks+cpu profile: estimate closure %d %q", m.WorstEstimateClosure, m.estimateClosureText())
 	}
 }

@@ -19,8 +19,14 @@ import (
 //     up to its exact ledger (cumulative rounding: no tick is lost or invented).
 //   - A coroutine with no samples (always, in a profile without sampling) gets one
 //     sample on the synthetic frame "<coroutine NAME>" carrying its whole ledger.
-//   - <main> (the scheduler) and <wait> (epoll_wait) are synthetic frames too; samples
-//     taken outside any coroutine are the scheduler's and hang below <main>.
+//   - <main> (the scheduler) and <wait> (epoll_wait) are synthetic frames too, one
+//     sample per loop carrying the bucket's whole exact ledger.
+//   - Samples taken outside any coroutine (no coro_id label) are not the scheduler's
+//     alone: GC, Offload workers and the profiler's own build and write run there too,
+//     and the samples cannot tell them apart. No ledger is spread over them; they hang
+//     below the frame "<unlabelled>" with their sample count and the CPU time pprof
+//     gave them (cpu, an estimate), and zero in every other type. So cpu adds up to
+//     the ledger plus that unlabelled CPU, as `go tool pprof` of the whole process would.
 //   - Time a coroutine spent parked is off-CPU and overlaps other buckets' wall time, so
 //     it has sample types of its own (parked, parks): a frame "<wait: REASON>" on top of
 //     the blocking call site. Time runnable but not running is "<runnable>".
@@ -30,9 +36,11 @@ import (
 
 // Synthetic frame names.
 const (
-	FrameMain     = "<main>"
-	FrameWait     = "<wait>"
-	FrameRunnable = "<runnable>"
+	FrameMain = "<main>"
+	FrameWait = "<wait>"
+	// FrameUnlabelled roots the samples taken outside any coroutine.
+	FrameUnlabelled = UnlabelledFrame
+	FrameRunnable   = "<runnable>"
 )
 
 // FrameCoroutine is the frame of a coroutine whose ledger has no samples to spread over.
@@ -178,6 +186,7 @@ func (b *pprofBuilder) comments() []string {
 		fmt.Sprintf("clock %s at %d ticks/s, measured: %v", p.Clock.Source, p.Clock.TicksPerSecond, b.m.Measured),
 		"cpu, wall, ticks, utime, stime and the rusage counts: each coroutine's exact ledger spread over its CPU samples by count (exact per coroutine, estimates per function); utime/stime are estimates that split the exact CPU time",
 		"<main> is the scheduler, <wait> the loop blocked in epoll_wait, <coroutine NAME> a coroutine without samples",
+		"<unlabelled>: CPU samples outside any coroutine (off the loop: GC, Offload workers, the profiler; or the scheduler between coroutines), with pprof's sampled cpu only: no ledger is spread over them",
 		"parked/parks: time and count parked at blocking call sites, frame <wait: REASON> (off-CPU, overlaps wall); runnable: time runnable but not running",
 	}
 	return append(c, p.Meta.Notes...)
@@ -403,7 +412,7 @@ func (b *pprofBuilder) measuredRaw(c format.Counters) [NumQuantities]uint64 {
 func (b *pprofBuilder) ledger() {
 	p := b.p
 	byCoro := map[uint64][]*format.Sample{}
-	var mainSamples, strays []*format.Sample
+	var unlabelled, strays []*format.Sample
 	known := make(map[uint64]*format.Coroutine, len(p.Coroutines))
 	for i := range p.Coroutines {
 		known[p.Coroutines[i].ID] = &p.Coroutines[i]
@@ -413,7 +422,7 @@ func (b *pprofBuilder) ledger() {
 		switch {
 		case s.Count == 0:
 		case s.CoroID == 0:
-			mainSamples = append(mainSamples, s)
+			unlabelled = append(unlabelled, s)
 		case known[s.CoroID] != nil:
 			byCoro[s.CoroID] = append(byCoro[s.CoroID], s)
 		default:
@@ -438,18 +447,19 @@ func (b *pprofBuilder) ledger() {
 		ps.NumLabel[LabelCoroID] = []int64{clamp(s.CoroID)}
 		b.out.Sample = append(b.out.Sample, ps)
 	}
-	// <main>: with samples, the loops' summed ledger spread over them below a <main>
-	// root (samples do not say which loop they came from); without, one per loop.
-	if len(mainSamples) > 0 {
-		var sum format.Counters
-		for _, l := range p.Loops {
-			sum.Add(l.Main)
+	// Unlabelled samples: their counts and pprof's CPU time, below their own root.
+	for _, s := range unlabelled {
+		ps := &profile.Sample{Location: append(b.stack(s.Stack), b.frame(FrameUnlabelled)), Value: make([]int64, len(b.types))}
+		var own [NumQuantities]uint64
+		if b.m.Has(QCPU) {
+			own[QCPU] = s.Nanos
 		}
-		b.spreadLedger(mainSamples, b.measuredRaw(sum), b.frame(FrameMain), func(s *profile.Sample) { b.sharedLabels(s, nil, FrameMain, 0, "") })
-	} else {
-		for _, l := range p.Loops {
-			b.whole(FrameMain, b.measuredRaw(l.Main), func(s *profile.Sample) { b.labels(s, nil, FrameMain, l.ID) })
-		}
+		b.ledgerValues(ps.Value, own, 0, s.Count)
+		b.sharedLabels(ps, nil, FrameUnlabelled, 0, "")
+		b.out.Sample = append(b.out.Sample, ps)
+	}
+	for _, l := range p.Loops {
+		b.whole(FrameMain, b.measuredRaw(l.Main), func(s *profile.Sample) { b.labels(s, nil, FrameMain, l.ID) })
 	}
 	for _, l := range p.Loops {
 		b.whole(FrameWait, b.measuredRaw(l.Wait), func(s *profile.Sample) { b.labels(s, nil, FrameWait, l.ID) })

@@ -93,13 +93,14 @@ func TestPprofHand(t *testing.T) {
 		ticks, cpu, n int64
 	}
 	// Coroutine a (6000 ticks, 3000 ns CPU) has samples of count 3 and 1: ¾ and ¼.
-	// Coroutine b (2000 ticks) has one sample. <main> (1000 ticks) has one sample below
-	// a <main> root; <wait> has none and is a frame of its own.
+	// Coroutine b (2000 ticks) has one sample. <main> (1000 ticks) and <wait> are frames
+	// of their own with their exact ledgers: the sample outside any coroutine is not
+	// charged <main>'s (checked below).
 	wants := []want{
 		{"f main.a", "a", 4500, 2250, 3},
 		{"g f main.a", "a", 1500, 750, 1},
 		{"f f main.a", "b", 2000, 1000, 2},
-		{"g <main>", "<main>", 1000, 500, 1},
+		{"<main>", "<main>", 1000, 500, 0},
 		{"<wait>", "<wait>", 1000, 100, 0},
 	}
 	for _, w := range wants {
@@ -124,6 +125,21 @@ func TestPprofHand(t *testing.T) {
 			t.Errorf("no sample with stack %q", w.stack)
 		}
 	}
+	// The unlabelled sample: its count and pprof's 10 ms of CPU, nothing of <main>.
+	unl := 0
+	for _, s := range pp.Sample {
+		if strings.Join(stackNames(s), " ") != "g "+FrameUnlabelled {
+			continue
+		}
+		unl++
+		if s.Value[samples] != 1 || s.Value[cpu] != 10_000_000 || s.Value[ticks] != 0 || s.Value[wall] != 0 ||
+			!slices.Equal(s.Label[LabelCoroName], []string{FrameUnlabelled}) {
+			t.Errorf("unlabelled sample values %v labels %v", s.Value, s.Label)
+		}
+	}
+	if unl != 1 {
+		t.Errorf("%d samples with stack g %s, want 1", unl, FrameUnlabelled)
+	}
 	for _, s := range pp.Sample {
 		if s.Label[LabelCoroName][0] == "a" {
 			if got := s.NumLabel[LabelCoroID]; !slices.Equal(got, []int64{1}) {
@@ -137,8 +153,9 @@ func TestPprofHand(t *testing.T) {
 }
 
 // TestPprofConservation: on a synthetic profile, every ledger sample type adds up
-// exactly to Σ coroutines + <main> + <wait>, per coroutine and in total; parks add up
-// to the coroutines' wait counts; samples to the samples taken.
+// exactly to Σ coroutines + <main> + <wait> (cpu: plus the unlabelled samples' own
+// CPU time, which no ledger holds), per coroutine and in total; parks add up to the
+// coroutines' wait counts; samples to the samples taken.
 func TestPprofConservation(t *testing.T) {
 	for _, opt := range []format.SynthOptions{
 		{Coroutines: 40, Samples: 300},
@@ -176,8 +193,12 @@ func TestPprofConservation(t *testing.T) {
 				t.Errorf("%+v: coroutine %d: parks %d, want %d", opt, c.ID, gotParks, parks)
 			}
 		}
-		var mainTicks uint64
-		hasMainSamples := slices.ContainsFunc(p.Samples, func(s format.Sample) bool { return s.CoroID == 0 })
+		// Unlabelled samples add pprof's CPU time and nothing else.
+		for _, s := range p.Samples {
+			if s.CoroID == 0 && s.Count > 0 && m.Has(QCPU) {
+				want[QCPU] += s.Nanos
+			}
+		}
 		for _, l := range p.Loops {
 			for _, c := range []format.Counters{l.Main, l.Wait} {
 				r := rawOf(c)
@@ -185,14 +206,7 @@ func TestPprofConservation(t *testing.T) {
 					want[Quantity(q)] += r[q]
 				}
 			}
-			mainTicks += l.Main.Ticks
-			wantWall += floorNanos(l.Wait.Ticks, tps)
-			if !hasMainSamples {
-				wantWall += floorNanos(l.Main.Ticks, tps)
-			}
-		}
-		if hasMainSamples {
-			wantWall += floorNanos(mainTicks, tps)
+			wantWall += floorNanos(l.Wait.Ticks, tps) + floorNanos(l.Main.Ticks, tps)
 		}
 		for q := QTicks; q < NumQuantities; q++ {
 			if !m.Has(q) {

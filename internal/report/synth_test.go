@@ -24,12 +24,19 @@ func TestSynthetic(t *testing.T) {
 					t.Errorf("closure %+v", c)
 				}
 			}
-			// Σ self estimates of sampled functions = Σ totals of the coroutines (and
-			// <main>) they scale, for those with samples: nothing invented, nothing lost.
-			var est, want float64
+			// Σ self estimates of sampled functions = Σ totals of the coroutines they
+			// scale, for those with samples: nothing invented, nothing lost, and nothing
+			// of <main> (whose ledger no sample scales).
+			var est, want, unlCPU, wantUnl float64
 			for _, f := range m.Functions {
-				if f.Kind == KindSampled {
+				switch f.Kind {
+				case KindSampled:
 					est += float64(f.Self.Ticks)
+				case KindUnlabelled:
+					unlCPU += f.Self.CPU
+					if f.Self.Ticks != 0 || f.Cumulative.Ticks != 0 || f.Self.Minflt != 0 {
+						t.Errorf("unlabelled %s has ledger figures: %+v", f.Name, f.Self)
+					}
 				}
 			}
 			for _, c := range m.Coroutines {
@@ -37,17 +44,16 @@ func TestSynthetic(t *testing.T) {
 					want += float64(c.Ticks)
 				}
 			}
-			var mainSamples uint64
 			for _, s := range p.Samples {
-				if s.CoroID == 0 {
-					mainSamples += s.Count
+				if s.CoroID == 0 && len(s.Stack) > 0 && m.Has(QCPU) {
+					wantUnl += float64(s.Nanos) / 1e9
 				}
-			}
-			if mainSamples > 0 {
-				want += float64(m.Main.Ticks)
 			}
 			if math.Abs(est-want) > float64(len(m.Functions)) { // each estimate rounds once
 				t.Errorf("sampled self ticks sum to %.0f, the scaled totals to %.0f", est, want)
+			}
+			if math.Abs(unlCPU-wantUnl) > 1e-9 {
+				t.Errorf("unlabelled self cpu sums to %g, their samples' to %g", unlCPU, wantUnl)
 			}
 			var b bytes.Buffer
 			if err := WriteHTML(&b, m, HTMLOptions{Echarts: "/**/"}); err != nil {

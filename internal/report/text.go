@@ -211,10 +211,13 @@ func (m *Model) textHeader(w io.Writer) {
 	t.add("duration", fmt.Sprintf("%s s wall, %d ticks (%s s)", fmtSec(m.Meta.Duration), m.TotalTicks, fmtSec(m.Seconds(float64(m.TotalTicks)))))
 	t.add("measured", strings.Join(m.Measured, ", "))
 	if m.HasSamples() {
-		t.add("samples", fmt.Sprintf("%d at %d Hz", m.TotalSamples, m.Meta.SampleRate))
+		t.add("samples", m.samplesText())
 	}
 	closure, _ := m.closureText()
 	t.add("closure", closure)
+	if e := m.estimateClosureText(); e != "" {
+		t.add("utime/stime", e)
+	}
 	for _, n := range m.Meta.Notes {
 		t.add("note", n)
 	}
@@ -392,14 +395,47 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 		} else {
 			samples = fmtInt(c.Samples)
 		}
-		r := append([]string{calls, samples}, m.quantityRow(&c.Quantities, qs, pct, f.Estimate, false)...)
-		t.add(append(r, f.Kind, f.Name)...)
+		var q []string
+		if f.Kind == KindUnlabelled {
+			q = m.unlabelledRow(&c.Quantities, qs, pct)
+		} else {
+			q = m.quantityRow(&c.Quantities, qs, pct, f.Estimate, false)
+		}
+		t.add(append(append([]string{calls, samples}, q...), f.Kind, f.Name)...)
 	}
 	t.dropZero(2)
 	t.write(w)
-	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Estimate }) {
-		fmt.Fprintln(w, "≈: estimated from each coroutine's exact ledger by the function's share of its samples")
+	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == KindSampled }) {
+		fmt.Fprintln(w, "≈ sampled: estimated from each coroutine's exact ledger by the function's share of its samples")
 	}
+	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == KindUnlabelled }) {
+		fmt.Fprintln(w, unlabelledNote)
+	}
+}
+
+// unlabelledNote explains KindUnlabelled rows under a text table.
+const unlabelledNote = "≈ unlabelled: samples with no coroutine label, off the loop (GC, Offload workers, the profiler) or the scheduler between coroutines;" +
+	" cpu is pprof's sampled estimate, in no ledger and no percentage; no ticks or rusage were measured for them"
+
+// unlabelledRow formats an unlabelled function's cost for quantityHeads' columns: only
+// its sampled CPU time, marked as the estimate it is; ticks and rusage were not measured
+// for it and stay empty, and no percentage of the loops' totals is given.
+func (m *Model) unlabelledRow(q *Quantities, qs []Quantity, pct Quantity) []string {
+	var out []string
+	for _, k := range qs {
+		cell := ""
+		if k == QCPU {
+			cell = "≈" + fmtSec(q.CPU)
+		}
+		out = append(out, cell)
+		if k == QTicks {
+			out = append(out, "")
+		}
+		if k == pct {
+			out = append(out, "")
+		}
+	}
+	return out
 }
 
 // textWaitSites lists where coroutines blocked, by ticks parked (the model's order).

@@ -112,10 +112,10 @@ func TestTextAligned(t *testing.T) {
 	}
 	table := section(t, b.String(), "Functions, self")
 	// The kind column starts at the same rune offset in every line.
-	re := regexp.MustCompile(`\s(sampled|region|kind)\s`)
+	re := regexp.MustCompile(`\s(sampled|region|unlabelled|kind)\s`)
 	pos := -1
 	for _, line := range table {
-		if strings.HasPrefix(line, "≈:") {
+		if strings.HasPrefix(line, "≈ ") { // the footnotes
 			continue
 		}
 		loc := re.FindStringIndex(line)
@@ -153,5 +153,50 @@ func TestTextTicksOnly(t *testing.T) {
 	}
 	if err := WriteText(&b, m, TextOptions{Sort: "cpu"}); err != nil {
 		t.Error(err) // ranking by an unmeasured quantity is harmless: all zero, then ticks
+	}
+}
+
+// TestTextUnlabelledAndClosure: an unlabelled function shows its samples and pprof's
+// CPU (≈) and nothing else; the closure line covers exact quantities, and the
+// utime/stime drift has a line of its own marked ≈.
+func TestTextUnlabelledAndClosure(t *testing.T) {
+	p := handProfile()
+	p.Coroutines[0].Utime += 5
+	p.Coroutines[0].Stime -= 5
+	m := mustBuild(t, p)
+	var b bytes.Buffer
+	if err := WriteText(&b, m, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "\nclosure      0: every exact quantity closes exactly") {
+		t.Errorf("closure line:\n%s", out)
+	}
+	if !strings.Contains(out, "\nutime/stime  ≈ estimates") || !strings.Contains(out, "stime on loop 1, diff -5 ns") {
+		t.Errorf("utime/stime closure line:\n%s", out)
+	}
+	if !strings.Contains(out, "1 unlabelled") {
+		t.Errorf("samples line does not count the unlabelled sample:\n%s", out)
+	}
+	table := section(t, out, "Functions, self")
+	var row string
+	for _, l := range table {
+		if strings.HasSuffix(l, " unlabelled  g") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatalf("no unlabelled row for g in\n%s", strings.Join(table, "\n"))
+	}
+	// Its samples, pprof's CPU time marked ≈, and no other figure: no ticks, seconds,
+	// percentage or rusage, which nothing measured for it.
+	if f := strings.Fields(row); strings.Join(f, " ") != "1 ≈0.010000 unlabelled g" {
+		t.Errorf("unlabelled row %q, want only its samples and ≈cpu", row)
+	}
+	if c := textColumn(t, []string{table[0], row}, "cpu s")[0]; c != "≈0.010000" {
+		t.Errorf("unlabelled cpu cell %q is not under cpu s", c)
+	}
+	if !strings.Contains(out, "≈ unlabelled: samples with no coroutine label") {
+		t.Errorf("no footnote for the unlabelled rows:\n%s", out)
 	}
 }
