@@ -75,7 +75,11 @@
 //
 // Offload(fn) runs fn on a new goroutine and parks the calling coroutine until fn
 // returns; the result comes back through the loop's inbox, one eventfd write per batch
-// of completions, so the loop keeps serving the other coroutines meanwhile.
+// of completions, so the loop keeps serving the other coroutines meanwhile. That
+// goroutine does not inherit the caller's pprof labels (the profiler's coro_id and
+// coro_name, which would charge CPU spent on other threads to the coroutine): it is
+// labelled coro_offload=<caller's ID> alone. The runtime's other goroutines (latency
+// ticker, signal dispatcher) carry no labels.
 //
 // # Looking inside
 //

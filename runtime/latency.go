@@ -77,6 +77,7 @@ func coarseRelease() {
 }
 
 func coarseRun(t *time.Ticker, stop chan struct{}) {
+	unlabelled() // may be started from a coroutine (SetLatencyWarning): offload.go
 	for {
 		select {
 		case <-t.C:

@@ -1,6 +1,25 @@
 package coro
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"strconv"
+)
+
+// The goroutines the runtime starts must not keep the pprof labels of the coroutine
+// that started them, which Go copies to every goroutine started: the profiler labels a
+// coroutine's goroutine with coro_id and charges the coroutine the CPU samples that
+// carry it, so work on other threads (an Offload, the latency ticker) would be added to
+// the coroutine's own loop-thread time. An offloaded function is labelled
+// coro_offload=<ID of the caller> instead, so a CPU profile still shows whose it is;
+// the runtime's other goroutines get no labels (unlabelled).
+
+// labelOffload is the pprof label on an Offload's goroutine.
+const labelOffload = "coro_offload"
+
+// unlabelled drops the labels the calling goroutine inherited.
+func unlabelled() { pprof.SetGoroutineLabels(context.Background()) }
 
 // offloadOp is one Offload in flight.
 type offloadOp struct {
@@ -24,6 +43,8 @@ func Offload(fn func() error) error {
 	}
 	op := &offloadOp{c: c}
 	go func() {
+		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
+			pprof.Labels(labelOffload, strconv.FormatUint(c.id, 10))))
 		defer func() {
 			if r := recover(); r != nil {
 				op.err = fmt.Errorf("coro: offloaded function panicked: %v", r)

@@ -107,6 +107,7 @@ func (s *Scheduler) stopSignals() {
 
 // dispatchSignals runs on its own goroutine while loops run.
 func dispatchSignals(ch chan os.Signal, done chan struct{}) {
+	unlabelled() // started by whoever runs EventLoop: offload.go
 	for {
 		select {
 		case <-done:
