@@ -298,3 +298,54 @@ func burnOwn(d time.Duration) int {
 	}
 	return sink
 }
+
+// Stop called by a coroutine of a loop other than the session's first closes that
+// loop's ledger where it runs (a stopper sent there could not run while its thread
+// waits for the first loop), then has the first loop finish.
+func TestSeveralLoopsStopFromPeer(t *testing.T) {
+	a, b := coro.NewScheduler(), coro.NewScheduler()
+	var wg sync.WaitGroup
+	for _, s := range []*coro.Scheduler{a, b} {
+		s.SpawnNamed(fmt.Sprintf("ticker-L%d", s.LoopID()), func() {
+			for coro.Sleep(time.Millisecond) == nil {
+			}
+		})
+		wg.Add(1)
+		go func() { defer wg.Done(); s.EventLoop() }()
+		for !s.Running() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	defer func() {
+		a.Exit()
+		b.Exit()
+		wg.Wait()
+	}()
+	path := filepath.Join(t.TempDir(), "p.bin")
+	if err := Start(File(path), Loop(a), Loops(b), SampleRate(0)); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	res := make(chan error, 1)
+	b.SpawnNamed("stopper", func() { res <- Stop() })
+	select {
+	case err := <-res:
+		if err != nil {
+			t.Fatalf("Stop from loop %d: %v", b.LoopID(), err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop from a peer loop's coroutine did not return")
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Loops) != 2 {
+		t.Fatalf("%d loops, want 2", len(p.Loops))
+	}
+	checkLoopConservation(t, p)
+	stopper := coroByName(t, p, "stopper")
+	if stopper.Loop != int64(b.LoopID()) {
+		t.Errorf("the stopper ran on loop %d, the file says %d", b.LoopID(), stopper.Loop)
+	}
+}
