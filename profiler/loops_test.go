@@ -3,6 +3,8 @@ package profiler
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -347,5 +349,131 @@ func TestSeveralLoopsStopFromPeer(t *testing.T) {
 	stopper := coroByName(t, p, "stopper")
 	if stopper.Loop != int64(b.LoopID()) {
 		t.Errorf("the stopper ran on loop %d, the file says %d", b.LoopID(), stopper.Loop)
+	}
+}
+
+// Two loops serve one SO_REUSEPORT address under loopback traffic while profiled: each
+// loop's ledger closes exactly, each connection's coroutine is on the loop that
+// accepted it, and the socket waits are charged on both loops.
+func TestSeveralLoopsServingOnePort(t *testing.T) {
+	loops := []*coro.Scheduler{coro.NewScheduler(), coro.NewScheduler()}
+	lc := coro.ListenConfig{ReusePort: true}
+	addr := "127.0.0.1:0"
+	listeners := make([]*coro.Listener, len(loops))
+	var wg sync.WaitGroup
+	for i, s := range loops {
+		s.SpawnNamed("keeper", func() { coro.Sleep(time.Hour) })
+		wg.Add(1)
+		go func() { defer wg.Done(); s.EventLoop() }()
+		ln, err := coro.Call(s, func() (*coro.Listener, error) { return lc.Listen("tcp", addr) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, listeners[i] = ln.Addr().String(), ln
+		s.SpawnNamed(fmt.Sprintf("acceptor-L%d", s.LoopID()), func() {
+			for {
+				c, err := ln.AcceptConn()
+				if err != nil {
+					return
+				}
+				coro.SpawnNamed(fmt.Sprintf("conn-L%d", s.LoopID()), func() {
+					defer c.Close()
+					buf := make([]byte, 64)
+					for {
+						n, err := c.Read(buf)
+						if err != nil {
+							return
+						}
+						if _, err := c.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+				})
+			}
+		})
+	}
+	defer func() {
+		for _, s := range loops {
+			s.Exit()
+		}
+		wg.Wait()
+	}()
+	path := filepath.Join(t.TempDir(), "p.bin")
+	if err := Start(File(path), Loop(loops[0]), Loops(loops[1])); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	// 32 clients, 20 round trips each, from plain goroutines (package net).
+	var cwg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			buf := make([]byte, 16)
+			for k := 0; k < 20; k++ {
+				if _, err := c.Write(buf); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	cwg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoopConservation(t, p)
+	conns := map[int64]int{}
+	for _, c := range p.Coroutines {
+		if !strings.HasPrefix(c.Name, "conn-L") {
+			continue
+		}
+		if want := fmt.Sprintf("conn-L%d", c.Loop); c.Name != want {
+			t.Errorf("%s (id %d) is recorded on loop %d", c.Name, c.ID, c.Loop)
+		}
+		conns[c.Loop]++
+		if w := c.Waits[coro.WaitRead]; w.Count == 0 {
+			t.Errorf("%s (id %d): no read waits recorded", c.Name, c.ID)
+		}
+	}
+	total := 0
+	for _, s := range loops {
+		total += conns[int64(s.LoopID())]
+		if conns[int64(s.LoopID())] == 0 {
+			t.Errorf("loop %d served no connection (32 connections over 2 sockets)", s.LoopID())
+		}
+	}
+	if total != 32 {
+		t.Errorf("%d connection coroutines in the profile, want 32", total)
+	}
+	m, err := report.Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	if err := report.WriteText(&text, m, report.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "Per loop") {
+		t.Error("the text view has no per-loop table")
 	}
 }
