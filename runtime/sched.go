@@ -30,12 +30,13 @@ type Scheduler struct {
 	loopID int
 	hooks  Hooks
 
-	main  Coro    // the EventLoop goroutine, as the coroutine that runs the loop
-	mainW worker  // and as a switch participant
-	free  *worker // idle workers, most recently used first
-	nfree int
-	cur   *Coro // the running participant; &main while the loop itself runs
-	curG  curGSlot
+	main    Coro    // the EventLoop goroutine, as the coroutine that runs the loop
+	mainW   worker  // and as a switch participant
+	free    *worker // idle workers, most recently used first
+	nfree   int
+	workers int   // worker goroutines alive, idle or not (tests check it)
+	cur     *Coro // the running participant; &main while the loop itself runs
+	curG    curGSlot
 
 	runq  runQueue
 	batch int // coroutines left to run before the next non-blocking poll
@@ -227,6 +228,7 @@ func (s *Scheduler) start(c *Coro, parent *Coro) {
 		s.nfree--
 	} else {
 		w = newWorker(s)
+		s.workers++
 	}
 	w.c = c
 	c.w = w
@@ -521,7 +523,9 @@ func (w *worker) loop() {
 	for {
 		c := w.c
 		c.run()
-		w.c = nil
+		// The worker may serve another coroutine from now on; c keeps no reference
+		// (a stale c.w would hide a bug that treats an exited coroutine as live).
+		w.c, c.w = nil, nil
 		if s.killing || s.exitReq || s.nfree >= maxIdleWorkers {
 			break
 		}
@@ -532,6 +536,8 @@ func (w *worker) loop() {
 		// this very worker, which then just goes on.
 		if next := s.pick(); next.w != w {
 			s.switchToW(w, next)
+		} else {
+			s.cur = next // no switch, so nobody else records who runs now
 		}
 		if w.die {
 			break
@@ -544,6 +550,7 @@ func (w *worker) loop() {
 	if !w.die {
 		next = s.pick()
 	}
+	s.workers--
 	h := w.held
 	w.held = nil
 	h.on = nil

@@ -479,7 +479,7 @@ func TestOffload(t *testing.T) {
 	if err == nil || err.Error() != "fn error" || result != 42 {
 		t.Errorf("Offload: err %v result %d", err, result)
 	}
-	if ticks < 10 {
+	if ticks < 3 { // 1ms sleeps take 1-2ms (and more on a loaded machine); 0-1 means blocked
 		t.Errorf("only %d ticks during a 50ms offload: the loop was blocked", ticks)
 	}
 	if terr != ErrTimeout {
@@ -498,45 +498,72 @@ func TestOffloadPanic(t *testing.T) {
 }
 
 func TestLatencyWarning(t *testing.T) {
-	s, _ := newTestSched(t)
-	s.SetLatencyWarning(20 * time.Millisecond)
 	type warn struct {
 		c *Coro
 		d time.Duration
 	}
-	var warns []warn
-	s.SetLatencyNotifier(func(c *Coro, d time.Duration) { warns = append(warns, warn{c, d}) })
-	hog := s.SpawnNamed("hog", func() {
-		time.Sleep(60 * time.Millisecond) // blocks the loop thread: exactly what is reported
-		Yield()
-		Yield()
-		time.Sleep(60 * time.Millisecond) // the last slice counts too
-	})
-	s.Spawn(func() {
-		for i := 0; i < 5; i++ {
+	run := func(threshold time.Duration, spawn func(s *Scheduler)) []warn {
+		s, _ := newTestSched(t)
+		s.SetLatencyWarning(threshold)
+		var warns []warn
+		s.SetLatencyNotifier(func(c *Coro, d time.Duration) { warns = append(warns, warn{c, d}) })
+		spawn(s)
+		runLoop(t, s, 10*time.Second)
+		return warns
+	}
+	// The slices are measured on a coarse clock that a ticker goroutine advances; on
+	// a starved machine (the race detector on two loaded cores) it can lag by tens of
+	// milliseconds or more, so the checks leave room for that: a slice may be
+	// measured short, and two may be reported as one.
+
+	// A hog blocks the loop thread twice for 100ms, between a yielder's slices.
+	var hog *Coro
+	warns := run(20*time.Millisecond, func(s *Scheduler) {
+		hog = s.SpawnNamed("hog", func() {
+			time.Sleep(100 * time.Millisecond) // blocks the loop thread: exactly what is reported
 			Yield()
-		}
+			Yield()
+			time.Sleep(100 * time.Millisecond)
+		})
+		s.Spawn(func() {
+			for i := 0; i < 5; i++ {
+				Yield()
+			}
+		})
 	})
-	runLoop(t, s, 10*time.Second)
-	// Two slices of 60ms, two warnings. The coarse clock is advanced by a ticker
-	// goroutine; on a starved machine (the race detector on two loaded cores) it can
-	// lag by hundreds of milliseconds, and then both slices are reported as one: so
-	// one or two warnings, all for hog, together covering both slices.
 	var total time.Duration
+	n := 0
 	for _, w := range warns {
-		if w.c != hog || w.d <= 20*time.Millisecond || w.d > 5*time.Second {
+		if w.c != hog {
+			// The OS may also deschedule the loop thread for longer than the
+			// threshold in another coroutine's slice: a real stall, correctly
+			// reported, so only logged.
+			t.Logf("warning for %v after %v (the machine is loaded)", w.c, w.d)
+			continue
+		}
+		if w.d <= 20*time.Millisecond || w.d > 5*time.Second {
 			t.Errorf("warning for %v after %v", w.c, w.d)
 		}
+		n++
 		total += w.d
 	}
-	if len(warns) == 0 || len(warns) > 2 || total < 100*time.Millisecond {
-		t.Fatalf("%d warnings totalling %v, want 2 (or 1 if merged) totalling about 120ms", len(warns), total)
+	if n == 0 || n > 2 || total < 100*time.Millisecond {
+		t.Errorf("%d warnings for hog totalling %v, want 2 (or 1 if merged) totalling about 200ms", n, total)
 	}
-	// off
-	s.SetLatencyWarning(0)
-	warns = nil
-	s.Spawn(func() { time.Sleep(30 * time.Millisecond) })
-	runLoop(t, s, 10*time.Second)
+
+	// The last slice of a coroutine counts too: here the only one.
+	var last *Coro
+	warns = run(20*time.Millisecond, func(s *Scheduler) {
+		last = s.SpawnNamed("last", func() { time.Sleep(100 * time.Millisecond) })
+	})
+	if len(warns) != 1 || warns[0].c != last || warns[0].d <= 20*time.Millisecond {
+		t.Errorf("last slice: warnings %v, want one for %v", warns, last)
+	}
+
+	// Off.
+	warns = run(0, func(s *Scheduler) {
+		s.Spawn(func() { time.Sleep(30 * time.Millisecond) })
+	})
 	if len(warns) != 0 {
 		t.Errorf("warnings with the check off: %v", warns)
 	}
@@ -635,39 +662,37 @@ func TestStrayReadyDoesNotLeaveSleepTimer(t *testing.T) {
 }
 
 func TestWorkersReusedAndReleased(t *testing.T) {
+	// Counted by the scheduler, not with runtime.NumGoroutine: that one counts the
+	// dead goroutines of earlier tests as alive while a GC frees their stacks.
 	s, _ := newTestSched(t)
-	s.Spawn(func() {})
-	runLoop(t, s, 10*time.Second) // a first run starts the process-wide os/signal goroutine
-	before := runtime.NumGoroutine()
 	ran := 0
-	maxGoroutines := 0
+	maxWorkers := 0
 	s.Spawn(func() {
 		for i := 0; i < 10_000; i++ {
 			c := Spawn(func() { ran++ })
-			c.Join() // one at a time: a single worker should serve them all
-			if n := runtime.NumGoroutine(); n > maxGoroutines {
-				maxGoroutines = n
-			}
+			c.Join() // one at a time: the same one or two workers serve them all
+			maxWorkers = max(maxWorkers, s.workers)
+		}
+		// a burst: 1000 at once, then the pool keeps at most maxIdleWorkers
+		for i := 0; i < 1000; i++ {
+			Spawn(func() { Yield() })
+		}
+		Yield()
+		Yield()
+		Yield()
+		if s.nfree != maxIdleWorkers || s.workers != maxIdleWorkers+1 {
+			t.Errorf("after a burst of 1000: %d idle of %d workers, want %d idle and this one", s.nfree, s.workers, maxIdleWorkers)
 		}
 	})
 	runLoop(t, s, 30*time.Second)
 	if ran != 10_000 {
 		t.Fatalf("ran %d", ran)
 	}
-	if maxGoroutines > before+10 {
-		t.Errorf("up to %d goroutines for sequential spawns (started with %d): workers not reused", maxGoroutines, before)
+	if maxWorkers > 3 {
+		t.Errorf("up to %d workers for sequential spawns: workers not reused", maxWorkers)
 	}
-	if s.free != nil || s.nfree != 0 {
-		t.Errorf("idle workers left after the loop ended: %d", s.nfree)
-	}
-	// the idle workers' goroutines are gone (give exiting goroutines a moment)
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Errorf("%d goroutines after the loop, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	if s.free != nil || s.nfree != 0 || s.workers != 0 {
+		t.Errorf("after the loop: %d workers, %d idle", s.workers, s.nfree)
 	}
 }
 
@@ -733,5 +758,38 @@ func TestManyOffloads(t *testing.T) {
 	runLoop(t, s, 30*time.Second)
 	if want := n * (n - 1) / 2; sum != want {
 		t.Fatalf("sum %d, want %d", sum, want)
+	}
+}
+
+func TestPooledWorkerTakesDrainedSpawn(t *testing.T) {
+	// A worker whose coroutine ended goes idle and picks the next coroutine; when
+	// that is a spawn from another goroutine drained in the same pick, the worker may
+	// be given it and run it without a switch. Current must then be the new one.
+	s, _ := newTestSched(t)
+	var wrong []string
+	release := make(chan struct{})
+	s.Spawn(func() {
+		close(release)
+		// nothing else runnable: this worker blocks in epoll_wait until the spawn
+	})
+	for i := 0; i < 200; i++ {
+		go func() {
+			<-release
+			name := fmt.Sprint("drained-", i)
+			s.SpawnNamed(name, func() {
+				if got := Current().Name(); got != name {
+					wrong = append(wrong, fmt.Sprintf("Current() is %s in %s", got, name))
+				}
+				Yield()
+				if got := Current().Name(); got != name {
+					wrong = append(wrong, fmt.Sprintf("after Yield: Current() is %s in %s", got, name))
+				}
+			})
+		}()
+	}
+	s.Spawn(func() { Sleep(50 * time.Millisecond) }) // keep the loop up for the spawns
+	runLoop(t, s, 10*time.Second)
+	if len(wrong) > 0 {
+		t.Fatalf("%d wrong: %v", len(wrong), wrong[0])
 	}
 }
