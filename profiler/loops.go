@@ -23,10 +23,11 @@ import (
 // with their loop), and the file has one format.Loop per loop. A listed loop that is
 // not running yet is attached now and begins at its first scheduling event (so start
 // it only after Start returns, or from Go's fn); one that runs is attached by a
-// short-lived coroutine on it (profiler.start). At the end each
-// one's ledger is closed on its own thread by a coroutine (profiler.stop) while it
-// runs, or at its last event if it has ended, so a session stopped on one loop waits
-// for the others to reach a scheduling point.
+// short-lived coroutine on it (profiler.start). At the end each one's ledger is
+// closed on its own thread by a coroutine (profiler.stop) while it runs, or at its
+// last event if it has ended, so a session stopped on one loop waits for the others
+// to reach a scheduling point. A loop listed twice, or also named by Loop, is
+// profiled once.
 func Loops(ss ...*coro.Scheduler) Option {
 	return func(o *options) error {
 		for i, s := range ss {
