@@ -114,3 +114,39 @@ func (s State) String() string {
 // for the profiler: Start and Stop called from outside the loop must know whether the
 // loop can run a coroutine for them, or whether no hook can fire any more.)
 func (s *Scheduler) Running() bool { return s.running.Load() }
+
+// RunsEnded counts the runs of s's EventLoop that have ended. Safe from any goroutine.
+// (Added for the profiler: every run of a loop locks one OS thread for its whole
+// length, but two runs may use two threads, whose CPU clocks and getrusage counters
+// must never be subtracted from each other. A hook that sees the count differ from
+// the one its previous stamp saw knows the loop has ended and run again.)
+func (s *Scheduler) RunsEnded() uint64 { return s.runsEnded.Load() }
+
+// EachLive calls f for every live coroutine of s (started and not yet exited; one
+// spawned from another goroutine counts once the loop has taken it from its inbox).
+// Call it on s's loop thread (from a coroutine) or while s's loop is not running; f
+// must not spawn or switch. (Added for the profiler: a session started while the loop
+// runs records the coroutines already parked or runnable, through c.State().)
+func (s *Scheduler) EachLive(f func(c *Coro)) {
+	for c := s.liveList.head; c != nil; c = c.nextLive {
+		f(c)
+	}
+}
+
+// UpdateHooksIdle attaches f(current hooks), if s's loop is not running, and reports
+// whether it did (false: the loop runs; attach from one of its coroutines with
+// SetHooks instead). Unlike SetHooks it is safe from any goroutine at any moment: it
+// holds the inbox lock, which EventLoop takes as a run starts (before its first hook
+// call) and as it ends (after its last), so f never overlaps a run and the next run
+// sees what f returned. f must be quick and must not call into s. (Added for the
+// profiler, whose Start and Stop may be called from any goroutine while the loop may
+// be starting or ending.)
+func (s *Scheduler) UpdateHooksIdle(f func(cur Hooks) Hooks) bool {
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	if s.inbox.wakefd >= 0 { // attached: between a run's start and its end
+		return false
+	}
+	s.hooks = f(s.hooks)
+	return true
+}
