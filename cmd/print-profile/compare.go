@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/coroprof/coroprof/format"
@@ -20,6 +23,7 @@ type viewFlags struct {
 	top    int
 	sort   string
 	inputs []string // -merge: every PROFILE given
+	set    []string // the flags given on the command line
 }
 
 func (v *viewFlags) register(fs *flag.FlagSet) {
@@ -37,8 +41,45 @@ func checkViews(c *config) error {
 	case c.views.top < 0:
 		return &usageError{fmt.Sprintf("-top %d: want 0 (all rows) or more", c.views.top)}
 	}
+	if !c.text {
+		for _, f := range c.views.set {
+			if f == "top" || f == "sort" {
+				return &usageError{"-" + f + " ranks the rows of -text, which was not given"}
+			}
+		}
+	}
 	if err := report.CheckSort(c.views.sort); err != nil {
 		return &usageError{"-sort: " + err.Error()}
+	}
+	if c.http != "" {
+		if err := checkAddr(c.http); err != nil {
+			return &usageError{"-http " + c.http + ": " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// httpAddr is -http's ADDR as listened on: "8080" means ":8080" (localhost).
+func httpAddr(addr string) string {
+	if !strings.Contains(addr, ":") {
+		return ":" + addr
+	}
+	return addr
+}
+
+// checkAddr validates -http's ADDR before any input is read, so a typo is bad usage
+// said in one line rather than an error from inside pprof's driver.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(httpAddr(addr))
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return errors.New(ae.Err + " (want [HOST]:PORT)")
+		}
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
 	return nil
 }
@@ -135,6 +176,9 @@ func renderViews(c *config, stdout, stderr io.Writer, prog *progress) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSortMeasured(c, l); err != nil {
+		return err // before any output is written
+	}
 	if c.pprof != "" {
 		prog.stage("writing " + c.pprof)
 		if err := writePprof(c.pprof, l); err != nil {
@@ -149,6 +193,38 @@ func renderViews(c *config, stdout, stderr io.Writer, prog *progress) error {
 	}
 	prog.stage("writing the output")
 	return writeOutput(c.out, stdout, func(w io.Writer) error { return writeView(w, c, l) })
+}
+
+// checkSortMeasured refuses -sort on a quantity the profile did not measure (cpu or
+// rusage in a ticks-only profile, samples without sampling): every row would be 0 and
+// the ranking meaningless. It is bad input, not bad usage: the flag is valid, the file
+// lacks the column.
+func checkSortMeasured(c *config, l *loaded) error {
+	if !c.text {
+		return nil
+	}
+	type named struct {
+		m    *report.Model
+		name string
+	}
+	var ms []named
+	switch {
+	case l.cmp != nil:
+		n, o := l.cmp.Models()
+		ms = []named{{n, c.profile}, {o, c.baseline}}
+	case l.model != nil:
+		name := c.profile
+		if c.merge {
+			name = "the merged profiles"
+		}
+		ms = []named{{l.model, name}}
+	}
+	for _, x := range ms {
+		if !x.m.Measures(c.views.sort) {
+			return fmt.Errorf("-sort %s: %s was not measured in %s", c.views.sort, c.views.sort, x.name)
+		}
+	}
+	return nil
 }
 
 // writeView writes the stdout view: JSON, text or HTML, of a model or a comparison.

@@ -6,9 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
@@ -38,6 +42,10 @@ pprof sample types: samples, cpu (the default when measured), wall, ticks, utime
 stime, minflt … nivcsw, parked, parks, runnable; labels coro_name, coro_id, loop,
 spawn_site, wait_reason; synthetic frames <main>, <wait>, <coroutine NAME>,
 <wait: REASON>, <runnable>. Try: go tool pprof -sample_index=wall -tags cpu.pb.gz
+
+Flags may come before or after the profiles; -- ends them. An output (-o, -pprof)
+may not be an input or the other output. Exit status: 0 success, 1 bad input, 2 bad
+usage.
 
 flags:
 `
@@ -72,7 +80,8 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	fs.BoolVar(&c.merge, "merge", false, "merge the profiles given instead of comparing them")
 	fs.StringVar(&c.http, "http", "", "serve the report and an interactive pprof UI on `ADDR` (localhost unless ADDR names a host)")
 	c.views.register(fs)
-	if err := fs.Parse(args); err != nil {
+	flags, rest := splitArgs(fs, args)
+	if err := fs.Parse(flags); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
 			fs.SetOutput(stdout)
@@ -81,8 +90,12 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 		}
 		return nil, &usageError{err.Error()}
 	}
-	switch rest := fs.Args(); {
-	case c.merge && len(rest) > 0:
+	rest = append(fs.Args(), rest...) // fs.Args() holds what follows a "--" in flags
+	fs.Visit(func(f *flag.Flag) { c.views.set = append(c.views.set, f.Name) })
+	switch {
+	case c.merge && len(rest) == 1:
+		return nil, &usageError{"-merge needs at least two profiles, got one: " + rest[0]}
+	case c.merge && len(rest) > 1:
 		c.profile, c.views.inputs = rest[0], rest
 	case len(rest) == 0:
 		return nil, &usageError{"no PROFILE given (print-profile -h for usage)"}
@@ -96,7 +109,91 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	if err := checkViews(c); err != nil {
 		return nil, err
 	}
+	if err := checkOutputs(c); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// splitArgs separates flags from operands so flags may follow PROFILE, as in
+// `print-profile small.bin -text`: an argument starting with "-" is a flag, taking the
+// next argument as its value unless it is boolean or written -flag=value; "--" ends
+// the flags (it is kept, so fs.Parse drops it and leaves what follows as operands);
+// a lone "-" is an operand. An unknown flag is left for fs.Parse to report.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, operands []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(flags, args[i:]...), operands
+		}
+		if len(a) < 2 || a[0] != '-' {
+			operands = append(operands, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, operands
+}
+
+// checkOutputs refuses an output file that is one of the inputs, or the other output:
+// the atomic rename would replace the profile being read with the report, and exit 0.
+// Paths are compared cleaned and absolute, and, when both exist, by os.SameFile (so a
+// link or another spelling of the same file is caught too).
+func checkOutputs(c *config) error {
+	inputs := []string{c.profile}
+	if c.baseline != "" {
+		inputs = append(inputs, c.baseline)
+	}
+	if c.merge {
+		inputs = c.views.inputs
+	}
+	outs := []struct{ flag, path string }{{"-o", c.out}, {"-pprof", c.pprof}}
+	for i, o := range outs {
+		if o.path == "" {
+			continue
+		}
+		for _, in := range inputs {
+			if sameFile(o.path, in) {
+				return &usageError{fmt.Sprintf("%s %s is also an input profile: refusing to overwrite it", o.flag, o.path)}
+			}
+		}
+		for _, o2 := range outs[i+1:] {
+			if o2.path != "" && sameFile(o.path, o2.path) {
+				return &usageError{fmt.Sprintf("%s %s and %s %s are the same file: give each output its own", o.flag, o.path, o2.flag, o2.path)}
+			}
+		}
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	if abs, err := filepath.Abs(a); err == nil {
+		a = abs
+	}
+	if abs, err := filepath.Abs(b); err == nil {
+		b = abs
+	}
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // run is print-profile without the process: it returns the exit status.
@@ -138,7 +235,9 @@ func render(c *config, stdout io.Writer, prog *progress) error {
 
 // writeOutput runs write into stdout, or into a temporary file beside path that is
 // renamed over path only once it is complete, so a failed or interrupted run never
-// leaves a file that looks whole.
+// leaves a file that looks whole: an interrupt (SIGINT, SIGTERM) while the temporary
+// exists removes it before the process ends. The file gets the mode os.Create would
+// give it: an existing file's own, else 0666 less the umask.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) (err error) {
 	if path == "" {
 		bw := bufio.NewWriterSize(stdout, 1<<16)
@@ -150,33 +249,107 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) (er
 		}
 		return nil
 	}
+	mode := newFileMode()
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("creating the output: %w", err)
+		return fmt.Errorf("writing %s: %w", path, pathErr(err))
 	}
+	stopWatch := removeOnSignal(f.Name())
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
 		}
+		stopWatch()
 	}()
 	bw := bufio.NewWriterSize(f, 1<<16)
 	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, pathErr(err))
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("writing %s: %w", path, pathErr(err))
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, pathErr(err))
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w", path, pathErr(err))
 	}
 	return nil
+}
+
+// pathErr drops the *PathError's operation and path, which name the temporary file
+// rather than the output the user asked for.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// newFileMode is the mode os.Create gives a new file: 0666 less the umask. The umask
+// is read from /proc/self/status (Linux 4.7+), which, unlike syscall.Umask, does not
+// change it for a moment under the process's other threads.
+func newFileMode() os.FileMode {
+	b, err := os.ReadFile("/proc/self/status")
+	if err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+				if u, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+					return 0o666 &^ os.FileMode(u)
+				}
+			}
+		}
+	}
+	u := syscall.Umask(0)
+	syscall.Umask(u)
+	return 0o666 &^ os.FileMode(u)
+}
+
+// interrupted ends the process after an interrupt removed the temporary output; tests
+// replace it.
+var interrupted = func(sig os.Signal) {
+	fmt.Fprintf(os.Stderr, "print-profile: %v: the output was not written\n", sig)
+	code := 128 + int(syscall.SIGINT)
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
+	os.Exit(code) // the status a shell reports for a process killed by sig
+}
+
+// removeOnSignal removes tmp if SIGINT or SIGTERM arrives before the returned stop is
+// called, then calls interrupted. Without it the default action would end the process
+// and leave the partial temporary file behind.
+func removeOnSignal(tmp string) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case sig := <-sigs:
+			os.Remove(tmp)
+			interrupted(sig)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+	}
 }
 
 // oneLine keeps an error to the single line print-profile promises.

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"html"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/coroprof/coroprof/format"
 )
@@ -278,6 +282,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"-text", "-sort", "bogus", "x.bin"}, "unknown sort column"},
 		{[]string{"-top", "-1", "-text", "x.bin"}, "-top -1"},
 		{[]string{"-http", ":0", "-json", "x.bin"}, "-http"},
+		{[]string{"-merge", "x.bin"}, "-merge needs at least two profiles"},
+		{[]string{"-top", "5", "x.bin"}, "-top ranks the rows of -text"},
+		{[]string{"-sort", "cpu", "-json", "x.bin"}, "-sort ranks the rows of -text"},
+		{[]string{"x.bin", "-sort", "cpu"}, "-sort ranks the rows of -text"},
+		{[]string{"-http", "foo:bar", "x.bin"}, `-http foo:bar: port "bar"`},
+		{[]string{"-http", "99999", "x.bin"}, "-http 99999: port"},
+		{[]string{"-http", "1:2:3", "x.bin"}, "-http 1:2:3: too many colons"},
 	} {
 		code, out, errs := runCmd(c.args...)
 		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) {
@@ -304,9 +315,6 @@ func TestOutputFile(t *testing.T) {
 	if b, err := os.ReadFile(out); err != nil || string(b) != page {
 		t.Fatalf("-o file differs from stdout (%d vs %d bytes, %v)", len(b), len(page), err)
 	}
-	if st, _ := os.Stat(out); st.Mode().Perm() != 0o644 {
-		t.Errorf("report mode %v, want 0644", st.Mode().Perm())
-	}
 	// A bad input must not replace the good report, nor leave a temporary.
 	bad := filepath.Join(dir, "bad.bin")
 	os.WriteFile(bad, []byte("junk"), 0o644)
@@ -324,7 +332,158 @@ func TestOutputFile(t *testing.T) {
 		}
 		t.Errorf("files left in the output directory: %q", names)
 	}
-	if code, _, errs := runCmd("-o", filepath.Join(dir, "no", "such", "dir", "r.html"), profilePath("small")); code != 1 || strings.Count(errs, "\n") != 1 {
-		t.Errorf("-o into a missing directory: exit %d, %q", code, errs)
+	missing := filepath.Join(dir, "no", "such", "dir", "r.html")
+	if code, _, errs := runCmd("-o", missing, profilePath("small")); code != 1 || errs != "print-profile: writing "+missing+": no such file or directory\n" {
+		t.Errorf("-o into a missing directory: exit %d, %q; want 1 naming the path given", code, errs)
+	}
+}
+
+// TestOutputIsInput: an output that is an input profile (by the same or another
+// spelling, or a hard link), or the other output, is refused as bad usage before
+// anything is written, and the profile is left as it was.
+func TestOutputIsInput(t *testing.T) {
+	dir := t.TempDir()
+	orig, err := os.ReadFile(profilePath("small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, o := filepath.Join(dir, "s.bin"), filepath.Join(dir, "old.bin")
+	for _, p := range []string{s, o} {
+		if err := os.WriteFile(p, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link.bin")
+	if err := os.Link(s, link); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "sub", "..", "s.bin") // s.bin spelled another way
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", s, s}, "-o " + s + " is also an input"},
+		{[]string{"-pprof", s, s}, "-pprof " + s + " is also an input"},
+		{[]string{"-o", o, s, o}, "-o " + o + " is also an input"},
+		{[]string{"-json", "-o", other, s}, "is also an input"},
+		{[]string{"-o", link, s}, "is also an input"},
+		{[]string{"-merge", "-pprof", o, s, o}, "-pprof " + o + " is also an input"},
+		{[]string{"-merge", "-o", s, s, o}, "is also an input"},
+		{[]string{"-pprof", filepath.Join(dir, "x"), "-o", filepath.Join(dir, "x"), s}, "are the same file"},
+	} {
+		code, out, errs := runCmd(c.args...)
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("print-profile %q: exit %d, stdout %d bytes, stderr %q; want 2 and one line with %q", c.args, code, len(out), errs, c.want)
+		}
+	}
+	for _, p := range []string{s, o} {
+		if b, _ := os.ReadFile(p); !bytes.Equal(b, orig) {
+			t.Errorf("%s was changed", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+		t.Error("an output was written although the outputs collide")
+	}
+}
+
+// TestInterspersedFlags: flags may follow PROFILE, and "--" ends them.
+func TestInterspersedFlags(t *testing.T) {
+	code, want, errs := runCmd("-text", "-top", "3", profilePath("small"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, args := range [][]string{
+		{profilePath("small"), "-text", "-top", "3"},
+		{"-text", profilePath("small"), "-top=3"},
+		{"-top", "3", "-text", "--", profilePath("small")},
+	} {
+		if code, got, errs := runCmd(args...); code != 0 || got != want {
+			t.Errorf("print-profile %q: exit %d, %q; output differs from -text -top 3 PROFILE: %v", args, code, errs, got != want)
+		}
+	}
+	// After "--" a leading dash is a file name, not a flag.
+	if code, _, errs := runCmd("-text", "--", "-text"); code != 1 || !strings.Contains(errs, "-text") {
+		t.Errorf(`-text -- -text: exit %d, %q; want 1 (no file named "-text")`, code, errs)
+	}
+}
+
+// TestSortUnmeasured: ranking by a quantity the profile did not measure is bad input
+// naming the file, in one line, with nothing written.
+func TestSortUnmeasured(t *testing.T) {
+	for _, args := range [][]string{
+		{"-text", "-sort", "cpu", profilePath("ticksonly")},
+		{"-text", "-sort", "minflt", profilePath("ticksonly")},
+	} {
+		code, out, errs := runCmd(args...)
+		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "was not measured in "+profilePath("ticksonly")) {
+			t.Errorf("print-profile %q: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errs)
+		}
+	}
+	if code, _, errs := runCmd("-text", "-sort", "ticks", profilePath("ticksonly")); code != 0 {
+		t.Errorf("-sort ticks on a ticks-only profile: exit %d, %q", code, errs)
+	}
+}
+
+// TestOutputMode: a new -o file gets 0666 less the umask, as os.Create would give it,
+// and a replaced file keeps its mode.
+func TestOutputMode(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref")
+	f, err := os.Create(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st, _ := os.Stat(ref)
+	out := filepath.Join(dir, "r.txt")
+	if code, _, errs := runCmd("-text", "-o", out, profilePath("small")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if got, _ := os.Stat(out); got.Mode().Perm() != st.Mode().Perm() {
+		t.Errorf("new output mode %v, os.Create gives %v", got.Mode().Perm(), st.Mode().Perm())
+	}
+	if err := os.Chmod(out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCmd("-text", "-o", out, profilePath("small")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if got, _ := os.Stat(out); got.Mode().Perm() != 0o600 {
+		t.Errorf("replaced output mode %v, want its own 0600 kept", got.Mode().Perm())
+	}
+}
+
+// TestOutputInterrupted: SIGINT during the write removes the temporary file, so no
+// partial output is left behind (the real handler then exits 130).
+func TestOutputInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	got := make(chan os.Signal, 1)
+	old := interrupted
+	interrupted = func(sig os.Signal) { got <- sig }
+	defer func() { interrupted = old }()
+	out := filepath.Join(dir, "r.html")
+	err := writeOutput(out, nil, func(w io.Writer) error {
+		io.WriteString(w, "partial")
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case sig := <-got:
+			if sig != os.Interrupt {
+				t.Errorf("interrupted by %v", sig)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("SIGINT never reached the handler")
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("after SIGINT the directory holds %d files, want none", len(entries))
+		}
+		return errors.New("stop") // the real handler would have exited
+	})
+	if err == nil {
+		t.Fatal("writeOutput succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%d files left", len(entries))
 	}
 }

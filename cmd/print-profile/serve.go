@@ -33,9 +33,7 @@ const (
 // serveHTTP serves until stop is closed (never, when stop is nil). ready, if not nil,
 // is called with the base URL once the listener is open.
 func serveHTTP(addr string, l *loaded, stderr io.Writer, ready func(url string), stop <-chan struct{}) error {
-	if !strings.Contains(addr, ":") {
-		addr = ":" + addr // "-http 8080" means port 8080 on localhost
-	}
+	addr = httpAddr(addr) // "-http 8080" means port 8080 on localhost
 	pp, base, err := uiProfiles(l)
 	if err != nil {
 		return err

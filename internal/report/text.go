@@ -32,6 +32,18 @@ func CheckSort(key string) error {
 	return fmt.Errorf("unknown sort column %q (one of %s)", key, strings.Join(SortKeys(), ", "))
 }
 
+// Measures reports whether the profile measured the sort column key: a quantity the
+// profile has, samples when it was sampled, and the columns that are always there.
+func (m *Model) Measures(key string) bool {
+	if q, ok := quantityIndex(key); ok {
+		return m.Has(q)
+	}
+	if key == "samples" {
+		return m.HasSamples()
+	}
+	return true
+}
+
 func quantityIndex(key string) (Quantity, bool) {
 	i := slices.Index(QuantityNames[:], key)
 	return Quantity(i), i >= 0
