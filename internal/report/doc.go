@@ -38,6 +38,17 @@
 // coroutines and outside has one row of each kind; the flame graph hangs the
 // unlabelled stacks under a root frame of their own, UnlabelledFrame.
 //
+// # Deep stacks
+//
+// A sample keeps its leaf-most MaxStackDepth (512) frames, as the Go runtime's
+// profiler keeps a stack's leaf end: runaway recursion or a crafted file could
+// otherwise make every view cost time and memory in proportion to one stack's depth
+// (a 400,000-frame sample took seconds and a gigabyte), and nest the flame graph past
+// what encoding/json and the page's script accept. Counts stay exact and self figures
+// are untouched; the frames cut off count in no cumulative figure and no edge, and the
+// flame graph shows them as one frame, TruncatedFrame ("<truncated N frames>"), at the
+// root end of the stack. The pprof view writes the stacks whole.
+//
 // # Conservation
 //
 // For every loop and every measured quantity, Σ coroutines + <main> + <wait> must equal

@@ -2,6 +2,8 @@ package report
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -100,7 +102,7 @@ func (m *Model) buildFunctions() {
 	}
 	for i := range m.stacks {
 		for j, f := range m.stacks[i].funcs {
-			if f >= 0 { // not the flame graph's unlabelledFrame
+			if f >= 0 { // not the flame graph's unlabelledFrame or truncatedFrame
 				m.stacks[i].funcs[j] = int32(newIdx[f])
 			}
 		}
@@ -242,7 +244,7 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 			if m.Has(QCPU) {
 				unlabelledNanos += s.Nanos
 			}
-			for _, loc := range s.Stack {
+			for _, loc := range s.Stack[:min(len(s.Stack), MaxStackDepth)] {
 				if r := rowOf(loc); twin[r] < 0 {
 					f := &b.rows[r]
 					twin[r] = int32(b.add(Function{Name: f.Name, Kind: KindUnlabelled, File: f.File, Line: f.Line, Estimate: true}))
@@ -299,7 +301,11 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 			scale, k = &own, 1
 		}
 		start := len(flat)
-		for _, loc := range s.Stack {
+		frames, dropped := s.Stack, 0
+		if len(frames) > MaxStackDepth {
+			frames, dropped = frames[:MaxStackDepth], len(frames)-MaxStackDepth
+		}
+		for _, loc := range frames {
 			r := rowOf(loc)
 			if unlabelled {
 				r = twin[r]
@@ -308,6 +314,12 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		}
 		funcs := flat[start:len(flat):len(flat)]
 		stack := funcs
+		if dropped > 0 {
+			// The root-most frames are gone: one frame says how many, and stacks that
+			// lost the same number still share it in the flame graph.
+			flat = append(flat, truncatedFrame(dropped))
+			stack = flat[start:len(flat):len(flat)]
+		}
 		if unlabelled {
 			// The flame graph shows these stacks under a root frame of their own.
 			flat = append(flat, unlabelledFrame)
@@ -411,9 +423,34 @@ const unlabelledFrame = -2
 // coroutine label, so they are never mistaken for a coroutine's stacks.
 const UnlabelledFrame = "<unlabelled>"
 
+// MaxStackDepth caps the frames the model keeps of one sample: the leaf-most
+// MaxStackDepth, as the Go runtime's own profiler keeps a stack's leaf end. Deeper
+// stacks (runaway recursion, or a crafted file) would otherwise cost time and memory
+// in proportion to their depth in every view, and nest the flame graph beyond what
+// JSON encoders and the page's script accept. Sample counts stay exact; the frames
+// cut off count in no function's cumulative figures and no edge, and the flame graph
+// shows them as one frame, TruncatedFrame, at the stack's root end.
+const MaxStackDepth = 512
+
+// truncatedBase and below encode the flame graph's TruncatedFrame in a sample stack:
+// truncatedBase-n stands for n frames cut off. Like unlabelledFrame it indexes no
+// function.
+const truncatedBase = -3
+
+func truncatedFrame(n int) int32 {
+	return int32(truncatedBase - min(n, math.MaxInt32+truncatedBase))
+}
+
+// TruncatedFrame names the flame-graph frame that stands for the n root-most frames
+// of a stack deeper than MaxStackDepth.
+func TruncatedFrame(n int) string { return fmt.Sprintf("<truncated %d frames>", n) }
+
 func (m *Model) frameName(fn int32) string {
-	if fn == unlabelledFrame {
+	switch {
+	case fn == unlabelledFrame:
 		return UnlabelledFrame
+	case fn <= truncatedBase:
+		return TruncatedFrame(int(truncatedBase - fn))
 	}
 	return m.Functions[fn].Name
 }

@@ -301,27 +301,35 @@
       }
       // Ancestors of the zoomed frame span the full width.
       for (var i = 0; i < focus.length - 1; i++) box(focus[i], i, 0, 1, z.v);
-      (function walk(node, depth, x) {
-        var w = node.v / z.v;
-        if (w < 0.001) return;
-        box(node, depth, x, w, z.v);
-        var cx = x;
-        (node.c || []).forEach(function (k) { walk(k, depth + 1, cx); cx += k.v / z.v; });
-      })(z, focus.length - 1, 0);
+      // Depth first with a stack of its own, not recursion, so no tree is too deep
+      // for the script (the model caps stacks, but the page need not rely on it);
+      // children go on in reverse so they are drawn left to right, as before.
+      var todo = [{ node: z, depth: focus.length - 1, x: 0 }];
+      while (todo.length) {
+        var t = todo.pop(), w = t.node.v / z.v;
+        if (w < 0.001) continue;
+        box(t.node, t.depth, t.x, w, z.v);
+        var kids = t.node.c || [], xs = [], cx = t.x;
+        for (var k = 0; k < kids.length; k++) { xs.push(cx); cx += kids[k].v / z.v; }
+        for (k = kids.length - 1; k >= 0; k--) todo.push({ node: kids[k], depth: t.depth + 1, x: xs[k] });
+      }
       container.style.height = ((maxDepth + 1) * ROW) + "px";
       container.appendChild(frag);
     }
     function pathTo(target) {
-      var path = [];
-      (function find(node) {
-        path.push(node);
-        if (node === target) return true;
-        var kids = node.c || [];
-        for (var i = 0; i < kids.length; i++) if (find(kids[i])) return true;
-        path.pop();
-        return false;
-      })(root);
-      return path.length ? path : [root];
+      // Depth first, iteratively (see draw); each entry remembers its parent entry.
+      var todo = [{ node: root, up: null }];
+      while (todo.length) {
+        var t = todo.pop();
+        if (t.node === target) {
+          var path = [];
+          for (; t; t = t.up) path.unshift(t.node);
+          return path;
+        }
+        var kids = t.node.c || [];
+        for (var i = kids.length - 1; i >= 0; i--) todo.push({ node: kids[i], up: t });
+      }
+      return [root];
     }
     draw();
   }
