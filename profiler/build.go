@@ -2,9 +2,11 @@ package profiler
 
 import (
 	"cmp"
+	"fmt"
 	"math/bits"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/tsc"
@@ -107,8 +109,10 @@ func (s *session) build() *format.Profile {
 	}
 
 	var regions regionMerge
+	notes := s.ledgerNotes(nil)
 	s.addLoop(p, sym, &regions)
 	for _, peer := range s.peers {
+		notes = peer.ledgerNotes(notes)
 		peer.addLoop(p, sym, &regions)
 		// The run spans every loop's ledger.
 		if peer.start.Ticks < p.Meta.StartTick && peer.start.Ticks != 0 {
@@ -138,8 +142,22 @@ func (s *session) build() *format.Profile {
 	if len(p.Samples) > 0 {
 		p.Measured |= format.MeasSamples
 	}
-	p.Meta.Notes = s.meta.Notes // stopSampling may have added one
+	p.Meta.Notes = append(append([]string(nil), s.meta.Notes...), notes...) // stopSampling may have added one
 	return p
+}
+
+// ledgerNotes appends what a reader must know about this loop's ledger: that it spans
+// several runs of the loop (the gaps between them are in no bucket and not in its
+// Total), and any reading that went backwards (charged as no change).
+func (s *session) ledgerNotes(notes []string) []string {
+	if s.segments > 1 {
+		gap := time.Duration(float64(s.gapTicks) / float64(tsc.Frequency()) * 1e9)
+		notes = append(notes, fmt.Sprintf("loop %d ran %d times in the session: its ledger has one segment per run, each stamped on the thread that ran it; the %v between runs is in no bucket and not in the loop's total", s.loopID, s.segments, gap.Round(time.Microsecond)))
+	}
+	if s.backwards > 0 {
+		notes = append(notes, fmt.Sprintf("loop %d: %d stamps read a clock or counter lower than the stamp before; those deltas were charged as zero", s.loopID, s.backwards))
+	}
+	return notes
 }
 
 // regionMerge maps region names to their index in the profile, so the regions of
@@ -154,7 +172,7 @@ type regionMerge struct {
 // name. Utime and Stime become the estimates described in doc.go, split in this
 // loop's own thread-wide ratio where a bucket has none of its own.
 func (s *session) addLoop(p *format.Profile, sym *symtab, rm *regionMerge) {
-	total := sub(&s.stop, &s.start)
+	total := s.total
 	tu, ts := total.Utime, total.Stime
 	est := func(c format.Counters) format.Counters {
 		if s.opts.ticksOnly || s.opts.noRusage {

@@ -8,10 +8,16 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/coroprof/coroprof/format"
 	coro "github.com/coroprof/coroprof/runtime"
 	"github.com/coroprof/coroprof/tsc"
 )
+
+// noRun marks a segment begun outside any run of the loop (Go's first stamp, taken on
+// the thread that is about to run it): the first hook checks the thread instead.
+const noRun = ^uint64(0)
 
 // Session states. The hooks run only on the loop thread; the state changes there too,
 // except for a Start from outside the loop (pending until the loop's first event).
@@ -29,6 +35,7 @@ type session struct {
 
 	sched  *coro.Scheduler // the profiled loop (set by attach)
 	loopID int64
+	hooks  coro.Hooks // what attach installed: the session, or a test's wrapper of it
 
 	finishOnce sync.Once
 	done       chan struct{}
@@ -45,18 +52,35 @@ type session struct {
 	profile   *format.Profile // what finish wrote (kept for tests)
 
 	// ledger
-	state  int
-	clk    clocks
-	now    format.Counters // scratch for the stamp being taken
-	last   format.Counters // the previous stamp: where the open bucket began
-	start  format.Counters // the session's first stamp
-	stop   format.Counters // the session's last stamp
+	state int
+	clk   clocks
+	now   format.Counters // scratch for the stamp being taken
+	last  format.Counters // the previous stamp: where the open bucket began
+	start format.Counters // the session's first stamp
+	stop  format.Counters // the session's last stamp
+	total format.Counters // the thread's own deltas: Σ over segments of their last − first stamp
+
 	cur    *coroRec        // the coroutine charged now; nil: <main> or <wait>
 	inWait bool            // between BeforePoll and AfterPoll
 	main   format.Counters // raw (Utime/Stime as getrusage reported)
 	wait   format.Counters
 	coros  []*coroRec
 	slab   []coroRec // records are carved from slabs: one allocation per 64 spawns
+
+	// Segments: one per run of the loop in the session. A run of EventLoop keeps one
+	// OS thread locked throughout, but the next run may use another, and the CPU clock
+	// and getrusage counters of two threads must never be subtracted from each other.
+	// So every reading is bound to the run (and thread) it was taken on; when a hook
+	// finds the loop in another run, the segment is closed at its last stamp (taken on
+	// its own thread) and a new one opens with a fresh reading on the new thread.
+	run       uint64          // sched.RunsEnded() of the segment's run, or noRun
+	tid       int             // the OS thread the segment's readings come from
+	segStart  format.Counters // the segment's first stamp
+	segsDone  format.Counters // Σ last − first stamp of the closed segments
+	segments  int             // segments opened
+	gapTicks  uint64          // ticks between segments: in no bucket, not in total
+	live      int             // coroutines started and not exited, as the hooks saw them
+	backwards uint64          // stamps in which a counter read lower than the stamp before
 
 	sliceStart format.Counters // stamp at the running coroutine's Resume
 
@@ -155,39 +179,135 @@ func newSession(o options, byGo bool) *session {
 
 // begin takes the first stamp; it must run on the loop thread (Go calls it on the
 // thread it locked, which then runs the loop). running is the coroutine executing
-// now, if begin runs inside one: the open bucket is then that coroutine.
+// now, if begin runs inside one: the open bucket is then that coroutine, and the
+// loop's other live coroutines are recorded as they stand (see adoptLive).
 func (s *session) begin(running *coro.Coro) {
-	s.clk.read(&s.start)
-	s.last = s.start
-	s.sliceStart = s.start
-	s.recon.lastCSW = s.start.Nvcsw + s.start.Nivcsw
+	s.openSegment(running, false)
+	s.start = s.segStart
+	s.meta.StartTick = s.start.Ticks
+	s.wallStart = time.Now()
+	s.meta.WallStart = s.wallStart.UTC()
+	s.state = stateRunning
+	if running != nil {
+		s.adoptLive(running)
+	}
+}
+
+// lazyBegin starts a session attached from outside the loop at its first event.
+// running is the coroutine whose slice is open at that event (nil: the scheduler's),
+// polling whether the event ends a blocking poll. A loop that was not running has no
+// live coroutine before its run's first event (spawns from other goroutines wait in
+// its inbox), so there is nothing to adopt: the event itself is the first one.
+func (s *session) lazyBegin(running *coro.Coro, polling bool) {
+	s.begin(nil)
+	if running != nil {
+		r := s.rec(running)
+		s.cur = r
+		r.resumes++
+	}
+	s.inWait = polling
+}
+
+// openSegment takes the first stamp of a segment on the calling thread (the loop's,
+// in its current run) and binds the segment to that thread and run. running and
+// polling say which bucket is open at this instant.
+func (s *session) openSegment(running *coro.Coro, polling bool) {
+	prevEnd := s.last.Ticks
+	s.clk.read(&s.segStart)
+	if s.segments > 0 && s.segStart.Ticks > prevEnd {
+		s.gapTicks += s.segStart.Ticks - prevEnd
+	}
+	s.segments++
+	s.last = s.segStart
+	s.sliceStart = s.segStart
+	s.recon.lastCSW = s.segStart.Nvcsw + s.segStart.Nivcsw
+	s.recon.n = 0
+	s.tid = unix.Gettid()
+	s.run = s.sched.RunsEnded()
+	s.live = 0
+	s.inWait = polling
+	s.cur = nil
 	if running != nil {
 		r := s.rec(running)
 		s.cur = r
 		r.resumes++ // the slice in progress counts as a resume, so ticks/resumes stays meaningful
 	}
-	s.meta.StartTick = s.start.Ticks
-	s.wallStart = time.Now()
-	s.meta.WallStart = s.wallStart.UTC()
-	s.state = stateRunning
 }
 
-// lazyBegin starts a session attached from outside the loop at its first event.
-// running is the coroutine whose slice is open at that event (nil: the scheduler's),
+// closeSegment ends the open segment at its last stamp, which a hook took on the
+// segment's own thread: the next reading may come from another thread.
+func (s *session) closeSegment() {
+	s.segsDone.Add(sub(&s.last, &s.segStart))
+	s.cur = nil
+	s.inWait = false
+}
+
+// enter is the hooks' slow path: the session is pending, stopped, or the loop has
+// ended and run again since the last stamp. It reports whether the hook should go on.
+// open is the coroutine whose slice is open at the event (nil: the scheduler's),
 // polling whether the event ends a blocking poll.
-func (s *session) lazyBegin(running *coro.Coro, polling bool) {
-	s.begin(running)
-	s.inWait = polling
+func (s *session) enter(open *coro.Coro, polling bool) bool {
+	switch s.state {
+	case statePending:
+		s.lazyBegin(open, polling)
+		return true
+	case stateRunning:
+	default:
+		return false
+	}
+	if s.run == noRun && unix.Gettid() == s.tid {
+		// Go's first stamp was taken on the thread that now runs the loop: one thread,
+		// one segment (the loop's start-up is scheduler work).
+		s.run = s.sched.RunsEnded()
+		return true
+	}
+	// A new run (or Go's loop on another thread): start a new segment on this thread.
+	s.closeSegment()
+	s.openSegment(open, polling)
+	return true
 }
 
-// end takes the last stamp (on the loop thread) and charges the open bucket, closing
-// every open region and pending wait. onLoop false (Stop from outside a stopped loop)
-// reuses the last stamp a hook took, since another thread's clocks cannot be read.
+// adoptLive records the loop's live coroutines at Start (on the loop thread): one
+// parked then is charged a wait of its reason from Start (one park, at no known call
+// site), one runnable then is counted runnable from Start. So a coroutine parked for
+// the whole session is in the profile although no hook ever names it.
+func (s *session) adoptLive(running *coro.Coro) {
+	t := s.start.Ticks
+	s.sched.EachLive(func(c *coro.Coro) {
+		s.live++
+		if c == running {
+			return
+		}
+		r := s.rec(c)
+		switch st, reason := c.State(); st {
+		case coro.StateWaiting:
+			if reason >= coro.NumWaitReasons {
+				reason = coro.WaitOther
+			}
+			r.waitReason = reason
+			r.waits[reason].Count++
+			r.waitSite = -1
+			r.waitStart = t
+		case coro.StateRunnable:
+			r.readyAt = t
+		}
+	})
+}
+
+// onOwnThread reports whether the caller runs on the thread the open segment reads.
+func (s *session) onOwnThread() bool { return unix.Gettid() == s.tid }
+
+// end takes the last stamp and charges the open bucket, closing every open region and
+// pending wait. onLoop says the caller may stamp here: it runs on the loop thread in
+// the segment's run (Stop from a coroutine, a stopper), or it is Go's locked thread
+// after the loop returned. The stamp is taken only if this is the segment's own
+// thread; otherwise (Stop from outside a stopped loop, a loop that ran on another
+// thread) the ledger closes at the last stamp a hook took there.
 func (s *session) end(onLoop bool) {
 	if s.state == statePending {
 		// Never saw an event: an empty ledger of zero length.
 		s.clk.read(&s.start)
-		s.last, s.stop = s.start, s.start
+		s.last, s.stop, s.segStart = s.start, s.start, s.start
 		s.state = stateStopped
 		s.meta.StartTick, s.meta.StopTick = s.start.Ticks, s.start.Ticks
 		s.meta.WallStart = s.wallStart.UTC()
@@ -196,19 +316,25 @@ func (s *session) end(onLoop bool) {
 	if s.state != stateRunning {
 		return
 	}
-	if onLoop {
+	if onLoop && s.onOwnThread() {
 		s.stamp(true)
 	}
 	s.stop = s.last
+	s.total = s.segsDone
+	s.total.Add(sub(&s.stop, &s.segStart))
 	t := s.stop.Ticks
 	for _, r := range s.coros {
 		r.closeRegions()
 		if r.waitStart != 0 {
-			r.addWait(t - r.waitStart)
+			if t > r.waitStart {
+				r.addWait(t - r.waitStart)
+			}
 			r.waitStart = 0
 		}
 		if r.readyAt != 0 {
-			r.runnable += t - r.readyAt
+			if t > r.readyAt {
+				r.runnable += t - r.readyAt
+			}
 			r.readyAt = 0
 		}
 		if r.c != nil && r.c.HookData() == r {
@@ -218,6 +344,7 @@ func (s *session) end(onLoop bool) {
 	}
 	if s.cur != nil {
 		// A slice still running at Stop is recorded, so the timeline reaches Stop.
+		s.now = s.last
 		s.endSlice(s.cur, coro.StateRunning, 0, 0)
 		s.cur = nil
 	}
@@ -227,6 +354,9 @@ func (s *session) end(onLoop bool) {
 
 // charge adds the delta from the previous stamp to s.now to the open bucket and makes
 // s.now the new previous stamp: the contiguity that makes the buckets sum to the total.
+// A reading lower than the previous one (a clock or counter that went backwards: never
+// seen on one thread, but a wrapped delta would be 18 446 744 073 s) is charged as no
+// change and counted for the profile's notes, instead of wrapping.
 func (s *session) charge() *format.Counters {
 	b := &s.main
 	switch {
@@ -236,13 +366,41 @@ func (s *session) charge() *format.Counters {
 		b = &s.wait
 	}
 	if s.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
+		if s.now.Ticks < s.last.Ticks {
+			s.now.Ticks = s.last.Ticks
+			s.backwards++
+		}
 		b.Ticks += s.now.Ticks - s.last.Ticks
 		s.last.Ticks = s.now.Ticks
 		return b
 	}
+	if backwards(&s.now, &s.last) {
+		clampBackwards(&s.now, &s.last)
+		s.backwards++
+	}
 	b.Add(sub(&s.now, &s.last))
 	s.last = s.now
 	return b
+}
+
+// backwards reports whether any counter of a is below b's.
+func backwards(a, b *format.Counters) bool {
+	return a.Ticks < b.Ticks || a.CPU < b.CPU || a.Utime < b.Utime || a.Stime < b.Stime ||
+		a.Minflt < b.Minflt || a.Majflt < b.Majflt || a.Inblock < b.Inblock ||
+		a.Oublock < b.Oublock || a.Nvcsw < b.Nvcsw || a.Nivcsw < b.Nivcsw
+}
+
+// clampBackwards raises every counter of a that is below b's to b's.
+func clampBackwards(a, b *format.Counters) {
+	for _, f := range [...]struct{ a, b *uint64 }{
+		{&a.Ticks, &b.Ticks}, {&a.CPU, &b.CPU}, {&a.Utime, &b.Utime}, {&a.Stime, &b.Stime},
+		{&a.Minflt, &b.Minflt}, {&a.Majflt, &b.Majflt}, {&a.Inblock, &b.Inblock},
+		{&a.Oublock, &b.Oublock}, {&a.Nvcsw, &b.Nvcsw}, {&a.Nivcsw, &b.Nivcsw},
+	} {
+		if *f.a < *f.b {
+			*f.a = *f.b
+		}
+	}
 }
 
 // stamp reads the clocks into s.now and charges the open bucket. force (the first and
@@ -285,25 +443,26 @@ func (s *session) newRec(c *coro.Coro) *coroRec {
 }
 
 // The coro.Hooks methods. Each is called on the loop thread; the ones that stamp are
-// the bucket boundaries listed in runtime/hooks.go.
+// the bucket boundaries listed in runtime/hooks.go. Each starts with the same check:
+// the session stamps, in the run its segment belongs to (one load of the loop's run
+// count); anything else goes through enter.
 
 func (s *session) Spawn(c, parent *coro.Coro) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(coro.Current(), false) {
 			return
 		}
-		s.lazyBegin(coro.Current(), false)
 	}
+	s.live++
 	r := s.rec(c)
 	r.readyAt = tsc.Now()
 }
 
 func (s *session) Resume(c *coro.Coro) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(nil, false) {
 			return
 		}
-		s.lazyBegin(nil, false)
 	}
 	r := s.rec(c)
 	if !r.labelled && s.sampling {
@@ -317,7 +476,9 @@ func (s *session) Resume(c *coro.Coro) {
 	s.stamp(false)
 	r.resumes++
 	if r.readyAt != 0 {
-		r.runnable += s.now.Ticks - r.readyAt
+		if s.now.Ticks > r.readyAt {
+			r.runnable += s.now.Ticks - r.readyAt
+		}
 		r.readyAt = 0
 	}
 	s.cur = r
@@ -325,11 +486,10 @@ func (s *session) Resume(c *coro.Coro) {
 }
 
 func (s *session) Yield(c *coro.Coro, state coro.State, pc uintptr) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(c, false) {
 			return
 		}
-		s.lazyBegin(c, false)
 	}
 	s.stamp(false)
 	r := s.rec(c)
@@ -344,13 +504,15 @@ func (s *session) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 }
 
 func (s *session) Exit(c *coro.Coro, panicked bool) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(c, false) {
 			return
 		}
-		s.lazyBegin(c, false)
 	}
-	s.stamp(false)
+	// The last coroutine's exit may be the run's last event: its stamp then closes
+	// the segment, so the reconciled mode reads the CPU clock for it.
+	s.live--
+	s.stamp(s.live <= 0)
 	r := s.rec(c)
 	r.closeRegions()
 	r.exited = true
@@ -360,11 +522,10 @@ func (s *session) Exit(c *coro.Coro, panicked bool) {
 }
 
 func (s *session) WaitBegin(c *coro.Coro, reason coro.WaitReason, pc uintptr) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(c, false) {
 			return
 		}
-		s.lazyBegin(c, false)
 	}
 	r := s.rec(c)
 	if reason >= coro.NumWaitReasons {
@@ -377,16 +538,17 @@ func (s *session) WaitBegin(c *coro.Coro, reason coro.WaitReason, pc uintptr) {
 }
 
 func (s *session) WaitEnd(c *coro.Coro) {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(coro.Current(), false) {
 			return
 		}
-		s.lazyBegin(coro.Current(), false)
 	}
 	r := s.rec(c)
 	t := tsc.Now()
 	if r.waitStart != 0 {
-		r.addWait(t - r.waitStart)
+		if t > r.waitStart {
+			r.addWait(t - r.waitStart)
+		}
 		r.waitStart = 0
 	}
 	r.waitSite = -1
@@ -395,22 +557,20 @@ func (s *session) WaitEnd(c *coro.Coro) {
 }
 
 func (s *session) BeforePoll() {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(nil, false) {
 			return
 		}
-		s.lazyBegin(nil, false)
 	}
 	s.stamp(false)
 	s.inWait = true
 }
 
 func (s *session) AfterPoll() {
-	if s.state != stateRunning {
-		if s.state != statePending {
+	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
+		if !s.enter(nil, true) {
 			return
 		}
-		s.lazyBegin(nil, true)
 	}
 	s.stamp(false)
 	s.inWait = false

@@ -82,7 +82,8 @@ func (s *session) ledgerOf(l *coro.Scheduler) *session {
 	return s.peerOf(l)
 }
 
-// closePeer closes a peer's ledger once. onLoop says the caller runs on its thread.
+// closePeer closes a peer's ledger once. onLoop says the caller runs on its thread;
+// a caller that does not must have detached the peer's hooks first.
 func (p *session) closePeer(onLoop bool) {
 	p.finishOnce.Do(func() {
 		p.end(onLoop)
@@ -93,32 +94,24 @@ func (p *session) closePeer(onLoop bool) {
 }
 
 // closeFromAnywhere closes a peer's ledger on its own thread: at once when the caller
-// is on it, through a stopper coroutine while the loop runs, or at its last event when
-// it has ended (no hook can run any more then).
+// is on it, through a stopper coroutine while the loop runs, or at its last event
+// once its hooks are detached while it does not run (no hook can run any more then).
 func (p *session) closeFromAnywhere() {
 	if p.closed.Load() {
 		return
 	}
 	sch := p.sched
-	switch {
-	case coro.CurrentScheduler() == sch:
+	if coro.CurrentScheduler() == sch {
 		p.closePeer(true)
 		return
-	case !sch.Running():
-		p.closePeer(false)
-		return
 	}
-	sch.SpawnNamed("profiler.stop", func() { p.closePeer(true) })
 	for {
-		select {
-		case <-p.done:
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		if !sch.Running() {
-			// Ended before it ran the stopper, which waits for the next run and
-			// then finds the ledger closed.
+		if p.detach() {
 			p.closePeer(false)
+			return
+		}
+		ran, _ := runOnLoop(sch, "profiler.stop", time.Time{}, func() error { p.closePeer(true); return nil })
+		if ran {
 			<-p.done
 			return
 		}

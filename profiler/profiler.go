@@ -45,6 +45,11 @@ type options struct {
 	signals    bool
 	loop       *coro.Scheduler   // nil: the default loop
 	loops      []*coro.Scheduler // more loops, each with its own ledger (Loops)
+
+	// wrap, when set (tests), makes attach install wrap(session) as the loop's hooks
+	// instead of the session: a test's hooks that call the session's and measure
+	// around them.
+	wrap func(*session) coro.Hooks
 }
 
 func defaultOptions() options {
@@ -164,13 +169,15 @@ func Go(fn func(), opts ...Option) error {
 		}
 		// fn panicked (or called runtime.Goexit): write what was recorded, then let
 		// the panic go on with its original stack.
-		if err := s.finish(true); err != nil {
+		if err := s.stopFromOutside(0, true); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 	}()
 	fn()
 	finished = true
-	return s.finish(true)
+	// Normally the loop has returned on this thread; if fn left it running elsewhere,
+	// the loop closes its own ledger.
+	return s.stopFromOutside(0, true)
 }
 
 // Start begins a profiling session. Called from a coroutine (for example the debug
@@ -203,7 +210,7 @@ func Stop() error {
 		// finish would send could not run while this thread waits below.
 		p.closePeer(true)
 	}
-	return s.stopFromOutside()
+	return s.stopFromOutside(0, false)
 }
 
 // startSession creates, prepares and attaches a session, refusing a second one.
@@ -231,10 +238,10 @@ func startSession(opts []Option, byGo bool) (*session, error) {
 	if err := s.attachPeers(); err != nil {
 		// Undo as Stop would (each ledger closed on its own thread), writing nothing.
 		s.discard = true
-		if byGo || sch == s.sched {
+		if sch != nil && sch == s.sched {
 			s.finish(true)
 		} else {
-			s.stopFromOutside()
+			s.stopFromOutside(0, byGo)
 		}
 		return nil, err
 	}

@@ -36,19 +36,12 @@ func (s *session) catchSignals() {
 			return
 		case sig = <-ch:
 		}
-		if s.sched.Running() {
-			s.sched.SpawnNamed("profiler.signal", func() { s.finish(true) })
-			select {
-			case <-s.done:
-				if s.err != nil {
-					fmt.Fprintf(os.Stderr, "profiler: on %v: %v\n", sig, s.err)
-				} else {
-					fmt.Fprintf(os.Stderr, "profiler: on %v: profile written to %s\n", sig, s.opts.file)
-				}
-			case <-time.After(signalWait):
-				fmt.Fprintf(os.Stderr, "profiler: on %v: the event loop did not reach a scheduling point within %v; no profile written\n", sig, signalWait)
-			}
-		} else if s.finish(false) == nil {
+		switch err := s.stopFromOutside(signalWait, false); {
+		case err == errLoopBusy:
+			fmt.Fprintf(os.Stderr, "profiler: on %v: the event loop did not reach a scheduling point within %v; no profile written\n", sig, signalWait)
+		case err != nil:
+			fmt.Fprintf(os.Stderr, "profiler: on %v: %v\n", sig, err)
+		default:
 			fmt.Fprintf(os.Stderr, "profiler: on %v: profile written to %s\n", sig, s.opts.file)
 		}
 		signal.Stop(ch)
