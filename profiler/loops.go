@@ -40,11 +40,22 @@ func Loops(ss ...*coro.Scheduler) Option {
 	}
 }
 
+// AllLoops adds every loop running when the session starts (coro.RunningLoops), as
+// Loops would; loops started later are not recorded. The debug console's "profile
+// start" uses it, so a server with one loop per core is profiled whole.
+func AllLoops() Option {
+	return func(o *options) error { o.allLoops = true; return nil }
+}
+
 // attachPeers attaches a peer ledger to every loop of the Loops option that the primary
 // does not profile already. It runs before the session is published.
 func (s *session) attachPeers() error {
 	me := coro.CurrentScheduler()
-	for _, l := range s.opts.loops {
+	list := s.opts.loops
+	if s.opts.allLoops {
+		list = append(append([]*coro.Scheduler(nil), list...), coro.RunningLoops()...)
+	}
+	for _, l := range list {
 		if l == s.sched || s.peerOf(l) != nil {
 			continue
 		}

@@ -45,6 +45,7 @@ type options struct {
 	signals    bool
 	loop       *coro.Scheduler   // nil: the default loop
 	loops      []*coro.Scheduler // more loops, each with its own ledger (Loops)
+	allLoops   bool              // and every loop running at Start (AllLoops)
 
 	// wrap, when set (tests), makes attach install wrap(session) as the loop's hooks
 	// instead of the session: a test's hooks that call the session's and measure

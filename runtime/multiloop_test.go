@@ -369,3 +369,36 @@ func TestSocketUsedFromOtherLoopIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// RunningLoops lists the loops that run, and only while they run.
+func TestRunningLoops(t *testing.T) {
+	loops, stop := runLoops(t, 2)
+	for _, s := range loops {
+		for !s.Running() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// A loop is listed once its thread is set up: wait for both.
+	has := func(s *Scheduler) bool {
+		for _, l := range RunningLoops() {
+			if l == s {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !(has(loops[0]) && has(loops[1])) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if !has(loops[0]) || !has(loops[1]) {
+		t.Fatalf("RunningLoops = %v while both loops run", RunningLoops())
+	}
+	if has(Default()) != Default().Running() {
+		t.Errorf("RunningLoops lists the default loop: %v, it runs: %v", has(Default()), Default().Running())
+	}
+	stop()
+	if has(loops[0]) || has(loops[1]) {
+		t.Errorf("RunningLoops = %v after both loops ended", RunningLoops())
+	}
+}
