@@ -25,8 +25,8 @@
 //
 // Options: File (where; written to a temporary name and renamed), TicksOnly (TSC
 // only), ReconciledCPU (fewer CPU clock reads, see below), SampleRate (CPU stack
-// samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, Loops
-// (see Several loops), and CatchSignals (see Signals).
+// samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, Loops and
+// AllLoops (see Several loops), and CatchSignals (see Signals).
 //
 // # Several loops
 //
@@ -50,7 +50,8 @@
 // Stop, or at their loop's last event if it has ended; so each loop's Total covers its
 // own span, and the file's StartTick..StopTick spans them all. Regions of the same
 // name add up across loops. The CPU profile is process-wide: samples of every loop's
-// coroutines carry their labels.
+// coroutines carry their labels. AllLoops adds every loop running at Start
+// (coro.RunningLoops); the debug console's "profile start" uses it.
 //
 // The session attaches itself as the loop's coro.Hooks (runtime/hooks.go) and refuses
 // to displace hooks another tool attached.
