@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	coro "github.com/coroprof/coroprof/runtime"
+	"github.com/coroprof/coroprof/tsc"
 )
 
 // ticksToNs converts ticks of p's clock to nanoseconds.
@@ -190,5 +191,204 @@ func checkLoopConservationAny(t *testing.T, p *format.Profile) {
 				t.Errorf("loop %d %s: coroutines+main+wait = %d, total %d", l.ID, q.name, sum, total)
 			}
 		}
+	}
+}
+
+// span is what the test's own clock reads measured inside one bucket's intervals.
+type span struct {
+	ticks uint64
+	cpu   time.Duration
+	n     int // windows
+}
+
+// measuringHooks stands between the scheduler and the session (the wrap option): at
+// every bucket boundary it closes the window it opened after the session's previous
+// stamp, then calls the session (which stamps), then opens the next window. Every
+// window lies inside the interval the session charged to that bucket, so the session
+// must charge each bucket at least what the test measured in it, and not much more.
+// The hooks run only on the loop thread, so no locking.
+type measuringHooks struct {
+	s *session
+
+	open    int // 0: none, 1: <main>, 2: <wait>, 3: the coroutine cur
+	cur     uint64
+	t0      uint64
+	c0      time.Duration
+	main    span
+	wait    span
+	coros   map[uint64]*span
+	nowCoro uint64
+}
+
+const (
+	openNone = iota
+	openMain
+	openWait
+	openCoro
+)
+
+func (m *measuringHooks) closeWindow() {
+	c1, t1 := threadCPU(), tsc.Now()
+	var sp *span
+	switch m.open {
+	case openNone:
+		return
+	case openMain:
+		sp = &m.main
+	case openWait:
+		sp = &m.wait
+	case openCoro:
+		sp = m.coros[m.cur]
+		if sp == nil {
+			sp = &span{}
+			m.coros[m.cur] = sp
+		}
+	}
+	sp.ticks += t1 - m.t0
+	sp.cpu += c1 - m.c0
+	sp.n++
+	m.open = openNone
+}
+
+func (m *measuringHooks) openWindow(which int, id uint64) {
+	m.open, m.cur = which, id
+	m.t0, m.c0 = tsc.Now(), threadCPU()
+}
+
+func (m *measuringHooks) Spawn(c, parent *coro.Coro) { m.s.Spawn(c, parent) }
+func (m *measuringHooks) Resume(c *coro.Coro) {
+	m.closeWindow()
+	m.s.Resume(c)
+	m.openWindow(openCoro, c.ID())
+}
+func (m *measuringHooks) Yield(c *coro.Coro, st coro.State, pc uintptr) {
+	m.closeWindow()
+	m.s.Yield(c, st, pc)
+	m.openWindow(openMain, 0)
+}
+func (m *measuringHooks) Exit(c *coro.Coro, panicked bool) {
+	m.closeWindow()
+	m.s.Exit(c, panicked)
+	m.openWindow(openMain, 0)
+}
+func (m *measuringHooks) WaitBegin(c *coro.Coro, r coro.WaitReason, pc uintptr) {
+	m.s.WaitBegin(c, r, pc)
+}
+func (m *measuringHooks) WaitEnd(c *coro.Coro) { m.s.WaitEnd(c) }
+func (m *measuringHooks) BeforePoll() {
+	m.closeWindow()
+	m.s.BeforePoll()
+	m.openWindow(openWait, 0)
+}
+func (m *measuringHooks) AfterPoll() {
+	m.closeWindow()
+	m.s.AfterPoll()
+	m.openWindow(openMain, 0)
+}
+
+// TestBucketsAgainstIndependentClocks: conservation alone cannot catch a charge to
+// the wrong bucket (every delta lands somewhere, so the sum always closes). Here each
+// bucket is held to what the test measured inside it with its own clock reads: a
+// coroutine burning CPU measured by itself in its own slices, <main> doing scheduler
+// work the test creates (two thousand timers firing, workers started for spawns from
+// another goroutine), and <wait> around the loop's idle polls.
+func TestBucketsAgainstIndependentClocks(t *testing.T) {
+	m := &measuringHooks{coros: map[uint64]*span{}}
+	wrap := func(o *options) error {
+		o.wrap = func(s *session) coro.Hooks { m.s = s; return m }
+		return nil
+	}
+	var self time.Duration // the burner's CPU, measured by itself inside its slices
+	var burnerID uint64
+	p := runProfiled(t, []Option{wrap, SampleRate(0)},
+		func() {
+			burnerID = coro.Current().ID()
+			for i := 0; i < 20; i++ {
+				c0 := threadCPU()
+				burnCPU(time.Millisecond)
+				self += threadCPU() - c0
+				coro.Yield()
+			}
+		},
+		func() { // the loop idles in epoll_wait (at the latest in the last, long sleep)
+			for i := 0; i < 3; i++ {
+				coro.Sleep(10 * time.Millisecond)
+			}
+			coro.Sleep(60 * time.Millisecond)
+		},
+		func() { // two thousand timers fire at once: scheduler work
+			for i := 0; i < 2000; i++ {
+				coro.Spawn(func() { coro.Sleep(20 * time.Millisecond) })
+			}
+		},
+		func() { // spawns from another goroutine: the loop starts them, in <main>
+			done := make(chan struct{})
+			go func() {
+				for i := 0; i < 500; i++ {
+					coro.Spawn(func() {})
+				}
+				close(done)
+			}()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+					coro.Sleep(time.Millisecond)
+				}
+			}
+		},
+	)
+	checkConservation(t, p)
+	l := p.Loops[0]
+	nsOf := func(ticks uint64) time.Duration { return time.Duration(ticksToNs(p, ticks)) }
+	check := func(name string, got *format.Counters, want *span) {
+		t.Helper()
+		if want == nil || want.n == 0 {
+			return
+		}
+		// Inside: every window lies in an interval charged to this bucket.
+		if got.Ticks < want.ticks || time.Duration(got.CPU) < want.cpu {
+			t.Errorf("%s charged %v (%v CPU), less than the %v (%v CPU) measured inside its %d intervals",
+				name, nsOf(got.Ticks), time.Duration(got.CPU), nsOf(want.ticks), want.cpu, want.n)
+		}
+		// Not much more: per interval, the rest of two hooks' CPU time; plus the
+		// loop's start-up and end. (Not checked in ticks: on this shared machine a
+		// thread preempted between a stamp and the test's read loses milliseconds of
+		// wall time that CPU time does not count.)
+		if extra := time.Duration(got.CPU) - want.cpu; extra > time.Duration(want.n)*30*time.Microsecond+10*time.Millisecond {
+			t.Errorf("%s charged %v of CPU more than the %v measured inside its %d intervals", name, extra, want.cpu, want.n)
+		}
+	}
+	check("<main>", &l.Main, &m.main)
+	check("<wait>", &l.Wait, &m.wait)
+	for i := range p.Coroutines {
+		c := &p.Coroutines[i]
+		check(fmt.Sprintf("coroutine %d (%s)", c.ID, c.Name), &c.Counters, m.coros[c.ID])
+	}
+	// CPU time cannot exceed elapsed time, bucket by bucket (a reading of another
+	// thread's clock, or a delta charged to the wrong bucket, could).
+	buckets := map[string]*format.Counters{"<main>": &l.Main, "<wait>": &l.Wait}
+	for i := range p.Coroutines {
+		buckets[fmt.Sprint("coroutine ", p.Coroutines[i].ID)] = &p.Coroutines[i].Counters
+	}
+	for name, b := range buckets {
+		if cpu, wall := time.Duration(b.CPU), nsOf(b.Ticks); cpu > wall+wall/100+time.Millisecond {
+			t.Errorf("%s: CPU %v in %v of ticks", name, cpu, wall)
+		}
+	}
+	burner := coroByName(t, p, "body0")
+	if burner.ID != burnerID {
+		t.Fatalf("body0 is coroutine %d, the burner %d", burner.ID, burnerID)
+	}
+	if got := time.Duration(burner.CPU); got < self || got > self+21*50*time.Microsecond {
+		t.Errorf("the burner was charged %v of CPU; it measured %v in its own slices", got, self)
+	}
+	// The scheduler work was real and went to <main>; the idle polls to <wait>.
+	if m.main.cpu < time.Millisecond {
+		t.Errorf("the test's scheduler work measured only %v of CPU in <main>'s intervals", m.main.cpu)
+	}
+	if m.wait.n == 0 || m.wait.ticks == 0 {
+		t.Errorf("the loop never idled in a blocking poll (%d windows)", m.wait.n)
 	}
 }
