@@ -13,6 +13,13 @@
 //	go run ./examples/echo -profile echo.bin    # load it with examples/client, then Ctrl-C
 //	go run ./cmd/print-profile -o echo.html echo.bin
 //
+// With -loops N the server runs N event loops, one OS thread each, all listening on
+// the address through SO_REUSEPORT: the kernel spreads the connections, each session
+// stays on the loop that accepted it, "quit" ends every loop, and -profile records
+// every loop (the report shows them apart and together):
+//
+//	go run ./examples/echo -loops 2 -profile echo.bin
+//
 // With -console PATH the server also serves the debug console on a unix socket
 // (docs/console.md): list its coroutines, profile it live, end it.
 //
@@ -27,6 +34,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/coroprof/coroprof/profiler"
@@ -38,14 +46,47 @@ func main() {
 	idle := flag.Duration("idle", 60*time.Second, "close a session after this long without input (0: never)")
 	profile := flag.String("profile", "", "run the loop under the profiler and write the profile to this file")
 	console := flag.String("console", "", "serve the debug console on this unix socket path (off when empty)")
+	nloops := flag.Int("loops", 1, "event loops (one OS thread each) sharing the address through SO_REUSEPORT")
 	flag.Parse()
+	if *nloops < 1 || *nloops > 1024 {
+		log.Fatalf("echo: -loops %d: want 1 to 1024", *nloops)
+	}
 
-	ln, err := coro.Listen("tcp", *addr)
+	var lc coro.ListenConfig
+	lc.ReusePort = *nloops > 1
+	ln, err := lc.Listen("tcp", *addr) // on the default loop, before it runs
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "echo server on %s\n", ln.Addr())
 	coro.SpawnNamed("serve", func() { serve(ln, *idle) })
+	// The other loops: each listens on the same address from one of its coroutines,
+	// so its socket is on its own poller.
+	loops = []*coro.Scheduler{coro.Default()}
+	for i := 1; i < *nloops; i++ {
+		s := coro.NewScheduler()
+		shared := ln.Addr().String()
+		s.SpawnNamed("serve", func() {
+			l, err := lc.Listen("tcp", shared)
+			if err != nil {
+				log.Print(err)
+				exitAll()
+				return
+			}
+			serve(l, *idle)
+		})
+		loops = append(loops, s)
+	}
+	run := func() { // every loop, the default one on this thread
+		var wg sync.WaitGroup
+		for _, s := range loops[1:] {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.EventLoop() }()
+		}
+		coro.EventLoop()
+		exitAll() // the default loop ended (quit, Ctrl-C): end the others too
+		wg.Wait()
+	}
 	if *console != "" {
 		if err := coro.ServeConsole("unix", *console); err != nil {
 			log.Fatal(err)
@@ -53,14 +94,32 @@ func main() {
 		fmt.Fprintf(os.Stderr, "debug console on %s (nc -U %s, then help)\n", *console, *console)
 	}
 	if *profile != "" {
-		if err := profiler.Go(coro.EventLoop, profiler.File(*profile)); err != nil {
+		if err := profiler.Go(run, profiler.File(*profile), profiler.Loops(loops[1:]...)); err != nil {
 			log.Fatal(err)
 		}
 		fmt.Fprintln(os.Stderr, "event loop ended; profile written to", *profile)
 		return
 	}
-	coro.EventLoop()
+	run()
 	fmt.Fprintln(os.Stderr, "event loop ended")
+}
+
+// loops are the server's event loops, the default one first; set up by main before
+// any runs.
+var loops = []*coro.Scheduler{coro.Default()}
+
+// exitAll ends every loop of the server (Exit is safe from any loop or goroutine).
+// The caller's own loop goes last: Exit from a coroutine of that loop does not return.
+func exitAll() {
+	own := coro.CurrentScheduler()
+	for _, s := range loops {
+		if s != own {
+			s.Exit()
+		}
+	}
+	if own != nil {
+		own.Exit()
+	}
 }
 
 func serve(ln *coro.Listener, idle time.Duration) {
@@ -86,7 +145,7 @@ func session(conn *coro.Conn, idle time.Duration) {
 		if n > 0 {
 			if bytes.Equal(bytes.TrimSpace(buf[:n]), []byte("quit")) {
 				fmt.Fprintln(os.Stderr, "quit received from", conn.RemoteAddr())
-				coro.Exit()
+				exitAll()
 				return
 			}
 			if _, err := conn.Write(buf[:n]); err != nil {

@@ -54,3 +54,44 @@ func TestEchoServer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQuitEndsEveryLoop: with several loops, "quit" received by a session of one loop
+// ends every loop, its own last.
+func TestQuitEndsEveryLoop(t *testing.T) {
+	other := coro.NewScheduler()
+	loops = []*coro.Scheduler{coro.Default(), other}
+	defer func() { loops = []*coro.Scheduler{coro.Default()} }()
+	coro.Spawn(func() { coro.Sleep(time.Hour) }) // the default loop idles until told
+	addr := make(chan string, 1)
+	other.Spawn(func() {
+		ln, err := coro.ListenConfig{ReusePort: true}.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			addr <- ""
+			return
+		}
+		addr <- ln.Addr().String()
+		serve(ln, 5*time.Second)
+	})
+	otherDone := make(chan struct{})
+	go func() { other.EventLoop(); close(otherDone) }()
+	go func() {
+		a := <-addr
+		if a == "" {
+			exitAll()
+			return
+		}
+		c, err := net.Dial("tcp", a)
+		if err != nil {
+			t.Error(err)
+			exitAll()
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("quit\r\n"))
+	}()
+	watchdog := time.AfterFunc(20*time.Second, func() { t.Error("the loops did not end on quit"); exitAll() })
+	coro.EventLoop()
+	<-otherDone
+	watchdog.Stop()
+}
