@@ -114,6 +114,9 @@
 //   - A *Coro may be Interrupted from anywhere; Join from another loop returns an
 //     error.
 //
+// RunningLoops lists the loops that run now (the profiler's AllLoops uses it).
+// docs/loops.md has the whole story with examples.
+//
 // # How switching works
 //
 // Each coroutine is an iter.Pull coroutine, but control does not bounce through a
