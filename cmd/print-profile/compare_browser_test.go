@@ -2,12 +2,10 @@ package main
 
 import (
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coroprof/coroprof/format"
 )
@@ -31,23 +29,7 @@ func TestCompareBrowser(t *testing.T) {
 	if code := run([]string{"-o", out, newBin, oldBin}, io.Discard, &stderr); code != 0 {
 		t.Fatalf("print-profile exited %d: %s", code, stderr.String())
 	}
-	// Chromium's helper processes may still write its profile directory for a moment
-	// after the browser is killed, so that directory is removed with retries rather
-	// than by t.TempDir's single attempt.
-	chromeDir, err := os.MkdirTemp("", "compare-browser-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for i := 0; i < 50; i++ {
-			if os.RemoveAll(chromeDir) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("could not remove %s", chromeDir)
-	})
-	c, s, _ := startBrowser(t, bin, chromeDir)
+	c, s, _ := startBrowser(t, bin)
 	pageURL := "file://" + out
 	openPage(t, c, s, pageURL)
 
