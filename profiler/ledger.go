@@ -263,6 +263,11 @@ func (s *session) enter(open *coro.Coro, polling bool) bool {
 	}
 	// A new run (or Go's loop on another thread): start a new segment on this thread.
 	s.closeSegment()
+	if s.run == noRun {
+		// Go's first stamp, on a thread that did not run the loop: nothing was charged
+		// there, so the ledger starts over here, on the loop's thread.
+		s.segments = 0
+	}
 	s.openSegment(open, polling)
 	return true
 }

@@ -392,3 +392,75 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 		t.Errorf("the loop never idled in a blocking poll (%d windows)", m.wait.n)
 	}
 }
+
+// Go whose function runs the loop on another goroutine (so another thread): the first
+// hook finds the loop on a thread other than Go's, and the ledger moves there instead
+// of subtracting Go's thread's readings from the loop's.
+func TestGoLoopOnAnotherThread(t *testing.T) {
+	var burned time.Duration
+	var loopTid int
+	coro.SpawnNamed("burner", func() {
+		loopTid = unix.Gettid()
+		c0 := threadCPU()
+		burnCPU(20 * time.Millisecond)
+		burned = threadCPU() - c0
+	})
+	path := filepath.Join(t.TempDir(), "p.bin")
+	goTid := 0
+	err := Go(func() {
+		goTid = unix.Gettid()
+		burnCPU(30 * time.Millisecond) // Go's thread, outside the loop: not the loop's
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // (Go's thread is locked to Go's goroutine: this is another)
+			defer runtime.UnlockOSThread()
+			coro.EventLoop()
+			close(done)
+		}()
+		<-done
+	}, File(path), SampleRate(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if goTid == loopTid {
+		t.Fatalf("the loop ran on Go's thread %d", goTid)
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoopConservation(t, p)
+	l := p.Loops[0]
+	if l.Total.CPU < uint64(burned) || time.Duration(l.Total.CPU) > burned+10*time.Millisecond {
+		t.Errorf("loop total CPU %v; the loop's burner used %v (Go's thread burned 30ms outside it)", time.Duration(l.Total.CPU), burned)
+	}
+	for _, q := range quantities[2:] {
+		if v := q.get(&l.Total); v > 1e6 {
+			t.Errorf("Total %s = %d: wrapped", q.name, v)
+		}
+	}
+}
+
+// A reading lower than the one before is charged as no change and counted (it is
+// noted in the profile), not wrapped to 2^64 - d.
+func TestBackwardsReadingNotWrapped(t *testing.T) {
+	for _, ticksOnly := range []bool{false, true} {
+		s := newSession(options{ticksOnly: ticksOnly}, false)
+		s.last = format.Counters{Ticks: 1000, CPU: 5000, Minflt: 7, Nvcsw: 3}
+		s.now = format.Counters{Ticks: 900, CPU: 6000, Minflt: 6, Nvcsw: 4}
+		s.charge()
+		want := format.Counters{CPU: 1000, Nvcsw: 1}
+		if ticksOnly {
+			want = format.Counters{}
+		}
+		if s.main != want || s.backwards != 1 {
+			t.Errorf("ticksOnly %v: charged %+v (%d backwards), want %+v and 1", ticksOnly, s.main, s.backwards, want)
+		}
+		if s.last.Ticks != 1000 || (!ticksOnly && s.last.Minflt != 7) {
+			t.Errorf("ticksOnly %v: the previous stamp moved back to %+v", ticksOnly, s.last)
+		}
+		if n := s.ledgerNotes(nil); len(n) != 1 || !strings.Contains(n[0], "lower") {
+			t.Errorf("ticksOnly %v: notes %q", ticksOnly, n)
+		}
+	}
+}
