@@ -23,6 +23,32 @@
 // another. A session stopped on the loop writes its file there, so the loop pauses
 // for the write (a few milliseconds for a large profile).
 //
+// Start from a coroutine records the loop's coroutines as they stand: one parked at
+// that moment is charged a wait of its reason from Start (one park, at no known call
+// site, since it began before the session), one runnable is counted runnable from
+// Start, and one that stays parked until Stop is in the profile although it never ran.
+// Start from another goroutine attaches while the loop is idle in a way ordered
+// against the loop's start (coro's UpdateHooksIdle), so it may race a loop that is
+// starting; if the loop runs, a profiler.start coroutine attaches on its thread.
+//
+// # Runs and threads
+//
+// A ledger reads one thread's clocks, and the CPU clock and getrusage counters of two
+// threads must never be subtracted from each other. Each run of EventLoop keeps one
+// OS thread locked, but a session begun from outside may span several runs, each
+// perhaps on another thread. So a ledger is bound to the run (coro's RunsEnded, one
+// load per hook) and thread (gettid, once per run) of its first stamp: when a hook
+// finds the loop in another run, the ledger's segment is closed at the last stamp
+// taken on the old thread (the last coroutine's exit, which in the reconciled mode
+// reads the CPU clock), and a new segment opens with a fresh reading on the new thread.
+// The loop's Total is the sum of the segments; the time between runs is charged to
+// no bucket and left out of Total, and the profile's notes say how many runs and how
+// long the gaps were. Go's first stamp is taken on its own thread before the loop
+// runs: if the loop then runs elsewhere, the ledger moves there at its first event.
+// A stop off the loop thread stamps only on the segment's own thread; otherwise the
+// ledger closes at the last stamp a hook took. A reading lower than the one before
+// (never seen on one thread) is charged as no change and noted, never wrapped.
+//
 // Options: File (where; written to a temporary name and renamed), TicksOnly (TSC
 // only), ReconciledCPU (fewer CPU clock reads, see below), SampleRate (CPU stack
 // samples, 100 Hz by default, 0 off), Slices (the timeline ring's size), Loop, Loops and

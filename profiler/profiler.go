@@ -185,7 +185,9 @@ func Go(fn func(), opts ...Option) error {
 // console's "profile start"), it attaches to that coroutine's loop and starts at once.
 // Called from outside any loop, it attaches to the default loop, and the ledger begins
 // at the loop's first scheduling event (the loop thread's clocks cannot be read from
-// another thread).
+// another thread), or, if the loop runs, through a coroutine on it. Coroutines parked
+// or runnable at the start are recorded from then on. The session may span several
+// runs of the loop (see "Runs and threads" in the package documentation).
 func Start(opts ...Option) error {
 	_, err := startSession(opts, false)
 	return err
