@@ -210,6 +210,7 @@ func BenchmarkHooks(b *testing.B) {
 			o := defaultOptions()
 			m.o(&o)
 			s := newSession(o, false)
+			s.sched = coro.Default() // the hooks check the loop's run count
 			s.begin(nil)
 			s.sliceStart = s.start
 			c1 := coro.Spawn(func() {})
