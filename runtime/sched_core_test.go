@@ -403,11 +403,19 @@ func TestExitUnwinds(t *testing.T) {
 func TestExitFromGoroutine(t *testing.T) {
 	s, _ := newTestSched(t)
 	unwound := false
+	started := make(chan struct{})
 	s.Spawn(func() {
 		defer func() { unwound = true }()
+		close(started)
 		Sleep(time.Hour)
 	})
 	go func() {
+		// Exit only once the loop runs the sleeper: an Exit before the loop is running
+		// ends nothing (and the loop would sleep its hour), and one before the sleeper's
+		// first slice would have no defer to unwind. A fixed 10 ms wait raced both on a
+		// loaded machine. The sleep after that only makes it likely that the loop is
+		// blocked in epoll_wait when Exit arrives, the case this test is about.
+		<-started
 		time.Sleep(10 * time.Millisecond)
 		s.Exit()
 	}()
