@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -247,24 +248,33 @@ func TestCallAcrossLoops(t *testing.T) {
 func TestCallTimeoutDropsLateResult(t *testing.T) {
 	loops, stop := runLoops(t, 2)
 	a, b := loops[0], loops[1]
+	// The deadlines are far apart (10ms, a 300ms call, a 1s sleep) and "at once" is judged
+	// against when the call actually finished, as loop b saw it, not against a fixed
+	// time: with 10/40/100ms a loop starved for 30ms on a loaded machine could see the
+	// result before its own deadline.
+	base := time.Now()
+	var finished atomic.Int64 // when fn on b returned, since base; 0 until then
 	type result struct {
-		err   error
-		after time.Duration
-		slept time.Duration
-		serr  error
+		err      error
+		callDone bool // fn on b had returned when WithTimeout did
+		t1, t2   time.Duration
+		serr     error
 	}
 	done := make(chan result, 1)
 	a.Spawn(func() {
 		var r result
-		t0 := time.Now()
 		r.err = WithTimeout(10*time.Millisecond, func() error {
-			_, err := Call(b, func() (int, error) { return 1, Sleep(40 * time.Millisecond) })
+			_, err := Call(b, func() (int, error) {
+				err := Sleep(300 * time.Millisecond)
+				finished.Store(int64(time.Since(base)))
+				return 1, err
+			})
 			return err
 		})
-		r.after = time.Since(t0)
-		t1 := time.Now()
-		r.serr = Sleep(100 * time.Millisecond) // the late result lands during this
-		r.slept = time.Since(t1)
+		r.callDone = finished.Load() != 0
+		r.t1 = time.Since(base)
+		r.serr = Sleep(time.Second) // the late result lands during this
+		r.t2 = time.Since(base)
 		done <- r
 	})
 	var r result
@@ -277,11 +287,14 @@ func TestCallTimeoutDropsLateResult(t *testing.T) {
 	if !errors.Is(r.err, ErrTimeout) {
 		t.Errorf("WithTimeout around a slow Call = %v, want ErrTimeout", r.err)
 	}
-	if r.after >= 40*time.Millisecond {
-		t.Errorf("the timed-out Call returned after %v, not at its 10ms deadline", r.after)
+	if r.callDone {
+		t.Errorf("the timed-out Call returned only after fn had finished on the other loop, not at its 10ms deadline")
 	}
-	if r.serr != nil || r.slept < 100*time.Millisecond {
-		t.Errorf("the next Sleep(100ms) returned %v after %v: the late result woke it", r.serr, r.slept)
+	if r.serr != nil || r.t2-r.t1 < time.Second {
+		t.Errorf("the next Sleep(1s) returned %v after %v: the late result woke it", r.serr, r.t2-r.t1)
+	}
+	if f := time.Duration(finished.Load()); f < r.t1 || f > r.t2 {
+		t.Errorf("fn finished at %v, outside the caller's sleep (%v to %v): the late result was not tested", f, r.t1, r.t2)
 	}
 }
 
