@@ -153,12 +153,14 @@ func TestConservation(t *testing.T) {
 }
 
 func TestConservationReconciled(t *testing.T) {
+	burnerDone := false // both coroutines run on the loop's thread
 	p := runProfiled(t, []Option{ReconciledCPU()},
 		func() {
 			for i := 0; i < 300; i++ {
 				burnCPU(30 * time.Microsecond)
 				coro.Yield()
 			}
+			burnerDone = true
 		},
 		func() {
 			for i := 0; i < 20; i++ {
@@ -168,6 +170,14 @@ func TestConservationReconciled(t *testing.T) {
 					burnCPU(100 * time.Microsecond)
 				}()
 			}
+			// On a loaded machine the burner can outlast all twenty sleeps, each one
+			// expiring while it runs, so the loop never waits and <wait> stays 0. Sleep
+			// once more with nothing else runnable, long enough that a preemption
+			// between Sleep and epoll_wait cannot use it all up.
+			for !burnerDone {
+				coro.Sleep(time.Millisecond)
+			}
+			coro.Sleep(20 * time.Millisecond)
 		})
 	checkConservation(t, p)
 	if p.Loops[0].Total.CPU == 0 || p.Loops[0].Wait.Ticks == 0 {
