@@ -41,10 +41,15 @@ func TestSamplesLabelled(t *testing.T) {
 				}
 			}
 		}
-		// 300 ms of CPU at hz: expect about 0.3*hz samples; demand a third of that, as
-		// the machine may be busy and the kernel's timer coarse.
-		if count < uint64(hz)/10 {
-			t.Errorf("%d Hz: %d samples for the burning coroutine, want at least %d", hz, count, hz/10)
+		// 300 ms of CPU at hz: expect about 0.3*hz samples, but the kernel sends at most
+		// one profiling signal per timer tick (CONFIG_HZ: 250 here, 100 on some kernels),
+		// so above 100 Hz the ceiling is the kernel's, not hz: at 500 Hz with HZ=250 at
+		// most 75 samples can come, and under load 37 were seen (the old demand of 50 was
+		// two thirds of that ceiling, not a third). Demand a third of what 100 Hz gives
+		// on any kernel; that the rate asked for is the one in effect is checked exactly
+		// below, by the weight of each sample.
+		if want := uint64(min(hz, 100)) * 3 / 10 / 3; count < want {
+			t.Errorf("%d Hz: %d samples for the burning coroutine, want at least %d", hz, count, want)
 			continue
 		}
 		if !sawBurn {
