@@ -233,52 +233,80 @@ func TestShares(t *testing.T) {
 		{"ticks-only/wall-burn", []Option{TicksOnly()}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var wall [3]time.Duration // measured by the test around each burn
-			body := func(k int) func() {
-				return func() {
-					for i := 0; i < 100; i++ {
-						t0 := time.Now()
-						if tc.byWall {
-							burnWall(time.Duration(k+1) * 300 * time.Microsecond)
-						} else {
-							burnCPU(time.Duration(k+1) * 300 * time.Microsecond)
-						}
-						wall[k] += time.Since(t0)
-						coro.Yield()
-					}
+			// A coroutine's ticks also include its switches, outside the windows the test
+			// times; a preemption by another process landing there (milliseconds on a
+			// loaded machine, against 30-90 ms of burns per coroutine) moves a ticks
+			// share by more than 0.02: 1 run in 30 with six busy processes on two cores
+			// (0.161 against 0.137). Such a preemption is rare and random, so a run whose
+			// shares miss is measured again, up to three runs in all; a profiler that
+			// charges ticks or CPU to the wrong coroutine misses in every run.
+			const runs = 3
+			for run := 1; ; run++ {
+				misses := sharesRun(t, tc.opts, tc.byWall, strings.HasPrefix(tc.name, "reconciled"))
+				if len(misses) == 0 {
+					return
 				}
-			}
-			p := runProfiled(t, tc.opts, body(0), body(1), body(2))
-			checkConservation(t, p)
-			var ticks, cpu [3]float64
-			var sumT, sumC, sumW float64
-			for i := 0; i < 3; i++ {
-				c := coroByName(t, p, fmt.Sprintf("body%d", i))
-				ticks[i], cpu[i] = float64(c.Ticks), float64(c.CPU)
-				sumT += ticks[i]
-				sumC += cpu[i]
-				sumW += float64(wall[i])
-			}
-			for i := 0; i < 3; i++ {
-				want := float64(wall[i]) / sumW
-				if got := ticks[i] / sumT; math.Abs(got-want) > 0.02 {
-					t.Errorf("body%d ticks share %.3f, want %.3f ± 0.02", i, got, want)
-				}
-				if !tc.byWall { // (no cpu-burn case is ticks-only)
-					want, tol := float64(i+1)/6, 0.02
-					if strings.HasPrefix(tc.name, "reconciled") {
-						tol = 0.05 // an estimate per slice: see TestThreadBlocking
+				if run == runs {
+					for _, m := range misses {
+						t.Error(m)
 					}
-					if got := cpu[i] / sumC; math.Abs(got-want) > tol {
-						t.Errorf("body%d CPU share %.3f, want %.3f ± %.2f", i, got, want, tol)
-					}
+					return
 				}
-			}
-			if !tc.byWall && sumC < float64(170*time.Millisecond) {
-				t.Errorf("coroutines' CPU %v, burned at least 180ms", time.Duration(sumC))
+				t.Logf("run %d: %s; measuring again", run, strings.Join(misses, "; "))
 			}
 		})
 	}
+}
+
+// sharesRun profiles one run of TestShares's three burners and returns the share checks
+// that missed. Conservation and the total CPU are exact, so those fail the test at once.
+func sharesRun(t *testing.T, opts []Option, byWall, reconciled bool) (misses []string) {
+	t.Helper()
+	var wall [3]time.Duration // measured by the test around each burn
+	body := func(k int) func() {
+		return func() {
+			for i := 0; i < 100; i++ {
+				t0 := time.Now()
+				if byWall {
+					burnWall(time.Duration(k+1) * 300 * time.Microsecond)
+				} else {
+					burnCPU(time.Duration(k+1) * 300 * time.Microsecond)
+				}
+				wall[k] += time.Since(t0)
+				coro.Yield()
+			}
+		}
+	}
+	p := runProfiled(t, opts, body(0), body(1), body(2))
+	checkConservation(t, p)
+	var ticks, cpu [3]float64
+	var sumT, sumC, sumW float64
+	for i := 0; i < 3; i++ {
+		c := coroByName(t, p, fmt.Sprintf("body%d", i))
+		ticks[i], cpu[i] = float64(c.Ticks), float64(c.CPU)
+		sumT += ticks[i]
+		sumC += cpu[i]
+		sumW += float64(wall[i])
+	}
+	for i := 0; i < 3; i++ {
+		want := float64(wall[i]) / sumW
+		if got := ticks[i] / sumT; math.Abs(got-want) > 0.02 {
+			misses = append(misses, fmt.Sprintf("body%d ticks share %.3f, want %.3f ± 0.02", i, got, want))
+		}
+		if !byWall { // (no cpu-burn case is ticks-only)
+			want, tol := float64(i+1)/6, 0.02
+			if reconciled {
+				tol = 0.05 // an estimate per slice: see TestThreadBlocking
+			}
+			if got := cpu[i] / sumC; math.Abs(got-want) > tol {
+				misses = append(misses, fmt.Sprintf("body%d CPU share %.3f, want %.3f ± %.2f", i, got, want, tol))
+			}
+		}
+	}
+	if !byWall && sumC < float64(170*time.Millisecond) {
+		t.Errorf("coroutines' CPU %v, burned at least 180ms", time.Duration(sumC))
+	}
+	return misses
 }
 
 // TestSleepIsWait: a coroutine sleeping 1 s is charged as waiting for sleep, at its
