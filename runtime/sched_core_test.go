@@ -469,14 +469,26 @@ func TestOffload(t *testing.T) {
 			return errors.New("fn error")
 		})
 		before := ticks
+		// 10ms against 300ms, not 40ms: a loop starved for 30ms on a loaded machine
+		// found the offload's result with its timer and could take the result.
+		var offDone atomic.Int64 // when the abandoned offload's fn returned, since base
+		base := time.Now()
 		terr = WithTimeout(10*time.Millisecond, func() error {
-			return Offload(func() error { time.Sleep(40 * time.Millisecond); return nil })
+			return Offload(func() error {
+				time.Sleep(300 * time.Millisecond)
+				offDone.Store(int64(time.Since(base)))
+				return nil
+			})
 		})
 		// the abandoned offload completes while we sleep; it must not wake us early
-		t0 := time.Now()
-		Sleep(60 * time.Millisecond)
-		if d := time.Since(t0); d < 60*time.Millisecond {
-			t.Errorf("Sleep woken early by an abandoned offload: %v", d)
+		t0 := time.Since(base)
+		Sleep(600 * time.Millisecond)
+		t1 := time.Since(base)
+		if t1-t0 < 600*time.Millisecond {
+			t.Errorf("Sleep woken early by an abandoned offload: %v", t1-t0)
+		}
+		if d := time.Duration(offDone.Load()); d < t0 || d > t1 {
+			t.Errorf("the abandoned offload finished at %v, outside the sleep (%v to %v): not tested", d, t0, t1)
 		}
 		if ticks == before {
 			t.Error("loop stalled")
