@@ -275,6 +275,8 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 		c := f.Self
 		if cumulative {
 			c = f.Cumulative
+		} else if !inSelfTable(f) {
+			continue
 		}
 		flags := 0
 		if f.Estimate {
@@ -303,6 +305,12 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 	return t
 }
 
+// inSelfTable says whether f has a row in the Non-Aggregate table: a function with
+// no self samples and no calls (only ever on the stack above sampled code) has no
+// self cost to show, and half the rows of a sampled profile would be such zeros. It
+// keeps its row in the Aggregate table, and the JSON output keeps every function.
+func inSelfTable(f *Function) bool { return f.Self.Calls != 0 || f.Self.Samples != 0 }
+
 // cgEdgesMax caps the callers (and callees) listed per call-graph entry; the rest are
 // summed on one line, so a function called from thousands of places stays readable
 // and the page stays small.
@@ -311,6 +319,7 @@ const cgEdgesMax = 20
 // cgEntry is one function of the call graph, rendered by html/template.
 type cgEntry struct {
 	Index   int
+	Back    string // the table the name links back to: "self", or "cumulative" for a function not in it
 	Name    string
 	Kind    string
 	Unit    string // "calls" or "samples"
@@ -372,7 +381,10 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 	entries := make([]cgEntry, 0, len(order))
 	for _, i := range order {
 		f := &m.Functions[i]
-		e := cgEntry{Index: i, Name: f.Name, Kind: f.Kind, Est: f.Estimate, Unit: "samples", Total: f.Cumulative.Samples}
+		e := cgEntry{Index: i, Back: "self", Name: f.Name, Kind: f.Kind, Est: f.Estimate, Unit: "samples", Total: f.Cumulative.Samples}
+		if !inSelfTable(f) {
+			e.Back = "cumulative"
+		}
 		if f.Kind == KindRegion {
 			e.Unit, e.Total = "calls", f.Cumulative.Calls
 		}
@@ -450,6 +462,9 @@ type pageData struct {
 	Cmdline    string
 	Clock      string
 	Measured   string
+	Charged    string // what the intro says was charged: only what was measured
+	HasRusage  bool
+	Process    string // "pid N", or how many profiles a merged page sums
 	Closure    string
 	ClosureOK  bool
 	EstClosure string // utime/stime closure, "" when not measured
@@ -519,6 +534,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		Style:   template.CSS(style),
 	}
 	d.Closure, d.ClosureOK = m.closureText()
+	d.Charged, d.HasRusage, d.Process = m.chargedText(), m.Has(QUtime), m.processText()
 	d.EstClosure = m.estimateClosureText()
 	if m.HasSamples() {
 		d.Samples = m.samplesText()
@@ -550,6 +566,40 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		d.Data.Charts["timeline"] = m.timelineChart()
 	}
 	return t.ExecuteTemplate(w, "report.html", d)
+}
+
+// chargedText names what the profile measured, for the intro ("every tick, CPU
+// nanosecond and rusage event"): a ticks-only page must not talk about CPU time.
+func (m *Model) chargedText() string {
+	parts := []string{"tick"}
+	if m.Has(QCPU) {
+		parts = append(parts, "CPU nanosecond")
+	}
+	if m.Has(QUtime) {
+		parts = append(parts, "rusage event")
+	}
+	switch len(parts) {
+	case 1:
+		return parts[0]
+	case 2:
+		return parts[0] + " and " + parts[1]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// processText is the header's process: a merged profile has no single pid (Merge
+// leaves it 0 and lists each input's pid in its first note).
+func (m *Model) processText() string {
+	if m.Meta.PID != 0 {
+		return fmt.Sprintf("pid %d", m.Meta.PID)
+	}
+	for _, n := range m.Meta.Notes {
+		var k int
+		if _, err := fmt.Sscanf(n, "merged %d profiles", &k); err == nil {
+			return fmt.Sprintf("merged %d profiles, pids in the note below", k)
+		}
+	}
+	return "pid not recorded"
 }
 
 // closureText summarises conservation over the exact quantities (ticks, cpu, the

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/coroprof/coroprof/format"
 )
 
 // TestWriteHTMLEscapes: hostile names in every place the page shows them (header,
@@ -163,5 +165,81 @@ func TestEstimateMarks(t *testing.T) {
 	}
 	if !strings.Contains(page, `<dd id="closure-est" class="est">≈ estimates`) {
 		t.Error("page lacks the utime/stime closure marked as an estimate")
+	}
+}
+
+// TestIntroSaysWhatWasMeasured: the intro names CPU time, rusage and the utime/stime
+// estimates only when the profile measured them, and the unlabelled paragraph only
+// when it holds samples.
+func TestIntroSaysWhatWasMeasured(t *testing.T) {
+	intro := func(p *format.Profile) string {
+		var b bytes.Buffer
+		if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/* stub */"}); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		i := strings.Index(page, `<p class="legend" id="intro">`)
+		if i < 0 {
+			t.Fatal("page has no intro")
+		}
+		return page[i : i+strings.Index(page[i:], "</p>")]
+	}
+	full := intro(handProfile())
+	for _, want := range []string{"tick, CPU nanosecond and rusage event", "utime and stime", "unlabelled"} {
+		if !strings.Contains(full, want) {
+			t.Errorf("full profile's intro lacks %q:\n%s", want, full)
+		}
+	}
+	p := handProfile()
+	p.Measured = format.MeasTicks | format.MeasRegions
+	ticks := intro(p)
+	if !strings.Contains(ticks, "Every tick between Start and Stop") {
+		t.Errorf("ticks-only intro:\n%s", ticks)
+	}
+	for _, bad := range []string{"CPU", "nanosecond", "rusage", "utime", "stime", "unlabelled"} {
+		if strings.Contains(ticks, bad) {
+			t.Errorf("ticks-only intro mentions %q:\n%s", bad, ticks)
+		}
+	}
+}
+
+// TestSelfTableDropsEmptyRows: a function with neither self samples nor calls has
+// no Non-Aggregate row but keeps its Aggregate row, and its call-graph entry links
+// back to the Aggregate table.
+func TestSelfTableDropsEmptyRows(t *testing.T) {
+	m := mustBuild(t, handProfile())
+	graph, inGraph, _ := m.callGraph(1000)
+	self, cum := m.functionTable("self", false, inGraph), m.functionTable("cumulative", true, inGraph)
+	rowsOf := func(tb *table) map[int]bool {
+		r := map[int]bool{}
+		for _, row := range tb.Rows {
+			if i := row[0].(int); i >= 0 {
+				r[i] = true
+			}
+		}
+		return r
+	}
+	inSelf, inCum := rowsOf(self), rowsOf(cum)
+	dropped := 0
+	for i := range m.Functions {
+		f := &m.Functions[i]
+		empty := f.Self.Calls == 0 && f.Self.Samples == 0
+		if inSelf[i] == empty {
+			t.Errorf("%s (self calls %d, samples %d): in self table %v", f.Name, f.Self.Calls, f.Self.Samples, inSelf[i])
+		}
+		if !inCum[i] {
+			t.Errorf("%s missing from the cumulative table", f.Name)
+		}
+		if empty {
+			dropped++
+		}
+	}
+	if dropped == 0 {
+		t.Fatal("hand profile has no function without self cost: the test checks nothing")
+	}
+	for _, e := range graph {
+		if want := map[bool]string{true: "self", false: "cumulative"}[inSelf[e.Index]]; e.Back != want {
+			t.Errorf("call graph entry %s links back to %q, want %q", e.Name, e.Back, want)
+		}
 	}
 }

@@ -313,6 +313,9 @@ func (mg *merger) finish(in []MergeInput) {
 	names := make([]string, len(in))
 	for i, x := range in {
 		names[i] = x.Name
+		if pid := x.Profile.Meta.PID; pid != 0 {
+			names[i] += fmt.Sprintf(" (pid %d)", pid)
+		}
 	}
 	notes := []string{fmt.Sprintf("merged %d profiles: %s (loops, coroutine IDs and timelines follow this order)", len(in), strings.Join(names, ", "))}
 	if len(mg.rates) > 1 {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -90,8 +91,15 @@ func TestMergeSums(t *testing.T) {
 			t.Fatalf("slice %+v outside [%d, %d]", s, merged.Meta.StartTick, merged.Meta.StopTick)
 		}
 	}
-	if !strings.Contains(merged.Meta.Notes[0], "merged 2 profiles: a.bin, b.bin") {
-		t.Errorf("notes %q", merged.Meta.Notes)
+	// A merged profile has no one pid: the note names each input's, and the page's
+	// header says how many profiles it sums.
+	if want := fmt.Sprintf("merged 2 profiles: a.bin (pid %d), b.bin (pid %d)", a.Meta.PID, b.Meta.PID); merged.Meta.PID != 0 || !strings.Contains(merged.Meta.Notes[0], want) {
+		t.Errorf("pid %d, notes %q, want a note with %q", merged.Meta.PID, merged.Meta.Notes, want)
+	}
+	if mm, err := Build(merged); err != nil {
+		t.Fatal(err)
+	} else if got := mm.processText(); got != "merged 2 profiles, pids in the note below" {
+		t.Errorf("header process %q", got)
 	}
 	if merged.Meta.Duration != a.Meta.Duration+b.Meta.Duration {
 		t.Errorf("duration %v, want %v", merged.Meta.Duration, a.Meta.Duration+b.Meta.Duration)
