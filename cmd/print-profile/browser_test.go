@@ -151,6 +151,131 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// Sorting is stable: rows tied on the column clicked keep the order of the sort
+	// before it. Checked on the coroutines table (by id, then by name: Synthetic's
+	// names repeat) and on the Non-Aggregate table (by name, then by kind), which must
+	// also sort numerically with its empty cells last.
+	t.Run("stable", func(t *testing.T) {
+		type result struct {
+			Ties int      `json:"ties"`
+			Bad  []string `json:"bad"`
+		}
+		stable := func(table, first, then string) result {
+			t.Helper()
+			expr := `(function(table, first, then){
+				function click(k){ document.querySelector('#table-' + table + ' th[data-key="' + k + '"]').click(); }
+				function col(k){
+					var ths = Array.prototype.slice.call(document.querySelectorAll('#table-' + table + ' th'));
+					return ths.findIndex(function(th){ return th.getAttribute("data-key") === k; });
+				}
+				function rows(){ return Array.prototype.slice.call(document.querySelectorAll('#table-' + table + ' tbody tr')).filter(function(tr){ return tr.id; }); }
+				click(first);
+				var rank = {};
+				rows().forEach(function(tr, i){ rank[tr.id] = i; });
+				click(then);
+				var j = col(then), rs = rows(), ties = 0, bad = [];
+				for (var i = 1; i < rs.length; i++) {
+					if (rs[i].children[j].textContent !== rs[i-1].children[j].textContent) continue;
+					ties++;
+					if (rank[rs[i-1].id] > rank[rs[i].id]) bad.push(rs[i-1].id + " before " + rs[i].id + " (" + rs[i].children[j].textContent + ")");
+				}
+				return {ties: ties, bad: bad};
+			})(` + strconv.Quote(table) + `, ` + strconv.Quote(first) + `, ` + strconv.Quote(then) + `)`
+			var r result
+			if err := c.eval(s, expr, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Ties == 0 {
+				t.Errorf("%s: no rows tied on %s: the check checks nothing", table, then)
+			}
+			if len(r.Bad) > 0 {
+				t.Errorf("%s sorted by %s then %s: tied rows out of the first order: %q", table, first, then, r.Bad)
+			}
+			return r
+		}
+		stable("coroutines", "id", "name")
+		stable("self", "name", "kind")
+		stable("self", "samples", "kind")
+
+		var cells []string
+		expr := `(function(){
+			var th = document.querySelector('#table-self th[data-key="samples"]');
+			th.click();
+			var i = Array.prototype.indexOf.call(th.parentNode.children, th);
+			return Array.prototype.slice.call(document.querySelectorAll('#table-self tbody tr')).map(function(tr){ return tr.children[i].textContent; });
+		})()`
+		if err := c.eval(s, expr, &cells); err != nil {
+			t.Fatal(err)
+		}
+		var nums []float64
+		empty := false
+		for _, v := range cells {
+			if v == "" {
+				empty = true
+				continue
+			}
+			if empty {
+				t.Errorf("self table by samples: value %q after an empty cell: %q", v, cells)
+				break
+			}
+			f, err := strconv.ParseFloat(strings.Fields(v)[0], 64)
+			if err != nil {
+				t.Fatalf("cell %q: %v", v, err)
+			}
+			nums = append(nums, f)
+		}
+		if len(nums) < 2 || !sort.SliceIsSorted(nums, func(i, j int) bool { return nums[i] > nums[j] }) {
+			t.Errorf("self table by samples: %v, want several counts descending", nums)
+		}
+	})
+
+	// Choosing a coroutine in the flame graph's select redraws it from that
+	// coroutine's tree: its root, and its root's children one row below; choosing
+	// "all" again brings the whole tree back.
+	t.Run("flameselect", func(t *testing.T) {
+		var r struct {
+			Options int        `json:"options"`
+			Got     [][]string `json:"got"`
+			Want    [][]string `json:"want"`
+		}
+		expr := `(function(){
+			var data = JSON.parse(document.getElementById("report-data").textContent);
+			var sel = document.getElementById("flame-select");
+			function drawn(){
+				var frs = Array.prototype.slice.call(document.querySelectorAll("#flame-graph .fr"));
+				var root = frs.filter(function(d){ return d.style.top === "0px"; }).map(function(d){ return d.textContent; });
+				var kids = frs.filter(function(d){ return d.style.top === "18px"; }).map(function(d){ return d.textContent; }).sort();
+				return [root.join("|"), kids.join("|")];
+			}
+			function want(tree){
+				return [tree.n, (tree.c || []).filter(function(k){ return k.v / tree.v >= 0.001; }).map(function(k){ return k.n; }).sort().join("|")];
+			}
+			var got = [], wants = [];
+			[1, 2, 0].forEach(function(i){
+				if (i >= sel.options.length) return;
+				sel.value = String(i);
+				sel.dispatchEvent(new Event("change"));
+				got.push(drawn());
+				wants.push(want(data.flames[i].tree));
+			});
+			return {options: sel.options.length, got: got, want: wants};
+		})()`
+		if err := c.eval(s, expr, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Options < 3 {
+			t.Fatalf("flame select has %d options, want all and at least two coroutines", r.Options)
+		}
+		for i := range r.Want {
+			if r.Got[i][0] != r.Want[i][0] || r.Got[i][1] != r.Want[i][1] {
+				t.Errorf("flame choice %d: drew root %q, children %q; want root %q, children %q", i, r.Got[i][0], r.Got[i][1], r.Want[i][0], r.Want[i][1])
+			}
+		}
+		if r.Got[0][0] == r.Got[2][0] || r.Got[1][0] == r.Got[0][0] {
+			t.Errorf("the roots drawn do not change with the choice: %q", r.Got)
+		}
+	})
+
 	t.Run("filter", func(t *testing.T) {
 		var n int
 		expr := `(function(){
