@@ -300,8 +300,10 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 	}
 	var self time.Duration // the burner's CPU, measured by itself inside its slices
 	var burnerID uint64
+	finished := 0 // of the other three bodies; all run on the loop's thread
 	p := runProfiled(t, []Option{wrap, SampleRate(0)},
 		func() {
+			defer func() { finished++ }()
 			burnerID = coro.Current().ID()
 			for i := 0; i < 20; i++ {
 				c0 := threadCPU()
@@ -314,14 +316,23 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				coro.Sleep(10 * time.Millisecond)
 			}
+			// The last sleep starts once the others are done: on a loaded machine their
+			// work outlasted all of these sleeps, each expiring before the loop polled,
+			// and the loop never idled (1 run in 4 of the whole suite under load). Left
+			// then are the 20ms sleepers, so the loop idles in this one.
+			for finished < 3 {
+				coro.Sleep(time.Millisecond)
+			}
 			coro.Sleep(60 * time.Millisecond)
 		},
 		func() { // two thousand timers fire at once: scheduler work
+			defer func() { finished++ }()
 			for i := 0; i < 2000; i++ {
 				coro.Spawn(func() { coro.Sleep(20 * time.Millisecond) })
 			}
 		},
 		func() { // spawns from another goroutine: the loop starts them, in <main>
+			defer func() { finished++ }()
 			done := make(chan struct{})
 			go func() {
 				for i := 0; i < 500; i++ {
