@@ -463,6 +463,7 @@ type pageData struct {
 	Clock      string
 	Measured   string
 	Charged    string // what the intro says was charged: only what was measured
+	HasCPU     bool
 	HasRusage  bool
 	Process    string // "pid N", or how many profiles a merged page sums
 	Closure    string
@@ -534,7 +535,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		Style:   template.CSS(style),
 	}
 	d.Closure, d.ClosureOK = m.closureText()
-	d.Charged, d.HasRusage, d.Process = m.chargedText(), m.Has(QUtime), m.processText()
+	d.Charged, d.HasCPU, d.HasRusage, d.Process = m.chargedText(), m.Has(QCPU), m.Has(QUtime), m.processText()
 	d.EstClosure = m.estimateClosureText()
 	if m.HasSamples() {
 		d.Samples = m.samplesText()

@@ -191,12 +191,17 @@ func TestIntroSaysWhatWasMeasured(t *testing.T) {
 		}
 	}
 	p := handProfile()
+	p.Measured = format.MeasTicks | format.MeasSamples
+	if withSamples := intro(p); !strings.Contains(withSamples, "only their sample counts") || strings.Contains(withSamples, "pprof") ||
+		strings.Contains(withSamples, "nanosecond") || strings.Contains(withSamples, "utime") {
+		t.Errorf("ticks and samples intro:\n%s", withSamples)
+	}
 	p.Measured = format.MeasTicks | format.MeasRegions
 	ticks := intro(p)
 	if !strings.Contains(ticks, "Every tick between Start and Stop") {
 		t.Errorf("ticks-only intro:\n%s", ticks)
 	}
-	for _, bad := range []string{"CPU", "nanosecond", "rusage", "utime", "stime", "unlabelled"} {
+	for _, bad := range []string{"CPU", "nanosecond", "rusage", "utime", "stime", "unlabelled"} { // no samples either
 		if strings.Contains(ticks, bad) {
 			t.Errorf("ticks-only intro mentions %q:\n%s", bad, ticks)
 		}
