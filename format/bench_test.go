@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// The large profile of docs/perf/format.md: 100k coroutines and 1M aggregated sample
+// The large profile of docs/PERFORMANCE.md: 100k coroutines and 1M aggregated sample
 // stacks, plus the other lists at sizes a long profiling run reaches.
 var largeOpts = SynthOptions{Coroutines: 100_000, Samples: 1_000_000, Slices: 100_000, LongSlices: 100, Regions: 50, Funcs: 2000}
 

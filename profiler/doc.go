@@ -154,7 +154,7 @@
 // clock, ~1890 ns with the CPU clock and getrusage, ~820 ns with ReconciledCPU
 // (BenchmarkHooks). On a TCP echo round trip over loopback that keeps 98 % of the
 // throughput ticks-only, 74 % with the full ledger and 85 % reconciled; the Yield
-// round trip and the rest are in docs/perf/profiler.md.
+// round trip and the rest are in docs/PERFORMANCE.md.
 //
 // Cheaper ways to keep CPU time exact were examined:
 //

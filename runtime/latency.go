@@ -15,7 +15,7 @@ const defaultLatencyThreshold = int64(200 * time.Millisecond)
 // The latency check reads a coarse clock at every switch: a word that a ticker
 // goroutine sets to the monotonic time every coarseTick. Reading it is one plain load;
 // reading the monotonic clock itself costs a vDSO call (measured at 20-60 ns on the
-// project's VMs, more than the whole rest of a switch; docs/perf/runtime.md), which would
+// project's VMs, more than the whole rest of a switch; docs/PERFORMANCE.md), which would
 // double the cost of a Yield. A slice is therefore measured to within one tick, which
 // is a tenth of the threshold or finer, and the ticker runs only while a loop with the
 // check on runs.

@@ -15,7 +15,7 @@ import (
 // DefaultSelfishness is the number of consecutive non-blocking I/O calls after which a
 // coroutine yields, unless changed with SetSelfishness. Small enough that a hot
 // connection lets the others in every few calls; large enough that the extra yields
-// cost a few percent at most (see docs/perf/netio.md).
+// cost a few percent at most (see docs/PERFORMANCE.md).
 const DefaultSelfishness = 16
 
 // netLoopState is a loop's socket-layer state, kept outside Scheduler so the socket

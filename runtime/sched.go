@@ -249,7 +249,7 @@ func (s *Scheduler) start(c *Coro, parent *Coro) {
 // mispredicted (the CPU's return-address stack holds the other goroutine's calls), so
 // each call level between the user's code and the runtime switch costs several
 // nanoseconds per switch; measured, two levels fewer took a Yield round trip from
-// 2.5x to under 2x the cost of iter.Pull's (docs/perf/runtime.md). Written out, a
+// 2.5x to under 2x the cost of iter.Pull's (docs/PERFORMANCE.md). Written out, a
 // Yield returns through as many levels as iter.Pull's next does.
 func (s *Scheduler) switchTo(from, to *Coro) {
 	fw, tw := from.w, to.w

@@ -53,7 +53,7 @@ func sysAccept(fd int) (int, unix.Sockaddr, error) {
 // They are recvfrom/sendto with no address rather than read/write: the socket calls
 // go straight to the protocol, skipping the VFS layer that read(2)/write(2) cross
 // (fdget_pos, rw_verify_area, the kiocb, fsnotify), a few percent of a loopback
-// request's CPU (docs/perf/netio.md). MSG_NOSIGNAL turns a write to a closed peer
+// request's CPU (docs/PERFORMANCE.md). MSG_NOSIGNAL turns a write to a closed peer
 // into EPIPE without raising SIGPIPE.
 func sysRead(fd int, p []byte) (int, error) {
 	ptr := unsafe.Pointer(&zeroByte)

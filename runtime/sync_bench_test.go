@@ -9,7 +9,7 @@ import (
 )
 
 // Benchmarks of the synchronisation primitives against their Go counterparts between
-// goroutines, measured in the same run (see docs/perf/sync.md for results and the
+// goroutines, measured in the same run (see docs/PERFORMANCE.md for results and the
 // command). The coroutine side runs a fresh event loop per benchmark call.
 
 // benchLoop runs body as a coroutine in an event loop and returns when the loop ends.

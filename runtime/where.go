@@ -36,7 +36,7 @@ func WhereAll() []CoroInfo {
 // (runtime.Stack), matched to coroutines by the argument of the (*Coro).run frame at
 // the bottom of every coroutine's stack. That costs a stop-the-world dump per call,
 // and nothing at all on the switch path: recording the wait site at every park would
-// cost a runtime.Callers call (about 0.5µs; see docs/perf/runtime.md) per park.
+// cost a runtime.Callers call (about 0.5µs; see docs/PERFORMANCE.md) per park.
 func (s *Scheduler) WhereAll() []CoroInfo {
 	stacks := coroStacks()
 	var out []CoroInfo

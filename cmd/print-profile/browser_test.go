@@ -726,7 +726,7 @@ func checkVirtual(t *testing.T, c *cdpClient, s string, p *format.Profile) (scro
 
 // TestBrowserLarge opens the report of the large profile (PRINT_PROFILE_LARGE, see
 // bench_test.go) and logs how long the page takes to become ready, to draw the end of
-// the coroutines table and to sort it: a measurement for docs/perf/report.md, run by
+// the coroutines table and to sort it: a measurement for docs/PERFORMANCE.md, run by
 // hand. TestBrowser's virtual subtest checks the same behaviour on 5000 rows.
 func TestBrowserLarge(t *testing.T) {
 	in := os.Getenv("PRINT_PROFILE_LARGE")
