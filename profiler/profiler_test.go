@@ -652,6 +652,9 @@ func TestOptionsRejected(t *testing.T) {
 // measured inside the loop after a warm-up.
 func yieldAllocs(t *testing.T, run func(loop func())) float64 {
 	t.Helper()
+	// The count is process-wide: the loop's slow-slice warning (a line formatted on
+	// stderr when a preempted thread makes a Yield look 200ms long) would count too.
+	defer coro.SetLatencyWarning(coro.SetLatencyWarning(0))
 	const n = 20000
 	var per float64
 	for j := 0; j < 2; j++ {
@@ -686,12 +689,24 @@ func TestSwitchPathNoAlloc(t *testing.T) {
 		loop()
 	})
 	for _, opts := range [][]Option{{TicksOnly()}, nil} {
-		got := yieldAllocs(t, func(loop func()) {
-			// Sampling off: runtime/pprof's writer goroutine allocates as it reads samples.
-			if err := Go(loop, append([]Option{File(filepath.Join(t.TempDir(), "p.bin")), SampleRate(0)}, opts...)...); err != nil {
-				t.Fatal(err)
+		// Mallocs counts every goroutine's allocations, and on a loaded machine the
+		// runtime's own background work can add the 20 that make 0.001 per Yield
+		// (seen once in a full-suite run under load). An allocation on the switch
+		// path shows in every measurement, so a miss is measured again, up to three
+		// times in all, and only three misses fail.
+		var got float64
+		for try := 1; try <= 3; try++ {
+			got = yieldAllocs(t, func(loop func()) {
+				// Sampling off: runtime/pprof's writer goroutine allocates as it reads samples.
+				if err := Go(loop, append([]Option{File(filepath.Join(t.TempDir(), "p.bin")), SampleRate(0)}, opts...)...); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if got-base <= 0.001 {
+				break
 			}
-		})
+			t.Logf("options %d, try %d: %.4f allocations per Yield, %.4f with do-nothing hooks", len(opts), try, got, base)
+		}
 		if got-base > 0.001 {
 			t.Errorf("options %d: %.3f allocations per Yield with the profiler, %.3f with do-nothing hooks", len(opts), got, base)
 		}
