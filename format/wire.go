@@ -91,15 +91,9 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.buf[d.off:])
-	switch {
-	case n == 0:
-		d.fail(ErrTruncated, "truncated varint")
-		return 0
-	case n < 0:
-		d.fail(ErrCorrupt, "varint overflows 64 bits")
+	if !d.advanceVarint(n) {
 		return 0
 	}
-	d.off += n
 	return v
 }
 
@@ -108,16 +102,25 @@ func (d *decoder) varint() int64 {
 		return 0
 	}
 	v, n := binary.Varint(d.buf[d.off:])
+	if !d.advanceVarint(n) {
+		return 0
+	}
+	return v
+}
+
+// advanceVarint moves past a varint of n bytes as binary.Uvarint or Varint reported
+// it, or records why there is none (n == 0: the input ended; n < 0: over 64 bits).
+func (d *decoder) advanceVarint(n int) bool {
 	switch {
 	case n == 0:
 		d.fail(ErrTruncated, "truncated varint")
-		return 0
+		return false
 	case n < 0:
 		d.fail(ErrCorrupt, "varint overflows 64 bits")
-		return 0
+		return false
 	}
 	d.off += n
-	return v
+	return true
 }
 
 func (d *decoder) u8() uint8 {

@@ -75,12 +75,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.fd.raddr }
 
 // SetDeadline sets the read and write deadlines. Loop thread only.
 func (c *Conn) SetDeadline(t time.Time) error {
-	if c.fd.closed {
-		return c.fd.opError("set", net.ErrClosed)
-	}
-	c.fd.setDeadline(&c.fd.rdl, t)
-	c.fd.setDeadline(&c.fd.wdl, t)
-	return nil
+	return c.fd.setDeadlines(true, true, t)
 }
 
 // SetReadDeadline sets the deadline for Read (and ReadExactly): when it passes, a
@@ -88,21 +83,13 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // later ones until the deadline is moved. The zero time means none. It applies to a
 // Read already waiting. Loop thread only.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	if c.fd.closed {
-		return c.fd.opError("set", net.ErrClosed)
-	}
-	c.fd.setDeadline(&c.fd.rdl, t)
-	return nil
+	return c.fd.setDeadlines(true, false, t)
 }
 
 // SetWriteDeadline sets the deadline for Write; see SetReadDeadline. A Write stopped by
 // its deadline reports how much it wrote. Loop thread only.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	if c.fd.closed {
-		return c.fd.opError("set", net.ErrClosed)
-	}
-	c.fd.setDeadline(&c.fd.wdl, t)
-	return nil
+	return c.fd.setDeadlines(false, true, t)
 }
 
 // SetNoDelay controls Nagle's algorithm on a TCP connection; like package net, new

@@ -172,6 +172,21 @@ func modeName(mode byte) string {
 
 // setDeadline sets one direction's deadline. A coroutine parked in that direction sees
 // the new deadline at once: its timer is moved (or removed, or fired now).
+// setDeadlines is what SetDeadline, SetReadDeadline and SetWriteDeadline of Conn and
+// UDPConn do: set the read and/or write deadline of an open socket.
+func (fd *netFD) setDeadlines(read, write bool, t time.Time) error {
+	if fd.closed {
+		return fd.opError("set", net.ErrClosed)
+	}
+	if read {
+		fd.setDeadline(&fd.rdl, t)
+	}
+	if write {
+		fd.setDeadline(&fd.wdl, t)
+	}
+	return nil
+}
+
 func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 	when := int64(0)
 	if !t.IsZero() {

@@ -90,28 +90,15 @@ func (u *UDPConn) LocalAddr() net.Addr { return u.fd.laddr }
 
 // SetDeadline sets the read and write deadlines; see Conn.SetReadDeadline.
 func (u *UDPConn) SetDeadline(t time.Time) error {
-	if u.fd.closed {
-		return u.fd.opError("set", net.ErrClosed)
-	}
-	u.fd.setDeadline(&u.fd.rdl, t)
-	u.fd.setDeadline(&u.fd.wdl, t)
-	return nil
+	return u.fd.setDeadlines(true, true, t)
 }
 
 // SetReadDeadline sets the deadline for ReadFrom.
 func (u *UDPConn) SetReadDeadline(t time.Time) error {
-	if u.fd.closed {
-		return u.fd.opError("set", net.ErrClosed)
-	}
-	u.fd.setDeadline(&u.fd.rdl, t)
-	return nil
+	return u.fd.setDeadlines(true, false, t)
 }
 
 // SetWriteDeadline sets the deadline for WriteTo.
 func (u *UDPConn) SetWriteDeadline(t time.Time) error {
-	if u.fd.closed {
-		return u.fd.opError("set", net.ErrClosed)
-	}
-	u.fd.setDeadline(&u.fd.wdl, t)
-	return nil
+	return u.fd.setDeadlines(false, true, t)
 }
