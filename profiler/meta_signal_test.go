@@ -1,16 +1,10 @@
 package profiler
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,108 +13,6 @@ import (
 	"github.com/coroprof/coroprof/format"
 	coro "github.com/coroprof/coroprof/runtime"
 )
-
-// TestSigtermChild is the child process of TestSigterm; it does nothing when run
-// directly. (TestSignalChild is SIGINT's; it takes no signal, and its mode switch is
-// kept apart so the two tests cannot drift into each other.)
-func TestSigtermChild(t *testing.T) {
-	path := os.Getenv("PROFILER_SIGTERM_CHILD")
-	if path == "" {
-		t.Skip("child of TestSigterm only")
-	}
-	opts := []Option{File(path)}
-	if os.Getenv("PROFILER_SIGTERM_MODE") == "catch" {
-		// Turn off the runtime's Exit on SIGTERM, so only CatchSignals stands between
-		// the signal and a truncated file.
-		coro.OnSignal(nil, os.Interrupt, syscall.SIGTERM)
-		opts = append(opts, CatchSignals())
-	}
-	coro.SpawnNamed("sleeper", func() {
-		fmt.Println("ready")
-		for {
-			if err := coro.Sleep(time.Millisecond); err != nil {
-				return
-			}
-		}
-	})
-	err := Go(coro.EventLoop, opts...)
-	fmt.Println("Go returned:", err)
-}
-
-// TestSigterm: SIGTERM (what kill, systemd and container runtimes send) while
-// profiling produces a complete profile, both through the runtime's default handling
-// (Exit: EventLoop returns and Go writes the file, the process exits cleanly) and
-// through CatchSignals (the session writes, then SIGTERM is raised again and kills the
-// process as it would have).
-func TestSigterm(t *testing.T) {
-	for _, mode := range []string{"runtime", "catch"} {
-		t.Run(mode, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "p.bin")
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSigtermChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "PROFILER_SIGTERM_CHILD="+path, "PROFILER_SIGTERM_MODE="+mode)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stderr = os.Stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(out)
-			if !sc.Scan() || sc.Text() != "ready" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("child did not start: %q", sc.Text())
-			}
-			time.Sleep(100 * time.Millisecond)
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for sc.Scan() {
-				lines = append(lines, sc.Text())
-			}
-			err = cmd.Wait()
-			var ee *exec.ExitError
-			switch mode {
-			case "runtime":
-				if err != nil {
-					t.Errorf("child exited with %v, want a clean exit (the loop ends on SIGTERM); output %q", err, lines)
-				}
-				// Go itself must have returned without error: the clean exit alone
-				// would also follow a Go that failed to write and a test that ignored it.
-				if !containsLine(lines, "Go returned: <nil>") {
-					t.Errorf("child output %q, want Go returned: <nil>", lines)
-				}
-			case "catch":
-				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
-					t.Errorf("child ended with %v, want killed by SIGTERM (re-raised); output %q", err, lines)
-				}
-			}
-			p, err := format.ReadFile(path)
-			if err != nil {
-				t.Fatalf("profile after SIGTERM: %v", err)
-			}
-			checkConservation(t, p)
-			if p.Meta.PID != int64(cmd.Process.Pid) {
-				t.Errorf("profile of pid %d, want the child's %d", p.Meta.PID, cmd.Process.Pid)
-			}
-			c := coroByName(t, p, "sleeper")
-			if c.Waits[coro.WaitSleep].Count < 10 {
-				t.Errorf("sleeper slept %d times in 100ms", c.Waits[coro.WaitSleep].Count)
-			}
-		})
-	}
-}
-
-func containsLine(lines []string, s string) bool {
-	for _, l := range lines {
-		if l == s {
-			return true
-		}
-	}
-	return false
-}
 
 // TestMetaMachine checks the Meta fields TestMeta leaves out: who ran, where, on what,
 // each against the test's own reading of the same source.
