@@ -99,20 +99,33 @@ func (s *Scheduler) userPC() uintptr {
 	var pcs [16]uintptr
 	n := fpCallers(pcs[:]) // pcs[0] is in userPC's caller (Yield, park)
 	for _, pc := range pcs[:n] {
-		in, ok := s.pcInPkg[pc]
-		if !ok {
-			f := runtime.FuncForPC(pc - 1)
-			in = f != nil && inThisPackage(f.Name())
-			if s.pcInPkg == nil {
-				s.pcInPkg = make(map[uintptr]bool)
-			}
-			s.pcInPkg[pc] = in
-		}
-		if !in {
+		if !s.inPkg(pc) {
 			return pc
 		}
 	}
 	return 0
+}
+
+// pcCacheSize is the number of slots of userPC's direct-mapped cache: a program's
+// yield and park sites are few, and a collision only costs one FuncForPC.
+const pcCacheSize = 256
+
+// pcClass is one slot of that cache: a return pc and whether it lies in this package.
+type pcClass struct {
+	pc uintptr
+	in bool
+}
+
+// inPkg reports whether the return pc lies in this package. It runs at every
+// profiled switch, so it looks in a direct-mapped array (an index and a compare, no
+// map lookup) and asks the symbol table only on a miss.
+func (s *Scheduler) inPkg(pc uintptr) bool {
+	slot := &s.pcInPkg[(pc^pc>>8)%pcCacheSize]
+	if slot.pc != pc {
+		f := runtime.FuncForPC(pc - 1)
+		*slot = pcClass{pc: pc, in: f != nil && inThisPackage(f.Name())}
+	}
+	return slot.in
 }
 
 // pkgPrefix is this package's path plus the dot before a function name.

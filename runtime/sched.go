@@ -57,7 +57,7 @@ type Scheduler struct {
 
 	racer int // address announced to the race detector at every switch
 
-	pcInPkg map[uintptr]bool // userPC's cache: is this return pc in package coro?
+	pcInPkg [pcCacheSize]pcClass // userPC's cache: is this return pc in package coro?
 }
 
 var nextID atomic.Uint64 // coroutine IDs are unique across all loops of the process
