@@ -1,11 +1,20 @@
 // Command echobench compares the echo server on coroutines (package coro, one loop
 // thread, or -loops N loops on N threads sharing the port through SO_REUSEPORT) with
-// the same server written on Go's net package (a goroutine per connection), as
+// the same server written on Go's net package (a goroutine per connection) and, with
+// -gnet, with a gnet echo server (examples/echobench/gnet, its own module), as
 // requests per CPU-second of the server process.
 //
 //	go run ./examples/echobench                      # 1000 conns; 64 B, 1 KB, 16 KB; 3 rounds
 //	go run ./examples/echobench -sizes 1024 -rounds 5 -time 4s
 //	go run ./examples/echobench -loops 1,2,4         # coro servers with 1, 2 and 4 loops
+//	(cd examples/echobench/gnet && go build -o /tmp/gnet-peer .)
+//	go run ./examples/echobench -gnet /tmp/gnet-peer # gnet too, with as many loops as coro
+//
+// Each row also gives the server's user-space share of its CPU time (utime over
+// utime+stime, from /proc/PID/stat). With -perf, the window is sampled by
+// perf record instead (cpu-clock, the whole process), and the share is the samples
+// outside [kernel.kallsyms]: the tick-based utime/stime split of /proc can charge a
+// tick to the wrong side.
 //
 // Each server runs in its own process (this binary with -serve coro|go); the client is
 // this process, the same for both: 1000 connections, each a goroutine sending a request
@@ -51,6 +60,8 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "with -serve: write the server's CPU profile here (ends on SIGTERM)")
 	loopsFlag := flag.String("loops", "1", "coro servers to run, by number of event loops (one OS thread each), comma separated")
 	nloops := flag.Int("nloops", 1, "with -serve coro: event loops sharing the port through SO_REUSEPORT (tcp only)")
+	gnetPeer := flag.String("gnet", "", "the gnet-peer binary (examples/echobench/gnet): compare gnet servers too, one per -loops count")
+	perfFlag := flag.Bool("perf", false, "sample each server's window with perf record and report its user-space share from the samples")
 	flag.Parse()
 
 	if *cpuprofile != "" && *serve != "" {
@@ -110,49 +121,78 @@ func main() {
 	}
 	fmt.Printf("echo over %s, %d connections, lockstep request/response, %v window after %v warm-up, %d rounds\n",
 		*network, *conns, *window, *warm, *rounds)
-	fmt.Printf("%-7s %-7s %12s %10s %14s\n", "size", "srv", "req/s", "srv CPU s", "req/CPU-s")
-	// The servers of one round: a coro server per loop count, then Go's (the
-	// baseline, last in the list).
+	fmt.Printf("%-7s %-8s %12s %10s %14s %7s\n", "size", "srv", "req/s", "srv CPU s", "req/CPU-s", "user %")
+	// The servers of one round: a coro server per loop count, a gnet server per loop
+	// count (with -gnet), then Go's (the baseline, last in the list).
 	type server struct {
 		kind  string
 		loops int
 		label string
 	}
 	var servers []server
-	for _, n := range loopCounts {
-		label := "coro"
-		if len(loopCounts) > 1 || n > 1 {
-			label = fmt.Sprintf("coro×%d", n)
+	kinds := []string{"coro"}
+	if *gnetPeer != "" {
+		kinds = append(kinds, "gnet")
+	}
+	for _, kind := range kinds {
+		for _, n := range loopCounts {
+			label := kind
+			if len(loopCounts) > 1 || n > 1 {
+				label = fmt.Sprintf("%s×%d", kind, n)
+			}
+			servers = append(servers, server{kind, n, label})
 		}
-		servers = append(servers, server{"coro", n, label})
 	}
 	servers = append(servers, server{"go", 0, "go"})
+	// The comparisons printed per size: each server against Go's, and with -gnet
+	// each coro server against the gnet server with as many loops.
+	type pair struct{ a, b int }
+	var pairs []pair
+	g := len(servers) - 1
+	for i := 0; i < g; i++ {
+		pairs = append(pairs, pair{i, g})
+	}
+	if *gnetPeer != "" {
+		for i := range loopCounts {
+			pairs = append(pairs, pair{i, len(loopCounts) + i})
+		}
+	}
 	for _, size := range sizes {
-		ratios := make([][]float64, len(loopCounts))  // req/CPU-s, coro÷go, per round
-		through := make([][]float64, len(loopCounts)) // req/s, coro÷go, per round
+		ratios := make([][]float64, len(pairs))  // req/CPU-s, a÷b, per round
+		through := make([][]float64, len(pairs)) // req/s, a÷b, per round
+		users := make([][]float64, len(servers)) // user-space share, per round
 		for r := 0; r < *rounds; r++ {
 			perCPU := make([]float64, len(servers))
 			perSec := make([]float64, len(servers))
 			for i, sv := range servers {
-				res, err := run(sv.kind, sv.loops, *network, size, *conns, *warm, *window)
+				exe := os.Args[0]
+				if sv.kind == "gnet" {
+					exe = *gnetPeer
+				}
+				res, err := run(exe, sv.kind, sv.loops, *network, size, *conns, *warm, *window, *perfFlag)
 				if err != nil {
 					log.Fatalf("echobench: %s server, %d B: %v", sv.label, size, err)
 				}
 				perCPU[i] = float64(res.reqs) / res.cpu
 				perSec[i] = float64(res.reqs) / window.Seconds()
-				fmt.Printf("%-7d %-7s %12.0f %10.2f %14.0f\n", size, sv.label, perSec[i], res.cpu, perCPU[i])
+				users[i] = append(users[i], 100*res.user)
+				fmt.Printf("%-7d %-8s %12.0f %10.2f %14.0f %7.1f\n", size, sv.label, perSec[i], res.cpu, perCPU[i], 100*res.user)
 			}
-			g := len(servers) - 1
-			for i := range loopCounts {
-				ratios[i] = append(ratios[i], perCPU[i]/perCPU[g])
-				through[i] = append(through[i], perSec[i]/perSec[g])
+			for k, p := range pairs {
+				ratios[k] = append(ratios[k], perCPU[p.a]/perCPU[p.b])
+				through[k] = append(through[k], perSec[p.a]/perSec[p.b])
 			}
 		}
-		for i := range loopCounts {
-			sort.Float64s(ratios[i])
-			sort.Float64s(through[i])
-			fmt.Printf("%-7d ratio %s/go in req per server CPU-second: median %.2f (rounds: %s); in req/s: median %.2f\n",
-				size, servers[i].label, ratios[i][len(ratios[i])/2], fmtRatios(ratios[i]), through[i][len(through[i])/2])
+		for k, p := range pairs {
+			sort.Float64s(ratios[k])
+			sort.Float64s(through[k])
+			fmt.Printf("%-7d ratio %s/%s in req per server CPU-second: median %.2f (rounds: %s); in req/s: median %.2f\n",
+				size, servers[p.a].label, servers[p.b].label, ratios[k][len(ratios[k])/2], fmtRatios(ratios[k]), through[k][len(through[k])/2])
+		}
+		for i, sv := range servers {
+			sort.Float64s(users[i])
+			fmt.Printf("%-7d user-space share of %s's CPU: median %.1f %% (rounds: %s)\n",
+				size, sv.label, users[i][len(users[i])/2], fmtRatios(users[i]))
 		}
 		fmt.Println()
 	}
@@ -169,10 +209,12 @@ func fmtRatios(r []float64) string {
 type result struct {
 	reqs int64
 	cpu  float64 // server CPU seconds in the window
+	user float64 // user-space share of that CPU, 0..1
 }
 
-// run starts a server process of the given kind, loads it, and measures one window.
-func run(kind string, loops int, network string, size, conns int, warm, window time.Duration) (result, error) {
+// run starts a server process of the given kind (the program exe), loads it, and
+// measures one window; with usePerf the window is also sampled by perf record.
+func run(exe, kind string, loops int, network string, size, conns int, warm, window time.Duration, usePerf bool) (result, error) {
 	addr := "127.0.0.1:0"
 	if network == "unix" {
 		dir, err := os.MkdirTemp("", "echobench")
@@ -182,7 +224,7 @@ func run(kind string, loops int, network string, size, conns int, warm, window t
 		defer os.RemoveAll(dir)
 		addr = dir + "/echo.sock"
 	}
-	cmd := exec.Command(os.Args[0], "-serve", kind, "-network", network, "-addr", addr, "-nloops", strconv.Itoa(max(loops, 1)))
+	cmd := exec.Command(exe, "-serve", kind, "-network", network, "-addr", addr, "-nloops", strconv.Itoa(max(loops, 1)))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -222,16 +264,32 @@ func run(kind string, loops int, network string, size, conns int, warm, window t
 		}()
 	}
 	time.Sleep(warm)
-	c0, err := processCPU(cmd.Process.Pid)
+	var perfDone chan perfResult
+	if usePerf {
+		perfDone = make(chan perfResult, 1)
+		go func() { perfDone <- perfUserShare(cmd.Process.Pid, window) }()
+	}
+	u0, s0, err := processCPU(cmd.Process.Pid)
 	if err != nil {
 		return result{}, err
 	}
 	n0 := count.Load()
 	time.Sleep(window)
 	n1 := count.Load()
-	c1, err := processCPU(cmd.Process.Pid)
+	u1, s1, err := processCPU(cmd.Process.Pid)
 	if err != nil {
 		return result{}, err
+	}
+	res := result{reqs: n1 - n0, cpu: u1 + s1 - u0 - s0}
+	if res.cpu > 0 {
+		res.user = (u1 - u0) / res.cpu
+	}
+	if usePerf {
+		pr := <-perfDone
+		if pr.err != nil {
+			return result{}, pr.err
+		}
+		res.user = pr.user
 	}
 	stop.Store(true)
 	wg.Wait()
@@ -239,7 +297,54 @@ func run(kind string, loops int, network string, size, conns int, warm, window t
 	for err := range errs {
 		return result{}, err
 	}
-	return result{reqs: n1 - n0, cpu: c1 - c0}, nil
+	return res, nil
+}
+
+type perfResult struct {
+	user float64
+	err  error
+}
+
+// perfUserShare samples process pid for d with perf record (the cpu-clock software
+// event, which works in guests without hardware counters) and returns the share of
+// samples outside the kernel.
+func perfUserShare(pid int, d time.Duration) perfResult {
+	f, err := os.CreateTemp("", "echobench-perf")
+	if err != nil {
+		return perfResult{err: err}
+	}
+	data := f.Name()
+	f.Close()
+	defer os.Remove(data)
+	rec := exec.Command("perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-p", strconv.Itoa(pid),
+		"-o", data, "--", "sleep", strconv.FormatFloat(d.Seconds(), 'f', 3, 64))
+	if out, err := rec.CombinedOutput(); err != nil {
+		return perfResult{err: fmt.Errorf("perf record: %v: %s", err, out)}
+	}
+	rep := exec.Command("perf", "report", "-i", data, "--stdio", "--sort", "dso", "--percent-limit", "0")
+	out, err := rep.Output()
+	if err != nil {
+		return perfResult{err: fmt.Errorf("perf report: %v", err)}
+	}
+	kernel, total := 0.0, 0.0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(line, "#") || !strings.HasSuffix(f[0], "%") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+		if err != nil {
+			continue
+		}
+		total += v
+		if strings.HasPrefix(f[1], "[kernel") {
+			kernel += v
+		}
+	}
+	if total == 0 {
+		return perfResult{err: errors.New("perf report: no samples")}
+	}
+	return perfResult{user: 1 - kernel/total}
 }
 
 func client(network, addr string, size int, count *atomic.Int64, stop *atomic.Bool) error {
@@ -293,30 +398,30 @@ func load(network, addr string, size, conns int, d time.Duration) (int64, error)
 	return count.Load(), nil
 }
 
-// processCPU returns the user+system CPU seconds of process pid, all threads.
-func processCPU(pid int) (float64, error) {
+// processCPU returns the user and system CPU seconds of process pid, all threads.
+func processCPU(pid int) (user, sys float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may hold spaces; fields after its ')' are fixed.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("unexpected /proc/PID/stat format")
+		return 0, 0, errors.New("unexpected /proc/PID/stat format")
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return 0, errors.New("short /proc/PID/stat")
+		return 0, 0, errors.New("short /proc/PID/stat")
 	}
 	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
 	ut, err1 := strconv.ParseFloat(f[11], 64)
 	st, err2 := strconv.ParseFloat(f[12], 64)
 	if err1 != nil || err2 != nil {
-		return 0, errors.New("bad utime/stime in /proc/PID/stat")
+		return 0, 0, errors.New("bad utime/stime in /proc/PID/stat")
 	}
 	const clkTck = 100 // USER_HZ on Linux
-	return (ut + st) / clkTck, nil
+	return ut / clkTck, st / clkTck, nil
 }
 
 // The two servers: the same loop, on coroutines and on goroutines.
