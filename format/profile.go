@@ -2,7 +2,11 @@
 
 package format
 
-import "time"
+import (
+	"time"
+
+	"github.com/coroprof/coroprof/internal/wire"
+)
 
 // Measured says which quantities a profile holds.
 type Measured uint32
@@ -73,16 +77,17 @@ func (c *Counters) Add(o Counters) {
 	c.Nivcsw += o.Nivcsw
 }
 
-// NumWaitReasons matches coro.NumWaitReasons; index i of Coroutine.Waits is
-// coro.WaitReason(i): none, sleep, read, write, lock, channel, join, offload, other.
-const NumWaitReasons = 9
+// NumWaitReasons is the number of coroutine wait reasons; index i of
+// Coroutine.Waits is coro.WaitReason(i): none, sleep, read, write, lock, channel,
+// join, offload, other (defined once in internal/wire, for the runtime and readers).
+const NumWaitReasons = wire.NumWaitReasons
 
 // WaitReasonNames names the wait reasons by index.
-var WaitReasonNames = [NumWaitReasons]string{"none", "sleep", "read", "write", "lock", "channel", "join", "offload", "other"}
+var WaitReasonNames = wire.WaitReasonNames
 
 // StateNames names coro.State values by index (0 runnable, 1 running, 2 waiting, 3
 // exited). A slice ends runnable (it yielded), waiting (it parked) or exited.
-var StateNames = [...]string{"runnable", "running", "waiting", "exited"}
+var StateNames = wire.StateNames
 
 // WaitStat is the time a coroutine spent parked for one reason.
 type WaitStat struct {

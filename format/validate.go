@@ -2,6 +2,8 @@ package format
 
 import (
 	"slices"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // Validate checks what the byte layout cannot: that every index, LocID and ID refers
@@ -175,7 +177,7 @@ func (v *validator) samples() {
 }
 
 // states is the number of coro.State values: runnable, running, waiting, exited.
-const states = len(StateNames)
+const states = wire.NumStates
 
 func (v *validator) slices() {
 	for i := range v.p.Slices {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 	"github.com/coroprof/coroprof/tsc"
 )
@@ -122,7 +123,7 @@ type coroRec struct {
 	waitStart  uint64 // tick it parked; 0: not parked
 	waitReason coro.WaitReason
 	waitSite   int32 // index into sites of the current park, -1 if none
-	waits      [format.NumWaitReasons]format.WaitStat
+	waits      [wire.NumWaitReasons]format.WaitStat
 	sites      []siteStat
 	siteBuf    [4]siteStat // sites starts here, so few-site coroutines never allocate
 
@@ -476,7 +477,7 @@ func (s *session) Resume(c *coro.Coro) {
 		// so its cost is the scheduler's.
 		r.labelled = true
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
-			pprof.Labels(labelID, strconv.FormatUint(r.id, 10), labelName, r.name)))
+			pprof.Labels(wire.LabelCoroID, strconv.FormatUint(r.id, 10), wire.LabelCoroName, r.name)))
 	}
 	s.stamp(false)
 	r.resumes++

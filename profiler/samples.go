@@ -11,14 +11,12 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The pprof labels each coroutine sets on its own goroutine at its first Resume of a
-// session: CPU samples taken while it runs carry them.
-const (
-	labelID   = "coro_id"
-	labelName = "coro_name"
-)
+// session (CPU samples taken while it runs carry them) are wire.LabelCoroID and
+// wire.LabelCoroName.
 
 // startSampling starts runtime/pprof's CPU profile into a buffer. A profile already
 // running elsewhere in the program (StartCPUProfile fails) is not fatal: the exact
@@ -115,7 +113,7 @@ func (s *session) addSamples(sym *symtab, p *format.Profile, data []byte) error 
 	var sb strings.Builder
 	for _, smp := range prof.Sample {
 		var coroID uint64
-		if v := smp.Label[labelID]; len(v) > 0 {
+		if v := smp.Label[wire.LabelCoroID]; len(v) > 0 {
 			coroID, _ = strconv.ParseUint(v[0], 10, 64)
 		}
 		var stack []format.LocID

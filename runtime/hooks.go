@@ -1,5 +1,7 @@
 package coro
 
+import "github.com/coroprof/coroprof/internal/wire"
+
 // This file is the contract between the scheduler and the profiler (package profiler).
 // The scheduler calls the attached Hooks at every event below; when none is attached
 // the cost is one predictable nil-check branch per event.
@@ -48,50 +50,35 @@ type Hooks interface {
 	AfterPoll()
 }
 
-// State is a coroutine's scheduling state.
-type State uint8
+// State is a coroutine's scheduling state (see (*Coro).State). The values are
+// written into profile files; package internal/wire defines them for the runtime and
+// the readers alike.
+type State = wire.State
 
 const (
-	StateRunnable State = iota // in the run queue
-	StateRunning               // the one coroutine executing now
-	StateWaiting               // parked; see WaitReason
-	StateExited                // finished
+	StateRunnable = wire.StateRunnable // in the run queue
+	StateRunning  = wire.StateRunning  // the one coroutine executing now
+	StateWaiting  = wire.StateWaiting  // parked; see WaitReason
+	StateExited   = wire.StateExited   // finished
 )
 
 // WaitReason says why a coroutine is parked. The values are stable: they are written
-// into profile files.
-type WaitReason uint8
+// into profile files (package internal/wire defines them once for both sides).
+type WaitReason = wire.WaitReason
 
 const (
-	WaitNone    WaitReason = iota
-	WaitSleep              // Sleep, and timers
-	WaitRead               // socket read / accept
-	WaitWrite              // socket write / connect
-	WaitLock               // Mutex, RWMutex, Semaphore, Cond, Event
-	WaitChannel            // Channel, Fifo
-	WaitJoin               // (*Coro).Join
-	WaitOffload            // blocking work run on another goroutine
-	WaitOther              // anything else
-	NumWaitReasons
+	WaitNone    = wire.WaitNone
+	WaitSleep   = wire.WaitSleep   // Sleep, and timers
+	WaitRead    = wire.WaitRead    // socket read / accept
+	WaitWrite   = wire.WaitWrite   // socket write / connect
+	WaitLock    = wire.WaitLock    // Mutex, RWMutex, Semaphore, Cond, Event
+	WaitChannel = wire.WaitChannel // Channel, Fifo
+	WaitJoin    = wire.WaitJoin    // (*Coro).Join
+	WaitOffload = wire.WaitOffload // blocking work run on another goroutine
+	WaitOther   = wire.WaitOther   // anything else
+
+	NumWaitReasons = wire.NumWaitReasons // the number of wait reasons
 )
-
-var waitReasonNames = [NumWaitReasons]string{"none", "sleep", "read", "write", "lock", "channel", "join", "offload", "other"}
-
-func (r WaitReason) String() string {
-	if r < NumWaitReasons {
-		return waitReasonNames[r]
-	}
-	return "invalid"
-}
-
-var stateNames = [...]string{"runnable", "running", "waiting", "exited"}
-
-func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "invalid"
-}
 
 // The runtime also provides, for the profiler (implemented in the scheduler files):
 //

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime/pprof"
 	"strconv"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The goroutines the runtime starts must not keep the pprof labels of the coroutine
@@ -12,11 +14,8 @@ import (
 // coroutine's goroutine with coro_id and charges the coroutine the CPU samples that
 // carry it, so work on other threads (an Offload, the latency ticker) would be added to
 // the coroutine's own loop-thread time. An offloaded function is labelled
-// coro_offload=<ID of the caller> instead, so a CPU profile still shows whose it is;
-// the runtime's other goroutines get no labels (unlabelled).
-
-// labelOffload is the pprof label on an Offload's goroutine.
-const labelOffload = "coro_offload"
+// coro_offload=<ID of the caller> (wire.LabelOffload) instead, so a CPU profile still
+// shows whose it is; the runtime's other goroutines get no labels (unlabelled).
 
 // unlabelled drops the labels the calling goroutine inherited.
 func unlabelled() { pprof.SetGoroutineLabels(context.Background()) }
@@ -44,7 +43,7 @@ func Offload(fn func() error) error {
 	op := &offloadOp{c: c}
 	go func() {
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
-			pprof.Labels(labelOffload, strconv.FormatUint(c.id, 10))))
+			pprof.Labels(wire.LabelOffload, strconv.FormatUint(c.id, 10))))
 		defer func() {
 			if r := recover(); r != nil {
 				op.err = fmt.Errorf("coro: offloaded function panicked: %v", r)

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
+
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
-	"github.com/google/pprof/profile"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // writeTestPprof runs print-profile -pprof and parses the file back with pprof's parser.
@@ -107,7 +109,7 @@ func TestGoToolPprof(t *testing.T) {
 	// Parked time by reason at the blocking call sites.
 	out = goTool(t, "-top", "-sample_index=parked", "-nodefraction=0", "-nodecount=1000", path)
 	for _, w := range p.WaitSites {
-		frame := report.FrameParked(format.WaitReasonNames[w.Reason])
+		frame := report.FrameParked(wire.WaitReasonNames[w.Reason])
 		if !strings.Contains(out, frame) {
 			t.Errorf("-sample_index=parked lacks %q:\n%s", frame, out)
 		}

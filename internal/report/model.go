@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // Quantity indexes the measured quantities in a Vec.
@@ -459,7 +460,7 @@ func (m *Model) buildCoroutines() {
 			if w.Count == 0 && w.Ticks == 0 {
 				continue
 			}
-			out.Waits = append(out.Waits, Wait{Reason: format.WaitReasonNames[r], Count: w.Count,
+			out.Waits = append(out.Waits, Wait{Reason: wire.WaitReasonNames[r], Count: w.Count,
 				Ticks: w.Ticks, Secs: m.Seconds(float64(w.Ticks))})
 		}
 		m.Coroutines[i] = out
@@ -556,8 +557,8 @@ func (m *Model) buildWaitSites() {
 		i, ok := idx[k]
 		if !ok {
 			reason := fmt.Sprintf("reason %d", w.Reason)
-			if int(w.Reason) < len(format.WaitReasonNames) {
-				reason = format.WaitReasonNames[w.Reason]
+			if int(w.Reason) < len(wire.WaitReasonNames) {
+				reason = wire.WaitReasonNames[w.Reason]
 			}
 			site := m.Site(w.Site)
 			if site == "" {

@@ -5,8 +5,10 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/coroprof/coroprof/format"
 	"github.com/google/pprof/profile"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The pprof view. A pprof profile is a list of stacks with one value per sample type;
@@ -48,15 +50,6 @@ func FrameCoroutine(name string) string { return "<coroutine " + name + ">" }
 
 // FrameParked is the frame of time parked for one wait reason.
 func FrameParked(reason string) string { return "<wait: " + reason + ">" }
-
-// pprof labels.
-const (
-	LabelCoroName   = "coro_name"
-	LabelCoroID     = "coro_id" // numeric
-	LabelLoop       = "loop"    // numeric
-	LabelSpawnSite  = "spawn_site"
-	LabelWaitReason = "wait_reason"
-)
 
 // pprof sample types beyond the ledger's quantities.
 const (
@@ -294,16 +287,16 @@ func (b *pprofBuilder) labels(s *profile.Sample, c *format.Coroutine, name strin
 	s.NumLabel = map[string][]int64{}
 	if c != nil {
 		name, loop = c.Name, c.Loop
-		s.NumLabel[LabelCoroID] = []int64{clamp(c.ID)}
+		s.NumLabel[wire.LabelCoroID] = []int64{clamp(c.ID)}
 		if site := b.m.Site(c.SpawnSite); site != "" {
-			s.Label[LabelSpawnSite] = []string{site}
+			s.Label[wire.LabelSpawnSite] = []string{site}
 		}
 	}
 	if name != "" {
-		s.Label[LabelCoroName] = []string{name}
+		s.Label[wire.LabelCoroName] = []string{name}
 	}
 	if loop != 0 {
-		s.NumLabel[LabelLoop] = []int64{loop}
+		s.NumLabel[wire.LabelLoop] = []int64{loop}
 	}
 }
 
@@ -330,7 +323,7 @@ func (b *pprofBuilder) sharedLabels(s *profile.Sample, c *format.Coroutine, name
 	if !ok {
 		b.labels(s, c, name, loop)
 		if reason != "" {
-			s.Label[LabelWaitReason] = []string{reason}
+			s.Label[wire.LabelWaitReason] = []string{reason}
 		}
 		ls = labelSet{s.Label, s.NumLabel}
 		b.labelCache[k] = ls
@@ -444,7 +437,7 @@ func (b *pprofBuilder) ledger() {
 		ps := &profile.Sample{Location: b.stack(s.Stack), Value: make([]int64, len(b.types))}
 		b.ledgerValues(ps.Value, [NumQuantities]uint64{}, 0, s.Count)
 		b.labels(ps, nil, "", 0)
-		ps.NumLabel[LabelCoroID] = []int64{clamp(s.CoroID)}
+		ps.NumLabel[wire.LabelCoroID] = []int64{clamp(s.CoroID)}
 		b.out.Sample = append(b.out.Sample, ps)
 	}
 	// Unlabelled samples: their counts and pprof's CPU time, below their own root.
@@ -494,14 +487,14 @@ func (b *pprofBuilder) parked() {
 	}
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
-		var covered [format.NumWaitReasons]format.WaitStat
+		var covered [wire.NumWaitReasons]format.WaitStat
 		for _, w := range sites[c.ID] {
-			if int(w.Reason) >= format.NumWaitReasons || (w.Count == 0 && w.Ticks == 0) {
+			if int(w.Reason) >= wire.NumWaitReasons || (w.Count == 0 && w.Ticks == 0) {
 				continue
 			}
 			covered[w.Reason].Count += w.Count
 			covered[w.Reason].Ticks += w.Ticks
-			stack := []*profile.Location{b.frame(FrameParked(format.WaitReasonNames[w.Reason]))}
+			stack := []*profile.Location{b.frame(FrameParked(wire.WaitReasonNames[w.Reason]))}
 			if l := b.loc(w.Site); l != nil {
 				stack = append(stack, l)
 			}
@@ -518,7 +511,7 @@ func (b *pprofBuilder) parked() {
 			if rest.Count == 0 && rest.Ticks == 0 {
 				continue
 			}
-			stack := []*profile.Location{b.frame(FrameParked(format.WaitReasonNames[r]))}
+			stack := []*profile.Location{b.frame(FrameParked(wire.WaitReasonNames[r]))}
 			b.offSample(c, stack, uint8(r), b.nanos(rest.Ticks), rest.Count, 0)
 		}
 		if c.Runnable > 0 {
@@ -531,7 +524,7 @@ func (b *pprofBuilder) offSample(c *format.Coroutine, stack []*profile.Location,
 	ps := &profile.Sample{Location: stack, Value: b.offValues(parkedNs, parks, runnableNs)}
 	r := ""
 	if parks > 0 || parkedNs > 0 {
-		r = format.WaitReasonNames[reason]
+		r = wire.WaitReasonNames[reason]
 	}
 	b.sharedLabels(ps, c, "", 0, r)
 	b.out.Sample = append(b.out.Sample, ps)

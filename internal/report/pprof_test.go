@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coroprof/coroprof/format"
 	"github.com/google/pprof/profile"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // roundTrip writes m's pprof profile, parses it back with pprof's own parser (which
@@ -110,7 +112,7 @@ func TestPprofHand(t *testing.T) {
 				continue
 			}
 			found = true
-			if got := s.Label[LabelCoroName]; !slices.Equal(got, []string{w.coro}) {
+			if got := s.Label[wire.LabelCoroName]; !slices.Equal(got, []string{w.coro}) {
 				t.Errorf("%s: coro_name %q, want %q", w.stack, got, w.coro)
 			}
 			if s.Value[ticks] != w.ticks || s.Value[cpu] != w.cpu || s.Value[samples] != w.n {
@@ -133,7 +135,7 @@ func TestPprofHand(t *testing.T) {
 		}
 		unl++
 		if s.Value[samples] != 1 || s.Value[cpu] != 10_000_000 || s.Value[ticks] != 0 || s.Value[wall] != 0 ||
-			!slices.Equal(s.Label[LabelCoroName], []string{FrameUnlabelled}) {
+			!slices.Equal(s.Label[wire.LabelCoroName], []string{FrameUnlabelled}) {
 			t.Errorf("unlabelled sample values %v labels %v", s.Value, s.Label)
 		}
 	}
@@ -141,8 +143,8 @@ func TestPprofHand(t *testing.T) {
 		t.Errorf("%d samples with stack g %s, want 1", unl, FrameUnlabelled)
 	}
 	for _, s := range pp.Sample {
-		if s.Label[LabelCoroName][0] == "a" {
-			if got := s.NumLabel[LabelCoroID]; !slices.Equal(got, []int64{1}) {
+		if s.Label[wire.LabelCoroName][0] == "a" {
+			if got := s.NumLabel[wire.LabelCoroID]; !slices.Equal(got, []int64{1}) {
 				t.Errorf("coroutine a's sample has coro_id %v", got)
 			}
 		}
@@ -177,7 +179,7 @@ func TestPprofConservation(t *testing.T) {
 			wantWall += floorNanos(c.Ticks, tps)
 			// Per coroutine: its samples carry exactly its ledger.
 			got := sumBy(pp, typeIndex(t, pp, "ticks"), func(s *profile.Sample) bool {
-				return slices.Equal(s.NumLabel[LabelCoroID], []int64{int64(c.ID)})
+				return slices.Equal(s.NumLabel[wire.LabelCoroID], []int64{int64(c.ID)})
 			})
 			if uint64(got) != c.Ticks {
 				t.Errorf("%+v: coroutine %d: pprof ticks %d, ledger %d", opt, c.ID, got, c.Ticks)
@@ -187,7 +189,7 @@ func TestPprofConservation(t *testing.T) {
 				parks += w.Count
 			}
 			gotParks := sumBy(pp, typeIndex(t, pp, "parks"), func(s *profile.Sample) bool {
-				return slices.Equal(s.NumLabel[LabelCoroID], []int64{int64(c.ID)})
+				return slices.Equal(s.NumLabel[wire.LabelCoroID], []int64{int64(c.ID)})
 			})
 			if uint64(gotParks) != parks {
 				t.Errorf("%+v: coroutine %d: parks %d, want %d", opt, c.ID, gotParks, parks)
@@ -264,11 +266,11 @@ func TestPprofParked(t *testing.T) {
 	for _, s := range pp.Sample {
 		switch strings.Join(stackNames(s), " ") {
 		case "<wait: read> f":
-			atSite = s.Value[parked] == 3_000_000_000 && s.Value[parks] == 4 && slices.Equal(s.Label[LabelWaitReason], []string{"read"})
+			atSite = s.Value[parked] == 3_000_000_000 && s.Value[parks] == 4 && slices.Equal(s.Label[wire.LabelWaitReason], []string{"read"})
 		case "<wait: read>":
 			rest = s.Value[parked] == 500_000_000 && s.Value[parks] == 1
 		case "<runnable>":
-			run = s.Value[runnable] == 250_000_000 && s.Label[LabelCoroName][0] == "a"
+			run = s.Value[runnable] == 250_000_000 && s.Label[wire.LabelCoroName][0] == "a"
 		}
 	}
 	if !atSite || !rest || !run {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // Diagnoses, the first word of LongSlice.Diagnosis.
@@ -97,20 +97,20 @@ func fmtSeconds(s float64) string {
 	return fmt.Sprintf("%.3f s", s)
 }
 
-// Ended says how a slice ended, from its coro.State and wait reason (format.StateNames:
+// Ended says how a slice ended, from its coro.State and wait reason (wire.StateNames:
 // a slice ends runnable when it yielded, waiting when it parked, or exited).
 func Ended(state, reason uint8) string {
 	switch state {
 	case 0:
 		return "yielded"
 	case 2:
-		if int(reason) < len(format.WaitReasonNames) {
-			return "waiting: " + format.WaitReasonNames[reason]
+		if int(reason) < len(wire.WaitReasonNames) {
+			return "waiting: " + wire.WaitReasonNames[reason]
 		}
 		return fmt.Sprintf("waiting: reason %d", reason)
 	}
-	if int(state) < len(format.StateNames) {
-		return format.StateNames[state]
+	if int(state) < len(wire.StateNames) {
+		return wire.StateNames[state]
 	}
 	return fmt.Sprintf("state %d", state)
 }
