@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/coroprof/coroprof/tsc"
 )
 
@@ -108,12 +109,12 @@ func (s *session) build() *format.Profile {
 		p.Measured |= format.MeasSlices
 	}
 
-	var regions regionMerge
+	regions := profops.NewRegions(p)
 	notes := s.ledgerNotes(nil)
-	s.addLoop(p, sym, &regions)
+	s.addLoop(p, sym, regions)
 	for _, peer := range s.peers {
 		notes = peer.ledgerNotes(notes)
-		peer.addLoop(p, sym, &regions)
+		peer.addLoop(p, sym, regions)
 		// The run spans every loop's ledger.
 		if peer.start.Ticks < p.Meta.StartTick && peer.start.Ticks != 0 {
 			p.Meta.StartTick = peer.start.Ticks
@@ -160,18 +161,12 @@ func (s *session) ledgerNotes(notes []string) []string {
 	return notes
 }
 
-// regionMerge maps region names to their index in the profile, so the regions of
-// several loops' ledgers add up by name.
-type regionMerge struct {
-	index map[string]int32
-	edges map[[2]int32]int
-}
-
 // addLoop adds one loop's ledger to p: its format.Loop, its coroutines with their wait
 // sites, its slices and long slices (tagged with the loop), and its regions merged by
-// name. Utime and Stime become the estimates described in doc.go, split in this
-// loop's own thread-wide ratio where a bucket has none of its own.
-func (s *session) addLoop(p *format.Profile, sym *symtab, rm *regionMerge) {
+// name (profops.Regions, which print-profile's -merge uses too). Utime and Stime
+// become the estimates described in doc.go, split in this loop's own thread-wide
+// ratio where a bucket has none of its own.
+func (s *session) addLoop(p *format.Profile, sym *symtab, regions *profops.Regions) {
 	total := s.total
 	tu, ts := total.Utime, total.Stime
 	est := func(c format.Counters) format.Counters {
@@ -199,39 +194,15 @@ func (s *session) addLoop(p *format.Profile, sym *symtab, rm *regionMerge) {
 		}
 	}
 
-	if rm.index == nil {
-		rm.index = make(map[string]int32)
-		rm.edges = make(map[[2]int32]int)
-	}
-	local := make([]int32, len(s.regions.stats)) // this ledger's region index -> p's
+	rs := make([]format.Region, len(s.regions.stats))
 	for i, st := range s.regions.stats {
-		j, ok := rm.index[st.name]
-		if !ok {
-			j = int32(len(p.Regions))
-			rm.index[st.name] = j
-			p.Regions = append(p.Regions, format.Region{Name: st.name})
-		}
-		local[i] = j
-		r := &p.Regions[j]
-		r.Calls += st.calls
-		r.Self.Add(est(st.self))
-		r.Cumulative.Add(est(st.cum))
+		rs[i] = format.Region{Name: st.name, Calls: st.calls, Self: st.self, Cumulative: st.cum}
 	}
-	for _, e := range s.regions.edge {
-		caller := int32(-1)
-		if e.caller >= 0 {
-			caller = local[e.caller]
-		}
-		k := [2]int32{caller, local[e.callee]}
-		j, ok := rm.edges[k]
-		if !ok {
-			j = len(p.RegionEdges)
-			rm.edges[k] = j
-			p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: k[0], Callee: k[1]})
-		}
-		p.RegionEdges[j].Calls += e.calls
-		p.RegionEdges[j].Cumulative.Add(est(e.cum))
+	es := make([]format.RegionEdge, len(s.regions.edge))
+	for i, e := range s.regions.edge {
+		es[i] = format.RegionEdge{Caller: e.caller, Callee: e.callee, Calls: e.calls, Cumulative: e.cum}
 	}
+	regions.Add(rs, es, est)
 
 	if s.ring != nil {
 		n := s.ringNext

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/coroprof/coroprof/internal/report"
 )
 
@@ -111,16 +112,16 @@ func readProfile(path string, prog *progress) (*format.Profile, error) {
 func load(c *config, prog *progress) (*loaded, error) {
 	switch {
 	case c.merge:
-		in := make([]report.MergeInput, len(c.views.inputs))
+		in := make([]profops.Input, len(c.views.inputs))
 		for i, path := range c.views.inputs {
 			p, err := readProfile(path, prog)
 			if err != nil {
 				return nil, err
 			}
-			in[i] = report.MergeInput{Name: path, Profile: p}
+			in[i] = profops.Input{Name: path, Profile: p}
 		}
 		prog.stage("merging")
-		p, err := report.Merge(in)
+		p, err := profops.Merge(in)
 		if err != nil {
 			return nil, err
 		}
@@ -132,6 +133,7 @@ func load(c *config, prog *progress) (*loaded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("merged profile: %w", err)
 		}
+		m.Meta.Merged = len(in)
 		return &loaded{model: m}, nil
 	case c.baseline != "":
 		n, err := readProfile(c.profile, prog)

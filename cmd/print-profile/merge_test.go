@@ -82,6 +82,10 @@ func TestMergeCLI(t *testing.T) {
 	if len(mm.Meta.Notes) == 0 || !strings.Contains(mm.Meta.Notes[0], "merged 2 profiles") {
 		t.Errorf("notes %q", mm.Meta.Notes)
 	}
+	// The page's header says how many profiles it sums (where one run shows its pid).
+	if page := mustRun(t, "-merge", a, b); !strings.Contains(page, "merged 2 profiles, pids in the note below") {
+		t.Error("the merged page's header does not say it sums 2 profiles")
+	}
 }
 
 func TestMergeRefuses(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/google/pprof/profile"
 )
 
@@ -139,10 +140,10 @@ type Comparison struct {
 }
 
 // compareSet is the part of Measured two runs must share to be compared.
-const compareSet = quantitySet | format.MeasSamples
+const compareSet = profops.QuantitySet | format.MeasSamples
 
 func describeCompared(ms format.Measured) string {
-	s := describeMeasured(ms)
+	s := profops.DescribeMeasured(ms)
 	if ms&format.MeasSamples != 0 {
 		return s + ", with CPU samples"
 	}
@@ -161,12 +162,12 @@ func CompareProfiles(newName string, newP *format.Profile, oldName string, oldP 
 			newName, describeCompared(nm), oldName, describeCompared(om))
 	}
 	if oldP.Clock.TicksPerSecond != newP.Clock.TicksPerSecond && oldP.Clock.TicksPerSecond != 0 {
-		conv, err := mergeOn([]MergeInput{{oldName, oldP}}, newP.Clock.TicksPerSecond)
+		conv, err := profops.ConvertClock(oldName, oldP, newP.Clock.TicksPerSecond)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", oldName, err)
 		}
 		conv.Meta.Notes = append([]string{fmt.Sprintf("ticks converted from %d to %d ticks/s to compare with %s",
-			oldP.Clock.TicksPerSecond, newP.Clock.TicksPerSecond, newName)}, oldP.Meta.Notes...)
+			oldP.Clock.TicksPerSecond, newP.Clock.TicksPerSecond, newName)}, conv.Meta.Notes...)
 		oldP = conv
 	}
 	n, err := Build(newP)

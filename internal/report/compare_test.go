@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 func coroDiff(t *testing.T, c *Comparison, name string) *CoroDiff {
@@ -34,7 +35,7 @@ func funcDiff(t *testing.T, c *Comparison, name, kind string) *FuncDiff {
 
 // TestCompareHand: differences worked out by hand.
 func TestCompareHand(t *testing.T) {
-	newP, oldP := handProfile(), handProfile()
+	newP, oldP := synth.Hand(), synth.Hand()
 	oldP.Coroutines[0].Name = "b-old"        // b (2000 ticks) only in NEW, b-old only in OLD
 	oldP.Coroutines[1].Counters.Ticks = 5000 // a: 6000 in NEW, 5000 in OLD
 	oldP.Coroutines[1].Counters.CPU = 4000   // a: 3000 ns in NEW
@@ -121,7 +122,7 @@ func TestCompareRefuses(t *testing.T) {
 
 // TestCompareClocks: OLD on a clock twice as fast has its ticks halved first.
 func TestCompareClocks(t *testing.T) {
-	newP, oldP := handProfile(), handProfile()
+	newP, oldP := synth.Hand(), synth.Hand()
 	oldP.Clock.TicksPerSecond = 2000
 	c, err := CompareProfiles("n", newP, "o", oldP)
 	if err != nil {
@@ -182,7 +183,7 @@ func TestCompareOutputs(t *testing.T) {
 // TestCompareEstimateMarks: utime and stime are estimates in a comparison too: their
 // Δ columns and the text view's heading say so.
 func TestCompareEstimateMarks(t *testing.T) {
-	c, err := CompareProfiles("new.bin", handProfile(), "old.bin", handProfile())
+	c, err := CompareProfiles("new.bin", synth.Hand(), "old.bin", synth.Hand())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -588,17 +588,14 @@ func (m *Model) chargedText() string {
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
-// processText is the header's process: a merged profile has no single pid (Merge
-// leaves it 0 and lists each input's pid in its first note).
+// processText is the header's process: a merged profile has no single pid
+// (profops.Merge leaves it 0 and lists each input's pid in its first note).
 func (m *Model) processText() string {
-	if m.Meta.PID != 0 {
+	switch {
+	case m.Meta.Merged > 0:
+		return fmt.Sprintf("merged %d profiles, pids in the note below", m.Meta.Merged)
+	case m.Meta.PID != 0:
 		return fmt.Sprintf("pid %d", m.Meta.PID)
-	}
-	for _, n := range m.Meta.Notes {
-		var k int
-		if _, err := fmt.Sscanf(n, "merged %d profiles", &k); err == nil {
-			return fmt.Sprintf("merged %d profiles, pids in the note below", k)
-		}
 	}
 	return "pid not recorded"
 }

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 // TestWriteHTMLEscapes: hostile names in every place the page shows them (header,
 // tables' JSON, call graph, longest slices, flame graph) never appear as markup.
 func TestWriteHTMLEscapes(t *testing.T) {
 	const evil = "<script>alert(1)</script>"
-	p := handProfile()
+	p := synth.Hand()
 	p.Meta.Program = evil
 	p.Meta.Args = []string{evil, "</script><!--"}
 	p.Meta.Notes = []string{evil}
@@ -47,7 +48,7 @@ func TestWriteHTMLEscapes(t *testing.T) {
 // TestTablesHideZeroColumns: a column that is zero in every row is not sent at all,
 // and one that is not zero stays.
 func TestTablesHideZeroColumns(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	keys := func(tb *table) string {
 		var k []string
 		for _, c := range tb.Cols {
@@ -80,7 +81,7 @@ func TestTablesHideZeroColumns(t *testing.T) {
 // TestWriteHTMLEmpty: a profile with one loop and nothing else still makes a page that
 // says what is missing.
 func TestWriteHTMLEmpty(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.Coroutines, p.Samples, p.Regions, p.RegionEdges, p.Slices, p.LongSlices, p.WaitSites = nil, nil, nil, nil, nil, nil, nil
 	p.Measured = 0
 	p.Clock.TicksPerSecond = 0
@@ -100,7 +101,7 @@ func TestWriteHTMLEmpty(t *testing.T) {
 // sampled row scales in its cells; unlabelled rows carry pprof's CPU alone, marked and
 // without a percentage; and the header's closure error ignores the utime/stime split.
 func TestEstimateMarks(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.Regions[0].Self.Utime, p.Regions[0].Self.Stime = 50, 30 // keep the /call columns
 	p.Regions[0].Cumulative.Utime, p.Regions[0].Cumulative.Stime = 50, 30
 	p.Coroutines[0].Utime += 3 // utime/stime drift; every exact quantity closes
@@ -184,13 +185,13 @@ func TestIntroSaysWhatWasMeasured(t *testing.T) {
 		}
 		return page[i : i+strings.Index(page[i:], "</p>")]
 	}
-	full := intro(handProfile())
+	full := intro(synth.Hand())
 	for _, want := range []string{"tick, CPU nanosecond and rusage event", "utime and stime", "unlabelled"} {
 		if !strings.Contains(full, want) {
 			t.Errorf("full profile's intro lacks %q:\n%s", want, full)
 		}
 	}
-	p := handProfile()
+	p := synth.Hand()
 	p.Measured = format.MeasTicks | format.MeasSamples
 	if withSamples := intro(p); !strings.Contains(withSamples, "only their sample counts") || strings.Contains(withSamples, "pprof") ||
 		strings.Contains(withSamples, "nanosecond") || strings.Contains(withSamples, "utime") {
@@ -212,7 +213,7 @@ func TestIntroSaysWhatWasMeasured(t *testing.T) {
 // no Non-Aggregate row but keeps its Aggregate row, and its call-graph entry links
 // back to the Aggregate table.
 func TestSelfTableDropsEmptyRows(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	graph, inGraph, _ := m.callGraph(1000)
 	self, cum := m.functionTable("self", false, inGraph), m.functionTable("cumulative", true, inGraph)
 	rowsOf := func(tb *table) map[int]bool {
@@ -246,5 +247,26 @@ func TestSelfTableDropsEmptyRows(t *testing.T) {
 		if want := map[bool]string{true: "self", false: "cumulative"}[inSelf[e.Index]]; e.Back != want {
 			t.Errorf("call graph entry %s links back to %q, want %q", e.Name, e.Back, want)
 		}
+	}
+}
+
+// TestHeaderMergedFromData: the header's process says a page sums several profiles
+// from Meta.Merged, which the merge sets, and never from a note's text: a single
+// run whose note happens to read "merged 3 profiles" keeps its pid.
+func TestHeaderMergedFromData(t *testing.T) {
+	p := synth.Hand()
+	p.Meta.PID = 4242
+	p.Meta.Notes = []string{"merged 3 profiles: a user's own note"}
+	m := mustBuild(t, p)
+	if got, want := m.processText(), "pid 4242"; got != want {
+		t.Errorf("one run: process %q, want %q", got, want)
+	}
+	p.Meta.PID = 0
+	if got, want := mustBuild(t, p).processText(), "pid not recorded"; got != want {
+		t.Errorf("one run without a pid: process %q, want %q", got, want)
+	}
+	m.Meta.PID, m.Meta.Merged = 0, 2
+	if got, want := m.processText(), "merged 2 profiles, pids in the note below"; got != want {
+		t.Errorf("merged: process %q, want %q", got, want)
 	}
 }

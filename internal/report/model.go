@@ -116,6 +116,10 @@ type Meta struct {
 	Duration    float64   `json:"duration"` // seconds of wall clock from Start to Stop
 	SampleRate  int       `json:"sample_rate"`
 	Notes       []string  `json:"notes"`
+	// Merged is how many profiles this one sums (profops.Merge; 0: one run). The page's
+	// header shows it where a single run shows its pid. Not in -json, whose merged
+	// output says so in its first note.
+	Merged int `json:"-"`
 }
 
 // Closure is the conservation check of one quantity on one loop: Sum is Σ coroutines +

@@ -5,64 +5,10 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
-
-// handProfile is a small consistent profile: one loop, two coroutines whose counters,
-// with <main> and <wait>, add up exactly to the loop's total.
-func handProfile() *format.Profile {
-	a := format.Counters{Ticks: 6000, CPU: 3000, Utime: 2000, Stime: 1000, Minflt: 8, Nvcsw: 4}
-	b := format.Counters{Ticks: 2000, CPU: 1000, Utime: 1000, Minflt: 4, Nivcsw: 2}
-	main := format.Counters{Ticks: 1000, CPU: 500, Utime: 500, Minflt: 1}
-	wait := format.Counters{Ticks: 1000, CPU: 100, Stime: 100, Nvcsw: 10}
-	var total format.Counters
-	for _, c := range []format.Counters{a, b, main, wait} {
-		total.Add(c)
-	}
-	p := &format.Profile{
-		Version:  1,
-		Clock:    format.Clock{Source: "rdtsc", TicksPerSecond: 1000, Invariant: true},
-		Measured: format.MeasTicks | format.MeasCPU | format.MeasRusage | format.MeasSamples | format.MeasRegions | format.MeasSlices,
-		Meta: format.Meta{Program: "demo", Args: []string{"-x"}, Host: "h", GoVersion: "go1.26",
-			Duration: 10 * time.Second, StartTick: 100, StopTick: 10100, SampleRate: 100},
-		Loops: []format.Loop{{ID: 1, Total: total, Main: main, Wait: wait}},
-		Coroutines: []format.Coroutine{
-			{ID: 2, Loop: 1, Name: "b", Resumes: 5, Counters: b},
-			{ID: 1, Loop: 1, Name: "a", Resumes: 10, Counters: a, LongestSlice: 900, LongestSite: 1},
-		},
-		Funcs: []format.Func{{Name: "main.a", File: "a.go"}, {Name: "f", File: "f.go"}, {Name: "g"}, {Name: "unused"}},
-		// Locations 1..3 are main.a, f, g.
-		Locations: []format.Location{{Func: 0, Line: 1}, {Func: 1, Line: 2}, {Func: 2, Line: 3}},
-		Samples: []format.Sample{
-			{CoroID: 1, Stack: []format.LocID{2, 1}, Count: 3},                 // f <- main.a
-			{CoroID: 1, Stack: []format.LocID{3, 2, 1}, Count: 1},              // g <- f <- main.a
-			{CoroID: 2, Stack: []format.LocID{2, 2, 1}, Count: 2},              // f <- f <- main.a (recursion)
-			{CoroID: 0, Stack: []format.LocID{3}, Count: 1, Nanos: 10_000_000}, // g outside any coroutine
-		},
-		Regions: []format.Region{
-			{Name: "outer", Calls: 2, Self: format.Counters{Ticks: 300}, Cumulative: format.Counters{Ticks: 500}},
-			{Name: "inner", Calls: 4, Self: format.Counters{Ticks: 200}, Cumulative: format.Counters{Ticks: 200}},
-		},
-		RegionEdges: []format.RegionEdge{
-			{Caller: -1, Callee: 0, Calls: 2},
-			{Caller: 0, Callee: 1, Calls: 3},
-			{Caller: -1, Callee: 1, Calls: 1},
-		},
-		Slices: []format.Slice{{CoroID: 1, Loop: 1, Start: 200, End: 300, State: 2, Reason: 2}},
-		WaitSites: []format.WaitSite{
-			{CoroID: 1, Reason: 2, Site: 2, Count: 3, Ticks: 300},
-			{CoroID: 2, Reason: 2, Site: 2, Count: 1, Ticks: 200},
-			{CoroID: 2, Reason: 1, Site: 3, Count: 7, Ticks: 100},
-		},
-		LongSlices: []format.LongSlice{
-			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 0},
-			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 0},
-		},
-	}
-	return p
-}
 
 func mustBuild(t *testing.T, p *format.Profile) *Model {
 	t.Helper()
@@ -85,7 +31,7 @@ func fn(t *testing.T, m *Model, name, kind string) *Function {
 }
 
 func TestClosure(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	m := mustBuild(t, p)
 	if len(m.Closure) != int(NumQuantities) {
 		t.Fatalf("closure has %d entries, want one per quantity (%d)", len(m.Closure), NumQuantities)
@@ -121,7 +67,7 @@ func TestClosure(t *testing.T) {
 }
 
 func TestBucketsAndCoroutines(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	if m.TotalTicks != 10000 || m.Total.Ticks != 10000 || m.Wait.Ticks != 1000 || m.Main.Ticks != 1000 {
 		t.Errorf("totals: elapsed %d total %d main %d wait %d", m.TotalTicks, m.Total.Ticks, m.Main.Ticks, m.Wait.Ticks)
 	}
@@ -141,7 +87,7 @@ func TestBucketsAndCoroutines(t *testing.T) {
 }
 
 func TestSampledEstimates(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	if m.TotalSamples != 7 {
 		t.Errorf("total samples %d, want 7", m.TotalSamples)
 	}
@@ -187,7 +133,7 @@ func TestSampledEstimates(t *testing.T) {
 }
 
 func TestWaitSites(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	if len(m.WaitSites) != 2 {
 		t.Fatalf("wait sites %+v, want 2 (read at f, sleep at g)", m.WaitSites)
 	}
@@ -201,7 +147,7 @@ func TestWaitSites(t *testing.T) {
 }
 
 func TestRegions(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	outer, inner := fn(t, m, "outer", KindRegion), fn(t, m, "inner", KindRegion)
 	if outer.Estimate || outer.Self.Calls != 2 || outer.Cumulative.Ticks != 500 || inner.Self.Ticks != 200 {
 		t.Errorf("regions: outer %+v inner %+v", outer, inner)
@@ -216,7 +162,7 @@ func TestRegions(t *testing.T) {
 }
 
 func TestFlame(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	root := m.Flame
 	if root == nil || root.Value != 7 {
 		t.Fatalf("flame root %+v, want 7 samples", root)
@@ -239,7 +185,7 @@ func TestFlame(t *testing.T) {
 }
 
 func TestDiagnose(t *testing.T) {
-	m := mustBuild(t, handProfile())
+	m := mustBuild(t, synth.Hand())
 	cases := []struct {
 		q    Quantities
 		wall float64
@@ -265,7 +211,7 @@ func TestDiagnose(t *testing.T) {
 	if m.LongSlices[0].Seconds != 2 || m.LongSlices[1].Start != 1 {
 		t.Errorf("long slice times %+v", m.LongSlices)
 	}
-	p := handProfile()
+	p := synth.Hand()
 	p.Measured = format.MeasTicks
 	if d, _ := mustBuild(t, p).Diagnose(Quantities{}, 1); d != DiagUnknown {
 		t.Errorf("ticks-only diagnosis %q", d)
@@ -274,7 +220,7 @@ func TestDiagnose(t *testing.T) {
 
 // TestJSONKeys holds the keys DESIGN.md §2 promises scripts.
 func TestJSONKeys(t *testing.T) {
-	b, err := json.Marshal(mustBuild(t, handProfile()))
+	b, err := json.Marshal(mustBuild(t, synth.Hand()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +258,7 @@ func TestJSONKeys(t *testing.T) {
 
 // TestBadReferences: a profile whose indices point nowhere still builds.
 func TestBadReferences(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.Samples = append(p.Samples, format.Sample{CoroID: 77, Stack: []format.LocID{99, 0}, Count: 1})
 	p.Locations = append(p.Locations, format.Location{Func: 42})
 	p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: 5, Callee: 9})
@@ -328,7 +274,7 @@ func TestBadReferences(t *testing.T) {
 // goroutines, the profiler itself) are not charged <main>'s exact ledger; they are
 // rows of their own with their samples and pprof's CPU time, and nothing else.
 func TestUnlabelledSamples(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	// One sample of the profiler's own build after Stop: with the old rule it was
 	// charged all of <main>'s 1000 ticks, 500 ns of CPU and a minor fault.
 	p.Funcs = append(p.Funcs, format.Func{Name: "profiler.(*session).build", File: "build.go"})
@@ -396,7 +342,7 @@ func TestUnlabelledSamples(t *testing.T) {
 // need not close; an error there must not be reported as the closure error, which
 // covers ticks, cpu and the rusage counters only.
 func TestClosureExactOnly(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.Coroutines[0].Utime += 7 // the per-bucket split drifts; every exact quantity still closes
 	p.Coroutines[0].Stime -= 7
 	m := mustBuild(t, p)

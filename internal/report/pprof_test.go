@@ -10,6 +10,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -83,7 +84,7 @@ func floorNanos(ticks, tps uint64) int64 {
 // TestPprofHand checks the spreading of the ledger over samples with numbers worked
 // out by hand from handProfile.
 func TestPprofHand(t *testing.T) {
-	pp := roundTrip(t, mustBuild(t, handProfile()))
+	pp := roundTrip(t, mustBuild(t, synth.Hand()))
 	if pp.DefaultSampleType != "cpu" {
 		t.Errorf("default sample type %q, want cpu (CPU was measured)", pp.DefaultSampleType)
 	}
@@ -256,7 +257,7 @@ func TestPprofConservation(t *testing.T) {
 
 // TestPprofParked: parked time sits on a <wait: REASON> frame above the call site.
 func TestPprofParked(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.WaitSites = []format.WaitSite{{CoroID: 1, Reason: 2, Site: 2, Count: 4, Ticks: 3000}}
 	p.Coroutines[1].Waits[2] = format.WaitStat{Count: 5, Ticks: 3500}
 	p.Coroutines[1].Runnable = 250

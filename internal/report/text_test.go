@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 // section returns the lines of the table under the title that starts with prefix.
@@ -160,7 +161,7 @@ func TestTextTicksOnly(t *testing.T) {
 // CPU (≈) and nothing else; the closure line covers exact quantities, and the
 // utime/stime drift has a line of its own marked ≈.
 func TestTextUnlabelledAndClosure(t *testing.T) {
-	p := handProfile()
+	p := synth.Hand()
 	p.Coroutines[0].Utime += 5
 	p.Coroutines[0].Stime -= 5
 	m := mustBuild(t, p)

@@ -1,4 +1,10 @@
-package report
+// Package profops holds the operations on a whole profile (a *format.Profile) that
+// are not a view of it: merging the profiles of several processes, converting a
+// profile's ticks to another clock rate, and adding regions up by name (the
+// profiler merges its loops' regions with it, Merge its inputs'). They sit beside
+// the data, as google/pprof keeps Merge, Prune and Filter in its profile package,
+// so every view (print-profile's HTML, text, JSON and pprof) reads one result.
+package profops
 
 import (
 	"fmt"
@@ -30,42 +36,63 @@ import (
 // over processes of which some did not measure it would silently understate it.
 // Samples, regions and slices may be present in some inputs only.
 
-// MergeInput is one profile to merge and the name it is known by in messages.
-type MergeInput struct {
+// Input is one profile to merge and the name it is known by in messages.
+type Input struct {
 	Name    string
 	Profile *format.Profile
 }
 
-// quantitySet is the part of Measured that must agree for sums to mean anything.
-const quantitySet = format.MeasTicks | format.MeasCPU | format.MeasRusage
+// QuantitySet is the part of Measured that must agree for sums (a merge) or
+// differences (a comparison) to mean anything.
+const QuantitySet = format.MeasTicks | format.MeasCPU | format.MeasRusage
 
-// describeMeasured names the quantities in ms for messages.
-func describeMeasured(ms format.Measured) string {
+// DescribeMeasured names the quantities in ms for messages: "ticks only", or the
+// quantities measured ("ticks, cpu, utime, …").
+func DescribeMeasured(ms format.Measured) string {
 	if ms&(format.MeasCPU|format.MeasRusage) == 0 {
 		return "ticks only"
 	}
-	return strings.Join(measuredNames(ms&quantitySet|format.MeasTicks), ", ")
+	names := "ticks"
+	if ms&format.MeasCPU != 0 {
+		names += ", cpu"
+	}
+	if ms&format.MeasRusage != 0 {
+		names += ", utime, stime, minflt, majflt, inblock, oublock, nvcsw, nivcsw"
+	}
+	return names
 }
 
 // Merge sums the inputs into one profile (see above). It returns an error naming the
 // input whose measured quantities differ from the first's.
-func Merge(in []MergeInput) (*format.Profile, error) {
+func Merge(in []Input) (*format.Profile, error) {
 	if len(in) == 0 || in[0].Profile == nil {
 		return nil, fmt.Errorf("merging: no profiles")
 	}
 	return mergeOn(in, in[0].Profile.Clock.TicksPerSecond)
 }
 
+// ConvertClock returns p with every tick converted to tps ticks per second, as a new
+// profile (p is not changed) with p's notes: a comparison of two runs on clocks of
+// different rates converts OLD to NEW's.
+func ConvertClock(name string, p *format.Profile, tps uint64) (*format.Profile, error) {
+	conv, err := mergeOn([]Input{{name, p}}, tps)
+	if err != nil {
+		return nil, err
+	}
+	conv.Meta.Notes = append([]string(nil), p.Meta.Notes...)
+	return conv, nil
+}
+
 // mergeOn merges in with every tick converted to tps ticks per second.
-func mergeOn(in []MergeInput, tps uint64) (*format.Profile, error) {
+func mergeOn(in []Input, tps uint64) (*format.Profile, error) {
 	first := in[0].Profile
 	for _, x := range in {
 		if x.Profile == nil {
 			return nil, fmt.Errorf("merging: %s: no profile", x.Name)
 		}
-		if a, b := first.Measured&quantitySet|format.MeasTicks, x.Profile.Measured&quantitySet|format.MeasTicks; a != b {
+		if a, b := first.Measured&QuantitySet|format.MeasTicks, x.Profile.Measured&QuantitySet|format.MeasTicks; a != b {
 			return nil, fmt.Errorf("cannot merge %s (measured %s) with %s (measured %s): profile them the same way (TicksOnly or not)",
-				x.Name, describeMeasured(b), in[0].Name, describeMeasured(a))
+				x.Name, DescribeMeasured(b), in[0].Name, DescribeMeasured(a))
 		}
 	}
 	clock := first.Clock
@@ -73,9 +100,9 @@ func mergeOn(in []MergeInput, tps uint64) (*format.Profile, error) {
 	mg := &merger{out: &format.Profile{
 		Version:  format.Version,
 		Clock:    clock,
-		Measured: first.Measured & quantitySet,
-	}, funcIdx: map[format.Func]uint32{}, locIdx: map[format.Location]format.LocID{}, regionIdx: map[string]int32{},
-		edgeIdx: map[[2]int32]int{}, mainIdx: map[string]int{}}
+		Measured: first.Measured & QuantitySet,
+	}, funcIdx: map[format.Func]uint32{}, locIdx: map[format.Location]format.LocID{}, mainIdx: map[string]int{}}
+	mg.regions = NewRegions(mg.out)
 	mg.out.Meta.StartTick = first.Meta.StartTick
 	for i, x := range in {
 		mg.add(i, x)
@@ -92,8 +119,7 @@ type merger struct {
 	out       *format.Profile
 	funcIdx   map[format.Func]uint32
 	locIdx    map[format.Location]format.LocID
-	regionIdx map[string]int32
-	edgeIdx   map[[2]int32]int
+	regions   *Regions
 	mainIdx   map[string]int // samples outside coroutines, by stack
 	elapsed   uint64         // ticks of the inputs merged so far (the next one's origin)
 	coroBase  uint64         // the largest coroutine ID so far
@@ -133,7 +159,7 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
-func (mg *merger) add(i int, x MergeInput) {
+func (mg *merger) add(i int, x Input) {
 	p, out := x.Profile, mg.out
 	sc := scaler{out.Clock.TicksPerSecond, p.Clock.TicksPerSecond}
 	if i == 0 {
@@ -218,38 +244,7 @@ func (mg *merger) add(i int, x MergeInput) {
 	}
 
 	// Regions by name, and their edges.
-	regMap := make([]int32, len(p.Regions))
-	for j, r := range p.Regions {
-		k, ok := mg.regionIdx[r.Name]
-		if !ok {
-			k = int32(len(out.Regions))
-			mg.regionIdx[r.Name] = k
-			out.Regions = append(out.Regions, format.Region{Name: r.Name})
-		}
-		regMap[j] = k
-		o := &out.Regions[k]
-		o.Calls += r.Calls
-		o.Self.Add(sc.c(r.Self))
-		o.Cumulative.Add(sc.c(r.Cumulative))
-	}
-	for _, e := range p.RegionEdges {
-		if e.Callee < 0 || int(e.Callee) >= len(regMap) || e.Caller < -1 || int(e.Caller) >= len(regMap) {
-			continue // Validate rejects these on read
-		}
-		caller := int32(-1)
-		if e.Caller >= 0 {
-			caller = regMap[e.Caller]
-		}
-		key := [2]int32{caller, regMap[e.Callee]}
-		k, ok := mg.edgeIdx[key]
-		if !ok {
-			k = len(out.RegionEdges)
-			mg.edgeIdx[key] = k
-			out.RegionEdges = append(out.RegionEdges, format.RegionEdge{Caller: key[0], Callee: key[1]})
-		}
-		out.RegionEdges[k].Calls += e.Calls
-		out.RegionEdges[k].Cumulative.Add(sc.c(e.Cumulative))
-	}
+	mg.regions.Add(p.Regions, p.RegionEdges, sc.c)
 
 	// Samples. Those outside coroutines share the ID 0 across inputs, so equal stacks
 	// are summed to keep every (coroutine, stack) once.
@@ -297,7 +292,7 @@ func (mg *merger) add(i int, x MergeInput) {
 	mg.elapsed += elapsed
 }
 
-func (mg *merger) finish(in []MergeInput) {
+func (mg *merger) finish(in []Input) {
 	out, first := mg.out, in[0].Profile
 	out.Clock.Invariant = mg.invariant
 	m := first.Meta

@@ -1,0 +1,65 @@
+// Package synth makes profiles for tests: Hand, a small one with hand-picked
+// numbers. They are test fixtures, not part of any package's API.
+package synth
+
+import (
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+)
+
+// Hand returns a small consistent profile with hand-picked numbers, for tests that
+// check figures worked out by hand: one loop, two coroutines whose counters, with
+// <main> and <wait>, add up exactly to the loop's total. Each call returns a new
+// profile.
+func Hand() *format.Profile {
+	a := format.Counters{Ticks: 6000, CPU: 3000, Utime: 2000, Stime: 1000, Minflt: 8, Nvcsw: 4}
+	b := format.Counters{Ticks: 2000, CPU: 1000, Utime: 1000, Minflt: 4, Nivcsw: 2}
+	main := format.Counters{Ticks: 1000, CPU: 500, Utime: 500, Minflt: 1}
+	wait := format.Counters{Ticks: 1000, CPU: 100, Stime: 100, Nvcsw: 10}
+	var total format.Counters
+	for _, c := range []format.Counters{a, b, main, wait} {
+		total.Add(c)
+	}
+	p := &format.Profile{
+		Version:  1,
+		Clock:    format.Clock{Source: "rdtsc", TicksPerSecond: 1000, Invariant: true},
+		Measured: format.MeasTicks | format.MeasCPU | format.MeasRusage | format.MeasSamples | format.MeasRegions | format.MeasSlices,
+		Meta: format.Meta{Program: "demo", Args: []string{"-x"}, Host: "h", GoVersion: "go1.26",
+			Duration: 10 * time.Second, StartTick: 100, StopTick: 10100, SampleRate: 100},
+		Loops: []format.Loop{{ID: 1, Total: total, Main: main, Wait: wait}},
+		Coroutines: []format.Coroutine{
+			{ID: 2, Loop: 1, Name: "b", Resumes: 5, Counters: b},
+			{ID: 1, Loop: 1, Name: "a", Resumes: 10, Counters: a, LongestSlice: 900, LongestSite: 1},
+		},
+		Funcs: []format.Func{{Name: "main.a", File: "a.go"}, {Name: "f", File: "f.go"}, {Name: "g"}, {Name: "unused"}},
+		// Locations 1..3 are main.a, f, g.
+		Locations: []format.Location{{Func: 0, Line: 1}, {Func: 1, Line: 2}, {Func: 2, Line: 3}},
+		Samples: []format.Sample{
+			{CoroID: 1, Stack: []format.LocID{2, 1}, Count: 3},                 // f <- main.a
+			{CoroID: 1, Stack: []format.LocID{3, 2, 1}, Count: 1},              // g <- f <- main.a
+			{CoroID: 2, Stack: []format.LocID{2, 2, 1}, Count: 2},              // f <- f <- main.a (recursion)
+			{CoroID: 0, Stack: []format.LocID{3}, Count: 1, Nanos: 10_000_000}, // g outside any coroutine
+		},
+		Regions: []format.Region{
+			{Name: "outer", Calls: 2, Self: format.Counters{Ticks: 300}, Cumulative: format.Counters{Ticks: 500}},
+			{Name: "inner", Calls: 4, Self: format.Counters{Ticks: 200}, Cumulative: format.Counters{Ticks: 200}},
+		},
+		RegionEdges: []format.RegionEdge{
+			{Caller: -1, Callee: 0, Calls: 2},
+			{Caller: 0, Callee: 1, Calls: 3},
+			{Caller: -1, Callee: 1, Calls: 1},
+		},
+		Slices: []format.Slice{{CoroID: 1, Loop: 1, Start: 200, End: 300, State: 2, Reason: 2}},
+		WaitSites: []format.WaitSite{
+			{CoroID: 1, Reason: 2, Site: 2, Count: 3, Ticks: 300},
+			{CoroID: 2, Reason: 2, Site: 2, Count: 1, Ticks: 200},
+			{CoroID: 2, Reason: 1, Site: 3, Count: 7, Ticks: 100},
+		},
+		LongSlices: []format.LongSlice{
+			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 0},
+			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 0},
+		},
+	}
+	return p
+}
