@@ -94,7 +94,8 @@ type session struct {
 	longN   int
 	longMin uint64 // ticks of the shortest kept long slice once the heap is full
 
-	regions regionTable
+	regions  regionTable
+	instrGen uint32 // tags instrument tokens (instrument.go)
 
 	recon reconciler
 
@@ -175,6 +176,7 @@ func newSession(o options, byGo bool) *session {
 		s.ring = make([]rawSlice, o.slices)
 	}
 	s.regions.init()
+	s.instrGen = instrGens.Add(1)
 	return s
 }
 

@@ -38,7 +38,8 @@ func Region(name string) func() {
 
 // regionTable holds the regions and edges of one session (loop thread only).
 type regionTable struct {
-	index map[string]int32
+	index map[string]int32 // regions by name
+	funcs []int32          // instrumented functions by id (instrument.go); -1: not yet called
 	stats []regionStat
 	edges map[[2]int32]int32
 	edge  []edgeStat
@@ -46,6 +47,9 @@ type regionTable struct {
 
 type regionStat struct {
 	name  string
+	fn    bool   // an instrumented function (instrument.go), not a profiler.Region
+	file  string // instrumented functions: where the function is declared
+	line  int32
 	calls uint64
 	self  format.Counters // raw
 	cum   format.Counters // raw
@@ -108,21 +112,26 @@ func (s *session) regionBegin(name string) func() {
 		return noop
 	}
 	s.stamp(true) // r.acc is now the coroutine's exact total up to this instant
-	idx := s.regions.lookup(name)
-	caller := int32(-1)
-	if n := len(r.stack); n > 0 {
-		caller = r.stack[n-1].idx
-	}
-	e := s.regions.edgeOf(caller, idx)
-	s.regions.stats[idx].calls++
-	s.regions.edge[e].calls++
-	depth := len(r.stack)
-	r.stack = append(r.stack, regionFrame{idx: idx, edge: e, start: r.acc})
+	depth := r.pushRegion(s.regions.lookup(name))
 	for len(r.ends) <= depth {
 		k := len(r.ends)
 		r.ends = append(r.ends, func() { r.regionEnd(k) })
 	}
 	return r.ends[depth]
+}
+
+// pushRegion opens a frame of region idx on r, after a stamp, and returns its depth.
+func (r *coroRec) pushRegion(idx int32) int {
+	t := &r.s.regions
+	caller := int32(-1)
+	if n := len(r.stack); n > 0 {
+		caller = r.stack[n-1].idx
+	}
+	e := t.edgeOf(caller, idx)
+	t.stats[idx].calls++
+	t.edge[e].calls++
+	r.stack = append(r.stack, regionFrame{idx: idx, edge: e, start: r.acc})
+	return len(r.stack) - 1
 }
 
 // regionEnd closes the region at depth k (and any left open inside it, which a
