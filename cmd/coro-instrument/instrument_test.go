@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the module root, two directories up from this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(filepath.Dir(wd))
+}
+
+// buildTool builds coro-instrument into dir.
+func buildTool(t *testing.T, dir string) string {
+	t.Helper()
+	tool := filepath.Join(dir, "coro-instrument")
+	out, err := exec.Command("go", "build", "-o", tool, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building coro-instrument: %v\n%s", err, out)
+	}
+	return tool
+}
+
+// userModule lays out a module of a user's, example.com/behave, whose main package is
+// testdata/behave/main.go.txt and which requires this repository through a replace
+// directive (so the default selection must leave the profiler's packages alone
+// although their source is on the local disk).
+func userModule(t *testing.T, dir string) {
+	t.Helper()
+	root := repoRoot(t)
+	src, err := os.ReadFile("testdata/behave/main.go.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := "module example.com/behave\n\ngo 1.26.0\n\nrequire github.com/coroprof/coroprof v0.0.0\n\nreplace github.com/coroprof/coroprof => " + root + "\n"
+	for name, data := range map[string][]byte{"main.go": src, "go.mod": []byte(mod), "go.sum": sum} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func goBuild(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"build"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// markers maps each "// LINE:name" comment of the behaviour program to its line.
+func markers(t *testing.T) map[string]int {
+	t.Helper()
+	f, err := os.Open("testdata/behave/main.go.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if i := strings.Index(sc.Text(), "// LINE:"); i >= 0 {
+			m[strings.TrimSpace(sc.Text()[i+len("// LINE:"):])] = n
+		}
+	}
+	return m
+}
+
+// TestBehaviourUnchanged builds the behaviour program plainly and with the tool: both
+// print the same (positions from runtime.Caller included, each the line the source
+// marks), an uncaught panic's trace names the original file and line, and only the
+// instrumented binary calls the profiler's entry points.
+func TestBehaviourUnchanged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	dir := t.TempDir()
+	tool := buildTool(t, dir)
+	mod := filepath.Join(dir, "behave")
+	if err := os.Mkdir(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	userModule(t, mod)
+	goBuild(t, mod, "-o", filepath.Join(dir, "plain"), ".")
+	goBuild(t, mod, "-toolexec", tool, "-o", filepath.Join(dir, "inst"), ".")
+
+	run := func(bin string, args ...string) (string, string, error) {
+		cmd := exec.Command(filepath.Join(dir, bin), args...)
+		cmd.Env = append(os.Environ(), "PROFILE="+filepath.Join(dir, bin+".bin"))
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	plainOut, plainErr, err := run("plain")
+	if err != nil {
+		t.Fatalf("plain: %v\n%s", err, plainErr)
+	}
+	instOut, instErr, err := run("inst")
+	if err != nil {
+		t.Fatalf("instrumented: %v\n%s", err, instErr)
+	}
+	if plainOut != instOut {
+		t.Errorf("outputs differ\nplain:\n%s\ninstrumented:\n%s", plainOut, instOut)
+	}
+	want := map[string]string{
+		"recover":    "recovered: boom",
+		"named":      "42",
+		"optedOut":   "7",
+		"goroutines": "10",
+		"goexit":     "deferred ran",
+		"map":        "1,4,9",
+		"profile":    "<nil>",
+	}
+	for name, line := range markers(t) {
+		if name != "panic" {
+			want[name] = "main.go:" + itoa(line)
+		}
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(instOut), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		got[k] = v
+	}
+	for k, v := range want {
+		if !strings.HasPrefix(got[k], v) {
+			t.Errorf("%s: got %q, want %q", k, got[k], v)
+		}
+	}
+
+	// An uncaught panic: the same trace position both ways.
+	line := markers(t)["panic"]
+	for _, bin := range []string{"plain", "inst"} {
+		_, stderr, err := run(bin, "panic")
+		if err == nil {
+			t.Fatalf("%s panic: exited 0", bin)
+		}
+		re := regexp.MustCompile(`main\.panics\([^)]*\)\n\t\S*/main\.go:` + itoa(line) + `\b`)
+		if !re.MatchString(stderr) {
+			t.Errorf("%s: panic trace does not name main.go:%d in main.panics:\n%s", bin, line, stderr)
+		}
+	}
+
+	// Only the instrumented binary reaches the profiler's entry points.
+	for bin, wantSym := range map[string]bool{"plain": false, "inst": true} {
+		out, err := exec.Command("go", "tool", "nm", filepath.Join(dir, bin)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go tool nm: %v\n%s", err, out)
+		}
+		if has := strings.Contains(string(out), "profiler.instrEnter"); has != wantSym {
+			t.Errorf("%s: profiler.instrEnter present = %v, want %v", bin, has, wantSym)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestCompileErrorPositions: a compile error in an instrumented file is reported at
+// the original file, line and column, exactly as without the tool (the column after
+// an inserted statement on a brace's line included).
+func TestCompileErrorPositions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the compiler")
+	}
+	dir := t.TempDir()
+	tool := buildTool(t, dir)
+	mod := filepath.Join(dir, "bad")
+	if err := os.Mkdir(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "package main\n\nfunc f() int { return \"x\" }\n\nfunc main() { f(); var unused int }\n"
+	for name, data := range map[string]string{"main.go": src, "go.mod": "module example.com/bad\n\ngo 1.26.0\n"} {
+		if err := os.WriteFile(filepath.Join(mod, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(args ...string) string {
+		cmd := exec.Command("go", append([]string{"build", "-o", os.DevNull}, args...)...)
+		cmd.Dir = mod
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("go build %v succeeded on a broken file", args)
+		}
+		return string(out)
+	}
+	plain := build(".")
+	inst := build("-toolexec", tool, ".")
+	if !strings.Contains(plain, "main.go:3:23") || !strings.Contains(plain, "main.go:5:24") {
+		t.Fatalf("plain build's errors are not where this test expects:\n%s", plain)
+	}
+	if plain != inst {
+		t.Errorf("errors differ\nplain:\n%s\ninstrumented:\n%s", plain, inst)
+	}
+}
