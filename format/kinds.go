@@ -15,8 +15,9 @@ const headerSize = len(Magic) + 4
 
 // Kind is a section's type. Values are written into files: never renumber, never
 // reuse; append new kinds at the end. "count" is a uvarint; str is a uvarint index into
-// the string table; Counters is the 10 uvarints Ticks CPU Utime Stime Minflt Majflt
-// Inblock Oublock Nvcsw Nivcsw; u8 is one byte; zigzag is a signed varint.
+// the string table; Counters is one uvarint per counter in Counter order (ticks cpu
+// utime stime minflt majflt inblock oublock nvcsw nivcsw; internal/wire/counters.go);
+// u8 is one byte; zigzag is a signed varint.
 type Kind uint16
 
 const (

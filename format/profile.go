@@ -46,36 +46,19 @@ type Meta struct {
 	Notes       []string      // things the reader must know (e.g. "a CPU profile was already running: no samples")
 }
 
-// Counters are the quantities charged to one bucket. Ticks, CPU and the event
-// counters are exact (counted at every switch); Utime and Stime are estimates that
-// split the exact CPU time in the ratio getrusage reported (getrusage's own times are
-// tick-sampled and wrong per slice; see DESIGN.md §3).
-type Counters struct {
-	Ticks   uint64 // TSC ticks
-	CPU     uint64 // thread CPU time, nanoseconds (exact)
-	Utime   uint64 // user CPU time, nanoseconds (estimate)
-	Stime   uint64 // system CPU time, nanoseconds (estimate)
-	Minflt  uint64
-	Majflt  uint64
-	Inblock uint64
-	Oublock uint64
-	Nvcsw   uint64
-	Nivcsw  uint64
-}
+// Counters are the quantities charged to one bucket, indexed by Counter: ticks, cpu,
+// utime, stime, minflt, majflt, inblock, oublock, nvcsw, nivcsw (internal/wire/counters.go
+// is their one definition, with names and units; Counter.String names one). Ticks, CPU
+// and the event counters are exact (counted at every switch); Utime and Stime are
+// estimates that split the exact CPU time in the ratio getrusage reported (getrusage's
+// own times are tick-sampled and wrong per slice; see docs/DESIGN.md, Clocks).
+type Counters = wire.Counters
 
-// Add adds o to c.
-func (c *Counters) Add(o Counters) {
-	c.Ticks += o.Ticks
-	c.CPU += o.CPU
-	c.Utime += o.Utime
-	c.Stime += o.Stime
-	c.Minflt += o.Minflt
-	c.Majflt += o.Majflt
-	c.Inblock += o.Inblock
-	c.Oublock += o.Oublock
-	c.Nvcsw += o.Nvcsw
-	c.Nivcsw += o.Nivcsw
-}
+// Counter indexes Counters.
+type Counter = wire.Counter
+
+// NumCounters is the number of counters in a Counters.
+const NumCounters = wire.NumCounters
 
 // NumWaitReasons is the number of coroutine wait reasons; index i of
 // Coroutine.Waits is coro.WaitReason(i): none, sleep, read, write, lock, channel,

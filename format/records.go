@@ -5,9 +5,7 @@ package format
 // change both, and TestKindMinRecord checks the minimum record sizes the reader's
 // allocation bounds rely on.
 
-import (
-	"time"
-)
+import "time"
 
 // KindStrings.
 
@@ -47,29 +45,15 @@ func decodeStrings(d *decoder) []string {
 // Counters, shared by several records.
 
 func encodeCounters(e *encoder, c *Counters) {
-	e.uvarint(c.Ticks)
-	e.uvarint(c.CPU)
-	e.uvarint(c.Utime)
-	e.uvarint(c.Stime)
-	e.uvarint(c.Minflt)
-	e.uvarint(c.Majflt)
-	e.uvarint(c.Inblock)
-	e.uvarint(c.Oublock)
-	e.uvarint(c.Nvcsw)
-	e.uvarint(c.Nivcsw)
+	for _, v := range c {
+		e.uvarint(v)
+	}
 }
 
 func decodeCounters(d *decoder, c *Counters) {
-	c.Ticks = d.uvarint()
-	c.CPU = d.uvarint()
-	c.Utime = d.uvarint()
-	c.Stime = d.uvarint()
-	c.Minflt = d.uvarint()
-	c.Majflt = d.uvarint()
-	c.Inblock = d.uvarint()
-	c.Oublock = d.uvarint()
-	c.Nvcsw = d.uvarint()
-	c.Nivcsw = d.uvarint()
+	for i := range c {
+		c[i] = d.uvarint()
+	}
 }
 
 // KindMeta.

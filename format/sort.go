@@ -3,6 +3,8 @@ package format
 import (
 	"cmp"
 	"slices"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The canonical order. The profiler fills Coroutines, WaitSites, RegionEdges and
@@ -31,18 +33,7 @@ func (p *Profile) Sort() {
 }
 
 func cmpCounters(a, b *Counters) int {
-	return cmp.Or(
-		cmp.Compare(a.Ticks, b.Ticks),
-		cmp.Compare(a.CPU, b.CPU),
-		cmp.Compare(a.Utime, b.Utime),
-		cmp.Compare(a.Stime, b.Stime),
-		cmp.Compare(a.Minflt, b.Minflt),
-		cmp.Compare(a.Majflt, b.Majflt),
-		cmp.Compare(a.Inblock, b.Inblock),
-		cmp.Compare(a.Oublock, b.Oublock),
-		cmp.Compare(a.Nvcsw, b.Nvcsw),
-		cmp.Compare(a.Nivcsw, b.Nivcsw),
-	)
+	return slices.Compare(a[:], b[:])
 }
 
 func cmpLoop(a, b Loop) int {
@@ -92,7 +83,7 @@ func cmpSample(a, b Sample) int {
 // Longest first, because that is how every reader wants them.
 func cmpLongSlice(a, b LongSlice) int {
 	return cmp.Or(
-		cmp.Compare(b.Ticks, a.Ticks),
+		cmp.Compare(b.Counters[wire.Ticks], a.Counters[wire.Ticks]),
 		cmp.Compare(a.Start, b.Start),
 		cmp.Compare(a.CoroID, b.CoroID),
 		cmp.Compare(a.Loop, b.Loop),

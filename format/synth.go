@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // SynthOptions sets the size of a synthetic profile. Zero means none, except Loops
@@ -109,20 +111,20 @@ func (g *synth) skewed(lo, hi uint64) uint64 {
 // counters makes a bucket's counters for ticks; cpuShare is the fraction of the
 // ticks' wall time spent on CPU.
 func (g *synth) counters(ticks uint64, cpuShare float64) Counters {
-	c := Counters{Ticks: ticks}
+	c := Counters{wire.Ticks: ticks}
 	if g.opt.TicksOnly {
 		return c
 	}
 	ns := ticks * 1_000_000_000 / synthTPS
-	c.CPU = uint64(float64(ns) * cpuShare)
-	c.Utime = c.CPU * g.n(50, 100) / 100
-	c.Stime = c.CPU - c.Utime
-	c.Minflt = g.skewed(0, 2000)
-	c.Majflt = g.skewed(0, 3)
-	c.Inblock = g.skewed(0, 64) * 8
-	c.Oublock = g.skewed(0, 32) * 8
-	c.Nvcsw = g.skewed(0, 50)
-	c.Nivcsw = g.skewed(0, 20)
+	c[wire.CPU] = uint64(float64(ns) * cpuShare)
+	c[wire.Utime] = c[wire.CPU] * g.n(50, 100) / 100
+	c[wire.Stime] = c[wire.CPU] - c[wire.Utime]
+	c[wire.Minflt] = g.skewed(0, 2000)
+	c[wire.Majflt] = g.skewed(0, 3)
+	c[wire.Inblock] = g.skewed(0, 64) * 8
+	c[wire.Oublock] = g.skewed(0, 32) * 8
+	c[wire.Nvcsw] = g.skewed(0, 50)
+	c[wire.Nivcsw] = g.skewed(0, 20)
 	return c
 }
 
@@ -183,8 +185,8 @@ func (g *synth) profile(seed int64) *Profile {
 		c.Panicked = c.Exited && g.r.IntN(10) == 0
 		c.Counters = g.counters(g.skewed(50_000, 4_000_000_000), 0.3+0.7*g.r.Float64())
 		// A resume costs at least a few hundred ticks.
-		c.Resumes = min(g.skewed(1, 100_000), max(1, c.Ticks/500))
-		c.LongestSlice = c.Ticks / min(c.Resumes, g.n(1, 8))
+		c.Resumes = min(g.skewed(1, 100_000), max(1, c.Counters[wire.Ticks]/500))
+		c.LongestSlice = c.Counters[wire.Ticks] / min(c.Resumes, g.n(1, 8))
 		c.LongestSite = g.loc()
 		p.Coroutines = append(p.Coroutines, c)
 	}
@@ -202,7 +204,7 @@ func (g *synth) profile(seed int64) *Profile {
 				lp.Total.Add(p.Coroutines[i].Counters)
 			}
 		}
-		elapsed = max(elapsed, lp.Total.Ticks)
+		elapsed = max(elapsed, lp.Total[wire.Ticks])
 	}
 
 	// Time off the CPU: a coroutine is running, runnable or parked, so runnable and
@@ -211,7 +213,7 @@ func (g *synth) profile(seed int64) *Profile {
 	// the parked budget; the coroutine's wait totals are their sums.
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
-		off := elapsed - c.Ticks
+		off := elapsed - c.Counters[wire.Ticks]
 		c.Runnable = g.skewed(0, off/4)
 		parked := off - c.Runnable
 		first := len(p.WaitSites)
@@ -245,10 +247,10 @@ func (g *synth) profile(seed int64) *Profile {
 		r.Cumulative = r.Self
 		r.Cumulative.Add(g.counters(g.skewed(0, 500_000_000), 0.9))
 		p.Regions = append(p.Regions, r)
-		p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: -1, Callee: int32(i), Calls: r.Calls / 2, Cumulative: g.counters(r.Cumulative.Ticks/2, 0.9)})
+		p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: -1, Callee: int32(i), Calls: r.Calls / 2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
 		if i > 0 {
 			caller := int32(g.r.IntN(i))
-			p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative.Ticks/2, 0.9)})
+			p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
 		}
 	}
 
@@ -288,9 +290,9 @@ func (g *synth) profile(seed int64) *Profile {
 		}
 		cpuOf := func(c Counters) uint64 {
 			if opt.TicksOnly {
-				return c.Ticks * 1_000_000_000 / synthTPS / 2
+				return c[wire.Ticks] * 1_000_000_000 / synthTPS / 2
 			}
-			return c.CPU
+			return c[wire.CPU]
 		}
 		var mainCPU uint64
 		for _, l := range p.Loops {

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 var synthCases = []SynthOptions{
@@ -64,8 +66,8 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 		if sum != l.Total {
 			t.Errorf("loop %d: Σ coroutines + main + wait = %+v, total %+v", l.ID, sum, l.Total)
 		}
-		if l.Total.Ticks > p.Meta.StopTick-p.Meta.StartTick {
-			t.Errorf("loop %d: %d ticks in an elapsed %d", l.ID, l.Total.Ticks, p.Meta.StopTick-p.Meta.StartTick)
+		if l.Total[wire.Ticks] > p.Meta.StopTick-p.Meta.StartTick {
+			t.Errorf("loop %d: %d ticks in an elapsed %d", l.ID, l.Total[wire.Ticks], p.Meta.StopTick-p.Meta.StartTick)
 		}
 	}
 	buckets := []Counters{}
@@ -76,10 +78,10 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 		buckets = append(buckets, l.Main, l.Wait, l.Total)
 	}
 	for _, c := range buckets {
-		if c.Utime+c.Stime != c.CPU {
-			t.Errorf("utime %d + stime %d != cpu %d", c.Utime, c.Stime, c.CPU)
+		if c[wire.Utime]+c[wire.Stime] != c[wire.CPU] {
+			t.Errorf("utime %d + stime %d != cpu %d", c[wire.Utime], c[wire.Stime], c[wire.CPU])
 		}
-		if opt.TicksOnly && (c != Counters{Ticks: c.Ticks}) {
+		if opt.TicksOnly && (c != Counters{wire.Ticks: c[wire.Ticks]}) {
 			t.Errorf("ticks-only profile has counters %+v", c)
 		}
 	}
@@ -110,11 +112,11 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 		for _, w := range c.Waits {
 			parked += w.Ticks
 		}
-		if c.Ticks+c.Runnable+parked > elapsed {
-			t.Errorf("coroutine %d: running %d + runnable %d + parked %d ticks > elapsed %d", c.ID, c.Ticks, c.Runnable, parked, elapsed)
+		if c.Counters[wire.Ticks]+c.Runnable+parked > elapsed {
+			t.Errorf("coroutine %d: running %d + runnable %d + parked %d ticks > elapsed %d", c.ID, c.Counters[wire.Ticks], c.Runnable, parked, elapsed)
 		}
-		if c.Resumes == 0 || c.LongestSlice > c.Ticks {
-			t.Errorf("coroutine %d: %d resumes, longest slice %d of %d ticks", c.ID, c.Resumes, c.LongestSlice, c.Ticks)
+		if c.Resumes == 0 || c.LongestSlice > c.Counters[wire.Ticks] {
+			t.Errorf("coroutine %d: %d resumes, longest slice %d of %d ticks", c.ID, c.Resumes, c.LongestSlice, c.Counters[wire.Ticks])
 		}
 	}
 	// Samples stand for no more CPU than was measured (up to the one-sample floor).
@@ -125,16 +127,16 @@ func checkSynthetic(t *testing.T, p *Profile, opt SynthOptions) {
 	}
 	period := uint64(1e9 / max(p.Meta.SampleRate, 1))
 	for _, c := range p.Coroutines {
-		budget := c.CPU
+		budget := c.Counters[wire.CPU]
 		if opt.TicksOnly {
-			budget = c.Ticks * 1e9 / p.Clock.TicksPerSecond
+			budget = c.Counters[wire.Ticks] * 1e9 / p.Clock.TicksPerSecond
 		}
 		if sampled[c.ID] > budget+n[c.ID]*period {
 			t.Errorf("coroutine %d: samples stand for %d ns of CPU, it used %d", c.ID, sampled[c.ID], budget)
 		}
 	}
 	for _, l := range p.LongSlices {
-		if l.Start+l.Ticks > p.Meta.StopTick {
+		if l.Start+l.Counters[wire.Ticks] > p.Meta.StopTick {
 			t.Errorf("long slice %+v ends after StopTick %d", l, p.Meta.StopTick)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/profops"
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/tsc"
 )
 
@@ -116,11 +117,11 @@ func (s *session) build() *format.Profile {
 		notes = peer.ledgerNotes(notes)
 		peer.addLoop(p, sym, regions)
 		// The run spans every loop's ledger.
-		if peer.start.Ticks < p.Meta.StartTick && peer.start.Ticks != 0 {
-			p.Meta.StartTick = peer.start.Ticks
+		if peer.start[wire.Ticks] < p.Meta.StartTick && peer.start[wire.Ticks] != 0 {
+			p.Meta.StartTick = peer.start[wire.Ticks]
 		}
-		if peer.stop.Ticks > p.Meta.StopTick {
-			p.Meta.StopTick = peer.stop.Ticks
+		if peer.stop[wire.Ticks] > p.Meta.StopTick {
+			p.Meta.StopTick = peer.stop[wire.Ticks]
 		}
 		p.SlicesDropped += peer.ringDrops
 	}
@@ -134,7 +135,7 @@ func (s *session) build() *format.Profile {
 		// Each ledger's ring is in time order; merged, oldest first again.
 		slices.SortStableFunc(p.Slices, func(a, b format.Slice) int { return cmp.Compare(a.Start, b.Start) })
 	}
-	slices.SortFunc(p.LongSlices, func(a, b format.LongSlice) int { return cmp.Compare(b.Ticks, a.Ticks) })
+	slices.SortFunc(p.LongSlices, func(a, b format.LongSlice) int { return cmp.Compare(b.Counters[wire.Ticks], a.Counters[wire.Ticks]) })
 	if len(p.LongSlices) > numLongSlices {
 		p.LongSlices = p.LongSlices[:numLongSlices]
 	}
@@ -168,13 +169,13 @@ func (s *session) ledgerNotes(notes []string) []string {
 // ratio where a bucket has none of its own.
 func (s *session) addLoop(p *format.Profile, sym *symtab, regions *profops.Regions) {
 	total := s.total
-	tu, ts := total.Utime, total.Stime
+	tu, ts := total[wire.Utime], total[wire.Stime]
 	est := func(c format.Counters) format.Counters {
 		if s.opts.ticksOnly || s.opts.noRusage {
-			c.Utime, c.Stime = 0, 0
+			c[wire.Utime], c[wire.Stime] = 0, 0
 			return c
 		}
-		c.Utime, c.Stime = split(c.CPU, c.Utime, c.Stime, tu, ts)
+		c[wire.Utime], c[wire.Stime] = split(c[wire.CPU], c[wire.Utime], c[wire.Stime], tu, ts)
 		return c
 	}
 	p.Loops = append(p.Loops, format.Loop{ID: s.loopID, Total: est(total), Main: est(s.main), Wait: est(s.wait)})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -72,7 +73,7 @@ func TestConsoleProfile(t *testing.T) {
 	}
 	checkConservation(t, p) // every quantity, not only ticks
 	for _, n := range []string{"console-sleeper", "coro.console session 1"} {
-		if c := coroByName(t, p, n); c.Resumes == 0 || c.Ticks == 0 {
+		if c := coroByName(t, p, n); c.Resumes == 0 || c.Counters[wire.Ticks] == 0 {
 			t.Errorf("coroutine %q never ran in the profile: %+v", n, c)
 		}
 	}

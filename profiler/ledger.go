@@ -187,7 +187,7 @@ func newSession(o options, byGo bool) *session {
 func (s *session) begin(running *coro.Coro) {
 	s.openSegment(running, false)
 	s.start = s.segStart
-	s.meta.StartTick = s.start.Ticks
+	s.meta.StartTick = s.start[wire.Ticks]
 	s.wallStart = time.Now()
 	s.meta.WallStart = s.wallStart.UTC()
 	s.state = stateRunning
@@ -215,15 +215,15 @@ func (s *session) lazyBegin(running *coro.Coro, polling bool) {
 // in its current run) and binds the segment to that thread and run. running and
 // polling say which bucket is open at this instant.
 func (s *session) openSegment(running *coro.Coro, polling bool) {
-	prevEnd := s.last.Ticks
+	prevEnd := s.last[wire.Ticks]
 	s.clk.read(&s.segStart)
-	if s.segments > 0 && s.segStart.Ticks > prevEnd {
-		s.gapTicks += s.segStart.Ticks - prevEnd
+	if s.segments > 0 && s.segStart[wire.Ticks] > prevEnd {
+		s.gapTicks += s.segStart[wire.Ticks] - prevEnd
 	}
 	s.segments++
 	s.last = s.segStart
 	s.sliceStart = s.segStart
-	s.recon.lastCSW = s.segStart.Nvcsw + s.segStart.Nivcsw
+	s.recon.lastCSW = s.segStart[wire.Nvcsw] + s.segStart[wire.Nivcsw]
 	s.recon.n = 0
 	s.tid = unix.Gettid()
 	s.run = s.sched.RunsEnded()
@@ -240,7 +240,7 @@ func (s *session) openSegment(running *coro.Coro, polling bool) {
 // closeSegment ends the open segment at its last stamp, which a hook took on the
 // segment's own thread: the next reading may come from another thread.
 func (s *session) closeSegment() {
-	s.segsDone.Add(sub(&s.last, &s.segStart))
+	s.segsDone.Add(s.last.Sub(&s.segStart))
 	s.cur = nil
 	s.inWait = false
 }
@@ -280,7 +280,7 @@ func (s *session) enter(open *coro.Coro, polling bool) bool {
 // site), one runnable then is counted runnable from Start. So a coroutine parked for
 // the whole session is in the profile although no hook ever names it.
 func (s *session) adoptLive(running *coro.Coro) {
-	t := s.start.Ticks
+	t := s.start[wire.Ticks]
 	s.sched.EachLive(func(c *coro.Coro) {
 		s.live++
 		if c == running {
@@ -317,7 +317,7 @@ func (s *session) end(onLoop bool) {
 		s.clk.read(&s.start)
 		s.last, s.stop, s.segStart = s.start, s.start, s.start
 		s.state = stateStopped
-		s.meta.StartTick, s.meta.StopTick = s.start.Ticks, s.start.Ticks
+		s.meta.StartTick, s.meta.StopTick = s.start[wire.Ticks], s.start[wire.Ticks]
 		s.meta.WallStart = s.wallStart.UTC()
 		return
 	}
@@ -329,8 +329,8 @@ func (s *session) end(onLoop bool) {
 	}
 	s.stop = s.last
 	s.total = s.segsDone
-	s.total.Add(sub(&s.stop, &s.segStart))
-	t := s.stop.Ticks
+	s.total.Add(s.stop.Sub(&s.segStart))
+	t := s.stop[wire.Ticks]
 	for _, r := range s.coros {
 		r.closeRegions()
 		if r.waitStart != 0 {
@@ -374,41 +374,21 @@ func (s *session) charge() *format.Counters {
 		b = &s.wait
 	}
 	if s.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
-		if s.now.Ticks < s.last.Ticks {
-			s.now.Ticks = s.last.Ticks
+		if s.now[wire.Ticks] < s.last[wire.Ticks] {
+			s.now[wire.Ticks] = s.last[wire.Ticks]
 			s.backwards++
 		}
-		b.Ticks += s.now.Ticks - s.last.Ticks
-		s.last.Ticks = s.now.Ticks
+		b[wire.Ticks] += s.now[wire.Ticks] - s.last[wire.Ticks]
+		s.last[wire.Ticks] = s.now[wire.Ticks]
 		return b
 	}
-	if backwards(&s.now, &s.last) {
-		clampBackwards(&s.now, &s.last)
+	if s.now.Below(&s.last) {
+		s.now.Max(&s.last)
 		s.backwards++
 	}
-	b.Add(sub(&s.now, &s.last))
+	b.Add(s.now.Sub(&s.last))
 	s.last = s.now
 	return b
-}
-
-// backwards reports whether any counter of a is below b's.
-func backwards(a, b *format.Counters) bool {
-	return a.Ticks < b.Ticks || a.CPU < b.CPU || a.Utime < b.Utime || a.Stime < b.Stime ||
-		a.Minflt < b.Minflt || a.Majflt < b.Majflt || a.Inblock < b.Inblock ||
-		a.Oublock < b.Oublock || a.Nvcsw < b.Nvcsw || a.Nivcsw < b.Nivcsw
-}
-
-// clampBackwards raises every counter of a that is below b's to b's.
-func clampBackwards(a, b *format.Counters) {
-	for _, f := range [...]struct{ a, b *uint64 }{
-		{&a.Ticks, &b.Ticks}, {&a.CPU, &b.CPU}, {&a.Utime, &b.Utime}, {&a.Stime, &b.Stime},
-		{&a.Minflt, &b.Minflt}, {&a.Majflt, &b.Majflt}, {&a.Inblock, &b.Inblock},
-		{&a.Oublock, &b.Oublock}, {&a.Nvcsw, &b.Nvcsw}, {&a.Nivcsw, &b.Nivcsw},
-	} {
-		if *f.a < *f.b {
-			*f.a = *f.b
-		}
-	}
 }
 
 // stamp reads the clocks into s.now and charges the open bucket. force (the first and
@@ -484,8 +464,8 @@ func (s *session) Resume(c *coro.Coro) {
 	s.stamp(false)
 	r.resumes++
 	if r.readyAt != 0 {
-		if s.now.Ticks > r.readyAt {
-			r.runnable += s.now.Ticks - r.readyAt
+		if s.now[wire.Ticks] > r.readyAt {
+			r.runnable += s.now[wire.Ticks] - r.readyAt
 		}
 		r.readyAt = 0
 	}
@@ -504,10 +484,10 @@ func (s *session) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 	s.cur = nil
 	if state == coro.StateWaiting {
 		s.endSlice(r, state, r.waitReason, pc)
-		r.waitStart = s.now.Ticks
+		r.waitStart = s.now[wire.Ticks]
 	} else {
 		s.endSlice(r, state, coro.WaitNone, pc)
-		r.readyAt = s.now.Ticks
+		r.readyAt = s.now[wire.Ticks]
 	}
 }
 
@@ -607,7 +587,7 @@ func (r *coroRec) site(reason coro.WaitReason, pc uintptr) int32 {
 // endSlice records the slice that ends at s.now: longest per coroutine, the ring,
 // and the top-N long slices (whose full counters are computed only when it qualifies).
 func (s *session) endSlice(r *coroRec, state coro.State, reason coro.WaitReason, pc uintptr) {
-	ticks := s.now.Ticks - s.sliceStart.Ticks
+	ticks := s.now[wire.Ticks] - s.sliceStart[wire.Ticks]
 	if ticks > r.longest {
 		r.longest = ticks
 		r.longestPC = pc
@@ -616,7 +596,7 @@ func (s *session) endSlice(r *coroRec, state coro.State, reason coro.WaitReason,
 		if s.ringFull {
 			s.ringDrops++ // this write overwrites the oldest slice
 		}
-		s.ring[s.ringNext] = rawSlice{id: r.id, start: s.sliceStart.Ticks, end: s.now.Ticks, state: state, reason: reason, pc: pc}
+		s.ring[s.ringNext] = rawSlice{id: r.id, start: s.sliceStart[wire.Ticks], end: s.now[wire.Ticks], state: state, reason: reason, pc: pc}
 		s.ringNext++
 		if s.ringNext == len(s.ring) {
 			s.ringNext = 0
@@ -624,7 +604,7 @@ func (s *session) endSlice(r *coroRec, state coro.State, reason coro.WaitReason,
 		}
 	}
 	if s.longN < numLongSlices || ticks > s.longMin {
-		s.keepLong(rawLong{rec: r, start: s.sliceStart.Ticks, c: sub(&s.now, &s.sliceStart), state: state, reason: reason, pc: pc})
+		s.keepLong(rawLong{rec: r, start: s.sliceStart[wire.Ticks], c: s.now.Sub(&s.sliceStart), state: state, reason: reason, pc: pc})
 	}
 }
 
@@ -637,7 +617,7 @@ func (s *session) keepLong(l rawLong) {
 		s.longN++
 		for i > 0 {
 			p := (i - 1) / 2
-			if h[p].c.Ticks <= h[i].c.Ticks {
+			if h[p].c[wire.Ticks] <= h[i].c[wire.Ticks] {
 				break
 			}
 			h[p], h[i] = h[i], h[p]
@@ -647,10 +627,10 @@ func (s *session) keepLong(l rawLong) {
 		h[0] = l
 		for i := 0; ; {
 			m, a, b := i, 2*i+1, 2*i+2
-			if a < numLongSlices && h[a].c.Ticks < h[m].c.Ticks {
+			if a < numLongSlices && h[a].c[wire.Ticks] < h[m].c[wire.Ticks] {
 				m = a
 			}
-			if b < numLongSlices && h[b].c.Ticks < h[m].c.Ticks {
+			if b < numLongSlices && h[b].c[wire.Ticks] < h[m].c[wire.Ticks] {
 				m = b
 			}
 			if m == i {
@@ -661,6 +641,6 @@ func (s *session) keepLong(l rawLong) {
 		}
 	}
 	if s.longN == numLongSlices {
-		s.longMin = h[0].c.Ticks
+		s.longMin = h[0].c[wire.Ticks]
 	}
 }

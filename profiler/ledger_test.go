@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 	"github.com/coroprof/coroprof/tsc"
 )
@@ -75,12 +76,12 @@ func TestSessionAcrossTwoRuns(t *testing.T) {
 	checkLoopConservation(t, p)
 	l := p.Loops[0]
 	span := ticksToNs(p, p.Meta.StopTick-p.Meta.StartTick)
-	total := ticksToNs(p, l.Total.Ticks)
+	total := ticksToNs(p, l.Total[wire.Ticks])
 	if total > span-30e6 {
 		t.Errorf("Total %.1fms of a %.1fms span: the 40ms gap between the runs was charged", total/1e6, span/1e6)
 	}
-	if l.Total.CPU < uint64(burned[0]+burned[1]) || float64(l.Total.CPU) > total+5e6 {
-		t.Errorf("Total CPU %d ns: the runs burned %v and %v in %.1fms of ticks", l.Total.CPU, burned[0], burned[1], total/1e6)
+	if l.Total[wire.CPU] < uint64(burned[0]+burned[1]) || float64(l.Total[wire.CPU]) > total+5e6 {
+		t.Errorf("Total CPU %d ns: the runs burned %v and %v in %.1fms of ticks", l.Total[wire.CPU], burned[0], burned[1], total/1e6)
 	}
 	for _, q := range quantities[2:] { // the event counters
 		if v := q.get(&l.Total); v > 1e6 {
@@ -89,8 +90,8 @@ func TestSessionAcrossTwoRuns(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		c := coroByName(t, p, fmt.Sprintf("run%d", i))
-		if c.CPU < uint64(burned[i]) || c.CPU > uint64(burned[i])+uint64(5*time.Millisecond) {
-			t.Errorf("run%d charged %v of CPU, burned %v in its slice", i, time.Duration(c.CPU), burned[i])
+		if c.Counters[wire.CPU] < uint64(burned[i]) || c.Counters[wire.CPU] > uint64(burned[i])+uint64(5*time.Millisecond) {
+			t.Errorf("run%d charged %v of CPU, burned %v in its slice", i, time.Duration(c.Counters[wire.CPU]), burned[i])
 		}
 	}
 	if notes := strings.Join(p.Meta.Notes, "\n"); !strings.Contains(notes, "ran 2 times") {
@@ -359,15 +360,15 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 			return
 		}
 		// Inside: every window lies in an interval charged to this bucket.
-		if got.Ticks < want.ticks || time.Duration(got.CPU) < want.cpu {
+		if got[wire.Ticks] < want.ticks || time.Duration(got[wire.CPU]) < want.cpu {
 			t.Errorf("%s charged %v (%v CPU), less than the %v (%v CPU) measured inside its %d intervals",
-				name, nsOf(got.Ticks), time.Duration(got.CPU), nsOf(want.ticks), want.cpu, want.n)
+				name, nsOf(got[wire.Ticks]), time.Duration(got[wire.CPU]), nsOf(want.ticks), want.cpu, want.n)
 		}
 		// Not much more: per interval, the rest of two hooks' CPU time; plus the
 		// loop's start-up and end. (Not checked in ticks: on this shared machine a
 		// thread preempted between a stamp and the test's read loses milliseconds of
 		// wall time that CPU time does not count.)
-		if extra := time.Duration(got.CPU) - want.cpu; extra > time.Duration(want.n)*30*time.Microsecond+10*time.Millisecond {
+		if extra := time.Duration(got[wire.CPU]) - want.cpu; extra > time.Duration(want.n)*30*time.Microsecond+10*time.Millisecond {
 			t.Errorf("%s charged %v of CPU more than the %v measured inside its %d intervals", name, extra, want.cpu, want.n)
 		}
 	}
@@ -384,7 +385,7 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 		buckets[fmt.Sprint("coroutine ", p.Coroutines[i].ID)] = &p.Coroutines[i].Counters
 	}
 	for name, b := range buckets {
-		if cpu, wall := time.Duration(b.CPU), nsOf(b.Ticks); cpu > wall+wall/100+time.Millisecond {
+		if cpu, wall := time.Duration(b[wire.CPU]), nsOf(b[wire.Ticks]); cpu > wall+wall/100+time.Millisecond {
 			t.Errorf("%s: CPU %v in %v of ticks", name, cpu, wall)
 		}
 	}
@@ -392,7 +393,7 @@ func TestBucketsAgainstIndependentClocks(t *testing.T) {
 	if burner.ID != burnerID {
 		t.Fatalf("body0 is coroutine %d, the burner %d", burner.ID, burnerID)
 	}
-	if got := time.Duration(burner.CPU); got < self || got > self+21*50*time.Microsecond {
+	if got := time.Duration(burner.Counters[wire.CPU]); got < self || got > self+21*50*time.Microsecond {
 		t.Errorf("the burner was charged %v of CPU; it measured %v in its own slices", got, self)
 	}
 	// The scheduler work was real and went to <main>; the idle polls to <wait>.
@@ -442,8 +443,8 @@ func TestGoLoopOnAnotherThread(t *testing.T) {
 	}
 	checkLoopConservation(t, p)
 	l := p.Loops[0]
-	if l.Total.CPU < uint64(burned) || time.Duration(l.Total.CPU) > burned+10*time.Millisecond {
-		t.Errorf("loop total CPU %v; the loop's burner used %v (Go's thread burned 30ms outside it)", time.Duration(l.Total.CPU), burned)
+	if l.Total[wire.CPU] < uint64(burned) || time.Duration(l.Total[wire.CPU]) > burned+10*time.Millisecond {
+		t.Errorf("loop total CPU %v; the loop's burner used %v (Go's thread burned 30ms outside it)", time.Duration(l.Total[wire.CPU]), burned)
 	}
 	for _, q := range quantities[2:] {
 		if v := q.get(&l.Total); v > 1e6 {
@@ -457,17 +458,17 @@ func TestGoLoopOnAnotherThread(t *testing.T) {
 func TestBackwardsReadingNotWrapped(t *testing.T) {
 	for _, ticksOnly := range []bool{false, true} {
 		s := newSession(options{ticksOnly: ticksOnly}, false)
-		s.last = format.Counters{Ticks: 1000, CPU: 5000, Minflt: 7, Nvcsw: 3}
-		s.now = format.Counters{Ticks: 900, CPU: 6000, Minflt: 6, Nvcsw: 4}
+		s.last = format.Counters{wire.Ticks: 1000, wire.CPU: 5000, wire.Minflt: 7, wire.Nvcsw: 3}
+		s.now = format.Counters{wire.Ticks: 900, wire.CPU: 6000, wire.Minflt: 6, wire.Nvcsw: 4}
 		s.charge()
-		want := format.Counters{CPU: 1000, Nvcsw: 1}
+		want := format.Counters{wire.CPU: 1000, wire.Nvcsw: 1}
 		if ticksOnly {
 			want = format.Counters{}
 		}
 		if s.main != want || s.backwards != 1 {
 			t.Errorf("ticksOnly %v: charged %+v (%d backwards), want %+v and 1", ticksOnly, s.main, s.backwards, want)
 		}
-		if s.last.Ticks != 1000 || (!ticksOnly && s.last.Minflt != 7) {
+		if s.last[wire.Ticks] != 1000 || (!ticksOnly && s.last[wire.Minflt] != 7) {
 			t.Errorf("ticksOnly %v: the previous stamp moved back to %+v", ticksOnly, s.last)
 		}
 		if n := s.ledgerNotes(nil); len(n) != 1 || !strings.Contains(n[0], "lower") {

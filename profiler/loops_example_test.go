@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
@@ -48,15 +49,15 @@ func ExampleLoops() {
 		log.Fatal(err)
 	}
 	for i, l := range p.Loops {
-		sum := l.Main.Ticks + l.Wait.Ticks
+		sum := l.Main[wire.Ticks] + l.Wait[wire.Ticks]
 		n := 0
 		for _, c := range p.Coroutines {
 			if c.Loop == l.ID {
-				sum += c.Ticks
+				sum += c.Counters[wire.Ticks]
 				n++
 			}
 		}
-		fmt.Printf("loop #%d: %d coroutine(s), Σ buckets == total ticks: %v\n", i, n, sum == l.Total.Ticks)
+		fmt.Printf("loop #%d: %d coroutine(s), Σ buckets == total ticks: %v\n", i, n, sum == l.Total[wire.Ticks])
 	}
 	// Output:
 	// loop #0: 1 coroutine(s), Σ buckets == total ticks: true

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -37,8 +38,8 @@ func checkLoopConservation(t *testing.T, p *format.Profile) {
 		if n == 0 {
 			t.Errorf("loop %d: no coroutine", l.ID)
 		}
-		if l.Total.Ticks == 0 || l.Total.Ticks > p.Meta.StopTick-p.Meta.StartTick {
-			t.Errorf("loop %d: total ticks %d, the run spans %d", l.ID, l.Total.Ticks, p.Meta.StopTick-p.Meta.StartTick)
+		if l.Total[wire.Ticks] == 0 || l.Total[wire.Ticks] > p.Meta.StopTick-p.Meta.StartTick {
+			t.Errorf("loop %d: total ticks %d, the run spans %d", l.ID, l.Total[wire.Ticks], p.Meta.StopTick-p.Meta.StartTick)
 		}
 	}
 }
@@ -116,8 +117,8 @@ func TestSeveralLoops(t *testing.T) {
 			}
 		}
 		b := coroByName(t, p, fmt.Sprintf("burner-L%d", id))
-		if b.CPU < uint64(burn[int(id)]) {
-			t.Errorf("burner of loop %d: %v CPU charged, it burned %v", id, time.Duration(b.CPU), burn[int(id)])
+		if b.Counters[wire.CPU] < uint64(burn[int(id)]) {
+			t.Errorf("burner of loop %d: %v CPU charged, it burned %v", id, time.Duration(b.Counters[wire.CPU]), burn[int(id)])
 		}
 		if b.Resumes != 6 { // the first run and one after each of 5 Yields
 			t.Errorf("burner of loop %d: %d resumes, want 6", id, b.Resumes)
@@ -139,8 +140,8 @@ func TestSeveralLoops(t *testing.T) {
 	}
 	if callee < 0 {
 		t.Error("no coroutine of the Call on the callee's loop")
-	} else if c := p.Coroutines[callee]; c.CPU < uint64(2*time.Millisecond) {
-		t.Errorf("the Call's coroutine on loop %d was charged %v CPU, it burned 2ms", c.Loop, time.Duration(c.CPU))
+	} else if c := p.Coroutines[callee]; c.Counters[wire.CPU] < uint64(2*time.Millisecond) {
+		t.Errorf("the Call's coroutine on loop %d was charged %v CPU, it burned 2ms", c.Loop, time.Duration(c.Counters[wire.CPU]))
 	}
 	var work *format.Region
 	for i := range p.Regions {
@@ -185,7 +186,7 @@ func TestSeveralLoops(t *testing.T) {
 	}
 	var sum uint64
 	for _, l := range p.Loops {
-		sum += l.Total.Ticks
+		sum += l.Total[wire.Ticks]
 	}
 	if uint64(m.Total.Ticks) != sum {
 		t.Errorf("report total %v ticks, the loops sum to %d", m.Total.Ticks, sum)
@@ -249,8 +250,8 @@ func TestSeveralLoopsStartStopOutside(t *testing.T) {
 	checkLoopConservation(t, p)
 	for _, s := range loops {
 		c := coroByName(t, p, fmt.Sprintf("spinner-L%d", s.LoopID()))
-		if c.Loop != int64(s.LoopID()) || c.Resumes == 0 || c.CPU == 0 {
-			t.Errorf("spinner of loop %d: loop %d, %d resumes, %d ns CPU", s.LoopID(), c.Loop, c.Resumes, c.CPU)
+		if c.Loop != int64(s.LoopID()) || c.Resumes == 0 || c.Counters[wire.CPU] == 0 {
+			t.Errorf("spinner of loop %d: loop %d, %d resumes, %d ns CPU", s.LoopID(), c.Loop, c.Resumes, c.Counters[wire.CPU])
 		}
 	}
 	// The loops still run without hooks: a second session can attach.

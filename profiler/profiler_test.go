@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -61,14 +62,14 @@ var quantities = []struct {
 	name string
 	get  func(*format.Counters) uint64
 }{
-	{"ticks", func(c *format.Counters) uint64 { return c.Ticks }},
-	{"cpu", func(c *format.Counters) uint64 { return c.CPU }},
-	{"minflt", func(c *format.Counters) uint64 { return c.Minflt }},
-	{"majflt", func(c *format.Counters) uint64 { return c.Majflt }},
-	{"inblock", func(c *format.Counters) uint64 { return c.Inblock }},
-	{"oublock", func(c *format.Counters) uint64 { return c.Oublock }},
-	{"nvcsw", func(c *format.Counters) uint64 { return c.Nvcsw }},
-	{"nivcsw", func(c *format.Counters) uint64 { return c.Nivcsw }},
+	{"ticks", func(c *format.Counters) uint64 { return c[wire.Ticks] }},
+	{"cpu", func(c *format.Counters) uint64 { return c[wire.CPU] }},
+	{"minflt", func(c *format.Counters) uint64 { return c[wire.Minflt] }},
+	{"majflt", func(c *format.Counters) uint64 { return c[wire.Majflt] }},
+	{"inblock", func(c *format.Counters) uint64 { return c[wire.Inblock] }},
+	{"oublock", func(c *format.Counters) uint64 { return c[wire.Oublock] }},
+	{"nvcsw", func(c *format.Counters) uint64 { return c[wire.Nvcsw] }},
+	{"nivcsw", func(c *format.Counters) uint64 { return c[wire.Nivcsw] }},
 }
 
 // checkConservation asserts Σ coroutines + <main> + <wait> == Total, to the unit.
@@ -78,7 +79,7 @@ func checkConservation(t *testing.T, p *format.Profile) {
 		t.Fatalf("%d loops, want 1", len(p.Loops))
 	}
 	l := p.Loops[0]
-	if got, want := l.Total.Ticks, p.Meta.StopTick-p.Meta.StartTick; got != want {
+	if got, want := l.Total[wire.Ticks], p.Meta.StopTick-p.Meta.StartTick; got != want {
 		t.Errorf("total ticks %d, stop-start %d", got, want)
 	}
 	for _, q := range quantities {
@@ -92,8 +93,8 @@ func checkConservation(t *testing.T, p *format.Profile) {
 	}
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
-		if p.Measured&format.MeasCPU != 0 && c.Utime+c.Stime != c.CPU {
-			t.Errorf("coroutine %d: utime+stime %d != cpu %d", c.ID, c.Utime+c.Stime, c.CPU)
+		if p.Measured&format.MeasCPU != 0 && c.Counters[wire.Utime]+c.Counters[wire.Stime] != c.Counters[wire.CPU] {
+			t.Errorf("coroutine %d: utime+stime %d != cpu %d", c.ID, c.Counters[wire.Utime]+c.Counters[wire.Stime], c.Counters[wire.CPU])
 		}
 	}
 }
@@ -141,7 +142,7 @@ func TestConservation(t *testing.T) {
 	)
 	checkConservation(t, p)
 	l := p.Loops[0]
-	if l.Total.CPU == 0 || l.Total.Minflt == 0 || l.Main.Ticks == 0 {
+	if l.Total[wire.CPU] == 0 || l.Total[wire.Minflt] == 0 || l.Main[wire.Ticks] == 0 {
 		t.Errorf("implausible loop totals: %+v", l)
 	}
 	if p.Measured&(format.MeasCPU|format.MeasRusage) != format.MeasCPU|format.MeasRusage {
@@ -180,11 +181,11 @@ func TestConservationReconciled(t *testing.T) {
 			coro.Sleep(20 * time.Millisecond)
 		})
 	checkConservation(t, p)
-	if p.Loops[0].Total.CPU == 0 || p.Loops[0].Wait.Ticks == 0 {
+	if p.Loops[0].Total[wire.CPU] == 0 || p.Loops[0].Wait[wire.Ticks] == 0 {
 		t.Errorf("implausible totals %+v", p.Loops[0])
 	}
-	if r := p.Regions[0]; r.Cumulative.CPU < uint64(20*100*time.Microsecond) {
-		t.Errorf("region CPU %v, burned 2ms", time.Duration(r.Cumulative.CPU))
+	if r := p.Regions[0]; r.Cumulative[wire.CPU] < uint64(20*100*time.Microsecond) {
+		t.Errorf("region CPU %v, burned 2ms", time.Duration(r.Cumulative[wire.CPU]))
 	}
 }
 
@@ -199,8 +200,8 @@ func TestConservationTicksOnly(t *testing.T) {
 	if p.Measured&(format.MeasCPU|format.MeasRusage) != 0 {
 		t.Errorf("TicksOnly profile says it measured %#x", p.Measured)
 	}
-	if p.Loops[0].Total.CPU != 0 {
-		t.Errorf("TicksOnly profile has CPU %d", p.Loops[0].Total.CPU)
+	if p.Loops[0].Total[wire.CPU] != 0 {
+		t.Errorf("TicksOnly profile has CPU %d", p.Loops[0].Total[wire.CPU])
 	}
 }
 
@@ -283,7 +284,7 @@ func sharesRun(t *testing.T, opts []Option, byWall, reconciled bool) (misses []s
 	var sumT, sumC, sumW float64
 	for i := 0; i < 3; i++ {
 		c := coroByName(t, p, fmt.Sprintf("body%d", i))
-		ticks[i], cpu[i] = float64(c.Ticks), float64(c.CPU)
+		ticks[i], cpu[i] = float64(c.Counters[wire.Ticks]), float64(c.Counters[wire.CPU])
 		sumT += ticks[i]
 		sumC += cpu[i]
 		sumW += float64(wall[i])
@@ -327,18 +328,18 @@ func TestSleepIsWait(t *testing.T) {
 	if secs := float64(w.Ticks) / freq; secs < 0.99 || secs > 1.5 {
 		t.Errorf("sleep wait %.3fs, want ~1s", secs)
 	}
-	if secs := float64(c.Ticks) / freq; secs > 0.05 {
+	if secs := float64(c.Counters[wire.Ticks]) / freq; secs > 0.05 {
 		t.Errorf("the sleeper was charged %.3fs of running ticks", secs)
 	}
-	if c.CPU > uint64(50*time.Millisecond) {
-		t.Errorf("the sleeper was charged %v of CPU", time.Duration(c.CPU))
+	if c.Counters[wire.CPU] > uint64(50*time.Millisecond) {
+		t.Errorf("the sleeper was charged %v of CPU", time.Duration(c.Counters[wire.CPU]))
 	}
 	l := p.Loops[0]
-	if secs := float64(l.Wait.Ticks) / freq; secs < 0.95 {
+	if secs := float64(l.Wait[wire.Ticks]) / freq; secs < 0.95 {
 		t.Errorf("<wait> %.3fs, want ~1s", secs)
 	}
-	if l.Wait.CPU > uint64(50*time.Millisecond) {
-		t.Errorf("<wait> used %v of CPU while blocked", time.Duration(l.Wait.CPU))
+	if l.Wait[wire.CPU] > uint64(50*time.Millisecond) {
+		t.Errorf("<wait> used %v of CPU while blocked", time.Duration(l.Wait[wire.CPU]))
 	}
 	var site *format.WaitSite
 	for i := range p.WaitSites {
@@ -411,17 +412,17 @@ func TestRegions(t *testing.T) {
 		t.Errorf("edges %v, want %v", edges, want)
 	}
 	// outer's cumulative = its self + inner's cumulative (inner is only called from outer).
-	if outer.Cumulative.Ticks != outer.Self.Ticks+in.Cumulative.Ticks {
-		t.Errorf("outer cumulative %d != self %d + inner %d", outer.Cumulative.Ticks, outer.Self.Ticks, in.Cumulative.Ticks)
+	if outer.Cumulative[wire.Ticks] != outer.Self[wire.Ticks]+in.Cumulative[wire.Ticks] {
+		t.Errorf("outer cumulative %d != self %d + inner %d", outer.Cumulative[wire.Ticks], outer.Self[wire.Ticks], in.Cumulative[wire.Ticks])
 	}
-	if in.Cumulative.CPU < uint64(15*100*time.Microsecond) {
-		t.Errorf("inner cumulative CPU %v, burned at least 1.5ms", time.Duration(in.Cumulative.CPU))
+	if in.Cumulative[wire.CPU] < uint64(15*100*time.Microsecond) {
+		t.Errorf("inner cumulative CPU %v, burned at least 1.5ms", time.Duration(in.Cumulative[wire.CPU]))
 	}
 	c := coroByName(t, p, "body0")
-	if outer.Cumulative.Ticks > c.Ticks {
-		t.Errorf("outer cumulative %d exceeds its coroutine's ticks %d", outer.Cumulative.Ticks, c.Ticks)
+	if outer.Cumulative[wire.Ticks] > c.Counters[wire.Ticks] {
+		t.Errorf("outer cumulative %d exceeds its coroutine's ticks %d", outer.Cumulative[wire.Ticks], c.Counters[wire.Ticks])
 	}
-	if secs := float64(sleepy.Cumulative.Ticks) / float64(p.Clock.TicksPerSecond); secs > 0.01 {
+	if secs := float64(sleepy.Cumulative[wire.Ticks]) / float64(p.Clock.TicksPerSecond); secs > 0.01 {
 		t.Errorf("region around a 50ms Sleep charged %.3fs: its clock must pause while suspended", secs)
 	}
 	if p.Measured&format.MeasRegions == 0 {
@@ -580,7 +581,7 @@ func TestStopFromGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkConservation(t, p)
-	if p.Loops[0].Wait.Ticks == 0 {
+	if p.Loops[0].Wait[wire.Ticks] == 0 {
 		t.Error("no <wait> recorded for a sleeping loop")
 	}
 }
@@ -607,13 +608,13 @@ func TestSlicesRing(t *testing.T) {
 		t.Errorf("%d long slices", len(p.LongSlices))
 	}
 	for i := 1; i < len(p.LongSlices); i++ {
-		if p.LongSlices[i].Ticks > p.LongSlices[i-1].Ticks {
+		if p.LongSlices[i].Counters[wire.Ticks] > p.LongSlices[i-1].Counters[wire.Ticks] {
 			t.Errorf("long slices not longest first")
 		}
 	}
 	c := coroByName(t, p, "body0")
-	if c.LongestSlice != p.LongSlices[0].Ticks {
-		t.Errorf("longest slice %d, top long slice %d", c.LongestSlice, p.LongSlices[0].Ticks)
+	if c.LongestSlice != p.LongSlices[0].Counters[wire.Ticks] {
+		t.Errorf("longest slice %d, top long slice %d", c.LongestSlice, p.LongSlices[0].Counters[wire.Ticks])
 	}
 }
 
@@ -776,8 +777,8 @@ func TestRunnable(t *testing.T) {
 	)
 	checkConservation(t, p)
 	burner, yielder := coroByName(t, p, "body0"), coroByName(t, p, "body1")
-	if yielder.Runnable < burner.Ticks*8/10 || yielder.Runnable > p.Loops[0].Total.Ticks {
-		t.Errorf("the yielder was runnable %d ticks while the burner ran %d", yielder.Runnable, burner.Ticks)
+	if yielder.Runnable < burner.Counters[wire.Ticks]*8/10 || yielder.Runnable > p.Loops[0].Total[wire.Ticks] {
+		t.Errorf("the yielder was runnable %d ticks while the burner ran %d", yielder.Runnable, burner.Counters[wire.Ticks])
 	}
 }
 
@@ -867,8 +868,8 @@ func TestStopNeverRan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Coroutines) != 0 || p.Loops[0].Total.Ticks != 0 {
-		t.Errorf("empty session recorded %d coroutines, %d ticks", len(p.Coroutines), p.Loops[0].Total.Ticks)
+	if len(p.Coroutines) != 0 || p.Loops[0].Total[wire.Ticks] != 0 {
+		t.Errorf("empty session recorded %d coroutines, %d ticks", len(p.Coroutines), p.Loops[0].Total[wire.Ticks])
 	}
 	if coro.SetHooks(nil) != nil {
 		t.Error("hooks left attached after Stop")
@@ -901,16 +902,16 @@ func TestThreadBlocking(t *testing.T) {
 			checkConservation(t, p)
 			freq := float64(p.Clock.TicksPerSecond)
 			blocker := coroByName(t, p, "body3")
-			if secs := float64(blocker.Ticks) / freq; secs < 0.05 {
+			if secs := float64(blocker.Counters[wire.Ticks]) / freq; secs < 0.05 {
 				t.Errorf("the blocker was charged %.3fs of ticks, slept 50ms", secs)
 			}
-			if blocker.CPU > uint64(10*time.Millisecond) {
-				t.Errorf("the blocker was charged %v of CPU while its thread slept", time.Duration(blocker.CPU))
+			if blocker.Counters[wire.CPU] > uint64(10*time.Millisecond) {
+				t.Errorf("the blocker was charged %v of CPU while its thread slept", time.Duration(blocker.Counters[wire.CPU]))
 			}
 			var cpu [3]float64
 			var sum float64
 			for i := 0; i < 3; i++ {
-				cpu[i] = float64(coroByName(t, p, fmt.Sprintf("body%d", i)).CPU)
+				cpu[i] = float64(coroByName(t, p, fmt.Sprintf("body%d", i)).Counters[wire.CPU])
 				sum += cpu[i]
 			}
 			// Exact mode: within 2 points. Reconciled: its per-slice figures are

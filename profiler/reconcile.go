@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The ReconciledCPU mode: the thread CPU clock (the dearest read, ~600 CPU ns here)
@@ -47,11 +48,11 @@ type provisional struct {
 func (s *session) stampReconciled(force bool) {
 	r := &s.recon
 	s.clk.readNoCPU(&s.now)
-	csw := s.now.Nvcsw + s.now.Nivcsw
+	csw := s.now[wire.Nvcsw] + s.now[wire.Nivcsw]
 	if !force && csw == r.lastCSW && r.n < len(r.window) {
 		// Uninterrupted: charge the ticks as CPU time, for now.
-		s.now.CPU = s.last.CPU + uint64(float64(s.now.Ticks-s.last.Ticks)*r.nsPerTick)
-		cpu := s.now.CPU - s.last.CPU
+		s.now[wire.CPU] = s.last[wire.CPU] + uint64(float64(s.now[wire.Ticks]-s.last[wire.Ticks])*r.nsPerTick)
+		cpu := s.now[wire.CPU] - s.last[wire.CPU]
 		b := s.charge()
 		r.window[r.n] = provisional{b, cpu}
 		r.n++
@@ -59,9 +60,9 @@ func (s *session) stampReconciled(force bool) {
 	}
 	r.lastCSW = csw
 	actual := s.clk.cpu()
-	if actual < s.last.CPU {
+	if actual < s.last[wire.CPU] {
 		// The window was overcharged: take the excess back, in proportion.
-		excess := s.last.CPU - actual
+		excess := s.last[wire.CPU] - actual
 		var total uint64
 		for _, p := range r.window[:r.n] {
 			total += p.cpu
@@ -75,15 +76,15 @@ func (s *session) stampReconciled(force bool) {
 			if cut > p.cpu {
 				cut = p.cpu
 			}
-			p.bucket.CPU -= cut
+			p.bucket[wire.CPU] -= cut
 			left -= cut
 		}
-		s.last.CPU = actual
-		if s.sliceStart.CPU > actual {
-			s.sliceStart.CPU = actual
+		s.last[wire.CPU] = actual
+		if s.sliceStart[wire.CPU] > actual {
+			s.sliceStart[wire.CPU] = actual
 		}
 	}
-	s.now.CPU = actual
+	s.now[wire.CPU] = actual
 	s.charge()
 	r.n = 0
 }

@@ -156,8 +156,8 @@ func (r *coroRec) popRegion() {
 	t := &r.s.regions
 	n := len(r.stack) - 1
 	f := &r.stack[n]
-	cum := sub(&r.acc, &f.start)
-	self := sub(&cum, &f.child)
+	cum := r.acc.Sub(&f.start)
+	self := cum.Sub(&f.child)
 	st := &t.stats[f.idx]
 	st.self.Add(self)
 	t.edge[f.edge].cum.Add(cum)

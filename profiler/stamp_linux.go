@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/tsc"
 )
 
@@ -30,12 +31,12 @@ type clocks struct {
 // getrusage never had one. Errors are impossible for these arguments (valid clock,
 // valid who, valid pointer), so they are not checked on this hot path.
 func (k *clocks) read(c *format.Counters) {
-	c.Ticks = tsc.Now()
+	c[wire.Ticks] = tsc.Now()
 	if k.ticksOnly {
 		return
 	}
 	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts)
-	c.CPU = uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
+	c[wire.CPU] = uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
 	if k.noRusage {
 		return
 	}
@@ -44,20 +45,20 @@ func (k *clocks) read(c *format.Counters) {
 }
 
 func (k *clocks) fromRusage(c *format.Counters) {
-	c.Utime = uint64(k.ru.Utime.Sec)*1e9 + uint64(k.ru.Utime.Usec)*1e3
-	c.Stime = uint64(k.ru.Stime.Sec)*1e9 + uint64(k.ru.Stime.Usec)*1e3
-	c.Minflt = uint64(k.ru.Minflt)
-	c.Majflt = uint64(k.ru.Majflt)
-	c.Inblock = uint64(k.ru.Inblock)
-	c.Oublock = uint64(k.ru.Oublock)
-	c.Nvcsw = uint64(k.ru.Nvcsw)
-	c.Nivcsw = uint64(k.ru.Nivcsw)
+	c[wire.Utime] = uint64(k.ru.Utime.Sec)*1e9 + uint64(k.ru.Utime.Usec)*1e3
+	c[wire.Stime] = uint64(k.ru.Stime.Sec)*1e9 + uint64(k.ru.Stime.Usec)*1e3
+	c[wire.Minflt] = uint64(k.ru.Minflt)
+	c[wire.Majflt] = uint64(k.ru.Majflt)
+	c[wire.Inblock] = uint64(k.ru.Inblock)
+	c[wire.Oublock] = uint64(k.ru.Oublock)
+	c[wire.Nvcsw] = uint64(k.ru.Nvcsw)
+	c[wire.Nivcsw] = uint64(k.ru.Nivcsw)
 }
 
 // readNoCPU is read without the CPU clock (the ReconciledCPU mode; see reconcile.go).
 // c.CPU is left for the caller.
 func (k *clocks) readNoCPU(c *format.Counters) {
-	c.Ticks = tsc.Now()
+	c[wire.Ticks] = tsc.Now()
 	_ = unix.Getrusage(rusageThread, &k.ru)
 	k.fromRusage(c)
 }
@@ -78,20 +79,4 @@ func (k *clocks) probe() error {
 		return err
 	}
 	return unix.Getrusage(rusageThread, &k.ru)
-}
-
-// sub returns a - b for every field: the delta between two stamps.
-func sub(a, b *format.Counters) format.Counters {
-	return format.Counters{
-		Ticks:   a.Ticks - b.Ticks,
-		CPU:     a.CPU - b.CPU,
-		Utime:   a.Utime - b.Utime,
-		Stime:   a.Stime - b.Stime,
-		Minflt:  a.Minflt - b.Minflt,
-		Majflt:  a.Majflt - b.Majflt,
-		Inblock: a.Inblock - b.Inblock,
-		Oublock: a.Oublock - b.Oublock,
-		Nvcsw:   a.Nvcsw - b.Nvcsw,
-		Nivcsw:  a.Nivcsw - b.Nivcsw,
-	}
 }

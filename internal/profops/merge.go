@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // Merging sums profiles of several processes (or hosts, or runs) into one profile, so
@@ -148,7 +149,7 @@ func (s scaler) t(v uint64) uint64 {
 }
 
 func (s scaler) c(c format.Counters) format.Counters {
-	c.Ticks = s.t(c.Ticks)
+	c[wire.Ticks] = s.t(c[wire.Ticks])
 	return c
 }
 
@@ -287,7 +288,7 @@ func (mg *merger) add(i int, x Input) {
 	}
 	elapsed := sc.t(p.Meta.StopTick - p.Meta.StartTick)
 	for _, l := range p.Loops { // a profile without Start/Stop ticks still occupies its loops' time
-		elapsed = max(elapsed, sc.t(l.Total.Ticks))
+		elapsed = max(elapsed, sc.t(l.Total[wire.Ticks]))
 	}
 	mg.elapsed += elapsed
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 func mustBuild(t *testing.T, p *format.Profile) *report.Model {
@@ -59,9 +60,9 @@ func TestMergeSums(t *testing.T) {
 			want[q] += in2[q]
 		}
 		gv := pair.got.Vec()
-		for q := report.QTicks; q < report.NumQuantities; q++ {
+		for q := range wire.NumCounters {
 			if d := gv[q] - want[q]; d > 1e-3 || d < -1e-3 {
-				t.Errorf("%s %s: %v, want %v", pair.name, report.QuantityNames[q], gv[q], want[q])
+				t.Errorf("%s %s: %v, want %v", pair.name, q, gv[q], want[q])
 			}
 		}
 	}
@@ -132,7 +133,7 @@ func TestMergeHand(t *testing.T) {
 		t.Errorf("total ticks %d, elapsed %d, want 15000", m.Total.Ticks, m.TotalTicks)
 	}
 	// CPU is in nanoseconds, not ticks: it adds up unchanged.
-	if m.Total.CPU*1e9 != 2*float64(a.Loops[0].Total.CPU) {
+	if m.Total.CPU*1e9 != 2*float64(a.Loops[0].Total[wire.CPU]) {
 		t.Errorf("total cpu %v", m.Total.CPU)
 	}
 	outer := funcByName(m, "outer", report.KindRegion)

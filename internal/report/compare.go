@@ -12,6 +12,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/profops"
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/google/pprof/profile"
 )
 
@@ -292,25 +293,25 @@ func absI(v int64) int64 {
 }
 
 // deltaValue is q of d as a float, in output units.
-func deltaValue(d *Delta, q Quantity) float64 {
+func deltaValue(d *Delta, q wire.Counter) float64 {
 	switch q {
-	case QTicks:
+	case wire.Ticks:
 		return float64(d.Ticks)
-	case QCPU:
+	case wire.CPU:
 		return d.CPU
-	case QUtime:
+	case wire.Utime:
 		return d.Utime
-	case QStime:
+	case wire.Stime:
 		return d.Stime
-	case QMinflt:
+	case wire.Minflt:
 		return float64(d.Minflt)
-	case QMajflt:
+	case wire.Majflt:
 		return float64(d.Majflt)
-	case QInblock:
+	case wire.Inblock:
 		return float64(d.Inblock)
-	case QOublock:
+	case wire.Oublock:
 		return float64(d.Oublock)
-	case QNvcsw:
+	case wire.Nvcsw:
 		return float64(d.Nvcsw)
 	}
 	return float64(d.Nivcsw)
@@ -364,7 +365,7 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 	if !c.newM.Has(q) {
 		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
 	}
-	isSec := q == QCPU || q == QUtime || q == QStime
+	isSec := q == wire.CPU || q == wire.Utime || q == wire.Stime
 	val := func(qs *Quantities) string {
 		if isSec {
 			return fmtSec(quantityValue(qs, q))
@@ -377,8 +378,8 @@ func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
 		}
 		return signedInt(deltaValue(d, q))
 	}
-	qname := QuantityNames[q]
-	if q == QUtime || q == QStime {
+	qname := wire.Names[q]
+	if q == wire.Utime || q == wire.Stime {
 		qname += "≈" // always an estimate (splits the exact CPU time)
 	}
 	bw := bufio.NewWriter(w)

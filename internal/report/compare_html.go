@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/web"
 )
 
@@ -88,24 +89,24 @@ func pct2(delta, old float64) interface{} {
 func (c *Comparison) diffCols() []column {
 	m := c.newM
 	var cols []column
-	for q := QTicks; q < NumQuantities; q++ {
+	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if !m.Has(q) {
 			continue
 		}
-		typ, name := "int", QuantityNames[q]
-		if q == QCPU || q == QUtime || q == QStime {
+		typ, name := "int", wire.Names[q]
+		if q == wire.CPU || q == wire.Utime || q == wire.Stime {
 			typ = "sec"
 		}
-		if q == QTicks || q == QCPU {
+		if q == wire.Ticks || q == wire.CPU {
 			cols = append(cols, column{Key: "new " + name, Label: "new " + name, Type: typ, Est: true},
 				column{Key: "old " + name, Label: "old " + name, Type: typ, Est: true})
 		}
 		label := "Δ " + name
-		if q == QUtime || q == QStime {
+		if q == wire.Utime || q == wire.Stime {
 			label += " ≈" // always an estimate (splits the exact CPU time)
 		}
 		cols = append(cols, column{Key: "Δ " + name, Label: label, Type: typ, Est: true})
-		if q == QTicks || q == QCPU {
+		if q == wire.Ticks || q == wire.CPU {
 			cols = append(cols, column{Key: "Δ% " + name, Label: "Δ% " + name, Type: "int", Title: "Δ over OLD, percent"})
 		}
 	}
@@ -115,15 +116,15 @@ func (c *Comparison) diffCols() []column {
 func (c *Comparison) diffCells(n, o *Quantities, d *Delta) []interface{} {
 	m := c.newM
 	var cells []interface{}
-	for q := QTicks; q < NumQuantities; q++ {
+	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if !m.Has(q) {
 			continue
 		}
-		if q == QTicks || q == QCPU {
+		if q == wire.Ticks || q == wire.CPU {
 			cells = append(cells, quantityValue(n, q), quantityValue(o, q))
 		}
 		cells = append(cells, deltaValue(d, q))
-		if q == QTicks || q == QCPU {
+		if q == wire.Ticks || q == wire.CPU {
 			cells = append(cells, pct2(deltaValue(d, q), quantityValue(o, q)))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 func coroDiff(t *testing.T, c *Comparison, name string) *CoroDiff {
@@ -36,12 +37,12 @@ func funcDiff(t *testing.T, c *Comparison, name, kind string) *FuncDiff {
 // TestCompareHand: differences worked out by hand.
 func TestCompareHand(t *testing.T) {
 	newP, oldP := synth.Hand(), synth.Hand()
-	oldP.Coroutines[0].Name = "b-old"        // b (2000 ticks) only in NEW, b-old only in OLD
-	oldP.Coroutines[1].Counters.Ticks = 5000 // a: 6000 in NEW, 5000 in OLD
-	oldP.Coroutines[1].Counters.CPU = 4000   // a: 3000 ns in NEW
-	oldP.Regions[0].Self.Ticks = 100         // outer: 300 in NEW
+	oldP.Coroutines[0].Name = "b-old"              // b (2000 ticks) only in NEW, b-old only in OLD
+	oldP.Coroutines[1].Counters[wire.Ticks] = 5000 // a: 6000 in NEW, 5000 in OLD
+	oldP.Coroutines[1].Counters[wire.CPU] = 4000   // a: 3000 ns in NEW
+	oldP.Regions[0].Self[wire.Ticks] = 100         // outer: 300 in NEW
 	oldP.Regions = append(oldP.Regions, format.Region{Name: "legacy", Calls: 7})
-	oldP.Loops[0].Main.Ticks = 1500 // <main>: 1000 in NEW
+	oldP.Loops[0].Main[wire.Ticks] = 1500 // <main>: 1000 in NEW
 	c, err := CompareProfiles("new.bin", newP, "old.bin", oldP)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestCompareByName(t *testing.T) {
 	sums := map[string]uint64{}
 	for _, co := range p.Coroutines {
 		counts[co.Name]++
-		sums[co.Name] += co.Ticks
+		sums[co.Name] += co.Counters[wire.Ticks]
 	}
 	if len(c.Coroutines) != len(counts) {
 		t.Errorf("%d coroutine rows, want %d names", len(c.Coroutines), len(counts))

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // TopLevel is the caller name of a region called outside any other region.
@@ -241,7 +242,7 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 			coroTotals[c] += s.Count
 		case c == -1 && s.Count > 0:
 			m.UnlabelledSamples += s.Count
-			if m.Has(QCPU) {
+			if m.Has(wire.CPU) {
 				unlabelledNanos += s.Nanos
 			}
 			for _, loc := range s.Stack[:min(len(s.Stack), MaxStackDepth)] {
@@ -295,8 +296,8 @@ func (m *Model) buildSampled(b *funcBuilder, first int) {
 		case c >= 0:
 			scale, k = &exact[c], float64(s.Count)/float64(coroTotals[c])
 		case unlabelled:
-			if m.Has(QCPU) {
-				own[QCPU] = float64(s.Nanos)
+			if m.Has(wire.CPU) {
+				own[wire.CPU] = float64(s.Nanos)
 			}
 			scale, k = &own, 1
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/web"
 )
 
@@ -115,31 +116,31 @@ func (m *Model) quantityCols(perCall bool) []column {
 	busy := m.Busy.Vec()
 	var cols []column
 	add := func(c column) { cols = append(cols, c) }
-	add(column{Key: "ticks", Label: "ticks", Type: "int", Total: busy[QTicks], Est: true,
+	add(column{Key: "ticks", Label: "ticks", Type: "int", Total: busy[wire.Ticks], Est: true,
 		Title: "TSC ticks (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
 	add(column{Key: "secs", Label: "seconds", Type: "sec", Title: "ticks in seconds at the profile's clock rate", Est: true})
 	if perCall {
 		add(column{Key: "ticks/call", Label: "ticks/call", Type: "int", Title: "counted calls only (regions)"})
 	}
-	if m.Has(QCPU) {
-		add(column{Key: "cpu", Label: "cpu", Type: "sec", Total: busy[QCPU] / 1e9, Est: true,
+	if m.Has(wire.CPU) {
+		add(column{Key: "cpu", Label: "cpu", Type: "sec", Total: busy[wire.CPU] / 1e9, Est: true,
 			Title: "thread CPU clock, seconds (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions, pprof's sampled CPU for unlabelled ones)"})
 	}
-	if m.Has(QUtime) {
-		add(column{Key: "utime", Label: "utime ≈", Type: "sec", Total: busy[QUtime] / 1e9, Est: true,
+	if m.Has(wire.Utime) {
+		add(column{Key: "utime", Label: "utime ≈", Type: "sec", Total: busy[wire.Utime] / 1e9, Est: true,
 			Title: "user time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
 		if perCall {
 			add(column{Key: "utime/call", Label: "utime/call ≈", Type: "sec", Est: true,
 				Title: "utime over counted calls (regions): an estimate, as utime is"})
 		}
-		add(column{Key: "stime", Label: "stime ≈", Type: "sec", Total: busy[QStime] / 1e9, Est: true,
+		add(column{Key: "stime", Label: "stime ≈", Type: "sec", Total: busy[wire.Stime] / 1e9, Est: true,
 			Title: "system time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
 		if perCall {
 			add(column{Key: "stime/call", Label: "stime/call ≈", Type: "sec", Est: true,
 				Title: "stime over counted calls (regions): an estimate, as stime is"})
 		}
-		for q := QMinflt; q < NumQuantities; q++ {
-			add(column{Key: QuantityNames[q], Label: QuantityNames[q], Type: "int", Total: busy[q], Est: true,
+		for q := wire.Minflt; q < wire.NumCounters; q++ {
+			add(column{Key: wire.Names[q], Label: wire.Names[q], Type: "int", Total: busy[q], Est: true,
 				Title: "getrusage(RUSAGE_THREAD) count (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
 		}
 	}
@@ -163,10 +164,10 @@ func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interf
 			cells = append(cells, uint64(math.Round(float64(q.Ticks)/float64(calls))))
 		}
 	}
-	if m.Has(QCPU) {
+	if m.Has(wire.CPU) {
 		cells = append(cells, q.CPU)
 	}
-	if m.Has(QUtime) {
+	if m.Has(wire.Utime) {
 		cells = append(cells, q.Utime)
 		if perCall {
 			cells = append(cells, per(q.Utime))
@@ -396,7 +397,7 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		}
 		if f.Kind == KindUnlabelled {
 			e.Summary = "outside any coroutine: no ticks or rusage measured"
-			if m.Has(QCPU) {
+			if m.Has(wire.CPU) {
 				e.Summary = fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
 					f.Self.CPU, f.Cumulative.CPU)
 			}
@@ -404,10 +405,10 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 			continue
 		}
 		s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
-		if m.Has(QCPU) {
+		if m.Has(wire.CPU) {
 			s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
 		}
-		if m.Has(QUtime) {
+		if m.Has(wire.Utime) {
 			s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Utime, f.Cumulative.Stime))
 		}
 		e.Summary = strings.Join(s, " ")
@@ -535,7 +536,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 		Style:   template.CSS(style),
 	}
 	d.Closure, d.ClosureOK = m.closureText()
-	d.Charged, d.HasCPU, d.HasRusage, d.Process = m.chargedText(), m.Has(QCPU), m.Has(QUtime), m.processText()
+	d.Charged, d.HasCPU, d.HasRusage, d.Process = m.chargedText(), m.Has(wire.CPU), m.Has(wire.Utime), m.processText()
 	d.EstClosure = m.estimateClosureText()
 	if m.HasSamples() {
 		d.Samples = m.samplesText()
@@ -573,10 +574,10 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 // nanosecond and rusage event"): a ticks-only page must not talk about CPU time.
 func (m *Model) chargedText() string {
 	parts := []string{"tick"}
-	if m.Has(QCPU) {
+	if m.Has(wire.CPU) {
 		parts = append(parts, "CPU nanosecond")
 	}
-	if m.Has(QUtime) {
+	if m.Has(wire.Utime) {
 		parts = append(parts, "rusage event")
 	}
 	switch len(parts) {
@@ -646,7 +647,7 @@ func (m *Model) samplesText() string {
 	t := fmt.Sprintf("%d samples at %d Hz", m.TotalSamples, m.Meta.SampleRate)
 	if m.UnlabelledSamples > 0 {
 		t += fmt.Sprintf("; %d unlabelled (no coroutine: off the loop, or the scheduler between coroutines)", m.UnlabelledSamples)
-		if m.Has(QCPU) {
+		if m.Has(wire.CPU) {
 			t += fmt.Sprintf(", ≈%.6f s cpu by pprof", m.UnlabelledCPU)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // TestWriteHTMLEscapes: hostile names in every place the page shows them (header,
@@ -102,10 +103,10 @@ func TestWriteHTMLEmpty(t *testing.T) {
 // without a percentage; and the header's closure error ignores the utime/stime split.
 func TestEstimateMarks(t *testing.T) {
 	p := synth.Hand()
-	p.Regions[0].Self.Utime, p.Regions[0].Self.Stime = 50, 30 // keep the /call columns
-	p.Regions[0].Cumulative.Utime, p.Regions[0].Cumulative.Stime = 50, 30
-	p.Coroutines[0].Utime += 3 // utime/stime drift; every exact quantity closes
-	p.Coroutines[0].Stime -= 3
+	p.Regions[0].Self[wire.Utime], p.Regions[0].Self[wire.Stime] = 50, 30 // keep the /call columns
+	p.Regions[0].Cumulative[wire.Utime], p.Regions[0].Cumulative[wire.Stime] = 50, 30
+	p.Coroutines[0].Counters[wire.Utime] += 3 // utime/stime drift; every exact quantity closes
+	p.Coroutines[0].Counters[wire.Stime] -= 3
 	m := mustBuild(t, p)
 	in := make([]bool, len(m.Functions))
 	self := m.functionTable("self", false, in)

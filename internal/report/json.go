@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // JSONSchema names the layout of -json's output (docs/JSON.md). It changes only when a
@@ -39,15 +41,15 @@ func (m *Model) estimates() jsonEstimates {
 	e := jsonEstimates{Always: []string{}, SampledFunctions: []string{}, UnlabelledFunctions: []string{},
 		Note: "coroutines, main, wait and regions are exact except the quantities in always; a function of kind sampled has every quantity but samples scaled from its share of each coroutine's samples; " +
 			"a function of kind unlabelled comes from samples outside any coroutine (off the loop, or the scheduler between coroutines) and carries only pprof's sampled cpu, which is in no bucket; closure entries with estimate=true (utime, stime) need not close"}
-	if m.Has(QUtime) {
+	if m.Has(wire.Utime) {
 		e.Always = append(e.Always, "utime", "stime")
 	}
-	if m.Has(QCPU) {
+	if m.Has(wire.CPU) {
 		e.UnlabelledFunctions = append(e.UnlabelledFunctions, "cpu")
 	}
-	for q := QTicks; q < NumQuantities; q++ {
+	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if m.Has(q) {
-			e.SampledFunctions = append(e.SampledFunctions, QuantityNames[q])
+			e.SampledFunctions = append(e.SampledFunctions, wire.Names[q])
 		}
 	}
 	return e

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // The per-loop views of a profile that recorded several event loops (profiler.Loops):
@@ -43,13 +45,13 @@ func (m *Model) loopTable() *table {
 		{Key: "wait", Label: "<wait> s", Type: "sec", Title: "blocked in epoll_wait"},
 		{Key: "busy", Label: "busy %", Type: "str", Title: "(coroutines + <main>) / elapsed"},
 	}
-	if m.Has(QCPU) {
+	if m.Has(wire.CPU) {
 		cols = append(cols,
 			column{Key: "cpu", Label: "cpu", Type: "sec", Title: "the loop thread's CPU clock, seconds"},
 			column{Key: "cpu-run", Label: "coroutines cpu", Type: "sec"},
 			column{Key: "cpu-main", Label: "<main> cpu", Type: "sec"})
 	}
-	if m.Has(QUtime) {
+	if m.Has(wire.Utime) {
 		cols = append(cols,
 			column{Key: "nvcsw", Label: "nvcsw", Type: "int"},
 			column{Key: "nivcsw", Label: "nivcsw", Type: "int"})
@@ -64,10 +66,10 @@ func (m *Model) loopTable() *table {
 		r := []interface{}{key, rowNoPct, name, n,
 			m.Seconds(float64(total.Ticks)), m.Seconds(float64(run.Ticks)),
 			m.Seconds(float64(main.Ticks)), m.Seconds(float64(wait.Ticks)), busy}
-		if m.Has(QCPU) {
+		if m.Has(wire.CPU) {
 			r = append(r, total.CPU, run.CPU, main.CPU)
 		}
-		if m.Has(QUtime) {
+		if m.Has(wire.Utime) {
 			r = append(r, total.Nvcsw, total.Nivcsw)
 		}
 		return r
@@ -99,7 +101,7 @@ func (m *Model) textLoops(w io.Writer) {
 			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks-min(wait.Ticks, total.Ticks))/float64(total.Ticks))
 		}
 		cpu := ""
-		if m.Has(QCPU) {
+		if m.Has(wire.CPU) {
 			cpu = fmtSec(total.CPU)
 		}
 		t.add(name, fmt.Sprint(n), fmtSec(m.Seconds(float64(total.Ticks))), fmtSec(m.Seconds(float64(run.Ticks))),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // A profile of several loops shows each loop's buckets and their sum: the table's last
@@ -36,14 +37,14 @@ func TestLoopsPerLoopAndTotal(t *testing.T) {
 		for _, c := range p.Coroutines {
 			if c.Loop == l.ID {
 				want++
-				wantRun += c.Ticks
+				wantRun += c.Counters[wire.Ticks]
 			}
 		}
 		if r[col("loop")] != fmt.Sprintf("loop %d", l.ID) || r[col("coroutines")] != want {
 			t.Errorf("row %d: %v %v, want loop %d with %d coroutines", i, r[col("loop")], r[col("coroutines")], l.ID, want)
 		}
-		if got := r[col("elapsed")].(float64); got != m.Seconds(float64(l.Total.Ticks)) {
-			t.Errorf("loop %d elapsed %v, its total is %d ticks", l.ID, got, l.Total.Ticks)
+		if got := r[col("elapsed")].(float64); got != m.Seconds(float64(l.Total[wire.Ticks])) {
+			t.Errorf("loop %d elapsed %v, its total is %d ticks", l.ID, got, l.Total[wire.Ticks])
 		}
 		if got := r[col("run")].(float64); got != m.Seconds(float64(wantRun)) {
 			t.Errorf("loop %d coroutines %v s, they sum to %d ticks", l.ID, got, wantRun)

@@ -11,35 +11,16 @@ import (
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
-// Quantity indexes the measured quantities in a Vec.
-type Quantity int
-
-// The quantities, in the order Shrapnel's tables show them (cpu added after ticks).
-const (
-	QTicks Quantity = iota
-	QCPU            // nanoseconds in a Vec, seconds in Quantities
-	QUtime
-	QStime
-	QMinflt
-	QMajflt
-	QInblock
-	QOublock
-	QNvcsw
-	QNivcsw
-	NumQuantities
-)
-
-// QuantityNames are the JSON keys of the quantities, by Quantity.
-var QuantityNames = [NumQuantities]string{"ticks", "cpu", "utime", "stime", "minflt", "majflt", "inblock", "oublock", "nvcsw", "nivcsw"}
-
 // Vec is a set of quantities in the profile's raw units (ticks, nanoseconds, counts),
 // as float64 so estimates can carry fractions until they are rounded for output.
-type Vec [NumQuantities]float64
+type Vec [wire.NumCounters]float64
 
 func vecOf(c format.Counters) Vec {
-	return Vec{float64(c.Ticks), float64(c.CPU), float64(c.Utime), float64(c.Stime),
-		float64(c.Minflt), float64(c.Majflt), float64(c.Inblock), float64(c.Oublock),
-		float64(c.Nvcsw), float64(c.Nivcsw)}
+	var v Vec
+	for i, n := range c {
+		v[i] = float64(n)
+	}
+	return v
 }
 
 func (v *Vec) add(o Vec) {
@@ -82,9 +63,9 @@ func round(f float64) uint64 {
 // Quantities converts v to output units (rounding estimated counts).
 func (v Vec) Quantities() Quantities {
 	return Quantities{
-		Ticks: round(v[QTicks]), CPU: v[QCPU] / 1e9, Utime: v[QUtime] / 1e9, Stime: v[QStime] / 1e9,
-		Minflt: round(v[QMinflt]), Majflt: round(v[QMajflt]), Inblock: round(v[QInblock]),
-		Oublock: round(v[QOublock]), Nvcsw: round(v[QNvcsw]), Nivcsw: round(v[QNivcsw]),
+		Ticks: round(v[wire.Ticks]), CPU: v[wire.CPU] / 1e9, Utime: v[wire.Utime] / 1e9, Stime: v[wire.Stime] / 1e9,
+		Minflt: round(v[wire.Minflt]), Majflt: round(v[wire.Majflt]), Inblock: round(v[wire.Inblock]),
+		Oublock: round(v[wire.Oublock]), Nvcsw: round(v[wire.Nvcsw]), Nivcsw: round(v[wire.Nivcsw]),
 	}
 }
 
@@ -307,11 +288,11 @@ type sampleStack struct {
 }
 
 // Has reports whether the profile measured q.
-func (m *Model) Has(q Quantity) bool {
+func (m *Model) Has(q wire.Counter) bool {
 	switch q {
-	case QTicks:
+	case wire.Ticks:
 		return true
-	case QCPU:
+	case wire.CPU:
 		return m.meas&format.MeasCPU != 0
 	default:
 		return m.meas&format.MeasRusage != 0
@@ -391,7 +372,7 @@ func measuredNames(ms format.Measured) []string {
 		names = append(names, "cpu")
 	}
 	if ms&format.MeasRusage != 0 {
-		names = append(names, QuantityNames[QUtime:]...)
+		names = append(names, wire.Names[wire.Utime:]...)
 	}
 	if ms&format.MeasSamples != 0 {
 		names = append(names, "samples")
@@ -492,45 +473,31 @@ func (m *Model) buildCoroutines() {
 	}
 }
 
-// rawOf returns c's quantities in raw units as exact integers (Vec's float64 would
-// round totals above 2^53, and closure must compare exactly).
-func rawOf(c format.Counters) [NumQuantities]uint64 {
-	return [NumQuantities]uint64{c.Ticks, c.CPU, c.Utime, c.Stime, c.Minflt, c.Majflt,
-		c.Inblock, c.Oublock, c.Nvcsw, c.Nivcsw}
-}
-
 // buildClosure checks conservation per loop for every measured quantity.
 func (m *Model) buildClosure() {
 	p := m.profile
-	sums := make(map[int64]*[NumQuantities]uint64, len(p.Loops))
-	add := func(s *[NumQuantities]uint64, c format.Counters) {
-		r := rawOf(c)
-		for i := range s {
-			s[i] += r[i]
-		}
-	}
+	sums := make(map[int64]*wire.Counters, len(p.Loops))
 	for _, l := range p.Loops {
-		var s [NumQuantities]uint64
-		add(&s, l.Main)
-		add(&s, l.Wait)
+		var s wire.Counters
+		s.Add(l.Main)
+		s.Add(l.Wait)
 		sums[l.ID] = &s
 	}
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
 		if s, ok := sums[c.Loop]; ok {
-			add(s, c.Counters)
+			s.Add(c.Counters)
 		}
 	}
 	worst, worstEst := -1.0, -1.0
 	for _, l := range p.Loops {
-		total := rawOf(l.Total)
-		for q := QTicks; q < NumQuantities; q++ {
+		for q := range wire.NumCounters {
 			if !m.Has(q) {
 				continue
 			}
-			t, s := total[q], sums[l.ID][q]
-			c := Closure{Loop: l.ID, Quantity: QuantityNames[q], Total: t, Sum: s, Diff: int64(s - t),
-				Estimate: q == QUtime || q == QStime}
+			t, s := l.Total[q], sums[l.ID][q]
+			c := Closure{Loop: l.ID, Quantity: wire.Names[q], Total: t, Sum: s, Diff: int64(s - t),
+				Estimate: q == wire.Utime || q == wire.Stime}
 			if t != 0 {
 				c.Relative = math.Abs(float64(c.Diff)) / float64(t)
 			} else if s != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 func mustBuild(t *testing.T, p *format.Profile) *Model {
@@ -33,8 +34,8 @@ func fn(t *testing.T, m *Model, name, kind string) *Function {
 func TestClosure(t *testing.T) {
 	p := synth.Hand()
 	m := mustBuild(t, p)
-	if len(m.Closure) != int(NumQuantities) {
-		t.Fatalf("closure has %d entries, want one per quantity (%d)", len(m.Closure), NumQuantities)
+	if len(m.Closure) != int(wire.NumCounters) {
+		t.Fatalf("closure has %d entries, want one per quantity (%d)", len(m.Closure), wire.NumCounters)
 	}
 	for _, c := range m.Closure {
 		if c.Diff != 0 || c.Relative != 0 {
@@ -42,8 +43,8 @@ func TestClosure(t *testing.T) {
 		}
 	}
 	// Lose 50 ticks and 3 minor faults from one coroutine: the closure must say so.
-	p.Coroutines[0].Ticks -= 50
-	p.Coroutines[0].Minflt -= 3
+	p.Coroutines[0].Counters[wire.Ticks] -= 50
+	p.Coroutines[0].Counters[wire.Minflt] -= 3
 	m = mustBuild(t, p)
 	got := map[string]Closure{}
 	for _, c := range m.Closure {
@@ -313,9 +314,9 @@ func TestUnlabelledSamples(t *testing.T) {
 		}
 	}
 	main = m.Main.Vec()
-	if want := float64(6000 + 2000); self[QTicks] != want || self[QMinflt] != 12 {
+	if want := float64(6000 + 2000); self[wire.Ticks] != want || self[wire.Minflt] != 12 {
 		t.Errorf("functions' self ticks %v minflt %v, want %v and 12 (the coroutines' alone; <main> has %v)",
-			self[QTicks], self[QMinflt], want, main[QTicks])
+			self[wire.Ticks], self[wire.Minflt], want, main[wire.Ticks])
 	}
 	if m.Main.Ticks != 1000 {
 		t.Errorf("<main> ticks %d, want its exact 1000", m.Main.Ticks)
@@ -343,8 +344,8 @@ func TestUnlabelledSamples(t *testing.T) {
 // covers ticks, cpu and the rusage counters only.
 func TestClosureExactOnly(t *testing.T) {
 	p := synth.Hand()
-	p.Coroutines[0].Utime += 7 // the per-bucket split drifts; every exact quantity still closes
-	p.Coroutines[0].Stime -= 7
+	p.Coroutines[0].Counters[wire.Utime] += 7 // the per-bucket split drifts; every exact quantity still closes
+	p.Coroutines[0].Counters[wire.Stime] -= 7
 	m := mustBuild(t, p)
 	if m.WorstClosure < 0 || m.Closure[m.WorstClosure].Diff != 0 || m.Closure[m.WorstClosure].Estimate {
 		t.Errorf("worst closure %+v: want an exact quantity, closed", m.Closure[m.WorstClosure])
@@ -368,7 +369,7 @@ func TestClosureExactOnly(t *testing.T) {
 		}
 	}
 	// An exact quantity off by one still leads the header, however small.
-	p.Coroutines[0].Nivcsw++
+	p.Coroutines[0].Counters[wire.Nivcsw]++
 	m = mustBuild(t, p)
 	if txt, _ := m.closureText(); !strings.Contains(txt, "nivcsw") {
 		t.Errorf("closure text %q does not name nivcsw", txt)

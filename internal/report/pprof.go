@@ -63,7 +63,7 @@ const (
 // pprofType is one sample type and where its values come from.
 type pprofType struct {
 	vt  profile.ValueType
-	src int // a Quantity, or one of the pseudo sources below
+	src int // a wire.Counter, or one of the pseudo sources below
 }
 
 const (
@@ -95,15 +95,15 @@ func pprofTypes(meas format.Measured) []pprofType {
 		add(stSamples, "count", srcSamples)
 	}
 	if meas&format.MeasCPU != 0 {
-		add("cpu", "nanoseconds", int(QCPU))
+		add("cpu", "nanoseconds", int(wire.CPU))
 	}
 	add(stWall, "nanoseconds", srcWall)
-	add("ticks", "count", int(QTicks))
+	add("ticks", "count", int(wire.Ticks))
 	if meas&format.MeasRusage != 0 {
-		add("utime", "nanoseconds", int(QUtime))
-		add("stime", "nanoseconds", int(QStime))
-		for q := QMinflt; q < NumQuantities; q++ {
-			add(QuantityNames[q], "count", int(q))
+		add("utime", "nanoseconds", int(wire.Utime))
+		add("stime", "nanoseconds", int(wire.Stime))
+		for q := wire.Minflt; q < wire.NumCounters; q++ {
+			add(wire.Names[q], "count", int(q))
 		}
 	}
 	add(stParked, "nanoseconds", srcParked)
@@ -154,7 +154,7 @@ func (m *Model) Pprof() (*profile.Profile, error) {
 		b.out.SampleType = append(b.out.SampleType, &vt)
 	}
 	b.out.DefaultSampleType = stWall
-	if m.Has(QCPU) {
+	if m.Has(wire.CPU) {
 		b.out.DefaultSampleType = "cpu"
 	}
 	// The period type is set even without sampling (period 0): pprof's Merge, behind
@@ -332,7 +332,7 @@ func (b *pprofBuilder) sharedLabels(s *profile.Sample, c *format.Coroutine, name
 }
 
 // ledgerValues fills v from raw counters (exact integers); wall from ticks.
-func (b *pprofBuilder) ledgerValues(v []int64, raw [NumQuantities]uint64, wall uint64, samples uint64) {
+func (b *pprofBuilder) ledgerValues(v []int64, raw wire.Counters, wall uint64, samples uint64) {
 	for i, t := range b.types {
 		switch {
 		case t.src >= 0:
@@ -349,18 +349,18 @@ func (b *pprofBuilder) ledgerValues(v []int64, raw [NumQuantities]uint64, wall u
 // counters spread over them by count. Cumulative rounding makes the parts add up to
 // the whole exactly: part i is floor(total·C_i/C) − floor(total·C_{i−1}/C), where C_i
 // is the running count.
-func (b *pprofBuilder) spreadLedger(ss []*format.Sample, raw [NumQuantities]uint64, root *profile.Location, label func(*profile.Sample)) {
+func (b *pprofBuilder) spreadLedger(ss []*format.Sample, raw wire.Counters, root *profile.Location, label func(*profile.Sample)) {
 	var total uint64
 	for _, s := range ss {
 		total += s.Count
 	}
 	var run uint64
-	var prev [NumQuantities]uint64
+	var prev wire.Counters
 	var prevWall uint64
-	wallTotal := b.nanos(raw[QTicks])
+	wallTotal := b.nanos(raw[wire.Ticks])
 	for _, s := range ss {
 		run += s.Count
-		var part [NumQuantities]uint64
+		var part wire.Counters
 		for q := range raw {
 			cur := mulDiv(raw[q], run, total)
 			part[q] = cur - prev[q]
@@ -380,21 +380,21 @@ func (b *pprofBuilder) spreadLedger(ss []*format.Sample, raw [NumQuantities]uint
 }
 
 // whole adds one sample carrying a bucket's whole ledger on a synthetic frame.
-func (b *pprofBuilder) whole(frame string, raw [NumQuantities]uint64, label func(*profile.Sample)) {
-	if raw == ([NumQuantities]uint64{}) {
+func (b *pprofBuilder) whole(frame string, raw wire.Counters, label func(*profile.Sample)) {
+	if raw == (wire.Counters{}) {
 		return
 	}
 	ps := &profile.Sample{Location: []*profile.Location{b.frame(frame)}, Value: make([]int64, len(b.types))}
-	b.ledgerValues(ps.Value, raw, b.nanos(raw[QTicks]), 0)
+	b.ledgerValues(ps.Value, raw, b.nanos(raw[wire.Ticks]), 0)
 	label(ps)
 	b.out.Sample = append(b.out.Sample, ps)
 }
 
 // measuredRaw zeroes the quantities the profile did not measure.
-func (b *pprofBuilder) measuredRaw(c format.Counters) [NumQuantities]uint64 {
-	r := rawOf(c)
+func (b *pprofBuilder) measuredRaw(c format.Counters) wire.Counters {
+	r := c
 	for q := range r {
-		if !b.m.Has(Quantity(q)) {
+		if !b.m.Has(wire.Counter(q)) {
 			r[q] = 0
 		}
 	}
@@ -435,7 +435,7 @@ func (b *pprofBuilder) ledger() {
 	// Samples of a coroutine the ledger does not know: their counts only.
 	for _, s := range strays {
 		ps := &profile.Sample{Location: b.stack(s.Stack), Value: make([]int64, len(b.types))}
-		b.ledgerValues(ps.Value, [NumQuantities]uint64{}, 0, s.Count)
+		b.ledgerValues(ps.Value, wire.Counters{}, 0, s.Count)
 		b.labels(ps, nil, "", 0)
 		ps.NumLabel[wire.LabelCoroID] = []int64{clamp(s.CoroID)}
 		b.out.Sample = append(b.out.Sample, ps)
@@ -443,9 +443,9 @@ func (b *pprofBuilder) ledger() {
 	// Unlabelled samples: their counts and pprof's CPU time, below their own root.
 	for _, s := range unlabelled {
 		ps := &profile.Sample{Location: append(b.stack(s.Stack), b.frame(FrameUnlabelled)), Value: make([]int64, len(b.types))}
-		var own [NumQuantities]uint64
-		if b.m.Has(QCPU) {
-			own[QCPU] = s.Nanos
+		var own wire.Counters
+		if b.m.Has(wire.CPU) {
+			own[wire.CPU] = s.Nanos
 		}
 		b.ledgerValues(ps.Value, own, 0, s.Count)
 		b.sharedLabels(ps, nil, FrameUnlabelled, 0, "")

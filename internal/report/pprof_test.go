@@ -169,21 +169,21 @@ func TestPprofConservation(t *testing.T) {
 		p := format.Synthetic(11, opt)
 		m := mustBuild(t, p)
 		pp := roundTrip(t, m)
-		want := map[Quantity]uint64{}
+		want := map[wire.Counter]uint64{}
 		var wantWall int64
 		tps := p.Clock.TicksPerSecond
 		for _, c := range p.Coroutines {
-			r := rawOf(c.Counters)
+			r := c.Counters
 			for q := range r {
-				want[Quantity(q)] += r[q]
+				want[wire.Counter(q)] += r[q]
 			}
-			wantWall += floorNanos(c.Ticks, tps)
+			wantWall += floorNanos(c.Counters[wire.Ticks], tps)
 			// Per coroutine: its samples carry exactly its ledger.
 			got := sumBy(pp, typeIndex(t, pp, "ticks"), func(s *profile.Sample) bool {
 				return slices.Equal(s.NumLabel[wire.LabelCoroID], []int64{int64(c.ID)})
 			})
-			if uint64(got) != c.Ticks {
-				t.Errorf("%+v: coroutine %d: pprof ticks %d, ledger %d", opt, c.ID, got, c.Ticks)
+			if uint64(got) != c.Counters[wire.Ticks] {
+				t.Errorf("%+v: coroutine %d: pprof ticks %d, ledger %d", opt, c.ID, got, c.Counters[wire.Ticks])
 			}
 			var parks uint64
 			for _, w := range c.Waits {
@@ -198,30 +198,30 @@ func TestPprofConservation(t *testing.T) {
 		}
 		// Unlabelled samples add pprof's CPU time and nothing else.
 		for _, s := range p.Samples {
-			if s.CoroID == 0 && s.Count > 0 && m.Has(QCPU) {
-				want[QCPU] += s.Nanos
+			if s.CoroID == 0 && s.Count > 0 && m.Has(wire.CPU) {
+				want[wire.CPU] += s.Nanos
 			}
 		}
 		for _, l := range p.Loops {
 			for _, c := range []format.Counters{l.Main, l.Wait} {
-				r := rawOf(c)
+				r := c
 				for q := range r {
-					want[Quantity(q)] += r[q]
+					want[wire.Counter(q)] += r[q]
 				}
 			}
-			wantWall += floorNanos(l.Wait.Ticks, tps) + floorNanos(l.Main.Ticks, tps)
+			wantWall += floorNanos(l.Wait[wire.Ticks], tps) + floorNanos(l.Main[wire.Ticks], tps)
 		}
-		for q := QTicks; q < NumQuantities; q++ {
+		for q := wire.Ticks; q < wire.NumCounters; q++ {
 			if !m.Has(q) {
 				for _, st := range pp.SampleType {
-					if st.Type == QuantityNames[q] {
+					if st.Type == wire.Names[q] {
 						t.Errorf("%+v: sample type %s present but not measured", opt, st.Type)
 					}
 				}
 				continue
 			}
-			if got := sumBy(pp, typeIndex(t, pp, QuantityNames[q]), nil); uint64(got) != want[q] {
-				t.Errorf("%+v: Σ %s = %d, ledger %d", opt, QuantityNames[q], got, want[q])
+			if got := sumBy(pp, typeIndex(t, pp, wire.Names[q]), nil); uint64(got) != want[q] {
+				t.Errorf("%+v: Σ %s = %d, ledger %d", opt, wire.Names[q], got, want[q])
 			}
 		}
 		if got := sumBy(pp, typeIndex(t, pp, "wall"), nil); got != wantWall {

@@ -29,7 +29,7 @@ const minorFaultSeconds = 1e-6
 // rusage counters say why: major faults or block input mean disk, voluntary switches
 // mean it slept in a system call, involuntary ones that the kernel preempted it.
 func (m *Model) Diagnose(q Quantities, wall float64) (string, []string) {
-	hasCPU, hasRU := m.Has(QCPU), m.Has(QMinflt)
+	hasCPU, hasRU := m.Has(wire.CPU), m.Has(wire.Minflt)
 	if !hasCPU && !hasRU {
 		return DiagUnknown, []string{"ticks only: neither CPU time nor rusage was measured"}
 	}
@@ -143,7 +143,7 @@ func (m *Model) buildSlices() {
 	for _, s := range p.LongSlices {
 		q := vecOf(s.Counters).Quantities()
 		ls := LongSlice{Coro: s.CoroID, Name: m.coroName(s.CoroID), Loop: s.Loop, Start: m.sinceStart(s.Start),
-			Quantities: q, Seconds: m.Seconds(float64(s.Ticks)), Ended: Ended(s.State, s.Reason), Site: m.Site(s.Site)}
+			Quantities: q, Seconds: m.Seconds(float64(s.Counters[wire.Ticks])), Ended: Ended(s.State, s.Reason), Site: m.Site(s.Site)}
 		ls.Diagnosis, ls.Evidence = m.Diagnose(q, ls.Seconds)
 		m.LongSlices = append(m.LongSlices, ls)
 	}

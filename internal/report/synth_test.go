@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // TestSynthetic builds and renders many generated profiles: conservation closes exactly
@@ -45,7 +46,7 @@ func TestSynthetic(t *testing.T) {
 				}
 			}
 			for _, s := range p.Samples {
-				if s.CoroID == 0 && len(s.Stack) > 0 && m.Has(QCPU) {
+				if s.CoroID == 0 && len(s.Stack) > 0 && m.Has(wire.CPU) {
 					wantUnl += float64(s.Nanos) / 1e9
 				}
 			}

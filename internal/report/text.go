@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // TextOptions chooses what -text prints.
@@ -21,7 +23,7 @@ type TextOptions struct {
 // resumes and name. A table without the column (calls for coroutines, resumes for
 // functions) ranks by ticks.
 func SortKeys() []string {
-	return append(QuantityNames[:], "samples", "calls", "resumes", "name")
+	return append(wire.Names[:], "samples", "calls", "resumes", "name")
 }
 
 // CheckSort returns an error naming the valid keys if key is not one of them.
@@ -44,9 +46,9 @@ func (m *Model) Measures(key string) bool {
 	return true
 }
 
-func quantityIndex(key string) (Quantity, bool) {
-	i := slices.Index(QuantityNames[:], key)
-	return Quantity(i), i >= 0
+func quantityIndex(key string) (wire.Counter, bool) {
+	i := slices.Index(wire.Names[:], key)
+	return wire.Counter(i), i >= 0
 }
 
 // textTable lays out rows in aligned columns: numbers right-aligned, text left; the
@@ -134,43 +136,43 @@ func fmtPct(v, of float64) string {
 }
 
 // quantityValue returns q of qs in output units as a float (for sorting and percentages).
-func quantityValue(qs *Quantities, q Quantity) float64 {
+func quantityValue(qs *Quantities, q wire.Counter) float64 {
 	switch q {
-	case QCPU:
+	case wire.CPU:
 		return qs.CPU
-	case QUtime:
+	case wire.Utime:
 		return qs.Utime
-	case QStime:
+	case wire.Stime:
 		return qs.Stime
 	}
 	v := qs.Vec()
 	return v[q]
 }
 
-func fmtQuantity(qs *Quantities, q Quantity) string {
+func fmtQuantity(qs *Quantities, q wire.Counter) string {
 	switch q {
-	case QCPU, QUtime, QStime:
+	case wire.CPU, wire.Utime, wire.Stime:
 		return fmtSec(quantityValue(qs, q))
 	}
 	return fmtInt(uint64(quantityValue(qs, q)))
 }
 
 // textQuantities are the measured quantities with their column heads.
-func (m *Model) textQuantities() ([]Quantity, []string) {
-	var qs []Quantity
+func (m *Model) textQuantities() ([]wire.Counter, []string) {
+	var qs []wire.Counter
 	var heads []string
-	for q := QTicks; q < NumQuantities; q++ {
+	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if !m.Has(q) {
 			continue
 		}
 		qs = append(qs, q)
 		switch q {
-		case QCPU:
+		case wire.CPU:
 			heads = append(heads, "cpu s")
-		case QUtime, QStime:
-			heads = append(heads, QuantityNames[q]+"≈ s")
+		case wire.Utime, wire.Stime:
+			heads = append(heads, wire.Names[q]+"≈ s")
 		default:
-			heads = append(heads, QuantityNames[q])
+			heads = append(heads, wire.Names[q])
 		}
 	}
 	return qs, heads
@@ -178,11 +180,11 @@ func (m *Model) textQuantities() ([]Quantity, []string) {
 
 // pctOf is the quantity the "%" column shows for a sort key: the key itself when it
 // is a quantity, else ticks.
-func pctOf(key string) Quantity {
+func pctOf(key string) wire.Counter {
 	if q, ok := quantityIndex(key); ok {
 		return q
 	}
-	return QTicks
+	return wire.Ticks
 }
 
 // WriteText writes the header and the tables as aligned plain text for a terminal:
@@ -238,12 +240,12 @@ func (m *Model) textHeader(w io.Writer) {
 
 // quantityHeads returns the column heads for the measured quantities with "%" and
 // seconds beside the quantity pct.
-func (m *Model) quantityHeads(pct Quantity) ([]string, []Quantity) {
+func (m *Model) quantityHeads(pct wire.Counter) ([]string, []wire.Counter) {
 	qs, heads := m.textQuantities()
 	var out []string
 	for i, q := range qs {
 		out = append(out, heads[i])
-		if q == QTicks {
+		if q == wire.Ticks {
 			out = append(out, "s")
 		}
 		if q == pct {
@@ -253,7 +255,7 @@ func (m *Model) quantityHeads(pct Quantity) ([]string, []Quantity) {
 	return out, qs
 }
 
-func (m *Model) quantityRow(q *Quantities, qs []Quantity, pct Quantity, approx bool, noPct bool) []string {
+func (m *Model) quantityRow(q *Quantities, qs []wire.Counter, pct wire.Counter, approx bool, noPct bool) []string {
 	busy := m.Busy
 	var out []string
 	mark := ""
@@ -262,7 +264,7 @@ func (m *Model) quantityRow(q *Quantities, qs []Quantity, pct Quantity, approx b
 	}
 	for _, k := range qs {
 		out = append(out, mark+fmtQuantity(q, k))
-		if k == QTicks {
+		if k == wire.Ticks {
 			out = append(out, mark+fmtSec(m.Seconds(float64(q.Ticks))))
 		}
 		if k == pct {
@@ -432,15 +434,15 @@ const unlabelledNote = "≈ unlabelled: samples with no coroutine label, off the
 // unlabelledRow formats an unlabelled function's cost for quantityHeads' columns: only
 // its sampled CPU time, marked as the estimate it is; ticks and rusage were not measured
 // for it and stay empty, and no percentage of the loops' totals is given.
-func (m *Model) unlabelledRow(q *Quantities, qs []Quantity, pct Quantity) []string {
+func (m *Model) unlabelledRow(q *Quantities, qs []wire.Counter, pct wire.Counter) []string {
 	var out []string
 	for _, k := range qs {
 		cell := ""
-		if k == QCPU {
+		if k == wire.CPU {
 			cell = "≈" + fmtSec(q.CPU)
 		}
 		out = append(out, cell)
-		if k == QTicks {
+		if k == wire.Ticks {
 			out = append(out, "")
 		}
 		if k == pct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // section returns the lines of the table under the title that starts with prefix.
@@ -162,8 +163,8 @@ func TestTextTicksOnly(t *testing.T) {
 // utime/stime drift has a line of its own marked ≈.
 func TestTextUnlabelledAndClosure(t *testing.T) {
 	p := synth.Hand()
-	p.Coroutines[0].Utime += 5
-	p.Coroutines[0].Stime -= 5
+	p.Coroutines[0].Counters[wire.Utime] += 5
+	p.Coroutines[0].Counters[wire.Stime] -= 5
 	m := mustBuild(t, p)
 	var b bytes.Buffer
 	if err := WriteText(&b, m, TextOptions{}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // Hand returns a small consistent profile with hand-picked numbers, for tests that
@@ -13,10 +14,10 @@ import (
 // <main> and <wait>, add up exactly to the loop's total. Each call returns a new
 // profile.
 func Hand() *format.Profile {
-	a := format.Counters{Ticks: 6000, CPU: 3000, Utime: 2000, Stime: 1000, Minflt: 8, Nvcsw: 4}
-	b := format.Counters{Ticks: 2000, CPU: 1000, Utime: 1000, Minflt: 4, Nivcsw: 2}
-	main := format.Counters{Ticks: 1000, CPU: 500, Utime: 500, Minflt: 1}
-	wait := format.Counters{Ticks: 1000, CPU: 100, Stime: 100, Nvcsw: 10}
+	a := format.Counters{wire.Ticks: 6000, wire.CPU: 3000, wire.Utime: 2000, wire.Stime: 1000, wire.Minflt: 8, wire.Nvcsw: 4}
+	b := format.Counters{wire.Ticks: 2000, wire.CPU: 1000, wire.Utime: 1000, wire.Minflt: 4, wire.Nivcsw: 2}
+	main := format.Counters{wire.Ticks: 1000, wire.CPU: 500, wire.Utime: 500, wire.Minflt: 1}
+	wait := format.Counters{wire.Ticks: 1000, wire.CPU: 100, wire.Stime: 100, wire.Nvcsw: 10}
 	var total format.Counters
 	for _, c := range []format.Counters{a, b, main, wait} {
 		total.Add(c)
@@ -42,8 +43,8 @@ func Hand() *format.Profile {
 			{CoroID: 0, Stack: []format.LocID{3}, Count: 1, Nanos: 10_000_000}, // g outside any coroutine
 		},
 		Regions: []format.Region{
-			{Name: "outer", Calls: 2, Self: format.Counters{Ticks: 300}, Cumulative: format.Counters{Ticks: 500}},
-			{Name: "inner", Calls: 4, Self: format.Counters{Ticks: 200}, Cumulative: format.Counters{Ticks: 200}},
+			{Name: "outer", Calls: 2, Self: format.Counters{wire.Ticks: 300}, Cumulative: format.Counters{wire.Ticks: 500}},
+			{Name: "inner", Calls: 4, Self: format.Counters{wire.Ticks: 200}, Cumulative: format.Counters{wire.Ticks: 200}},
 		},
 		RegionEdges: []format.RegionEdge{
 			{Caller: -1, Callee: 0, Calls: 2},
@@ -57,8 +58,8 @@ func Hand() *format.Profile {
 			{CoroID: 2, Reason: 1, Site: 3, Count: 7, Ticks: 100},
 		},
 		LongSlices: []format.LongSlice{
-			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{Ticks: 1000, CPU: 950_000_000}, State: 0},
-			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{Ticks: 2000, CPU: 100_000_000, Nvcsw: 3}, State: 0},
+			{CoroID: 1, Loop: 1, Start: 1100, Counters: format.Counters{wire.Ticks: 1000, wire.CPU: 950_000_000}, State: 0},
+			{CoroID: 2, Loop: 1, Start: 3100, Counters: format.Counters{wire.Ticks: 2000, wire.CPU: 100_000_000, wire.Nvcsw: 3}, State: 0},
 		},
 	}
 	return p
