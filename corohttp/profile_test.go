@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
@@ -119,8 +120,8 @@ func TestProfiledRoutes(t *testing.T) {
 		t.Errorf("GET /items/{id} -> lookup: %d calls, want 5", nested)
 	}
 	r := p.Regions[idx["GET /items/{id}"]]
-	if r.Cumulative.Ticks == 0 || r.Cumulative.Ticks < p.Regions[idx["lookup"]].Cumulative.Ticks {
-		t.Errorf("route region ticks %d, lookup %d", r.Cumulative.Ticks, p.Regions[idx["lookup"]].Cumulative.Ticks)
+	if r.Cumulative[wire.Ticks] == 0 || r.Cumulative[wire.Ticks] < p.Regions[idx["lookup"]].Cumulative[wire.Ticks] {
+		t.Errorf("route region ticks %d, lookup %d", r.Cumulative[wire.Ticks], p.Regions[idx["lookup"]].Cumulative[wire.Ticks])
 	}
 	conns := 0
 	for _, c := range p.Coroutines {
