@@ -242,30 +242,12 @@ func (s *Scheduler) start(c *Coro, parent *Coro) {
 }
 
 // switchTo transfers control from the running participant from to to, and returns
-// when from runs again.
-//
-// Yield and park carry a written-out copy of it (the compiler will not inline it):
-// after a goroutine switch, every return instruction until the next switch is
-// mispredicted (the CPU's return-address stack holds the other goroutine's calls), so
-// each call level between the user's code and the runtime switch costs several
-// nanoseconds per switch; measured, two levels fewer took a Yield round trip from
-// 2.5x to under 2x the cost of iter.Pull's (docs/PERFORMANCE.md). Written out, a
-// Yield returns through as many levels as iter.Pull's next does.
+// when from runs again. Yield and park carry the same few lines written out, as it
+// does not inline (see handOff for why the call level matters).
 func (s *Scheduler) switchTo(from, to *Coro) {
-	fw, tw := from.w, to.w
-	z := tw.on
+	fw := from.w
 	s.cur = to
-	tw.on = nil
-	fw.on = z
-	z.held = fw
-	raceRelease(unsafe.Pointer(&s.racer))
-	if p := &z.pull; p.parity {
-		p.parity = false
-		p.yield(struct{}{})
-	} else {
-		p.parity = true
-		p.next()
-	}
+	s.handOff(fw, to.w)()
 	raceAcquire(unsafe.Pointer(&s.racer))
 	if s.cur != from {
 		s.forward(fw)
@@ -281,13 +263,7 @@ func (s *Scheduler) switchTo(from, to *Coro) {
 //go:noinline
 func (s *Scheduler) forward(fw *worker) {
 	for s.cur.w != fw && !fw.die {
-		tw := s.cur.w
-		z := tw.on
-		tw.on = nil
-		fw.on = z
-		z.held = fw
-		raceRelease(unsafe.Pointer(&s.racer))
-		switchOn(z)
+		s.handOff(fw, s.cur.w)()
 		raceAcquire(unsafe.Pointer(&s.racer))
 	}
 }
@@ -295,14 +271,8 @@ func (s *Scheduler) forward(fw *worker) {
 // switchToW is switchTo for a worker that runs no coroutine (idle, or ending the
 // pool): it returns when fw is chosen (s.cur is its new coroutine) or told to die.
 func (s *Scheduler) switchToW(fw *worker, to *Coro) {
-	tw := to.w
-	z := tw.on
 	s.cur = to
-	tw.on = nil
-	fw.on = z
-	z.held = fw
-	raceRelease(unsafe.Pointer(&s.racer))
-	switchOn(z)
+	s.handOff(fw, to.w)()
 	raceAcquire(unsafe.Pointer(&s.racer))
 	s.forward(fw)
 	s.curG.store(fw.g)
@@ -363,7 +333,7 @@ func Yield() {
 		h.Yield(c, StateRunnable, s.userPC())
 	}
 	s.runq.push(c)
-	// to := s.pick() and s.switchTo(c, to), written out: see switchTo for why.
+	// to := s.pick() and s.switchTo(c, to), written out: neither inlines.
 	var to *Coro
 	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
 		s.batch--
@@ -372,20 +342,9 @@ func Yield() {
 		to = s.pickSlow()
 	}
 	if to != c {
-		w, tw := c.w, to.w
-		z := tw.on
+		w := c.w
 		s.cur = to
-		tw.on = nil
-		w.on = z
-		z.held = w
-		raceRelease(unsafe.Pointer(&s.racer))
-		if p := &z.pull; p.parity {
-			p.parity = false
-			p.yield(struct{}{})
-		} else {
-			p.parity = true
-			p.next()
-		}
+		s.handOff(w, to.w)()
 		raceAcquire(unsafe.Pointer(&s.racer))
 		if s.cur != c {
 			s.forward(w)
@@ -454,7 +413,7 @@ func (c *Coro) park(reason WaitReason) error {
 		h.WaitBegin(c, reason, pc)
 		h.Yield(c, StateWaiting, pc)
 	}
-	// to := s.pick() and s.switchTo(c, to), written out: see switchTo for why.
+	// to := s.pick() and s.switchTo(c, to), written out: neither inlines.
 	var to *Coro
 	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
 		s.batch--
@@ -463,20 +422,9 @@ func (c *Coro) park(reason WaitReason) error {
 		to = s.pickSlow()
 	}
 	if to != c {
-		w, tw := c.w, to.w
-		z := tw.on
+		w := c.w
 		s.cur = to
-		tw.on = nil
-		w.on = z
-		z.held = w
-		raceRelease(unsafe.Pointer(&s.racer))
-		if p := &z.pull; p.parity {
-			p.parity = false
-			p.yield(struct{}{})
-		} else {
-			p.parity = true
-			p.next()
-		}
+		s.handOff(w, to.w)()
 		raceAcquire(unsafe.Pointer(&s.racer))
 		if s.cur != c {
 			s.forward(w)
@@ -569,13 +517,8 @@ func (s *Scheduler) endIdleWorkers() {
 		w.die = true
 		// switch to w; its exit resumes someone who forwards back here (s.cur)
 		mw := &s.mainW
-		z := w.on
-		w.on = nil
-		mw.on = z
-		z.held = mw
 		s.cur = &s.main
-		raceRelease(unsafe.Pointer(&s.racer))
-		switchOn(z)
+		s.handOff(mw, w)()
 		raceAcquire(unsafe.Pointer(&s.racer))
 		s.forward(mw)
 		s.curG.store(mw.g)

@@ -2,6 +2,7 @@ package coro
 
 import (
 	"iter"
+	"unsafe"
 )
 
 // The coroutine switch. Each coroutine runs on a worker, an iter.Pull coroutine: the
@@ -22,9 +23,18 @@ import (
 
 // pullCoro is the iter.Pull machinery of one worker.
 type pullCoro struct {
-	next   func() (struct{}, bool)
-	yield  func(struct{}) bool // known once the worker has started
-	parity bool                // the next switch on this object must use yield
+	next  func() (struct{}, bool)
+	yield func(struct{}) bool // known once the worker has started
+
+	// sw is next (sw[0]) and yield (sw[1]) seen as one function type, so that
+	// handOff makes one indirect call and stays within the compiler's inlining budget
+	// (two calls exceed it). struct{} takes no register and no stack slot, so
+	// func() (struct{}, bool) and func(struct{}) bool are both called exactly as a
+	// func() bool is: no argument, the bool in the first result register.
+	// TestSwitchFuncViews checks both. parity indexes it: the next switch on this
+	// object must use yield when it is 1.
+	sw     [2]func() bool
+	parity uint8
 }
 
 // worker is a switch participant: a goroutine (an iter.Pull coroutine) that runs
@@ -52,26 +62,44 @@ type worker struct {
 func newWorker(s *Scheduler) *worker {
 	w := &worker{s: s}
 	w.pull.next, _ = iter.Pull(iter.Seq[struct{}](w.body))
+	w.pull.sw[0] = *(*func() bool)(unsafe.Pointer(&w.pull.next))
 	w.on = w
 	w.held = w
 	return w
 }
 
-// switchOn swaps the caller with the worker blocked on z's object.
-func switchOn(z *worker) {
-	p := &z.pull
-	if p.parity {
-		p.parity = false
-		p.yield(struct{}{})
-	} else {
-		p.parity = true
-		p.next()
-	}
+// handOff prepares the switch from the running participant fw to the worker tw (the
+// one running the chosen coroutine, or to be): fw will block on the object tw is
+// blocked on. It returns the function that performs the switch; the caller calls it
+// at once, and it returns when fw runs again. The caller sets s.cur first, and calls
+// raceAcquire and checks whether fw is the one chosen (see forward) after. So every
+// switch reads
+//
+//	s.handOff(fw, tw)()
+//	raceAcquire(unsafe.Pointer(&s.racer))
+//
+// handOff inlines (it makes no call; TestHandOffInlines checks it) and the switch is
+// called from the caller's own frame. That matters: after a goroutine switch every
+// return until the next switch is mispredicted (the CPU's return-address stack holds
+// the other goroutine's calls), so each call level between the user's code and the
+// runtime switch costs several nanoseconds per switch (docs/PERFORMANCE.md, Yield
+// ping-pong). A helper that made the call itself would not inline: an indirect
+// call alone costs 57 of the compiler's budget of 80.
+func (s *Scheduler) handOff(fw, tw *worker) func() bool {
+	z := tw.on
+	tw.on = nil
+	fw.on = z
+	z.held = fw
+	raceRelease(unsafe.Pointer(&s.racer))
+	i := z.pull.parity & 1
+	z.pull.parity = i ^ 1
+	return z.pull.sw[i]
 }
 
 // body is the worker's iterator function, run on its own goroutine.
 func (w *worker) body(yield func(struct{}) bool) {
 	w.pull.yield = yield
+	w.pull.sw[1] = *(*func() bool)(unsafe.Pointer(&w.pull.yield))
 	w.loop()
 }
 
