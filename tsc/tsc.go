@@ -20,6 +20,25 @@
 // The "cpu MHz" line of /proc/cpuinfo is never read: it is the current, scaled core
 // clock, not the counter's rate.
 //
+// # Ordering
+//
+// Now is ordered: on amd64 RDTSCP (or MFENCE; LFENCE; RDTSC) waits until every earlier
+// instruction has executed, on arm64 an ISB goes before the counter read. NowUnordered
+// is the bare read (RDTSC; MRS CNTVCT_EL0), about half the price on amd64, which the CPU
+// may execute some way ahead of the instructions before it (within its out-of-order
+// window: at most a few hundred instructions, tens of nanoseconds), or after later ones
+// have started.
+//
+// What ordering buys is a stamp that cannot land inside the work before it. That
+// matters where two stamps bound one interval that is compared with something outside
+// the stream of stamps: a calibration window against CLOCK_MONOTONIC, a region whose
+// start and end must bracket exactly its own code, a stamp taken beside another clock's
+// reading. It does not matter for a stream of contiguous stamps where each stamp ends
+// one interval and begins the next (the profiler's switch stamps, see profiler/doc.go):
+// a stamp taken early or late moves a few cycles from one interval to its neighbour,
+// never out of the sum, and the total from the first stamp to the last is exact as long
+// as those two are ordered.
+//
 // # Invariance
 //
 // On x86 the counter ticks at a constant rate through frequency and power-state changes

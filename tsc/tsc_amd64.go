@@ -11,9 +11,10 @@ func Now() uint64
 func rdtscp() uint64
 func rdtscFenced() uint64
 
-// rdtscUnordered is RDTSC alone, which may run ahead of earlier instructions: benchmarks
-// only, to show what the ordering in Now costs.
-func rdtscUnordered() uint64
+// NowUnordered returns the tick count with RDTSC alone, which the CPU may execute
+// before instructions ahead of it have finished (see tsc_amd64.s and the package
+// comment, "Ordering").
+func NowUnordered() uint64
 
 // cpuid executes CPUID. golang.org/x/sys/cpu exposes no flag this package needs (RDTSCP,
 // invariant TSC, the frequency leaves 0x15 and 0x16), and its own cpuid is unexported,

@@ -90,7 +90,7 @@ func BenchmarkFencedRDTSC(b *testing.B) {
 func BenchmarkRDTSCUnordered(b *testing.B) {
 	var s uint64
 	for b.Loop() {
-		s += rdtscUnordered()
+		s += NowUnordered()
 	}
 	sink = s
 }
@@ -113,7 +113,7 @@ func BenchmarkOrdering(b *testing.B) {
 	for b.Loop() {
 		t := time.Now()
 		for range block {
-			s += rdtscUnordered()
+			s += NowUnordered()
 		}
 		keep(0, time.Since(t))
 

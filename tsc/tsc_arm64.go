@@ -7,6 +7,10 @@ package tsc
 // it directly; it is what the vDSO's clock_gettime reads too.
 func Now() uint64
 
+// NowUnordered reads CNTVCT_EL0 without the ISB that orders Now: the read may be
+// performed ahead of earlier instructions (see the package comment, "Ordering").
+func NowUnordered() uint64
+
 // cntfrq reads CNTFRQ_EL0, the counter rate firmware programmed at boot.
 func cntfrq() uint64
 

@@ -14,6 +14,12 @@ TEXT ·Now(SB), NOSPLIT, $0-8
 	MOVD	R0, ret+0(FP)
 	RET
 
+// func NowUnordered() uint64
+TEXT ·NowUnordered(SB), NOSPLIT, $0-8
+	MRS	CNTVCT_EL0, R0
+	MOVD	R0, ret+0(FP)
+	RET
+
 // func cntfrq() uint64
 TEXT ·cntfrq(SB), NOSPLIT, $0-8
 	MRS	CNTFRQ_EL0, R0

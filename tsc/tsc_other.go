@@ -13,6 +13,9 @@ var epoch = time.Now()
 // portable fallback, used where no cheap hardware counter is known and under -tags purego.
 func Now() uint64 { return uint64(time.Since(epoch)) }
 
+// NowUnordered is Now: the monotonic clock has no cheaper unordered read.
+func NowUnordered() uint64 { return Now() }
+
 // Fallback ticks are nanoseconds of a clock that never changes pace.
 const (
 	source    = "monotonic"

@@ -172,3 +172,19 @@ func TestAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestNowUnorderedSameClock checks that NowUnordered reads the clock Now reads: each
+// read falls between two ordered reads taken 200µs either side of it (far more than
+// the out-of-order window an unordered read may slip by).
+func TestNowUnorderedSameClock(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		a := Now()
+		time.Sleep(200 * time.Microsecond)
+		u := NowUnordered()
+		time.Sleep(200 * time.Microsecond)
+		b := Now()
+		if !(a < u && u < b) {
+			t.Fatalf("NowUnordered %d not between the ordered reads %d and %d around it", u, a, b)
+		}
+	}
+}
