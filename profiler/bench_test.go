@@ -10,22 +10,52 @@ import (
 	"github.com/coroprof/coroprof/tsc"
 )
 
+// profileModes are the rows of the profiler's benchmark matrix (docs/PERFORMANCE.md):
+// off, no-op hooks (the runtime's side of the hook calls), ticks only, ticks and the
+// CPU clock, the full ledger (the default), and the reconciled CPU mode. Sampling is
+// off in all of them so the figures are the ledger's cost alone.
+var profileModes = []struct {
+	name string
+	opts []Option
+}{
+	{"off", nil},
+	{"nop-hooks", nil},
+	{"ticks", []Option{TicksOnly()}},
+	{"ticks+cpu", []Option{noRusage}},
+	{"full", []Option{}},
+	{"reconciled", []Option{ReconciledCPU()}},
+}
+
+// benchProfiled runs the default loop once under mode name, with the CPU meter around the
+// loop; the file write is outside the timer.
+func benchProfiled(b *testing.B, name string, opts []Option) {
+	var cpu cpuMeter
+	loop := func() {
+		b.ResetTimer()
+		cpu.start()
+		coro.EventLoop()
+		cpu.stop(b)
+	}
+	if opts == nil {
+		if name == "nop-hooks" {
+			// The runtime's own cost of calling hooks (and finding the user's pc for
+			// Yield and WaitBegin), without any profiler work.
+			coro.SetHooks(nopHooks{})
+			defer coro.SetHooks(nil)
+		}
+		loop()
+		return
+	}
+	opts = append([]Option{File(filepath.Join(b.TempDir(), "p.bin")), SampleRate(0)}, opts...)
+	if err := Go(loop, opts...); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkYield is the Yield round trip (two coroutines alternate; one op is A -> B
-// -> A, two Yields, so four profiler stamps) with the profiler off, ticks-only, and
-// the full ledger (ticks + CPU clock + getrusage). Sampling is off in all three so
-// the figures are the ledger's cost alone; the file write is outside the timer.
+// -> A, two Yields, so two switches) in each mode of the matrix.
 func BenchmarkYield(b *testing.B) {
-	for _, m := range []struct {
-		name string
-		opts []Option
-	}{
-		{"off", nil},
-		{"nop-hooks", nil},
-		{"ticks", []Option{TicksOnly()}},
-		{"ticks+cpu", []Option{noRusage}},
-		{"full", []Option{}},
-		{"reconciled", []Option{ReconciledCPU()}},
-	} {
+	for _, m := range profileModes {
 		b.Run(m.name, func(b *testing.B) {
 			n := b.N
 			for j := 0; j < 2; j++ {
@@ -35,27 +65,36 @@ func BenchmarkYield(b *testing.B) {
 					}
 				})
 			}
-			var cpu cpuMeter
-			loop := func() {
-				b.ResetTimer()
-				cpu.start()
-				coro.EventLoop()
-				cpu.stop(b)
-			}
-			if m.opts == nil {
-				if m.name == "nop-hooks" {
-					// The runtime's own cost of calling hooks (and finding the user's
-					// pc for Yield and WaitBegin), without any profiler work.
-					coro.SetHooks(nopHooks{})
-					defer coro.SetHooks(nil)
+			benchProfiled(b, m.name, m.opts)
+		})
+	}
+}
+
+// BenchmarkChannel is a channel hand-off round trip in each mode of the matrix: one
+// coroutine sends on a coro.Channel and receives the reply, the other receives and
+// replies; one op is one round trip (two parks, two wake-ups, two switches).
+func BenchmarkChannel(b *testing.B) {
+	for _, m := range profileModes {
+		b.Run(m.name, func(b *testing.B) {
+			n := b.N
+			var ping, pong coro.Channel[int]
+			coro.Spawn(func() {
+				for {
+					v, err := ping.Receive()
+					if err != nil {
+						return
+					}
+					pong.Send(v)
 				}
-				loop()
-				return
-			}
-			opts := append([]Option{File(filepath.Join(b.TempDir(), "p.bin")), SampleRate(0)}, m.opts...)
-			if err := Go(loop, opts...); err != nil {
-				b.Fatal(err)
-			}
+			})
+			coro.Spawn(func() {
+				for i := 0; i < n; i++ {
+					ping.Send(i)
+					pong.Receive()
+				}
+				ping.Close()
+			})
+			benchProfiled(b, m.name, m.opts)
 		})
 	}
 }
@@ -120,15 +159,7 @@ func (nopHooks) AfterPoll()                                            {}
 // writes 64 bytes and reads them back from a server coroutine, b.N times (one op is
 // one round trip: two socket writes, two reads, and the parks and polls between).
 func BenchmarkEcho(b *testing.B) {
-	for _, m := range []struct {
-		name string
-		opts []Option
-	}{
-		{"off", nil},
-		{"ticks", []Option{TicksOnly()}},
-		{"full", []Option{}},
-		{"reconciled", []Option{ReconciledCPU()}},
-	} {
+	for _, m := range profileModes {
 		b.Run(m.name, func(b *testing.B) {
 			n := b.N
 			var failed error
@@ -185,6 +216,10 @@ func BenchmarkEcho(b *testing.B) {
 				cpu.stop(b)
 			})
 			if m.opts == nil {
+				if m.name == "nop-hooks" {
+					coro.SetHooks(nopHooks{})
+					defer coro.SetHooks(nil)
+				}
 				coro.EventLoop()
 			} else {
 				opts := append([]Option{File(filepath.Join(b.TempDir(), "p.bin")), SampleRate(0)}, m.opts...)
