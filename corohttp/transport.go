@@ -280,8 +280,8 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request) (*http.
 	fail := func(err error, beforeResponse bool) (*http.Response, error) {
 		stop()
 		pc.conn.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if cerr := ctxErr(ctx, err); cerr != nil {
+			return nil, cerr
 		}
 		if beforeResponse && pc.reused && isConnGone(err) {
 			return nil, &retryableError{err}
@@ -337,6 +337,20 @@ func (pc *persistConn) roundTrip(ctx context.Context, req *http.Request) (*http.
 	return resp, nil
 }
 
+// ctxErr is the context's error when ctx explains err: it was cancelled (which closed
+// the connection), or err is the connection's deadline, which is ctx's (the deadline
+// may pass on the socket a moment before ctx's own timer marks ctx done).
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // isConnGone reports whether err says the server closed the connection (EOF, reset,
 // broken pipe) rather than that it answered wrongly.
 func isConnGone(err error) bool {
@@ -366,7 +380,7 @@ func (b *bodyEOF) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		b.finish(false)
-		if cerr := b.ctx.Err(); cerr != nil {
+		if cerr := ctxErr(b.ctx, err); cerr != nil {
 			err = cerr
 		}
 	}
