@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/render"
 	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
@@ -192,7 +193,7 @@ func TestSeveralLoops(t *testing.T) {
 		t.Errorf("report total %v ticks, the loops sum to %d", m.Total.Ticks, sum)
 	}
 	var html bytes.Buffer
-	if err := report.WriteHTML(&html, m, report.HTMLOptions{Echarts: "/**/"}); err != nil { // the page, not the echarts runtime (make assets), is under test
+	if err := render.Write(&html, render.HTML, render.Input{Model: m}, render.Options{HTML: render.HTMLOptions{Echarts: "/**/"}}); err != nil { // the page, not the echarts runtime (make assets), is under test
 		t.Fatalf("WriteHTML: %v", err)
 	}
 	for _, s := range loops {
@@ -471,7 +472,7 @@ func TestSeveralLoopsServingOnePort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text bytes.Buffer
-	if err := report.WriteText(&text, m, report.TextOptions{}); err != nil {
+	if err := render.Write(&text, render.Text, render.Input{Model: m}, render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "Per loop") {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/render"
 	"github.com/coroprof/coroprof/internal/report"
 )
 
@@ -458,7 +459,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		// (The page's data is compact JSON: only indenting has encoding/json's depth limit.)
-		if err := report.WriteHTML(f, m, report.HTMLOptions{}); err != nil {
+		if err := render.Write(f, render.HTML, render.Input{Model: m}, render.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()

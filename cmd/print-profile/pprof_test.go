@@ -13,6 +13,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/render"
 	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
@@ -103,13 +104,13 @@ func TestGoToolPprof(t *testing.T) {
 
 	// Wall time shows where the loop was off the CPU: <wait> is a frame.
 	out = goTool(t, "-top", "-sample_index=wall", "-nodecount=100", path)
-	if names := topNames(out); !slices.Contains(names, report.FrameWait) || !slices.Contains(names, report.FrameMain) {
+	if names := topNames(out); !slices.Contains(names, render.FrameWait) || !slices.Contains(names, render.FrameMain) {
 		t.Errorf("-sample_index=wall lacks <wait> or <main>: %q", names)
 	}
 	// Parked time by reason at the blocking call sites.
 	out = goTool(t, "-top", "-sample_index=parked", "-nodefraction=0", "-nodecount=1000", path)
 	for _, w := range p.WaitSites {
-		frame := report.FrameParked(wire.WaitReasonNames[w.Reason])
+		frame := render.FrameParked(wire.WaitReasonNames[w.Reason])
 		if !strings.Contains(out, frame) {
 			t.Errorf("-sample_index=parked lacks %q:\n%s", frame, out)
 		}

@@ -13,9 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/coroprof/coroprof/format"
-	"github.com/coroprof/coroprof/internal/report"
 )
 
 // Exit statuses.
@@ -50,8 +47,8 @@ usage.
 flags:
 `
 
-// config is the parsed command line. The views other than HTML live in compare.go
-// (dispatch), pprof.go, serve.go and internal/report.
+// config is the parsed command line. views.go reads the inputs and writes the
+// outputs (through internal/render), serve.go serves -http.
 type config struct {
 	out      string // -o: write to this file (atomically) instead of stdout
 	pprof    string // -pprof FILE
@@ -214,23 +211,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitInput
 	}
 	return exitOK
-}
-
-func render(c *config, stdout io.Writer, prog *progress) error {
-	prog.stage("reading " + c.profile)
-	p, err := format.ReadFile(c.profile)
-	if err != nil {
-		return err // names the file, and the section, record and offset of a fault
-	}
-	prog.stage("building the model")
-	m, err := report.Build(p)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c.profile, err)
-	}
-	prog.stage("writing HTML")
-	return writeOutput(c.out, stdout, func(w io.Writer) error {
-		return report.WriteHTML(w, m, report.HTMLOptions{})
-	})
 }
 
 // writeOutput runs write into stdout, or into a temporary file beside path that is

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coroprof/coroprof/internal/render"
 	"github.com/google/pprof/driver"
 	"github.com/google/pprof/profile"
 )
@@ -32,15 +33,15 @@ const (
 
 // serveHTTP serves until stop is closed (never, when stop is nil). ready, if not nil,
 // is called with the base URL once the listener is open.
-func serveHTTP(addr string, l *loaded, stderr io.Writer, ready func(url string), stop <-chan struct{}) error {
+func serveHTTP(addr string, in render.Input, stderr io.Writer, ready func(url string), stop <-chan struct{}) error {
 	addr = httpAddr(addr) // "-http 8080" means port 8080 on localhost
-	pp, base, err := uiProfiles(l)
+	pp, base, err := uiProfiles(in)
 	if err != nil {
 		return err
 	}
 	// The report is rendered once, up front, so a fault shows at once, not on a click.
 	var page bytes.Buffer
-	reportErr := writeView(&page, &config{}, l)
+	reportErr := render.Write(&page, render.HTML, in, render.Options{})
 	if reportErr != nil {
 		fmt.Fprintf(stderr, "print-profile: the report will not be served: %s\n", oneLine(reportErr))
 	}
@@ -65,16 +66,16 @@ func serveHTTP(addr string, l *loaded, stderr io.Writer, ready func(url string),
 
 // uiProfiles are the profiles the pprof UI shows: one, or NEW with OLD as its
 // -diff_base (so the UI's own diff view, with percentages of OLD, applies).
-func uiProfiles(l *loaded) (pp, base *profile.Profile, err error) {
-	if l.cmp == nil {
-		pp, err = l.model.Pprof()
+func uiProfiles(in render.Input) (pp, base *profile.Profile, err error) {
+	if in.Comparison == nil {
+		pp, err = render.PprofProfile(in.Model.Profile())
 		return pp, nil, err
 	}
-	n, o := l.cmp.Models()
-	if pp, err = n.Pprof(); err != nil {
+	n, o := in.Comparison.Models()
+	if pp, err = render.PprofProfile(n.Profile()); err != nil {
 		return nil, nil, err
 	}
-	base, err = o.Pprof()
+	base, err = render.PprofProfile(o.Profile())
 	return pp, base, err
 }
 

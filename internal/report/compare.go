@@ -1,19 +1,14 @@
 package report
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
-	"io"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/coroprof/coroprof/internal/wire"
-	"github.com/google/pprof/profile"
 )
 
 // Comparing two runs. Coroutine IDs and line numbers change from run to run, so rows
@@ -56,6 +51,31 @@ func deltaOf(n, o Quantities) Delta {
 	return Delta{Ticks: sub(n.Ticks, o.Ticks), CPU: n.CPU - o.CPU, Utime: n.Utime - o.Utime, Stime: n.Stime - o.Stime,
 		Minflt: sub(n.Minflt, o.Minflt), Majflt: sub(n.Majflt, o.Majflt), Inblock: sub(n.Inblock, o.Inblock),
 		Oublock: sub(n.Oublock, o.Oublock), Nvcsw: sub(n.Nvcsw, o.Nvcsw), Nivcsw: sub(n.Nivcsw, o.Nivcsw)}
+}
+
+// Value returns counter c of d in output units (seconds for the times).
+func (d *Delta) Value(c wire.Counter) float64 {
+	switch c {
+	case wire.Ticks:
+		return float64(d.Ticks)
+	case wire.CPU:
+		return d.CPU
+	case wire.Utime:
+		return d.Utime
+	case wire.Stime:
+		return d.Stime
+	case wire.Minflt:
+		return float64(d.Minflt)
+	case wire.Majflt:
+		return float64(d.Majflt)
+	case wire.Inblock:
+		return float64(d.Inblock)
+	case wire.Oublock:
+		return float64(d.Oublock)
+	case wire.Nvcsw:
+		return float64(d.Nvcsw)
+	}
+	return float64(d.Nivcsw)
 }
 
 // QDiff is one bucket on both sides.
@@ -209,7 +229,7 @@ func Compare(newName string, n *Model, oldName string, o *Model) *Comparison {
 				s = &d.New
 			}
 			v := s.Quantities.Vec()
-			v.add(co.Quantities.Vec())
+			v.Add(co.Quantities.Vec())
 			s.Quantities = v.Quantities()
 			s.Count++
 			s.Resumes += co.Resumes
@@ -292,236 +312,6 @@ func absI(v int64) int64 {
 	return v
 }
 
-// deltaValue is q of d as a float, in output units.
-func deltaValue(d *Delta, q wire.Counter) float64 {
-	switch q {
-	case wire.Ticks:
-		return float64(d.Ticks)
-	case wire.CPU:
-		return d.CPU
-	case wire.Utime:
-		return d.Utime
-	case wire.Stime:
-		return d.Stime
-	case wire.Minflt:
-		return float64(d.Minflt)
-	case wire.Majflt:
-		return float64(d.Majflt)
-	case wire.Inblock:
-		return float64(d.Inblock)
-	case wire.Oublock:
-		return float64(d.Oublock)
-	case wire.Nvcsw:
-		return float64(d.Nvcsw)
-	}
-	return float64(d.Nivcsw)
-}
-
-// relative is Δ/old as a percentage string ("new" when old is zero and Δ is not).
-func relative(delta, old float64) string {
-	switch {
-	case old == 0 && delta == 0:
-		return ""
-	case old == 0:
-		return "new"
-	}
-	return strconv.FormatFloat(100*delta/old, 'f', 1, 64) + "%"
-}
-
-// WriteCompareJSON writes the comparison as indented JSON (docs/JSON.md, "Comparison").
-func WriteCompareJSON(w io.Writer, c *Comparison) error {
-	return writeJSON(w, struct {
-		Schema string `json:"schema"`
-		Kind   string `json:"kind"`
-		*Comparison
-	}{JSONSchema, "comparison", c})
-}
-
-func signedInt(v float64) string {
-	if v > 0 {
-		return "+" + strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
-}
-
-func signedSec(v float64) string {
-	if v > 0 {
-		return "+" + fmtSec(v)
-	}
-	return fmtSec(v)
-}
-
-// WriteCompareText writes the comparison as aligned text: the buckets, then the
-// coroutines and functions with the largest |Δ| of the chosen column first. Each
-// table shows NEW, OLD, Δ and Δ% of that column (ticks for name, calls and resumes).
-func WriteCompareText(w io.Writer, c *Comparison, o TextOptions) error {
-	if err := CheckSort(o.Sort); err != nil {
-		return err
-	}
-	if o.Sort == "" {
-		o.Sort = "ticks"
-	}
-	q := pctOf(o.Sort)
-	if !c.newM.Has(q) {
-		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
-	}
-	isSec := q == wire.CPU || q == wire.Utime || q == wire.Stime
-	val := func(qs *Quantities) string {
-		if isSec {
-			return fmtSec(quantityValue(qs, q))
-		}
-		return fmtInt(uint64(quantityValue(qs, q)))
-	}
-	dlt := func(d *Delta) string {
-		if isSec {
-			return signedSec(deltaValue(d, q))
-		}
-		return signedInt(deltaValue(d, q))
-	}
-	qname := wire.Names[q]
-	if q == wire.Utime || q == wire.Stime {
-		qname += "≈" // always an estimate (splits the exact CPU time)
-	}
-	bw := bufio.NewWriter(w)
-	t := &textTable{head: []string{"", "file", "program", "host", "duration s", "ticks", "coroutines", "samples"}, left: []bool{true, true, true, true}}
-	for _, s := range []struct {
-		label string
-		s     *Side
-	}{{"NEW", &c.New}, {"OLD", &c.Old}} {
-		t.add(s.label, s.s.File, s.s.Program, s.s.Host, fmtSec(s.s.Duration), fmtInt(s.s.TotalTicks), strconv.Itoa(s.s.Coroutines), fmtInt(s.s.Samples))
-	}
-	t.left = append(t.left, false, false, false, false)
-	t.write(bw)
-	fmt.Fprintf(bw, "measured: %s\n", strings.Join(c.Measured, ", "))
-	for _, s := range []*Side{&c.New, &c.Old} {
-		for _, n := range s.Notes {
-			fmt.Fprintf(bw, "note (%s): %s\n", s.File, n)
-		}
-	}
-
-	fmt.Fprintf(bw, "\nWhere the time went: %s\n", qname)
-	t = &textTable{head: []string{"new", "old", "Δ", "Δ%", "bucket"}, left: []bool{false, false, false, false, true}}
-	for _, b := range []struct {
-		name string
-		d    *QDiff
-	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
-		t.add(val(&b.d.New), val(&b.d.Old), dlt(&b.d.Delta), relative(deltaValue(&b.d.Delta, q), quantityValue(&b.d.Old, q)), b.name)
-	}
-	t.write(bw)
-
-	// Coroutines.
-	ci := make([]int, len(c.Coroutines))
-	for i := range ci {
-		ci[i] = i
-	}
-	ci = topN(ci, o.Top, func(a, b int) int {
-		x, y := &c.Coroutines[a], &c.Coroutines[b]
-		if o.Sort == "name" {
-			return cmp.Compare(x.Name, y.Name)
-		}
-		kx, ky := math.Abs(deltaValue(&x.Delta, q)), math.Abs(deltaValue(&y.Delta, q))
-		switch o.Sort {
-		case "samples":
-			kx, ky = float64(absI(x.DeltaSamples)), float64(absI(y.DeltaSamples))
-		case "resumes":
-			kx, ky = float64(absI(x.DeltaResumes)), float64(absI(y.DeltaResumes))
-		}
-		return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name))
-	})
-	by := o.Sort
-	if by == "calls" {
-		by = "ticks"
-	}
-	fmt.Fprint(bw, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+by+"|"))
-	t = &textTable{head: []string{"n new", "n old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "coroutine"},
-		left: []bool{false, false, false, false, false, false, true, true}}
-	for _, i := range ci {
-		d := &c.Coroutines[i]
-		t.add(strconv.Itoa(d.New.Count), strconv.Itoa(d.Old.Count), val(&d.New.Quantities), val(&d.Old.Quantities),
-			dlt(&d.Delta), relative(deltaValue(&d.Delta, q), quantityValue(&d.Old.Quantities, q)), d.Status, d.Name)
-	}
-	t.write(bw)
-
-	for _, cumulative := range []bool{false, true} {
-		pick := func(f *FuncDiff) *CostDiff {
-			if cumulative {
-				return &f.Cumulative
-			}
-			return &f.Self
-		}
-		fi := make([]int, len(c.Functions))
-		for i := range fi {
-			fi[i] = i
-		}
-		fi = topN(fi, o.Top, func(a, b int) int {
-			x, y := &c.Functions[a], &c.Functions[b]
-			if o.Sort == "name" {
-				return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
-			}
-			px, py := pick(x), pick(y)
-			kx, ky := math.Abs(deltaValue(&px.Delta, q)), math.Abs(deltaValue(&py.Delta, q))
-			switch o.Sort {
-			case "samples":
-				kx, ky = float64(absI(px.DeltaSamples)), float64(absI(py.DeltaSamples))
-			case "calls":
-				kx, ky = float64(absI(px.DeltaCalls)), float64(absI(py.DeltaCalls))
-			}
-			return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
-		})
-		what := "Functions, self"
-		if cumulative {
-			what = "Functions, cumulative"
-		}
-		by := o.Sort
-		if by == "resumes" {
-			by = "ticks"
-		}
-		fmt.Fprint(bw, title(what, len(fi), len(c.Functions), "|Δ "+by+"|"))
-		t = &textTable{head: []string{"samples new", "samples old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "kind", "function"},
-			left: []bool{false, false, false, false, false, false, true, true, true}}
-		for _, i := range fi {
-			f := &c.Functions[i]
-			p := pick(f)
-			mark := ""
-			if f.Estimate {
-				mark = "≈"
-			}
-			sn, so := fmtInt(p.New.Samples), fmtInt(p.Old.Samples)
-			if f.Kind == KindRegion {
-				sn, so = "", ""
-			}
-			t.add(sn, so, mark+val(&p.New.Quantities), mark+val(&p.Old.Quantities), mark+dlt(&p.Delta),
-				relative(deltaValue(&p.Delta, q), quantityValue(&p.Old.Quantities, q)), f.Status, f.Kind, f.Name)
-		}
-		t.write(bw)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing text: %w", err)
-	}
-	return nil
-}
-
 // Models returns the two models compared (OLD's with its ticks converted to NEW's
 // clock when the rates differed).
 func (c *Comparison) Models() (newM, oldM *Model) { return c.newM, c.oldM }
-
-// Pprof returns the difference as one pprof profile, the way `go tool pprof
-// -diff_base` builds it: NEW's samples, and OLD's negated and labelled pprof::base, so
-// any pprof reader shows NEW minus OLD with percentages of OLD.
-func (c *Comparison) Pprof() (*profile.Profile, error) {
-	n, err := c.newM.Pprof()
-	if err != nil {
-		return nil, err
-	}
-	o, err := c.oldM.Pprof()
-	if err != nil {
-		return nil, err
-	}
-	o.SetLabel("pprof::base", []string{"true"})
-	o.Scale(-1)
-	d, err := profile.Merge([]*profile.Profile{n, o})
-	if err != nil {
-		return nil, fmt.Errorf("building the pprof difference: %w", err)
-	}
-	return d, nil
-}

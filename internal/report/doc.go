@@ -1,5 +1,6 @@
 // Package report turns a *format.Profile into the model every view of print-profile
-// renders: the HTML page, and later -json, -text, -pprof, compare and merge.
+// renders (package internal/render: the HTML page, -json, -text, -pprof), and two
+// models into a Comparison.
 //
 // # The model
 //
@@ -62,14 +63,7 @@
 //
 // # Views
 //
-// WriteHTML renders the self-contained page from web's embedded templates. Tables are
-// drawn by the page's script from embedded JSON: sortable on every column, filterable,
-// all-zero columns dropped, and above 1000 rows virtual (every row reachable by
-// scrolling, only those near the viewport in the DOM), so 100k coroutines stay
-// responsive. The header, the call graph (300 functions by cumulative ticks, 20 callers
-// and callees each) and the longest slices are rendered by html/template; the charts
-// are go-echarts options drawn by the embedded echarts runtime; the flame graph is a
-// small div renderer of its own, over trees pruned below 1/5000 of their root. Every
-// user string reaches the page escaped: by html/template, or as JSON whose <, > and &
-// are \u-escaped and which the script only ever assigns to textContent.
+// The model holds figures, not presentation: package internal/render writes its
+// views (HTML, text, JSON, pprof) and those of a Comparison. Operations on whole
+// profiles (merging several, converting a clock) are package internal/profops's.
 package report

@@ -585,7 +585,7 @@ func (m *Model) flameOf(idx []int32, root string) *FlameNode {
 
 // FlameOf returns the flame graph of one coroutine's samples (nil if it has none).
 func (m *Model) FlameOf(coro uint64) *FlameNode {
-	return m.flame(func(c uint64) bool { return c == coro }, m.coroName(coro))
+	return m.flame(func(c uint64) bool { return c == coro }, m.CoroName(coro))
 }
 
 // FlamesOf returns the flame graphs of several coroutines (by id; nil for one without
@@ -603,7 +603,7 @@ func (m *Model) FlamesOf(coros []uint64) map[uint64]*FlameNode {
 	}
 	out := make(map[uint64]*FlameNode, len(coros))
 	for _, c := range coros {
-		out[c] = m.flameOf(want[c], m.coroName(c))
+		out[c] = m.flameOf(want[c], m.CoroName(c))
 	}
 	return out
 }

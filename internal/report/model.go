@@ -23,7 +23,8 @@ func vecOf(c format.Counters) Vec {
 	return v
 }
 
-func (v *Vec) add(o Vec) {
+// Add adds o to v.
+func (v *Vec) Add(o Vec) {
 	for i := range v {
 		v[i] += o[i]
 	}
@@ -67,6 +68,20 @@ func (v Vec) Quantities() Quantities {
 		Minflt: round(v[wire.Minflt]), Majflt: round(v[wire.Majflt]), Inblock: round(v[wire.Inblock]),
 		Oublock: round(v[wire.Oublock]), Nvcsw: round(v[wire.Nvcsw]), Nivcsw: round(v[wire.Nivcsw]),
 	}
+}
+
+// Value returns counter c of q in output units (seconds for the times), as a float
+// for sorting and percentages.
+func (q *Quantities) Value(c wire.Counter) float64 {
+	switch c {
+	case wire.CPU:
+		return q.CPU
+	case wire.Utime:
+		return q.Utime
+	case wire.Stime:
+		return q.Stime
+	}
+	return q.Vec()[c]
 }
 
 // Vec converts q back to raw units (the inverse of Vec.Quantities for exact values).
@@ -271,8 +286,6 @@ type Model struct {
 	meas format.Measured
 	// profile is the input (the pprof view reads it after Build).
 	profile   *format.Profile
-	funcs     []format.Func
-	locs      []format.Location
 	startTick uint64
 	coroByID  map[uint64]int
 	// stacks are the samples resolved to function indices, leaf first, for flame
@@ -288,16 +301,22 @@ type sampleStack struct {
 }
 
 // Has reports whether the profile measured q.
-func (m *Model) Has(q wire.Counter) bool {
+func (m *Model) Has(q wire.Counter) bool { return Measures(m.meas, q) }
+
+// Measures reports whether a profile that measured ms has quantity q.
+func Measures(ms format.Measured, q wire.Counter) bool {
 	switch q {
 	case wire.Ticks:
 		return true
 	case wire.CPU:
-		return m.meas&format.MeasCPU != 0
+		return ms&format.MeasCPU != 0
 	default:
-		return m.meas&format.MeasRusage != 0
+		return ms&format.MeasRusage != 0
 	}
 }
+
+// Profile returns the profile the model was built from (the pprof view reads it).
+func (m *Model) Profile() *format.Profile { return m.profile }
 
 // HasSamples reports whether the profile holds CPU samples.
 func (m *Model) HasSamples() bool { return m.meas&format.MeasSamples != 0 }
@@ -343,14 +362,12 @@ func Build(p *format.Profile) (*Model, error) {
 		},
 		meas:                 p.Measured | format.MeasTicks,
 		profile:              p,
-		funcs:                p.Funcs,
-		locs:                 p.Locations,
 		startTick:            p.Meta.StartTick,
 		SlicesDropped:        p.SlicesDropped,
 		WorstClosure:         -1,
 		WorstEstimateClosure: -1,
 	}
-	m.Measured = measuredNames(m.meas)
+	m.Measured = MeasuredNames(m.meas)
 	if p.Meta.StopTick > p.Meta.StartTick {
 		m.TotalTicks = p.Meta.StopTick - p.Meta.StartTick
 	}
@@ -366,7 +383,8 @@ func Build(p *format.Profile) (*Model, error) {
 	return m, nil
 }
 
-func measuredNames(ms format.Measured) []string {
+// MeasuredNames lists what a profile that measured ms holds, as Model.Measured does.
+func MeasuredNames(ms format.Measured) []string {
 	names := []string{"ticks"}
 	if ms&format.MeasCPU != 0 {
 		names = append(names, "cpu")
@@ -390,9 +408,9 @@ func (m *Model) buildLoops() {
 	var total, main, wait Vec
 	for _, l := range m.profile.Loops {
 		t, mn, w := vecOf(l.Total), vecOf(l.Main), vecOf(l.Wait)
-		total.add(t)
-		main.add(mn)
-		wait.add(w)
+		total.Add(t)
+		main.Add(mn)
+		wait.Add(w)
 		m.Loops = append(m.Loops, Loop{ID: l.ID, Total: t.Quantities(), Main: mn.Quantities(), Wait: w.Quantities()})
 	}
 	m.Total, m.Main, m.Wait = total.Quantities(), main.Quantities(), wait.Quantities()
@@ -401,12 +419,9 @@ func (m *Model) buildLoops() {
 	m.Busy = busy.Quantities()
 }
 
-// Loc names a location as "func file:line" parts; ok is false for LocID 0 or a bad id.
-func (m *Model) loc(id format.LocID) (fn string, file string, line int64, ok bool) {
-	funcs, locs := m.funcs, m.locs
-	if locs == nil && m.profile != nil { // a Model made without Build (the pprof view's)
-		funcs, locs = m.profile.Funcs, m.profile.Locations
-	}
+// loc names a location as "func file:line" parts; ok is false for LocID 0 or a bad id.
+func loc(p *format.Profile, id format.LocID) (fn string, file string, line int64, ok bool) {
+	funcs, locs := p.Funcs, p.Locations
 	if id == 0 || int(id) > len(locs) {
 		return "", "", 0, false
 	}
@@ -418,9 +433,13 @@ func (m *Model) loc(id format.LocID) (fn string, file string, line int64, ok boo
 	return f.Name, f.File, l.Line, true
 }
 
-// Site formats a location for display: "pkg.fn (file.go:12)".
-func (m *Model) Site(id format.LocID) string {
-	fn, file, line, ok := m.loc(id)
+// Site formats a location of the model's profile for display: "pkg.fn (file.go:12)".
+func (m *Model) Site(id format.LocID) string { return Site(m.profile, id) }
+
+// Site formats a location of p for display: "pkg.fn (file.go:12)"; "" for LocID 0 or
+// an id out of range.
+func Site(p *format.Profile, id format.LocID) string {
+	fn, file, line, ok := loc(p, id)
 	if !ok {
 		return ""
 	}

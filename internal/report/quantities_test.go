@@ -50,8 +50,8 @@ func TestQuantitiesFollowCounters(t *testing.T) {
 		if back := q.Vec(); back != v {
 			t.Errorf("counter %s: Vec(Quantities(v)) = %v, want %v", c, back, v)
 		}
-		if d := deltaOf(q, Quantities{}); deltaValue(&d, c) != want {
-			t.Errorf("deltaValue(%s) = %v, want %v", c, deltaValue(&d, c), want)
+		if d := deltaOf(q, Quantities{}); d.Value(c) != want {
+			t.Errorf("Delta.Value(%s) = %v, want %v", c, d.Value(c), want)
 		}
 	}
 }

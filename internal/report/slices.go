@@ -119,7 +119,8 @@ func (m *Model) sinceStart(tick uint64) float64 {
 	return m.Seconds(float64(int64(tick - m.startTick)))
 }
 
-func (m *Model) coroName(id uint64) string {
+// CoroName names a coroutine by id ("coroutine ID" when the ledger lacks it).
+func (m *Model) CoroName(id uint64) string {
 	if c, ok := m.Coroutine(id); ok {
 		return c.Name
 	}
@@ -142,7 +143,7 @@ func (m *Model) buildSlices() {
 	}
 	for _, s := range p.LongSlices {
 		q := vecOf(s.Counters).Quantities()
-		ls := LongSlice{Coro: s.CoroID, Name: m.coroName(s.CoroID), Loop: s.Loop, Start: m.sinceStart(s.Start),
+		ls := LongSlice{Coro: s.CoroID, Name: m.CoroName(s.CoroID), Loop: s.Loop, Start: m.sinceStart(s.Start),
 			Quantities: q, Seconds: m.Seconds(float64(s.Counters[wire.Ticks])), Ended: Ended(s.State, s.Reason), Site: m.Site(s.Site)}
 		ls.Diagnosis, ls.Evidence = m.Diagnose(q, ls.Seconds)
 		m.LongSlices = append(m.LongSlices, ls)

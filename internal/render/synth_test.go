@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -31,9 +32,9 @@ func TestSynthetic(t *testing.T) {
 			var est, want, unlCPU, wantUnl float64
 			for _, f := range m.Functions {
 				switch f.Kind {
-				case KindSampled:
+				case report.KindSampled:
 					est += float64(f.Self.Ticks)
-				case KindUnlabelled:
+				case report.KindUnlabelled:
 					unlCPU += f.Self.CPU
 					if f.Self.Ticks != 0 || f.Cumulative.Ticks != 0 || f.Self.Minflt != 0 {
 						t.Errorf("unlabelled %s has ledger figures: %+v", f.Name, f.Self)
@@ -57,7 +58,7 @@ func TestSynthetic(t *testing.T) {
 				t.Errorf("unlabelled self cpu sums to %g, their samples' to %g", unlCPU, wantUnl)
 			}
 			var b bytes.Buffer
-			if err := WriteHTML(&b, m, HTMLOptions{Echarts: "/**/"}); err != nil {
+			if err := writeHTML(&b, m.Model, HTMLOptions{Echarts: "/**/"}); err != nil {
 				t.Fatal(err)
 			}
 		})

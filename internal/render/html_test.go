@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
@@ -22,7 +23,7 @@ func TestWriteHTMLEscapes(t *testing.T) {
 	p.Funcs[1].Name = evil      // f: sampled, in the call graph and the flame graph
 	p.Regions[0].Name = evil
 	var b bytes.Buffer
-	if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/* echarts stub */"}); err != nil {
+	if err := writeHTML(&b, mustBuild(t, p).Model, HTMLOptions{Echarts: "/* echarts stub */"}); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -87,7 +88,7 @@ func TestWriteHTMLEmpty(t *testing.T) {
 	p.Measured = 0
 	p.Clock.TicksPerSecond = 0
 	var b bytes.Buffer
-	if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/**/"}); err != nil {
+	if err := writeHTML(&b, mustBuild(t, p).Model, HTMLOptions{Echarts: "/**/"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"No call graph", "No flame graph", "No timeline", "no long slices"} {
@@ -132,7 +133,7 @@ func TestEstimateMarks(t *testing.T) {
 	}
 	found := false
 	for _, r := range self.Rows {
-		if r[3] != KindUnlabelled {
+		if r[3] != report.KindUnlabelled {
 			continue
 		}
 		found = true
@@ -158,7 +159,7 @@ func TestEstimateMarks(t *testing.T) {
 		t.Error("no unlabelled row in the self table")
 	}
 	var b bytes.Buffer
-	if err := WriteHTML(&b, m, HTMLOptions{Echarts: "/**/"}); err != nil {
+	if err := writeHTML(&b, m.Model, HTMLOptions{Echarts: "/**/"}); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -176,7 +177,7 @@ func TestEstimateMarks(t *testing.T) {
 func TestIntroSaysWhatWasMeasured(t *testing.T) {
 	intro := func(p *format.Profile) string {
 		var b bytes.Buffer
-		if err := WriteHTML(&b, mustBuild(t, p), HTMLOptions{Echarts: "/* stub */"}); err != nil {
+		if err := writeHTML(&b, mustBuild(t, p).Model, HTMLOptions{Echarts: "/* stub */"}); err != nil {
 			t.Fatal(err)
 		}
 		page := b.String()

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
 )
 
 // deepProfile is a valid profile whose samples have stacks of the given depths (the
@@ -42,9 +43,9 @@ func deepProfile(t *testing.T, depths ...int) *format.Profile {
 
 // flameDepth is the depth of the deepest frame under n (n itself is depth 1), and
 // the names found at every depth.
-func flameDepth(n *FlameNode, names map[string]int) int {
+func flameDepth(n *report.FlameNode, names map[string]int) int {
 	type at struct {
-		n *FlameNode
+		n *report.FlameNode
 		d int
 	}
 	deepest := 0
@@ -65,7 +66,7 @@ func flameDepth(n *FlameNode, names map[string]int) int {
 // exact; the JSON view is valid JSON and the page renders.
 func TestDeepStacks(t *testing.T) {
 	const deep = 400_000
-	p := deepProfile(t, deep, MaxStackDepth+40, MaxStackDepth, 10)
+	p := deepProfile(t, deep, report.MaxStackDepth+40, report.MaxStackDepth, 10)
 	m := mustBuild(t, p)
 
 	var want uint64
@@ -77,13 +78,13 @@ func TestDeepStacks(t *testing.T) {
 	}
 	names := map[string]int{}
 	// all → <truncated> → 512 frames; all → <unlabelled> → <truncated> → 512 frames.
-	if d := flameDepth(m.Flame, names); d > MaxStackDepth+3 {
-		t.Errorf("flame graph %d frames deep, want at most %d", d, MaxStackDepth+3)
+	if d := flameDepth(m.Flame, names); d > report.MaxStackDepth+3 {
+		t.Errorf("flame graph %d frames deep, want at most %d", d, report.MaxStackDepth+3)
 	}
 	wantTrunc := map[string]int{}
 	for _, s := range p.Samples { // Write puts samples in its own order
-		if len(s.Stack) > MaxStackDepth {
-			wantTrunc[TruncatedFrame(len(s.Stack)-MaxStackDepth)] += int(s.Count)
+		if len(s.Stack) > report.MaxStackDepth {
+			wantTrunc[report.TruncatedFrame(len(s.Stack)-report.MaxStackDepth)] += int(s.Count)
 		}
 	}
 	if len(wantTrunc) != 2 {
@@ -95,8 +96,8 @@ func TestDeepStacks(t *testing.T) {
 		}
 	}
 	for name := range names {
-		if strings.HasPrefix(name, "<truncated") && name != TruncatedFrame(deep-MaxStackDepth) && name != TruncatedFrame(40) {
-			t.Errorf("unexpected frame %q: a stack of at most %d frames was truncated", name, MaxStackDepth)
+		if strings.HasPrefix(name, "<truncated") && name != report.TruncatedFrame(deep-report.MaxStackDepth) && name != report.TruncatedFrame(40) {
+			t.Errorf("unexpected frame %q: a stack of at most %d frames was truncated", name, report.MaxStackDepth)
 		}
 	}
 	// Self samples are exact: each sample's leaf function has it.
@@ -113,21 +114,21 @@ func TestDeepStacks(t *testing.T) {
 	}
 
 	var js bytes.Buffer
-	if err := WriteJSON(&js, m); err != nil {
+	if err := writeJSON(&js, m.Model); err != nil {
 		t.Fatal(err)
 	}
 	if !json.Valid(js.Bytes()) {
 		t.Fatal("WriteJSON wrote invalid JSON")
 	}
-	var back struct{ Flame *FlameNode }
+	var back struct{ Flame *report.FlameNode }
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Flame == nil {
 		t.Fatalf("decoding the flame graph back: %v", err)
 	}
 	var page bytes.Buffer
-	if err := WriteHTML(&page, m, HTMLOptions{Echarts: "/**/"}); err != nil {
+	if err := writeHTML(&page, m.Model, HTMLOptions{Echarts: "/**/"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(page.String(), strings.Trim(TruncatedFrame(deep-MaxStackDepth), "<>")) { // < is escaped in the page
+	if !strings.Contains(page.String(), strings.Trim(report.TruncatedFrame(deep-report.MaxStackDepth), "<>")) { // < is escaped in the page
 		t.Error("the page's flame graph has no truncated frame")
 	}
 	if page.Len() > 4<<20 {

@@ -1,10 +1,11 @@
-package report
+package render
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -17,7 +18,7 @@ const JSONSchema = "coroprof.report/1"
 // at the top level where DESIGN.md §2 puts them.
 type jsonReport struct {
 	Schema string `json:"schema"`
-	*Model
+	*report.Model
 	Estimates jsonEstimates `json:"estimates"`
 }
 
@@ -37,7 +38,7 @@ type jsonEstimates struct {
 	Note                string   `json:"note"`
 }
 
-func (m *Model) estimates() jsonEstimates {
+func (m model) estimates() jsonEstimates {
 	e := jsonEstimates{Always: []string{}, SampledFunctions: []string{}, UnlabelledFunctions: []string{},
 		Note: "coroutines, main, wait and regions are exact except the quantities in always; a function of kind sampled has every quantity but samples scaled from its share of each coroutine's samples; " +
 			"a function of kind unlabelled comes from samples outside any coroutine (off the loop, or the scheduler between coroutines) and carries only pprof's sampled cpu, which is in no bucket; closure entries with estimate=true (utime, stime) need not close"}
@@ -55,12 +56,13 @@ func (m *Model) estimates() jsonEstimates {
 	return e
 }
 
-// WriteJSON writes the whole model as indented JSON (documented in docs/JSON.md).
-func WriteJSON(w io.Writer, m *Model) error {
-	return writeJSON(w, jsonReport{Schema: JSONSchema, Model: m, Estimates: m.estimates()})
+// writeJSON writes the whole model as indented JSON (documented in docs/JSON.md).
+func writeJSON(w io.Writer, rm *report.Model) error {
+	m := model{rm}
+	return encodeJSON(w, jsonReport{Schema: JSONSchema, Model: rm, Estimates: m.estimates()})
 }
 
-func writeJSON(w io.Writer, v any) error {
+func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // for scripts and terminals, not for embedding in a page
@@ -68,4 +70,13 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
+}
+
+// writeCompareJSON writes the comparison as indented JSON (docs/JSON.md, "Comparison").
+func writeCompareJSON(w io.Writer, c *report.Comparison) error {
+	return encodeJSON(w, struct {
+		Schema string `json:"schema"`
+		Kind   string `json:"kind"`
+		*report.Comparison
+	}{JSONSchema, "comparison", c})
 }

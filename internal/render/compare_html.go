@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/web"
 )
@@ -63,11 +64,11 @@ Rows only in NEW are <em>added</em>, rows only in OLD <em>removed</em>. <span cl
 
 type compareSide struct {
 	Label string
-	S     *Side
+	S     *report.Side
 }
 
 type comparePage struct {
-	C        *Comparison
+	C        *report.Comparison
 	Sides    []compareSide
 	Measured string
 	Notes    []string
@@ -86,8 +87,8 @@ func pct2(delta, old float64) interface{} {
 
 // diffCols are, for each measured quantity, NEW, OLD, Δ and Δ% of it (ticks and cpu)
 // or just Δ (the rest, to keep the tables readable; -json has every figure).
-func (c *Comparison) diffCols() []column {
-	m := c.newM
+func (c comparison) diffCols() []column {
+	m := c.newM()
 	var cols []column
 	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if !m.Has(q) {
@@ -113,30 +114,30 @@ func (c *Comparison) diffCols() []column {
 	return cols
 }
 
-func (c *Comparison) diffCells(n, o *Quantities, d *Delta) []interface{} {
-	m := c.newM
+func (c comparison) diffCells(n, o *report.Quantities, d *report.Delta) []interface{} {
+	m := c.newM()
 	var cells []interface{}
 	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if !m.Has(q) {
 			continue
 		}
 		if q == wire.Ticks || q == wire.CPU {
-			cells = append(cells, quantityValue(n, q), quantityValue(o, q))
+			cells = append(cells, n.Value(q), o.Value(q))
 		}
-		cells = append(cells, deltaValue(d, q))
+		cells = append(cells, d.Value(q))
 		if q == wire.Ticks || q == wire.CPU {
-			cells = append(cells, pct2(deltaValue(d, q), quantityValue(o, q)))
+			cells = append(cells, pct2(d.Value(q), o.Value(q)))
 		}
 	}
 	return cells
 }
 
-func (c *Comparison) bucketTable() *table {
+func (c comparison) bucketTable() *table {
 	cols := append([]column{{Key: "bucket", Label: "bucket", Type: "name"}}, c.diffCols()...)
 	t := &table{ID: "buckets", Cols: cols, Sort: 0, Name: 0, RowID: "bucket-"}
 	for i, b := range []struct {
 		name string
-		d    *QDiff
+		d    *report.QDiff
 	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
 		r := []interface{}{i, rowBucket, b.name}
 		t.Rows = append(t.Rows, append(r, c.diffCells(&b.d.New, &b.d.Old, &b.d.Delta)...))
@@ -144,7 +145,7 @@ func (c *Comparison) bucketTable() *table {
 	return t
 }
 
-func (c *Comparison) coroDiffTable() *table {
+func (c comparison) coroDiffTable() *table {
 	cols := []column{{Key: "name", Label: "coroutine", Type: "name"}, {Key: "status", Label: "status", Type: "str"},
 		{Key: "n new", Label: "n new", Type: "int"}, {Key: "n old", Label: "n old", Type: "int"}}
 	cols = append(cols, c.diffCols()...)
@@ -160,7 +161,7 @@ func (c *Comparison) coroDiffTable() *table {
 	return t
 }
 
-func (c *Comparison) funcDiffTable(id string, cumulative bool) *table {
+func (c comparison) funcDiffTable(id string, cumulative bool) *table {
 	cols := []column{{Key: "name", Label: "function", Type: "name"}, {Key: "kind", Label: "kind", Type: "str"},
 		{Key: "status", Label: "status", Type: "str"}, {Key: "Δ calls", Label: "Δ calls", Type: "int"},
 		{Key: "Δ samples", Label: "Δ samples", Type: "int"}}
@@ -177,7 +178,7 @@ func (c *Comparison) funcDiffTable(id string, cumulative bool) *table {
 			flags |= rowEstimate
 		}
 		var calls, samples interface{} = p.DeltaCalls, p.DeltaSamples
-		if f.Kind == KindRegion {
+		if f.Kind == report.KindRegion {
 			samples = nil
 		} else {
 			calls = nil
@@ -189,8 +190,9 @@ func (c *Comparison) funcDiffTable(id string, cumulative bool) *table {
 	return t
 }
 
-// WriteCompareHTML writes the comparison as one self-contained page.
-func WriteCompareHTML(w io.Writer, c *Comparison) error {
+// writeCompareHTML writes the comparison as one self-contained page.
+func writeCompareHTML(w io.Writer, rc *report.Comparison) error {
+	c := comparison{rc}
 	script, err := web.Static("report.js")
 	if err != nil {
 		return err
@@ -200,7 +202,7 @@ func WriteCompareHTML(w io.Writer, c *Comparison) error {
 		return err
 	}
 	d := comparePage{
-		C:        c,
+		C:        rc,
 		Sides:    []compareSide{{"NEW", &c.New}, {"OLD", &c.Old}},
 		Measured: strings.Join(c.Measured, ", "),
 		// The page's own script and style, embedded at compile time: trusted text.

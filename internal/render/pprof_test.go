@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 
 // roundTrip writes m's pprof profile, parses it back with pprof's own parser (which
 // validates) and returns it.
-func roundTrip(t *testing.T, m *Model) *profile.Profile {
+func roundTrip(t *testing.T, m model) *profile.Profile {
 	t.Helper()
-	pp, err := m.Pprof()
+	pp, err := PprofProfile(m.Profile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestPprofSampleTypesStable(t *testing.T) {
 func TestPprofDeterministic(t *testing.T) {
 	var out [2]bytes.Buffer
 	for i := range out {
-		pp, err := mustBuild(t, format.Synthetic(5, format.SynthOptions{Coroutines: 30, Samples: 100})).Pprof()
+		pp, err := PprofProfile(format.Synthetic(5, format.SynthOptions{Coroutines: 30, Samples: 100}))
 		if err != nil {
 			t.Fatal(err)
 		}

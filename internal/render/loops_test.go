@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -65,7 +65,7 @@ func TestLoopsPerLoopAndTotal(t *testing.T) {
 	}
 
 	var b bytes.Buffer
-	if err := WriteText(&b, m, TextOptions{}); err != nil {
+	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -75,7 +75,7 @@ func TestLoopsPerLoopAndTotal(t *testing.T) {
 		}
 	}
 	var html bytes.Buffer
-	if err := WriteHTML(&html, m, HTMLOptions{Echarts: "/**/"}); err != nil { // the page, not the echarts runtime, is under test
+	if err := writeHTML(&html, m.Model, HTMLOptions{Echarts: "/**/"}); err != nil { // the page, not the echarts runtime, is under test
 		t.Fatal(err)
 	}
 	if !strings.Contains(html.String(), `data-table="loops"`) {
@@ -85,7 +85,7 @@ func TestLoopsPerLoopAndTotal(t *testing.T) {
 	// One loop: nothing per loop (the totals are that loop's).
 	one := mustBuild(t, format.Synthetic(5, format.SynthOptions{Coroutines: 4}))
 	b.Reset()
-	if err := WriteText(&b, one, TextOptions{}); err != nil {
+	if err := writeText(&b, one.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "Per loop") {

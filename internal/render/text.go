@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -36,7 +37,7 @@ func CheckSort(key string) error {
 
 // Measures reports whether the profile measured the sort column key: a quantity the
 // profile has, samples when it was sampled, and the columns that are always there.
-func (m *Model) Measures(key string) bool {
+func Measures(m *report.Model, key string) bool {
 	if q, ok := quantityIndex(key); ok {
 		return m.Has(q)
 	}
@@ -135,30 +136,16 @@ func fmtPct(v, of float64) string {
 	return strconv.FormatFloat(100*v/of, 'f', 2, 64) + "%"
 }
 
-// quantityValue returns q of qs in output units as a float (for sorting and percentages).
-func quantityValue(qs *Quantities, q wire.Counter) float64 {
-	switch q {
-	case wire.CPU:
-		return qs.CPU
-	case wire.Utime:
-		return qs.Utime
-	case wire.Stime:
-		return qs.Stime
-	}
-	v := qs.Vec()
-	return v[q]
-}
-
-func fmtQuantity(qs *Quantities, q wire.Counter) string {
+func fmtQuantity(qs *report.Quantities, q wire.Counter) string {
 	switch q {
 	case wire.CPU, wire.Utime, wire.Stime:
-		return fmtSec(quantityValue(qs, q))
+		return fmtSec(qs.Value(q))
 	}
-	return fmtInt(uint64(quantityValue(qs, q)))
+	return fmtInt(uint64(qs.Value(q)))
 }
 
 // textQuantities are the measured quantities with their column heads.
-func (m *Model) textQuantities() ([]wire.Counter, []string) {
+func (m model) textQuantities() ([]wire.Counter, []string) {
 	var qs []wire.Counter
 	var heads []string
 	for q := wire.Ticks; q < wire.NumCounters; q++ {
@@ -187,11 +174,12 @@ func pctOf(key string) wire.Counter {
 	return wire.Ticks
 }
 
-// WriteText writes the header and the tables as aligned plain text for a terminal:
+// writeText writes the header and the tables as aligned plain text for a terminal:
 // where the time went, then the top coroutines and functions (self, then cumulative)
 // ranked by o.Sort. Percentages exclude <wait>, as in the HTML report; ≈ marks
 // estimates.
-func WriteText(w io.Writer, m *Model, o TextOptions) error {
+func writeText(w io.Writer, rm *report.Model, o TextOptions) error {
+	m := model{rm}
 	if err := CheckSort(o.Sort); err != nil {
 		return err
 	}
@@ -213,7 +201,7 @@ func WriteText(w io.Writer, m *Model, o TextOptions) error {
 	return nil
 }
 
-func (m *Model) textHeader(w io.Writer) {
+func (m model) textHeader(w io.Writer) {
 	t := &textTable{head: []string{"profile", strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " ")},
 		left: []bool{true, true}}
 	t.add("host", fmt.Sprintf("%s (%s/%s, %s)", m.Meta.Host, m.Meta.GOOS, m.Meta.GOARCH, m.Meta.GoVersion))
@@ -240,7 +228,7 @@ func (m *Model) textHeader(w io.Writer) {
 
 // quantityHeads returns the column heads for the measured quantities with "%" and
 // seconds beside the quantity pct.
-func (m *Model) quantityHeads(pct wire.Counter) ([]string, []wire.Counter) {
+func (m model) quantityHeads(pct wire.Counter) ([]string, []wire.Counter) {
 	qs, heads := m.textQuantities()
 	var out []string
 	for i, q := range qs {
@@ -255,7 +243,7 @@ func (m *Model) quantityHeads(pct wire.Counter) ([]string, []wire.Counter) {
 	return out, qs
 }
 
-func (m *Model) quantityRow(q *Quantities, qs []wire.Counter, pct wire.Counter, approx bool, noPct bool) []string {
+func (m model) quantityRow(q *report.Quantities, qs []wire.Counter, pct wire.Counter, approx bool, noPct bool) []string {
 	busy := m.Busy
 	var out []string
 	mark := ""
@@ -271,23 +259,23 @@ func (m *Model) quantityRow(q *Quantities, qs []wire.Counter, pct wire.Counter, 
 			if noPct {
 				out = append(out, "")
 			} else {
-				out = append(out, fmtPct(quantityValue(q, k), quantityValue(&busy, k)))
+				out = append(out, fmtPct(q.Value(k), busy.Value(k)))
 			}
 		}
 	}
 	return out
 }
 
-func (m *Model) textBuckets(w io.Writer, o TextOptions) {
+func (m model) textBuckets(w io.Writer, o TextOptions) {
 	pct := pctOf(o.Sort)
 	heads, qs := m.quantityHeads(pct)
 	fmt.Fprintf(w, "\nWhere the time went (%% of everything but <wait>)\n")
 	t := &textTable{head: append(heads, "bucket")}
 	t.left = make([]bool, len(t.head))
 	t.left[len(t.head)-1] = true
-	var coros Vec
+	var coros report.Vec
 	for i := range m.Coroutines {
-		coros.add(m.Coroutines[i].Quantities.Vec())
+		coros.Add(m.Coroutines[i].Quantities.Vec())
 	}
 	cq := coros.Quantities()
 	t.add(append(m.quantityRow(&cq, qs, pct, false, false), fmt.Sprintf("coroutines (%d)", len(m.Coroutines)))...)
@@ -313,21 +301,21 @@ func title(what string, shown, of int, key string) string {
 	return fmt.Sprintf("\n%s: %d by %s\n", what, of, key)
 }
 
-func (m *Model) textCoroutines(w io.Writer, o TextOptions) {
+func (m model) textCoroutines(w io.Writer, o TextOptions) {
 	pct := pctOf(o.Sort)
 	heads, qs := m.quantityHeads(pct)
 	idx := make([]int, len(m.Coroutines))
 	for i := range idx {
 		idx[i] = i
 	}
-	key := func(c *Coroutine) float64 {
+	key := func(c *report.Coroutine) float64 {
 		switch o.Sort {
 		case "samples":
 			return float64(c.Samples)
 		case "resumes":
 			return float64(c.Resumes)
 		}
-		return quantityValue(&c.Quantities, pctOf(o.Sort))
+		return c.Quantities.Value(pctOf(o.Sort))
 	}
 	idx = topN(idx, o.Top, func(a, b int) int {
 		ca, cb := &m.Coroutines[a], &m.Coroutines[b]
@@ -353,16 +341,16 @@ func (m *Model) textCoroutines(w io.Writer, o TextOptions) {
 	t.write(w)
 }
 
-func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
+func (m model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 	pct := pctOf(o.Sort)
 	heads, qs := m.quantityHeads(pct)
-	cost := func(f *Function) *Cost {
+	cost := func(f *report.Function) *report.Cost {
 		if cumulative {
 			return &f.Cumulative
 		}
 		return &f.Self
 	}
-	key := func(f *Function) float64 {
+	key := func(f *report.Function) float64 {
 		c := cost(f)
 		switch o.Sort {
 		case "samples":
@@ -370,7 +358,7 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 		case "calls":
 			return float64(c.Calls)
 		}
-		return quantityValue(&c.Quantities, pctOf(o.Sort))
+		return c.Quantities.Value(pctOf(o.Sort))
 	}
 	idx := make([]int, len(m.Functions))
 	for i := range idx {
@@ -404,13 +392,13 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 		f := &m.Functions[i]
 		c := cost(f)
 		calls, samples := "", ""
-		if f.Kind == KindRegion {
+		if f.Kind == report.KindRegion {
 			calls = fmtInt(c.Calls)
 		} else {
 			samples = fmtInt(c.Samples)
 		}
 		var q []string
-		if f.Kind == KindUnlabelled {
+		if f.Kind == report.KindUnlabelled {
 			q = m.unlabelledRow(&c.Quantities, qs, pct)
 		} else {
 			q = m.quantityRow(&c.Quantities, qs, pct, f.Estimate, false)
@@ -419,10 +407,10 @@ func (m *Model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 	}
 	t.dropZero(2)
 	t.write(w)
-	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == KindSampled }) {
+	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == report.KindSampled }) {
 		fmt.Fprintln(w, "≈ sampled: estimated from each coroutine's exact ledger by the function's share of its samples")
 	}
-	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == KindUnlabelled }) {
+	if slices.ContainsFunc(idx, func(i int) bool { return m.Functions[i].Kind == report.KindUnlabelled }) {
 		fmt.Fprintln(w, unlabelledNote)
 	}
 }
@@ -434,7 +422,7 @@ const unlabelledNote = "≈ unlabelled: samples with no coroutine label, off the
 // unlabelledRow formats an unlabelled function's cost for quantityHeads' columns: only
 // its sampled CPU time, marked as the estimate it is; ticks and rusage were not measured
 // for it and stay empty, and no percentage of the loops' totals is given.
-func (m *Model) unlabelledRow(q *Quantities, qs []wire.Counter, pct wire.Counter) []string {
+func (m model) unlabelledRow(q *report.Quantities, qs []wire.Counter, pct wire.Counter) []string {
 	var out []string
 	for _, k := range qs {
 		cell := ""
@@ -453,7 +441,7 @@ func (m *Model) unlabelledRow(q *Quantities, qs []wire.Counter, pct wire.Counter
 }
 
 // textWaitSites lists where coroutines blocked, by ticks parked (the model's order).
-func (m *Model) textWaitSites(w io.Writer, o TextOptions) {
+func (m model) textWaitSites(w io.Writer, o TextOptions) {
 	if len(m.WaitSites) == 0 {
 		return
 	}
@@ -471,7 +459,7 @@ func (m *Model) textWaitSites(w io.Writer, o TextOptions) {
 }
 
 // textLongSlices lists the longest run slices with their diagnoses.
-func (m *Model) textLongSlices(w io.Writer, o TextOptions) {
+func (m model) textLongSlices(w io.Writer, o TextOptions) {
 	if len(m.LongSlices) == 0 {
 		return
 	}

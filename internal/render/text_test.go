@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func TestTextTopAndSort(t *testing.T) {
 	m := mustBuild(t, format.Synthetic(6, format.SynthOptions{Coroutines: 40, Samples: 200, Regions: 3}))
 	for _, key := range []string{"ticks", "cpu", "resumes", "samples", "minflt"} {
 		var b bytes.Buffer
-		if err := WriteText(&b, m, TextOptions{Top: 7, Sort: key}); err != nil {
+		if err := writeText(&b, m.Model, TextOptions{Top: 7, Sort: key}); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
@@ -92,7 +92,7 @@ func TestTextTopAndSort(t *testing.T) {
 				v = float64(c.Samples)
 			default:
 				q, _ := quantityIndex(key)
-				v = quantityValue(&c.Quantities, q)
+				v = c.Quantities.Value(q)
 			}
 			if v > prev+1e-9 {
 				left++
@@ -109,7 +109,7 @@ func TestTextTopAndSort(t *testing.T) {
 func TestTextAligned(t *testing.T) {
 	m := mustBuild(t, format.Synthetic(6, format.SynthOptions{Coroutines: 10, Samples: 50, Regions: 2}))
 	var b bytes.Buffer
-	if err := WriteText(&b, m, TextOptions{}); err != nil {
+	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	table := section(t, b.String(), "Functions, self")
@@ -136,7 +136,7 @@ func TestTextAligned(t *testing.T) {
 			t.Errorf("an exact region's row has ≈: %q", line)
 		}
 	}
-	if err := WriteText(&b, m, TextOptions{Sort: "bogus"}); err == nil || !strings.Contains(err.Error(), "ticks, cpu") {
+	if err := writeText(&b, m.Model, TextOptions{Sort: "bogus"}); err == nil || !strings.Contains(err.Error(), "ticks, cpu") {
 		t.Errorf("bad sort key: %v", err)
 	}
 }
@@ -145,7 +145,7 @@ func TestTextAligned(t *testing.T) {
 func TestTextTicksOnly(t *testing.T) {
 	m := mustBuild(t, format.Synthetic(4, format.SynthOptions{Coroutines: 5, TicksOnly: true}))
 	var b bytes.Buffer
-	if err := WriteText(&b, m, TextOptions{}); err != nil {
+	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, absent := range []string{"cpu s", "utime", "minflt"} {
@@ -153,7 +153,7 @@ func TestTextTicksOnly(t *testing.T) {
 			t.Errorf("ticks-only text shows %q", absent)
 		}
 	}
-	if err := WriteText(&b, m, TextOptions{Sort: "cpu"}); err != nil {
+	if err := writeText(&b, m.Model, TextOptions{Sort: "cpu"}); err != nil {
 		t.Error(err) // ranking by an unmeasured quantity is harmless: all zero, then ticks
 	}
 }
@@ -167,7 +167,7 @@ func TestTextUnlabelledAndClosure(t *testing.T) {
 	p.Coroutines[0].Counters[wire.Stime] -= 5
 	m := mustBuild(t, p)
 	var b bytes.Buffer
-	if err := WriteText(&b, m, TextOptions{}); err != nil {
+	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

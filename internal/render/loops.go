@@ -1,9 +1,10 @@
-package report
+package render
 
 import (
 	"fmt"
 	"io"
 
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -14,7 +15,7 @@ import (
 // per loop and quantity); the totals elsewhere in the report are the loops' sums.
 
 // loopCoroutines sums the coroutines of each loop, by loop ID.
-func (m *Model) loopCoroutines() map[int64]*loopSum {
+func (m model) loopCoroutines() map[int64]*loopSum {
 	sums := make(map[int64]*loopSum, len(m.Loops))
 	for _, l := range m.Loops {
 		sums[l.ID] = &loopSum{}
@@ -23,7 +24,7 @@ func (m *Model) loopCoroutines() map[int64]*loopSum {
 		c := &m.Coroutines[i]
 		if s := sums[c.Loop]; s != nil {
 			s.n++
-			s.v.add(c.Quantities.Vec())
+			s.v.Add(c.Quantities.Vec())
 		}
 	}
 	return sums
@@ -31,11 +32,11 @@ func (m *Model) loopCoroutines() map[int64]*loopSum {
 
 type loopSum struct {
 	n int
-	v Vec
+	v report.Vec
 }
 
 // loopTable is the HTML table of the loops, with a last row for all of them together.
-func (m *Model) loopTable() *table {
+func (m model) loopTable() *table {
 	cols := []column{
 		{Key: "loop", Label: "loop", Type: "name"},
 		{Key: "coroutines", Label: "coroutines", Type: "int"},
@@ -58,7 +59,7 @@ func (m *Model) loopTable() *table {
 	}
 	t := &table{ID: "loops", Cols: cols, Sort: 2, Name: 0, RowID: "lp-"}
 	sums := m.loopCoroutines()
-	row := func(key int64, name string, n int, total, main, wait, run Quantities) []interface{} {
+	row := func(key int64, name string, n int, total, main, wait, run report.Quantities) []interface{} {
 		busy := "–"
 		if total.Ticks > 0 {
 			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks-min(wait.Ticks, total.Ticks))/float64(total.Ticks))
@@ -78,7 +79,7 @@ func (m *Model) loopTable() *table {
 	for _, l := range m.Loops {
 		s := sums[l.ID]
 		all.n += s.n
-		all.v.add(s.v)
+		all.v.Add(s.v)
 		t.Rows = append(t.Rows, row(l.ID, fmt.Sprintf("loop %d", l.ID), s.n, l.Total, l.Main, l.Wait, s.v.Quantities()))
 	}
 	t.Rows = append(t.Rows, row(-1, "all loops", all.n, m.Total, m.Main, m.Wait, all.v.Quantities()))
@@ -86,7 +87,7 @@ func (m *Model) loopTable() *table {
 }
 
 // textLoops prints the per-loop buckets when the profile has several loops.
-func (m *Model) textLoops(w io.Writer) {
+func (m model) textLoops(w io.Writer) {
 	if len(m.Loops) < 2 {
 		return
 	}
@@ -95,7 +96,7 @@ func (m *Model) textLoops(w io.Writer) {
 	t.left = make([]bool, len(t.head))
 	t.left[0] = true
 	sums := m.loopCoroutines()
-	add := func(name string, n int, total, main, wait, run Quantities) {
+	add := func(name string, n int, total, main, wait, run report.Quantities) {
 		busy := "–"
 		if total.Ticks > 0 {
 			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks-min(wait.Ticks, total.Ticks))/float64(total.Ticks))
@@ -111,7 +112,7 @@ func (m *Model) textLoops(w io.Writer) {
 	for _, l := range m.Loops {
 		s := sums[l.ID]
 		all.n += s.n
-		all.v.add(s.v)
+		all.v.Add(s.v)
 		add(fmt.Sprintf("loop %d", l.ID), s.n, l.Total, l.Main, l.Wait, s.v.Quantities())
 	}
 	add("all loops", all.n, m.Total, m.Main, m.Wait, all.v.Quantities())

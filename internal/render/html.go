@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/web"
 )
@@ -112,7 +113,7 @@ func isZero(v interface{}) bool {
 
 // quantityCols are the measured quantity columns, Shrapnel's order with cpu beside
 // ticks and seconds beside ticks; perCall adds the /call columns of function tables.
-func (m *Model) quantityCols(perCall bool) []column {
+func (m model) quantityCols(perCall bool) []column {
 	busy := m.Busy.Vec()
 	var cols []column
 	add := func(c column) { cols = append(cols, c) }
@@ -148,7 +149,7 @@ func (m *Model) quantityCols(perCall bool) []column {
 }
 
 // quantityCells matches quantityCols; calls 0 leaves the /call cells empty.
-func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interface{} {
+func (m model) quantityCells(q report.Quantities, calls uint64, perCall bool) []interface{} {
 	var cells []interface{}
 	per := func(v float64) interface{} {
 		if calls == 0 {
@@ -183,7 +184,7 @@ func (m *Model) quantityCells(q Quantities, calls uint64, perCall bool) []interf
 
 // unlabelledCells matches quantityCols(true) for an unlabelled function: its sampled
 // CPU time, every other cell empty.
-func (m *Model) unlabelledCells(q Quantities) []interface{} {
+func (m model) unlabelledCells(q report.Quantities) []interface{} {
 	cols := m.quantityCols(true)
 	cells := make([]interface{}, len(cols))
 	for i, c := range cols {
@@ -194,7 +195,7 @@ func (m *Model) unlabelledCells(q Quantities) []interface{} {
 	return cells
 }
 
-func (m *Model) coroutineTable() *table {
+func (m model) coroutineTable() *table {
 	cols := []column{{Key: "id", Label: "id", Type: "int"}, {Key: "name", Label: "coroutine", Type: "name"},
 		{Key: "state", Label: "state", Type: "str"}, {Key: "resumes", Label: "resumes", Type: "int"}}
 	loops := len(m.Loops) > 1
@@ -241,7 +242,7 @@ func (m *Model) coroutineTable() *table {
 }
 
 // waitTable lists where coroutines blocked, by reason and call site.
-func (m *Model) waitTable() *table {
+func (m model) waitTable() *table {
 	cols := []column{{Key: "reason", Label: "reason", Type: "str"}, {Key: "count", Label: "parks", Type: "int"},
 		{Key: "ticks", Label: "ticks parked", Type: "int"}, {Key: "secs", Label: "seconds", Type: "sec"},
 		{Key: "coroutines", Label: "coroutines", Type: "int"}, {Key: "site", Label: "call site", Type: "name"}}
@@ -254,7 +255,7 @@ func (m *Model) waitTable() *table {
 
 // functionTable is the Non-Aggregate (self) or Aggregate (cumulative) table, with
 // <main> and <wait> as rows the way Shrapnel shows them.
-func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table {
+func (m model) functionTable(id string, cumulative bool, inGraph []bool) *table {
 	// The name comes first (Shrapnel put it last: off screen in a table this wide).
 	cols := []column{
 		{Key: "name", Label: "function", Type: "name"},
@@ -265,7 +266,7 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 	}
 	cols = append(cols, m.quantityCols(true)...)
 	t := &table{ID: id, Cols: cols, Sort: 4, Name: 0, RowID: id + "-", Link: "cg-"}
-	bucket := func(name string, q Quantities, flags int) {
+	bucket := func(name string, q report.Quantities, flags int) {
 		r := []interface{}{-1, flags | rowBucket, name, "bucket", nil, nil}
 		t.Rows = append(t.Rows, append(r, m.quantityCells(q, 0, true)...))
 	}
@@ -287,14 +288,14 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 			flags |= rowInGraph
 		}
 		var calls, samples interface{}
-		if f.Kind == KindRegion {
+		if f.Kind == report.KindRegion {
 			calls = c.Calls
 		} else {
 			samples = c.Samples
 		}
 		r := []interface{}{i, flags, f.Name, f.Kind, calls, samples}
 		cells := m.quantityCells(c.Quantities, c.Calls, true)
-		if f.Kind == KindUnlabelled {
+		if f.Kind == report.KindUnlabelled {
 			// Only pprof's CPU time is known for these samples, and it is part of no
 			// ledger: no other figure, and no percentage of the loops' totals.
 			r[1] = flags | rowNoPct
@@ -310,7 +311,7 @@ func (m *Model) functionTable(id string, cumulative bool, inGraph []bool) *table
 // no self samples and no calls (only ever on the stack above sampled code) has no
 // self cost to show, and half the rows of a sampled profile would be such zeros. It
 // keeps its row in the Aggregate table, and the JSON output keeps every function.
-func inSelfTable(f *Function) bool { return f.Self.Calls != 0 || f.Self.Samples != 0 }
+func inSelfTable(f *report.Function) bool { return f.Self.Calls != 0 || f.Self.Samples != 0 }
 
 // cgEdgesMax caps the callers (and callees) listed per call-graph entry; the rest are
 // summed on one line, so a function called from thousands of places stays readable
@@ -340,7 +341,7 @@ type cgEdge struct {
 	Linked bool
 }
 
-func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
+func (m model) callGraph(limit int) ([]cgEntry, []bool, int) {
 	order := make([]int, len(m.Functions))
 	for i := range order {
 		order[i] = i
@@ -358,7 +359,7 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		in[i] = true
 	}
 	sort.Ints(order) // the model's order: by self ticks
-	edges := func(es []Edge) ([]cgEdge, uint64) {
+	edges := func(es []report.Edge) ([]cgEdge, uint64) {
 		var sum uint64
 		for _, e := range es {
 			sum += e.Count
@@ -386,7 +387,7 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		if !inSelfTable(f) {
 			e.Back = "cumulative"
 		}
-		if f.Kind == KindRegion {
+		if f.Kind == report.KindRegion {
 			e.Unit, e.Total = "calls", f.Cumulative.Calls
 		}
 		e.Callers, _ = edges(f.Callers)
@@ -395,7 +396,7 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		if f.Estimate {
 			approx = "≈"
 		}
-		if f.Kind == KindUnlabelled {
+		if f.Kind == report.KindUnlabelled {
 			e.Summary = "outside any coroutine: no ticks or rusage measured"
 			if m.Has(wire.CPU) {
 				e.Summary = fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
@@ -419,17 +420,17 @@ func (m *Model) callGraph(limit int) ([]cgEntry, []bool, int) {
 
 // flameSet is one choice of the flame graph's selector.
 type flameSet struct {
-	Label string     `json:"label"`
-	Tree  *FlameNode `json:"tree"`
+	Label string            `json:"label"`
+	Tree  *report.FlameNode `json:"tree"`
 }
 
-func (m *Model) flames(n int) []flameSet {
+func (m model) flames(n int) []flameSet {
 	if m.Flame == nil {
 		return nil
 	}
 	label := fmt.Sprintf("all coroutines (%d samples)", m.Flame.Value)
 	if m.UnlabelledSamples > 0 {
-		label = fmt.Sprintf("all samples (%d; %d unlabelled, under %s)", m.Flame.Value, m.UnlabelledSamples, UnlabelledFrame)
+		label = fmt.Sprintf("all samples (%d; %d unlabelled, under %s)", m.Flame.Value, m.UnlabelledSamples, report.UnlabelledFrame)
 	}
 	out := []flameSet{{Label: label, Tree: m.Flame}}
 	ids := make([]int, 0, len(m.Coroutines))
@@ -459,7 +460,7 @@ func (m *Model) flames(n int) []flameSet {
 
 // pageData is everything the template and the page's script need.
 type pageData struct {
-	M          *Model
+	M          *report.Model
 	Cmdline    string
 	Clock      string
 	Measured   string
@@ -474,7 +475,7 @@ type pageData struct {
 	Samples    string
 	Graph      []cgEntry
 	Omitted    int
-	Long       []LongSlice
+	Long       []report.LongSlice
 	Data       pageJSON
 	Echarts    template.JS
 	Script     template.JS
@@ -489,8 +490,9 @@ type pageJSON struct {
 	Flames         []flameSet                        `json:"flames"`
 }
 
-// WriteHTML writes the self-contained HTML report of m to w.
-func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
+// writeHTML writes the self-contained HTML report of m to w.
+func writeHTML(w io.Writer, rm *report.Model, o HTMLOptions) error {
+	m := model{rm}
 	if o.CallGraphMax <= 0 {
 		o.CallGraphMax = 300
 	}
@@ -520,7 +522,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 	}
 	graph, inGraph, omitted := m.callGraph(o.CallGraphMax)
 	d := pageData{
-		M:       m,
+		M:       rm,
 		Cmdline: strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " "),
 		Clock: fmt.Sprintf("%s at %d ticks/s (%s)", m.Clock.Source, m.Clock.TicksPerSecond,
 			map[bool]string{true: "invariant", false: "not invariant: ticks may not track time"}[m.Clock.Invariant]),
@@ -572,7 +574,7 @@ func WriteHTML(w io.Writer, m *Model, o HTMLOptions) error {
 
 // chargedText names what the profile measured, for the intro ("every tick, CPU
 // nanosecond and rusage event"): a ticks-only page must not talk about CPU time.
-func (m *Model) chargedText() string {
+func (m model) chargedText() string {
 	parts := []string{"tick"}
 	if m.Has(wire.CPU) {
 		parts = append(parts, "CPU nanosecond")
@@ -591,7 +593,7 @@ func (m *Model) chargedText() string {
 
 // processText is the header's process: a merged profile has no single pid
 // (profops.Merge leaves it 0 and lists each input's pid in its first note).
-func (m *Model) processText() string {
+func (m model) processText() string {
 	switch {
 	case m.Meta.Merged > 0:
 		return fmt.Sprintf("merged %d profiles, pids in the note below", m.Meta.Merged)
@@ -606,7 +608,7 @@ func (m *Model) processText() string {
 // to trust the books. utime and stime are left to estimateClosureText: they split each
 // bucket's exact CPU time in getrusage's ratio, so their sum cannot close by
 // construction, and an error there says nothing about the accounting.
-func (m *Model) closureText() (string, bool) {
+func (m model) closureText() (string, bool) {
 	if m.WorstClosure < 0 {
 		return "not checked (no loop totals)", false
 	}
@@ -630,7 +632,7 @@ func (m *Model) closureText() (string, bool) {
 
 // estimateClosureText reports how far the utime/stime estimates are from their loop
 // totals ("" when rusage was not measured), marked as the estimates they are.
-func (m *Model) estimateClosureText() string {
+func (m model) estimateClosureText() string {
 	if m.WorstEstimateClosure < 0 {
 		return ""
 	}
@@ -643,7 +645,7 @@ func (m *Model) estimateClosureText() string {
 }
 
 // samplesText describes the CPU samples, and how many of them had no coroutine label.
-func (m *Model) samplesText() string {
+func (m model) samplesText() string {
 	t := fmt.Sprintf("%d samples at %d Hz", m.TotalSamples, m.Meta.SampleRate)
 	if m.UnlabelledSamples > 0 {
 		t += fmt.Sprintf("; %d unlabelled (no coroutine: off the loop, or the scheduler between coroutines)", m.UnlabelledSamples)

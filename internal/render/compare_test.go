@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
-func coroDiff(t *testing.T, c *Comparison, name string) *CoroDiff {
+func coroDiff(t *testing.T, c *report.Comparison, name string) *report.CoroDiff {
 	t.Helper()
 	for i := range c.Coroutines {
 		if c.Coroutines[i].Name == name {
@@ -23,7 +24,7 @@ func coroDiff(t *testing.T, c *Comparison, name string) *CoroDiff {
 	return nil
 }
 
-func funcDiff(t *testing.T, c *Comparison, name, kind string) *FuncDiff {
+func funcDiff(t *testing.T, c *report.Comparison, name, kind string) *report.FuncDiff {
 	t.Helper()
 	for i := range c.Functions {
 		if c.Functions[i].Name == name && c.Functions[i].Kind == kind {
@@ -43,23 +44,23 @@ func TestCompareHand(t *testing.T) {
 	oldP.Regions[0].Self[wire.Ticks] = 100         // outer: 300 in NEW
 	oldP.Regions = append(oldP.Regions, format.Region{Name: "legacy", Calls: 7})
 	oldP.Loops[0].Main[wire.Ticks] = 1500 // <main>: 1000 in NEW
-	c, err := CompareProfiles("new.bin", newP, "old.bin", oldP)
+	c, err := report.CompareProfiles("new.bin", newP, "old.bin", oldP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := coroDiff(t, c, "a"); a.Status != StatusBoth || a.Ticks != 1000 || math.Abs(a.CPU+1000e-9) > 1e-15 || a.New.Count != 1 {
+	if a := coroDiff(t, c, "a"); a.Status != report.StatusBoth || a.Ticks != 1000 || math.Abs(a.CPU+1000e-9) > 1e-15 || a.New.Count != 1 {
 		t.Errorf("a: %+v", a)
 	}
-	if b := coroDiff(t, c, "b"); b.Status != StatusAdded || b.Ticks != 2000 || b.DeltaCount != 1 || b.Old.Ticks != 0 {
+	if b := coroDiff(t, c, "b"); b.Status != report.StatusAdded || b.Ticks != 2000 || b.DeltaCount != 1 || b.Old.Ticks != 0 {
 		t.Errorf("b: %+v", b)
 	}
-	if b := coroDiff(t, c, "b-old"); b.Status != StatusRemoved || b.Ticks != -2000 || b.DeltaResumes != -5 {
+	if b := coroDiff(t, c, "b-old"); b.Status != report.StatusRemoved || b.Ticks != -2000 || b.DeltaResumes != -5 {
 		t.Errorf("b-old: %+v", b)
 	}
-	if o := funcDiff(t, c, "outer", KindRegion); o.Status != StatusBoth || o.Self.Ticks != 200 || o.Cumulative.Ticks != 0 {
+	if o := funcDiff(t, c, "outer", report.KindRegion); o.Status != report.StatusBoth || o.Self.Ticks != 200 || o.Cumulative.Ticks != 0 {
 		t.Errorf("outer: %+v", o)
 	}
-	if l := funcDiff(t, c, "legacy", KindRegion); l.Status != StatusRemoved || l.Self.DeltaCalls != -7 {
+	if l := funcDiff(t, c, "legacy", report.KindRegion); l.Status != report.StatusRemoved || l.Self.DeltaCalls != -7 {
 		t.Errorf("legacy: %+v", l)
 	}
 	if c.Main.Delta.Ticks != -500 {
@@ -75,7 +76,7 @@ func TestCompareHand(t *testing.T) {
 // itself differs in nothing.
 func TestCompareByName(t *testing.T) {
 	p := format.Synthetic(8, format.SynthOptions{Coroutines: 30, Samples: 100, Regions: 3})
-	c, err := CompareProfiles("x", p, "x", p)
+	c, err := report.CompareProfiles("x", p, "x", p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +90,12 @@ func TestCompareByName(t *testing.T) {
 		t.Errorf("%d coroutine rows, want %d names", len(c.Coroutines), len(counts))
 	}
 	for _, d := range c.Coroutines {
-		if d.Status != StatusBoth || d.Delta != (Delta{}) || d.New.Count != counts[d.Name] || d.New.Ticks != sums[d.Name] {
+		if d.Status != report.StatusBoth || d.Delta != (report.Delta{}) || d.New.Count != counts[d.Name] || d.New.Ticks != sums[d.Name] {
 			t.Errorf("%q: %+v, want %d coroutines, %d ticks, no difference", d.Name, d, counts[d.Name], sums[d.Name])
 		}
 	}
 	for _, f := range c.Functions {
-		if f.Status != StatusBoth || f.Self.Delta != (Delta{}) || f.Cumulative.Delta != (Delta{}) {
+		if f.Status != report.StatusBoth || f.Self.Delta != (report.Delta{}) || f.Cumulative.Delta != (report.Delta{}) {
 			t.Errorf("%s: %+v", f.Name, f)
 		}
 	}
@@ -109,14 +110,14 @@ func TestCompareRefuses(t *testing.T) {
 		{format.Synthetic(2, format.SynthOptions{Coroutines: 3, Samples: 5, TicksOnly: true}), "old.bin (measured ticks only, with CPU samples)"},
 		{format.Synthetic(2, format.SynthOptions{Coroutines: 3}), "without CPU samples"},
 	} {
-		_, err := CompareProfiles("new.bin", full, "old.bin", tc.old)
+		_, err := report.CompareProfiles("new.bin", full, "old.bin", tc.old)
 		if err == nil || !strings.Contains(err.Error(), "cannot compare new.bin") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("got %v, want a refusal naming %q", err, tc.want)
 		}
 	}
 	// Regions and slices in one run only are differences worth seeing, not a refusal.
 	withRegions := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 5, Regions: 2, Slices: 4})
-	if _, err := CompareProfiles("a", full, "b", withRegions); err != nil {
+	if _, err := report.CompareProfiles("a", full, "b", withRegions); err != nil {
 		t.Error(err)
 	}
 }
@@ -125,7 +126,7 @@ func TestCompareRefuses(t *testing.T) {
 func TestCompareClocks(t *testing.T) {
 	newP, oldP := synth.Hand(), synth.Hand()
 	oldP.Clock.TicksPerSecond = 2000
-	c, err := CompareProfiles("n", newP, "o", oldP)
+	c, err := report.CompareProfiles("n", newP, "o", oldP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +141,12 @@ func TestCompareClocks(t *testing.T) {
 func TestCompareOutputs(t *testing.T) {
 	newP := format.Synthetic(31, format.SynthOptions{Coroutines: 12, Samples: 60, Regions: 2})
 	oldP := format.Synthetic(32, format.SynthOptions{Coroutines: 9, Samples: 40, Regions: 3})
-	c, err := CompareProfiles("new.bin", newP, "old.bin", oldP)
+	c, err := report.CompareProfiles("new.bin", newP, "old.bin", oldP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := WriteCompareJSON(&js, c); err != nil {
+	if err := writeCompareJSON(&js, c); err != nil {
 		t.Fatal(err)
 	}
 	var v map[string]any
@@ -158,7 +159,7 @@ func TestCompareOutputs(t *testing.T) {
 		}
 	}
 	var txt bytes.Buffer
-	if err := WriteCompareText(&txt, c, TextOptions{Top: 5, Sort: "cpu"}); err != nil {
+	if err := writeCompareText(&txt, c, TextOptions{Top: 5, Sort: "cpu"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"NEW  new.bin", "Where the time went: cpu", "Coroutines by name: top 5 of", "|Δ cpu|", "Functions, cumulative"} {
@@ -167,7 +168,7 @@ func TestCompareOutputs(t *testing.T) {
 		}
 	}
 	var page bytes.Buffer
-	if err := WriteCompareHTML(&page, c); err != nil {
+	if err := writeCompareHTML(&page, c); err != nil {
 		t.Fatal(err)
 	}
 	h := page.String()
@@ -184,18 +185,18 @@ func TestCompareOutputs(t *testing.T) {
 // TestCompareEstimateMarks: utime and stime are estimates in a comparison too: their
 // Δ columns and the text view's heading say so.
 func TestCompareEstimateMarks(t *testing.T) {
-	c, err := CompareProfiles("new.bin", synth.Hand(), "old.bin", synth.Hand())
+	c, err := report.CompareProfiles("new.bin", synth.Hand(), "old.bin", synth.Hand())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, col := range c.diffCols() {
+	for _, col := range (comparison{c}).diffCols() {
 		est := strings.Contains(col.Key, "utime") || strings.Contains(col.Key, "stime")
 		if est != strings.Contains(col.Label, "≈") {
 			t.Errorf("comparison column %q labelled %q", col.Key, col.Label)
 		}
 	}
 	var txt bytes.Buffer
-	if err := WriteCompareText(&txt, c, TextOptions{Sort: "stime"}); err != nil {
+	if err := writeCompareText(&txt, c, TextOptions{Sort: "stime"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(txt.String(), "Where the time went: stime≈") {

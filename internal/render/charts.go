@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -33,7 +33,7 @@ func chartOption(c interface {
 func coroLabel(name string, id uint64) string { return fmt.Sprintf("%s #%d", name, id) }
 
 // whereChart: where the elapsed time went, in seconds (coroutines, scheduler, wait).
-func (m *Model) whereChart() map[string]interface{} {
+func (m model) whereChart() map[string]interface{} {
 	run := m.Busy.Ticks - min(m.Main.Ticks, m.Busy.Ticks)
 	pie := charts.NewPie()
 	pie.SetGlobalOptions(
@@ -55,7 +55,7 @@ func (m *Model) whereChart() map[string]interface{} {
 func round6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }
 
 // topChart: the coroutines with the most ticks, in seconds.
-func (m *Model) topChart() map[string]interface{} {
+func (m model) topChart() map[string]interface{} {
 	n := min(len(m.Coroutines), topCoroutines)
 	names := make([]string, n)
 	data := make([]opts.BarData, n)
@@ -83,7 +83,7 @@ func (m *Model) topChart() map[string]interface{} {
 // timelineChart: the newest run slices as bars on one lane per coroutine. Each data
 // item is [lane, start s, end s, ended]; the page supplies the custom series' renderItem
 // (a JavaScript function cannot travel in JSON).
-func (m *Model) timelineChart() map[string]interface{} {
+func (m model) timelineChart() map[string]interface{} {
 	sl := m.Slices
 	if len(sl) > timelineSlices {
 		sl = sl[len(sl)-timelineSlices:]
@@ -113,7 +113,7 @@ func (m *Model) timelineChart() map[string]interface{} {
 			continue
 		}
 		lane[id] = i
-		lanes = append(lanes, coroLabel(m.coroName(id), id))
+		lanes = append(lanes, coroLabel(m.CoroName(id), id))
 	}
 	data := make([]opts.CustomData, len(sl))
 	for i, s := range sl {

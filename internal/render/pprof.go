@@ -1,13 +1,15 @@
-package report
+package render
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 
 	"github.com/google/pprof/profile"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -41,7 +43,7 @@ const (
 	FrameMain = "<main>"
 	FrameWait = "<wait>"
 	// FrameUnlabelled roots the samples taken outside any coroutine.
-	FrameUnlabelled = UnlabelledFrame
+	FrameUnlabelled = report.UnlabelledFrame
 	FrameRunnable   = "<runnable>"
 )
 
@@ -63,7 +65,7 @@ const (
 // pprofType is one sample type and where its values come from.
 type pprofType struct {
 	vt  profile.ValueType
-	src int // a wire.Counter, or one of the pseudo sources below
+	src int // a Quantity, or one of the pseudo sources below
 }
 
 const (
@@ -114,8 +116,8 @@ func pprofTypes(meas format.Measured) []pprofType {
 
 // pprofBuilder assembles the pprof profile.
 type pprofBuilder struct {
-	m     *Model
 	p     *format.Profile
+	meas  format.Measured
 	out   *profile.Profile
 	types []pprofType
 	tps   uint64
@@ -127,12 +129,17 @@ type pprofBuilder struct {
 	labelCache map[labelKey]labelSet
 }
 
-// Pprof converts the model's profile to a pprof profile (see the comment at the top of
-// this file for how the exact ledger becomes stacks). The result passes CheckValid.
-func (m *Model) Pprof() (*profile.Profile, error) {
-	p := m.profile
+// PprofProfile converts p to a pprof profile (see the comment at the top of this file for
+// how the exact ledger becomes stacks). The result passes CheckValid. It needs no
+// model: print-profile's -pprof alone on a large profile skips the tables, call graph
+// and flame graph, at half the time and memory.
+func PprofProfile(p *format.Profile) (*profile.Profile, error) {
+	if p == nil {
+		return nil, fmt.Errorf("building pprof profile: no profile")
+	}
+	meas := p.Measured | format.MeasTicks
 	b := &pprofBuilder{
-		m: m, p: p, types: pprofTypes(m.meas), tps: p.Clock.TicksPerSecond,
+		p: p, meas: meas, types: pprofTypes(meas), tps: p.Clock.TicksPerSecond,
 		funcs: map[[2]string]*profile.Function{}, locs: make([]*profile.Location, len(p.Locations)),
 		synth: map[string]*profile.Location{}, labelCache: map[labelKey]labelSet{},
 	}
@@ -154,7 +161,7 @@ func (m *Model) Pprof() (*profile.Profile, error) {
 		b.out.SampleType = append(b.out.SampleType, &vt)
 	}
 	b.out.DefaultSampleType = stWall
-	if m.Has(wire.CPU) {
+	if b.has(wire.CPU) {
 		b.out.DefaultSampleType = "cpu"
 	}
 	// The period type is set even without sampling (period 0): pprof's Merge, behind
@@ -172,11 +179,14 @@ func (m *Model) Pprof() (*profile.Profile, error) {
 	return b.out, nil
 }
 
+// has reports whether the profile measured q.
+func (b *pprofBuilder) has(q wire.Counter) bool { return report.Measures(b.meas, q) }
+
 func (b *pprofBuilder) comments() []string {
 	p := b.p
 	c := []string{
 		fmt.Sprintf("coroprof profile of %s on %s (%s/%s, %s)", p.Meta.Program, p.Meta.Host, p.Meta.GOOS, p.Meta.GOARCH, p.Meta.GoVersion),
-		fmt.Sprintf("clock %s at %d ticks/s, measured: %v", p.Clock.Source, p.Clock.TicksPerSecond, b.m.Measured),
+		fmt.Sprintf("clock %s at %d ticks/s, measured: %v", p.Clock.Source, p.Clock.TicksPerSecond, report.MeasuredNames(b.meas)),
 		"cpu, wall, ticks, utime, stime and the rusage counts: each coroutine's exact ledger spread over its CPU samples by count (exact per coroutine, estimates per function); utime/stime are estimates that split the exact CPU time",
 		"<main> is the scheduler, <wait> the loop blocked in epoll_wait, <coroutine NAME> a coroutine without samples",
 		"<unlabelled>: CPU samples outside any coroutine (off the loop: GC, Offload workers, the profiler; or the scheduler between coroutines), with pprof's sampled cpu only: no ledger is spread over them",
@@ -288,7 +298,7 @@ func (b *pprofBuilder) labels(s *profile.Sample, c *format.Coroutine, name strin
 	if c != nil {
 		name, loop = c.Name, c.Loop
 		s.NumLabel[wire.LabelCoroID] = []int64{clamp(c.ID)}
-		if site := b.m.Site(c.SpawnSite); site != "" {
+		if site := report.Site(b.p, c.SpawnSite); site != "" {
 			s.Label[wire.LabelSpawnSite] = []string{site}
 		}
 	}
@@ -394,7 +404,7 @@ func (b *pprofBuilder) whole(frame string, raw wire.Counters, label func(*profil
 func (b *pprofBuilder) measuredRaw(c format.Counters) wire.Counters {
 	r := c
 	for q := range r {
-		if !b.m.Has(wire.Counter(q)) {
+		if !b.has(wire.Counter(q)) {
 			r[q] = 0
 		}
 	}
@@ -444,7 +454,7 @@ func (b *pprofBuilder) ledger() {
 	for _, s := range unlabelled {
 		ps := &profile.Sample{Location: append(b.stack(s.Stack), b.frame(FrameUnlabelled)), Value: make([]int64, len(b.types))}
 		var own wire.Counters
-		if b.m.Has(wire.CPU) {
+		if b.has(wire.CPU) {
 			own[wire.CPU] = s.Nanos
 		}
 		b.ledgerValues(ps.Value, own, 0, s.Count)
@@ -530,14 +540,14 @@ func (b *pprofBuilder) offSample(c *format.Coroutine, stack []*profile.Location,
 	b.out.Sample = append(b.out.Sample, ps)
 }
 
-// Pprof converts p to a pprof profile without building the rest of the model (the
-// tables, call graph and flame graph a pprof file does not need): for print-profile
-// -pprof alone on a large profile, it halves the time and the memory.
-func Pprof(p *format.Profile) (*profile.Profile, error) {
-	if p == nil {
-		return nil, fmt.Errorf("building pprof profile: no profile")
+// writePprof writes p's pprof profile, gzipped.
+func writePprof(w io.Writer, p *format.Profile) error {
+	pp, err := PprofProfile(p)
+	if err != nil {
+		return err
 	}
-	m := &Model{meas: p.Measured | format.MeasTicks, profile: p}
-	m.Measured = measuredNames(m.meas)
-	return m.Pprof()
+	if err := pp.Write(w); err != nil {
+		return fmt.Errorf("writing the pprof profile: %w", err)
+	}
+	return nil
 }

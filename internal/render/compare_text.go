@@ -1,0 +1,225 @@
+package render
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/wire"
+	"github.com/google/pprof/profile"
+)
+
+// relative is Δ/old as a percentage string ("new" when old is zero and Δ is not).
+func relative(delta, old float64) string {
+	switch {
+	case old == 0 && delta == 0:
+		return ""
+	case old == 0:
+		return "new"
+	}
+	return strconv.FormatFloat(100*delta/old, 'f', 1, 64) + "%"
+}
+
+func signedInt(v float64) string {
+	if v > 0 {
+		return "+" + strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func signedSec(v float64) string {
+	if v > 0 {
+		return "+" + fmtSec(v)
+	}
+	return fmtSec(v)
+}
+
+// writeCompareText writes the comparison as aligned text: the buckets, then the
+// coroutines and functions with the largest |Δ| of the chosen column first. Each
+// table shows NEW, OLD, Δ and Δ% of that column (ticks for name, calls and resumes).
+func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
+	c := comparison{rc}
+	if err := CheckSort(o.Sort); err != nil {
+		return err
+	}
+	if o.Sort == "" {
+		o.Sort = "ticks"
+	}
+	q := pctOf(o.Sort)
+	if !c.newM().Has(q) {
+		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
+	}
+	isSec := q == wire.CPU || q == wire.Utime || q == wire.Stime
+	val := func(qs *report.Quantities) string {
+		if isSec {
+			return fmtSec(qs.Value(q))
+		}
+		return fmtInt(uint64(qs.Value(q)))
+	}
+	dlt := func(d *report.Delta) string {
+		if isSec {
+			return signedSec(d.Value(q))
+		}
+		return signedInt(d.Value(q))
+	}
+	qname := wire.Names[q]
+	if q == wire.Utime || q == wire.Stime {
+		qname += "≈" // always an estimate (splits the exact CPU time)
+	}
+	bw := bufio.NewWriter(w)
+	t := &textTable{head: []string{"", "file", "program", "host", "duration s", "ticks", "coroutines", "samples"}, left: []bool{true, true, true, true}}
+	for _, s := range []struct {
+		label string
+		s     *report.Side
+	}{{"NEW", &c.New}, {"OLD", &c.Old}} {
+		t.add(s.label, s.s.File, s.s.Program, s.s.Host, fmtSec(s.s.Duration), fmtInt(s.s.TotalTicks), strconv.Itoa(s.s.Coroutines), fmtInt(s.s.Samples))
+	}
+	t.left = append(t.left, false, false, false, false)
+	t.write(bw)
+	fmt.Fprintf(bw, "measured: %s\n", strings.Join(c.Measured, ", "))
+	for _, s := range []*report.Side{&c.New, &c.Old} {
+		for _, n := range s.Notes {
+			fmt.Fprintf(bw, "note (%s): %s\n", s.File, n)
+		}
+	}
+
+	fmt.Fprintf(bw, "\nWhere the time went: %s\n", qname)
+	t = &textTable{head: []string{"new", "old", "Δ", "Δ%", "bucket"}, left: []bool{false, false, false, false, true}}
+	for _, b := range []struct {
+		name string
+		d    *report.QDiff
+	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
+		t.add(val(&b.d.New), val(&b.d.Old), dlt(&b.d.Delta), relative(b.d.Delta.Value(q), b.d.Old.Value(q)), b.name)
+	}
+	t.write(bw)
+
+	// Coroutines.
+	ci := make([]int, len(c.Coroutines))
+	for i := range ci {
+		ci[i] = i
+	}
+	ci = topN(ci, o.Top, func(a, b int) int {
+		x, y := &c.Coroutines[a], &c.Coroutines[b]
+		if o.Sort == "name" {
+			return cmp.Compare(x.Name, y.Name)
+		}
+		kx, ky := math.Abs(x.Delta.Value(q)), math.Abs(y.Delta.Value(q))
+		switch o.Sort {
+		case "samples":
+			kx, ky = float64(abs(x.DeltaSamples)), float64(abs(y.DeltaSamples))
+		case "resumes":
+			kx, ky = float64(abs(x.DeltaResumes)), float64(abs(y.DeltaResumes))
+		}
+		return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name))
+	})
+	by := o.Sort
+	if by == "calls" {
+		by = "ticks"
+	}
+	fmt.Fprint(bw, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+by+"|"))
+	t = &textTable{head: []string{"n new", "n old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "coroutine"},
+		left: []bool{false, false, false, false, false, false, true, true}}
+	for _, i := range ci {
+		d := &c.Coroutines[i]
+		t.add(strconv.Itoa(d.New.Count), strconv.Itoa(d.Old.Count), val(&d.New.Quantities), val(&d.Old.Quantities),
+			dlt(&d.Delta), relative(d.Delta.Value(q), d.Old.Quantities.Value(q)), d.Status, d.Name)
+	}
+	t.write(bw)
+
+	for _, cumulative := range []bool{false, true} {
+		pick := func(f *report.FuncDiff) *report.CostDiff {
+			if cumulative {
+				return &f.Cumulative
+			}
+			return &f.Self
+		}
+		fi := make([]int, len(c.Functions))
+		for i := range fi {
+			fi[i] = i
+		}
+		fi = topN(fi, o.Top, func(a, b int) int {
+			x, y := &c.Functions[a], &c.Functions[b]
+			if o.Sort == "name" {
+				return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
+			}
+			px, py := pick(x), pick(y)
+			kx, ky := math.Abs(px.Delta.Value(q)), math.Abs(py.Delta.Value(q))
+			switch o.Sort {
+			case "samples":
+				kx, ky = float64(abs(px.DeltaSamples)), float64(abs(py.DeltaSamples))
+			case "calls":
+				kx, ky = float64(abs(px.DeltaCalls)), float64(abs(py.DeltaCalls))
+			}
+			return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
+		})
+		what := "Functions, self"
+		if cumulative {
+			what = "Functions, cumulative"
+		}
+		by := o.Sort
+		if by == "resumes" {
+			by = "ticks"
+		}
+		fmt.Fprint(bw, title(what, len(fi), len(c.Functions), "|Δ "+by+"|"))
+		t = &textTable{head: []string{"samples new", "samples old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "kind", "function"},
+			left: []bool{false, false, false, false, false, false, true, true, true}}
+		for _, i := range fi {
+			f := &c.Functions[i]
+			p := pick(f)
+			mark := ""
+			if f.Estimate {
+				mark = "≈"
+			}
+			sn, so := fmtInt(p.New.Samples), fmtInt(p.Old.Samples)
+			if f.Kind == report.KindRegion {
+				sn, so = "", ""
+			}
+			t.add(sn, so, mark+val(&p.New.Quantities), mark+val(&p.Old.Quantities), mark+dlt(&p.Delta),
+				relative(p.Delta.Value(q), p.Old.Quantities.Value(q)), f.Status, f.Kind, f.Name)
+		}
+		t.write(bw)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing text: %w", err)
+	}
+	return nil
+}
+
+// PprofDiff returns the difference as one pprof profile, the way `go tool pprof
+// -diff_base` builds it: NEW's samples, and OLD's negated and labelled pprof::base, so
+// any pprof reader shows NEW minus OLD with percentages of OLD.
+func PprofDiff(c *report.Comparison) (*profile.Profile, error) {
+	nm, om := c.Models()
+	n, err := PprofProfile(nm.Profile())
+	if err != nil {
+		return nil, err
+	}
+	o, err := PprofProfile(om.Profile())
+	if err != nil {
+		return nil, err
+	}
+	o.SetLabel("pprof::base", []string{"true"})
+	o.Scale(-1)
+	d, err := profile.Merge([]*profile.Profile{n, o})
+	if err != nil {
+		return nil, fmt.Errorf("building the pprof difference: %w", err)
+	}
+	return d, nil
+}
+
+// writeComparePprof writes the comparison's pprof difference, gzipped.
+func writeComparePprof(w io.Writer, c *report.Comparison) error {
+	pp, err := PprofDiff(c)
+	if err != nil {
+		return err
+	}
+	if err := pp.Write(w); err != nil {
+		return fmt.Errorf("writing the pprof profile: %w", err)
+	}
+	return nil
+}
