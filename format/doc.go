@@ -46,8 +46,9 @@
 //
 // # Test data
 //
-// Synthetic builds deterministic, consistent profiles of any size for tests. The
-// golden files in testdata/ at the repository root (small.bin, medium.bin,
-// multiloop.bin, ticksonly.bin; see GoldenFiles) are made from it; rewrite them
-// with go test ./format -run TestGolden -update.
+// The module's internal/synth builds deterministic, consistent profiles of any size
+// for tests (not part of this package's API). The golden files in testdata/ at the
+// repository root (small.bin, medium.bin, multiloop.bin, ticksonly.bin; see
+// synth.Golden) are made from it; rewrite them with
+// go test ./format -run TestGolden -update.
 package format

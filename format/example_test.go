@@ -9,7 +9,11 @@ import (
 )
 
 func Example() {
-	p := format.Synthetic(1, format.SynthOptions{Coroutines: 3, Samples: 10})
+	p, err := format.ReadFile("../testdata/small.bin")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	var file bytes.Buffer
 	if err := format.Write(&file, p); err != nil {
 		fmt.Println(err)
@@ -21,7 +25,7 @@ func Example() {
 		return
 	}
 	fmt.Println(q.Version, len(q.Coroutines), q.Coroutines[2].Name, len(q.Samples))
-	// Output: 1 3 <script>alert(1)</script> 10
+	// Output: 1 5 <script>alert(1)</script> 20
 }
 
 func ExampleRead_errors() {

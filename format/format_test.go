@@ -197,12 +197,6 @@ var invalidMutations = map[string]func(p *Profile){
 	"long slice reason":    func(p *Profile) { p.LongSlices[0].Reason = 200 },
 }
 
-var (
-	smallOpts     = GoldenFiles[0].Options
-	mediumOpts    = GoldenFiles[1].Options
-	multiLoopOpts = GoldenFiles[2].Options
-)
-
 func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "coro_profile.bin")

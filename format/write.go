@@ -177,7 +177,7 @@ func endSection(e *encoder, start int) {
 }
 
 // estimateSize guesses the encoded size from typical record sizes (measured on
-// Synthetic profiles), so the buffer rarely grows (a large profile is tens of megabytes; each doubling copies it).
+// generated profiles, internal/synth), so the buffer rarely grows (a large profile is tens of megabytes; each doubling copies it).
 func estimateSize(p *Profile) int {
 	n := 256 + 64*len(p.Loops) + 8*len(p.Funcs) + 6*len(p.Locations) + 48*len(p.Coroutines) +
 		12*len(p.WaitSites) + 40*len(p.Regions) + 30*len(p.RegionEdges) + 12*len(p.Slices) +

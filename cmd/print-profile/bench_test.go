@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 // largeOptions is the size the issue asks the report to handle: 100k coroutines and a
 // million distinct sampled stacks (the worst case: no two samples aggregate).
-var largeOptions = format.SynthOptions{Coroutines: 100_000, Samples: 1_000_000, Slices: 65_536,
+var largeOptions = synth.Options{Coroutines: 100_000, Samples: 1_000_000, Slices: 65_536,
 	LongSlices: 50, Regions: 32, Funcs: 2000}
 
 var (
@@ -38,7 +39,7 @@ func largeProfile(b *testing.B) string {
 			}
 			largePath = filepath.Join(dir, "large.bin")
 		}
-		largeErr = format.WriteFile(largePath, format.Synthetic(42, largeOptions))
+		largeErr = format.WriteFile(largePath, synth.Profile(42, largeOptions))
 	})
 	if largeErr != nil {
 		b.Fatal(largeErr)

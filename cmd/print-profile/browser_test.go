@@ -19,6 +19,7 @@ import (
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/render"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 const xssName = "<script>alert(1)</script>"
@@ -49,7 +50,7 @@ func TestBrowser(t *testing.T) {
 	bin := chromium(t)
 	needEcharts(t)
 	dir := t.TempDir()
-	p := format.Synthetic(7, format.SynthOptions{Coroutines: 120, Samples: 400, Slices: 300, LongSlices: 5, Regions: 4})
+	p := synth.Profile(7, synth.Options{Coroutines: 120, Samples: 400, Slices: 300, LongSlices: 5, Regions: 4})
 	p.Coroutines[0].Name = xssName // whatever Synthetic names, one hostile name is certain
 	in, out := filepath.Join(dir, "p.bin"), filepath.Join(dir, "report.html")
 	if err := format.WriteFile(in, p); err != nil {
@@ -392,7 +393,7 @@ func TestBrowser(t *testing.T) {
 	// 5000 coroutines: the table is virtual (as for 100k, which TestBrowserLarge opens
 	// on demand), so make test's browser run covers it.
 	t.Run("virtual", func(t *testing.T) {
-		p := format.Synthetic(8, format.SynthOptions{Coroutines: 5000, Samples: 200})
+		p := synth.Profile(8, synth.Options{Coroutines: 5000, Samples: 200})
 		in, out := filepath.Join(dir, "5k.bin"), filepath.Join(dir, "5k.html")
 		if err := format.WriteFile(in, p); err != nil {
 			t.Fatal(err)
@@ -410,7 +411,7 @@ func TestBrowser(t *testing.T) {
 	// A sample 400,000 frames deep: the model keeps 512 of them, and the page draws the
 	// flame graph without error.
 	t.Run("deep", func(t *testing.T) {
-		p := format.Synthetic(9, format.SynthOptions{Coroutines: 3, Samples: 1})
+		p := synth.Profile(9, synth.Options{Coroutines: 3, Samples: 1})
 		st := make([]format.LocID, 400_000)
 		for i := range st {
 			st[i] = format.LocID(1 + (i*7)%len(p.Locations))
@@ -444,7 +445,7 @@ func TestBrowser(t *testing.T) {
 	// deep (deeper than any the model makes) draws without overflowing the script's
 	// stack.
 	t.Run("deeptree", func(t *testing.T) {
-		m, err := report.Build(format.Synthetic(10, format.SynthOptions{Coroutines: 2, Samples: 1}))
+		m, err := report.Build(synth.Profile(10, synth.Options{Coroutines: 2, Samples: 1}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 // TestCompareBrowser opens the comparison page in headless Chromium: it draws its four
@@ -16,8 +17,8 @@ import (
 func TestCompareBrowser(t *testing.T) {
 	bin := chromium(t)
 	dir := t.TempDir()
-	newP := format.Synthetic(51, format.SynthOptions{Coroutines: 40, Samples: 200, Regions: 3})
-	oldP := format.Synthetic(52, format.SynthOptions{Coroutines: 30, Samples: 150, Regions: 2})
+	newP := synth.Profile(51, synth.Options{Coroutines: 40, Samples: 200, Regions: 3})
+	oldP := synth.Profile(52, synth.Options{Coroutines: 30, Samples: 150, Regions: 2})
 	newP.Coroutines[0].Name = xssName
 	newBin, oldBin, out := filepath.Join(dir, "new.bin"), filepath.Join(dir, "old.bin"), filepath.Join(dir, "diff.html")
 	for path, p := range map[string]*format.Profile{newBin: newP, oldBin: oldP} {

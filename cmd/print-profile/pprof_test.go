@@ -15,6 +15,7 @@ import (
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/render"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -147,7 +148,7 @@ func TestGoToolPprofDiff(t *testing.T) {
 	dir := t.TempDir()
 	newBin, oldBin := filepath.Join(dir, "new.bin"), filepath.Join(dir, "old.bin")
 	for path, seed := range map[string]int64{newBin: 41, oldBin: 42} {
-		if err := format.WriteFile(path, format.Synthetic(seed, format.SynthOptions{Coroutines: 8, Samples: 40})); err != nil {
+		if err := format.WriteFile(path, synth.Profile(seed, synth.Options{Coroutines: 8, Samples: 40})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,7 +232,7 @@ func TestPprofDiffTicksOnly(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.bin"), filepath.Join(dir, "b.bin")
 	for i, path := range []string{a, b} {
-		if err := format.WriteFile(path, format.Synthetic(int64(60+i), format.SynthOptions{Coroutines: 4 + i, TicksOnly: true})); err != nil {
+		if err := format.WriteFile(path, synth.Profile(int64(60+i), synth.Options{Coroutines: 4 + i, TicksOnly: true})); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,8 +33,8 @@ func funcByName(m *report.Model, name, kind string) *report.Function {
 // TestMergeSums: merging two synthetic profiles sums every bucket, keeps conservation
 // exact, and adds up samples, region calls and elapsed ticks.
 func TestMergeSums(t *testing.T) {
-	a := format.Synthetic(21, format.SynthOptions{Coroutines: 30, Samples: 200, Regions: 4, Slices: 50, LongSlices: 3})
-	b := format.Synthetic(22, format.SynthOptions{Coroutines: 17, Samples: 90, Regions: 6, Loops: 2, Slices: 40, LongSlices: 2})
+	a := synth.Profile(21, synth.Options{Coroutines: 30, Samples: 200, Regions: 4, Slices: 50, LongSlices: 3})
+	b := synth.Profile(22, synth.Options{Coroutines: 17, Samples: 90, Regions: 6, Loops: 2, Slices: 40, LongSlices: 2})
 	merged, err := profops.Merge([]profops.Input{{"a.bin", a}, {"b.bin", b}})
 	if err != nil {
 		t.Fatal(err)
@@ -160,14 +160,14 @@ func TestMergeHand(t *testing.T) {
 }
 
 func TestMergeRefusesDifferentMeasures(t *testing.T) {
-	a := format.Synthetic(1, format.SynthOptions{Coroutines: 3})
-	b := format.Synthetic(2, format.SynthOptions{Coroutines: 3, TicksOnly: true})
+	a := synth.Profile(1, synth.Options{Coroutines: 3})
+	b := synth.Profile(2, synth.Options{Coroutines: 3, TicksOnly: true})
 	_, err := profops.Merge([]profops.Input{{"full.bin", a}, {"ticks.bin", b}})
 	if err == nil || !strings.Contains(err.Error(), "ticks.bin (measured ticks only)") {
 		t.Errorf("merge of different measured sets: %v", err)
 	}
 	// Samples present in one input only are fine.
-	c := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 4})
+	c := synth.Profile(3, synth.Options{Coroutines: 3, Samples: 4})
 	if _, err := profops.Merge([]profops.Input{{"a", a}, {"c", c}}); err != nil {
 		t.Error(err)
 	}

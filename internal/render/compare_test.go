@@ -75,7 +75,7 @@ func TestCompareHand(t *testing.T) {
 // TestCompareByName: coroutines of one name are summed per side; a run compared with
 // itself differs in nothing.
 func TestCompareByName(t *testing.T) {
-	p := format.Synthetic(8, format.SynthOptions{Coroutines: 30, Samples: 100, Regions: 3})
+	p := synth.Profile(8, synth.Options{Coroutines: 30, Samples: 100, Regions: 3})
 	c, err := report.CompareProfiles("x", p, "x", p)
 	if err != nil {
 		t.Fatal(err)
@@ -102,13 +102,13 @@ func TestCompareByName(t *testing.T) {
 }
 
 func TestCompareRefuses(t *testing.T) {
-	full := format.Synthetic(1, format.SynthOptions{Coroutines: 3, Samples: 5})
+	full := synth.Profile(1, synth.Options{Coroutines: 3, Samples: 5})
 	for _, tc := range []struct {
 		old  *format.Profile
 		want string
 	}{
-		{format.Synthetic(2, format.SynthOptions{Coroutines: 3, Samples: 5, TicksOnly: true}), "old.bin (measured ticks only, with CPU samples)"},
-		{format.Synthetic(2, format.SynthOptions{Coroutines: 3}), "without CPU samples"},
+		{synth.Profile(2, synth.Options{Coroutines: 3, Samples: 5, TicksOnly: true}), "old.bin (measured ticks only, with CPU samples)"},
+		{synth.Profile(2, synth.Options{Coroutines: 3}), "without CPU samples"},
 	} {
 		_, err := report.CompareProfiles("new.bin", full, "old.bin", tc.old)
 		if err == nil || !strings.Contains(err.Error(), "cannot compare new.bin") || !strings.Contains(err.Error(), tc.want) {
@@ -116,7 +116,7 @@ func TestCompareRefuses(t *testing.T) {
 		}
 	}
 	// Regions and slices in one run only are differences worth seeing, not a refusal.
-	withRegions := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 5, Regions: 2, Slices: 4})
+	withRegions := synth.Profile(3, synth.Options{Coroutines: 3, Samples: 5, Regions: 2, Slices: 4})
 	if _, err := report.CompareProfiles("a", full, "b", withRegions); err != nil {
 		t.Error(err)
 	}
@@ -139,8 +139,8 @@ func TestCompareClocks(t *testing.T) {
 }
 
 func TestCompareOutputs(t *testing.T) {
-	newP := format.Synthetic(31, format.SynthOptions{Coroutines: 12, Samples: 60, Regions: 2})
-	oldP := format.Synthetic(32, format.SynthOptions{Coroutines: 9, Samples: 40, Regions: 3})
+	newP := synth.Profile(31, synth.Options{Coroutines: 12, Samples: 60, Regions: 2})
+	oldP := synth.Profile(32, synth.Options{Coroutines: 9, Samples: 40, Regions: 3})
 	c, err := report.CompareProfiles("new.bin", newP, "old.bin", oldP)
 	if err != nil {
 		t.Fatal(err)

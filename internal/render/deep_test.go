@@ -8,6 +8,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/synth"
 )
 
 // deepProfile is a valid profile whose samples have stacks of the given depths (the
@@ -16,7 +17,7 @@ import (
 // many distinct edges, and counts 3, 2, 1, ….
 func deepProfile(t *testing.T, depths ...int) *format.Profile {
 	t.Helper()
-	p := format.Synthetic(3, format.SynthOptions{Coroutines: 3, Samples: 1})
+	p := synth.Profile(3, synth.Options{Coroutines: 3, Samples: 1})
 	n := len(p.Locations)
 	p.Samples = nil
 	for i, d := range depths {

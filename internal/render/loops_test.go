@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // A profile of several loops shows each loop's buckets and their sum: the table's last
 // row adds up the loop rows, and each loop row adds up that loop's coroutines.
 func TestLoopsPerLoopAndTotal(t *testing.T) {
-	p := format.Synthetic(5, format.SynthOptions{Loops: 3, Coroutines: 12, Samples: 10, Slices: 10})
+	p := synth.Profile(5, synth.Options{Loops: 3, Coroutines: 12, Samples: 10, Slices: 10})
 	m := mustBuild(t, p)
 	tb := m.loopTable()
 	if len(tb.Rows) != len(p.Loops)+1 {
@@ -83,7 +83,7 @@ func TestLoopsPerLoopAndTotal(t *testing.T) {
 	}
 
 	// One loop: nothing per loop (the totals are that loop's).
-	one := mustBuild(t, format.Synthetic(5, format.SynthOptions{Coroutines: 4}))
+	one := mustBuild(t, synth.Profile(5, synth.Options{Coroutines: 4}))
 	b.Reset()
 	if err := writeText(&b, one.Model, TextOptions{}); err != nil {
 		t.Fatal(err)

@@ -160,13 +160,13 @@ func TestPprofHand(t *testing.T) {
 // CPU time, which no ledger holds), per coroutine and in total; parks add up to the
 // coroutines' wait counts; samples to the samples taken.
 func TestPprofConservation(t *testing.T) {
-	for _, opt := range []format.SynthOptions{
+	for _, opt := range []synth.Options{
 		{Coroutines: 40, Samples: 300},
 		{Coroutines: 40, Samples: 300, Loops: 3},
 		{Coroutines: 12, TicksOnly: true},
 		{Coroutines: 9, Samples: 25, TicksOnly: true},
 	} {
-		p := format.Synthetic(11, opt)
+		p := synth.Profile(11, opt)
 		m := mustBuild(t, p)
 		pp := roundTrip(t, m)
 		want := map[wire.Counter]uint64{}
@@ -282,8 +282,8 @@ func TestPprofParked(t *testing.T) {
 // TestPprofSampleTypesStable: the sample types depend on the measured set only, so
 // -diff_base accepts two runs measured alike.
 func TestPprofSampleTypesStable(t *testing.T) {
-	a := roundTrip(t, mustBuild(t, format.Synthetic(1, format.SynthOptions{Coroutines: 3, Samples: 5})))
-	b := roundTrip(t, mustBuild(t, format.Synthetic(2, format.SynthOptions{Coroutines: 30, Samples: 50, Loops: 2})))
+	a := roundTrip(t, mustBuild(t, synth.Profile(1, synth.Options{Coroutines: 3, Samples: 5})))
+	b := roundTrip(t, mustBuild(t, synth.Profile(2, synth.Options{Coroutines: 30, Samples: 50, Loops: 2})))
 	// profile.Merge refuses profiles whose sample types differ, as -diff_base does.
 	if _, err := profile.Merge([]*profile.Profile{a, b}); err != nil {
 		t.Error(err)
@@ -294,7 +294,7 @@ func TestPprofSampleTypesStable(t *testing.T) {
 func TestPprofDeterministic(t *testing.T) {
 	var out [2]bytes.Buffer
 	for i := range out {
-		pp, err := PprofProfile(format.Synthetic(5, format.SynthOptions{Coroutines: 30, Samples: 100}))
+		pp, err := PprofProfile(synth.Profile(5, synth.Options{Coroutines: 30, Samples: 100}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -16,10 +16,10 @@ import (
 // page is made without error.
 func TestSynthetic(t *testing.T) {
 	for seed := int64(1); seed <= 12; seed++ {
-		opt := format.SynthOptions{Loops: int(seed%3) + 1, Coroutines: int(seed * 7), Samples: int(seed * 40),
+		opt := synth.Options{Loops: int(seed%3) + 1, Coroutines: int(seed * 7), Samples: int(seed * 40),
 			Slices: int(seed * 10), LongSlices: int(seed % 5), Regions: int(seed % 4), TicksOnly: seed%4 == 0}
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			p := format.Synthetic(seed, opt)
+			p := synth.Profile(seed, opt)
 			m := mustBuild(t, p)
 			for _, c := range m.Closure {
 				if c.Diff != 0 {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
 	"github.com/coroprof/coroprof/internal/wire"
 )
@@ -55,7 +54,7 @@ func textColumn(t *testing.T, table []string, head string) []string {
 }
 
 func TestTextTopAndSort(t *testing.T) {
-	m := mustBuild(t, format.Synthetic(6, format.SynthOptions{Coroutines: 40, Samples: 200, Regions: 3}))
+	m := mustBuild(t, synth.Profile(6, synth.Options{Coroutines: 40, Samples: 200, Regions: 3}))
 	for _, key := range []string{"ticks", "cpu", "resumes", "samples", "minflt"} {
 		var b bytes.Buffer
 		if err := writeText(&b, m.Model, TextOptions{Top: 7, Sort: key}); err != nil {
@@ -107,7 +106,7 @@ func TestTextTopAndSort(t *testing.T) {
 // TestTextAligned: every row of a table has its columns at the same positions, and
 // estimates carry ≈.
 func TestTextAligned(t *testing.T) {
-	m := mustBuild(t, format.Synthetic(6, format.SynthOptions{Coroutines: 10, Samples: 50, Regions: 2}))
+	m := mustBuild(t, synth.Profile(6, synth.Options{Coroutines: 10, Samples: 50, Regions: 2}))
 	var b bytes.Buffer
 	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)
@@ -143,7 +142,7 @@ func TestTextAligned(t *testing.T) {
 
 // TestTextTicksOnly: columns of quantities that were not measured are absent.
 func TestTextTicksOnly(t *testing.T) {
-	m := mustBuild(t, format.Synthetic(4, format.SynthOptions{Coroutines: 5, TicksOnly: true}))
+	m := mustBuild(t, synth.Profile(4, synth.Options{Coroutines: 5, TicksOnly: true}))
 	var b bytes.Buffer
 	if err := writeText(&b, m.Model, TextOptions{}); err != nil {
 		t.Fatal(err)

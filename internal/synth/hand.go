@@ -1,5 +1,3 @@
-// Package synth makes profiles for tests: Hand, a small one with hand-picked
-// numbers. They are test fixtures, not part of any package's API.
 package synth
 
 import (

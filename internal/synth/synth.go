@@ -1,4 +1,4 @@
-package format
+package synth
 
 import (
 	"cmp"
@@ -7,12 +7,13 @@ import (
 	"slices"
 	"time"
 
+	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
-// SynthOptions sets the size of a synthetic profile. Zero means none, except Loops
+// Options sets the size of a generated profile. Zero means none, except Loops
 // (at least one) and Funcs (a default table of synthFuncs).
-type SynthOptions struct {
+type Options struct {
 	Loops      int  // event loops; 0 means 1
 	Coroutines int  // coroutines, spread over the loops
 	Funcs      int  // functions in the symbol table; 0 means len(synthFuncs)
@@ -23,9 +24,9 @@ type SynthOptions struct {
 	TicksOnly  bool // measure ticks only: CPU and rusage counters are zero
 }
 
-// Synthetic returns a deterministic, valid, canonically ordered profile: the same seed
-// and options give the same profile, and Write gives the same bytes. Other packages'
-// tests use it (print-profile's golden outputs are made from it).
+// Profile returns a deterministic, valid, canonically ordered profile: the same seed
+// and options give the same profile, and format.Write gives the same bytes. Tests of
+// every package use it (print-profile's golden outputs are made from it).
 //
 // It is consistent the way a real profile is: conservation holds exactly per loop
 // (Σ its coroutines + Main + Wait == Total for every counter), Utime+Stime == CPU for
@@ -34,7 +35,7 @@ type SynthOptions struct {
 // every sample stack is distinct. Names are plausible Go names plus a few hostile ones
 // (a coroutine named "<script>alert(1)</script>", quotes, ampersands, non-ASCII) so
 // that renderers are tested for escaping.
-func Synthetic(seed int64, opt SynthOptions) *Profile {
+func Profile(seed int64, opt Options) *format.Profile {
 	g := &synth{
 		r:   rand.New(rand.NewPCG(uint64(seed), 0x636f726f70726f66)), // "coroprof"
 		opt: opt,
@@ -52,8 +53,8 @@ const synthTPS = 2_100_000_000 // ticks per second of the synthetic clock
 
 type synth struct {
 	r   *rand.Rand
-	opt SynthOptions
-	p   *Profile
+	opt Options
+	p   *format.Profile
 }
 
 // Function names, files and a hostile one; the table repeats with a numeric suffix
@@ -110,8 +111,8 @@ func (g *synth) skewed(lo, hi uint64) uint64 {
 
 // counters makes a bucket's counters for ticks; cpuShare is the fraction of the
 // ticks' wall time spent on CPU.
-func (g *synth) counters(ticks uint64, cpuShare float64) Counters {
-	c := Counters{wire.Ticks: ticks}
+func (g *synth) counters(ticks uint64, cpuShare float64) format.Counters {
+	c := format.Counters{wire.Ticks: ticks}
 	if g.opt.TicksOnly {
 		return c
 	}
@@ -128,27 +129,27 @@ func (g *synth) counters(ticks uint64, cpuShare float64) Counters {
 	return c
 }
 
-func (g *synth) loc() LocID { return LocID(1 + g.r.IntN(len(g.p.Locations))) }
+func (g *synth) loc() format.LocID { return format.LocID(1 + g.r.IntN(len(g.p.Locations))) }
 
-func (g *synth) profile(seed int64) *Profile {
+func (g *synth) profile(seed int64) *format.Profile {
 	opt := g.opt
-	p := &Profile{
-		Version: Version,
-		Clock:   Clock{Source: "rdtscp", TicksPerSecond: synthTPS, Invariant: true},
+	p := &format.Profile{
+		Version: format.Version,
+		Clock:   format.Clock{Source: "rdtscp", TicksPerSecond: synthTPS, Invariant: true},
 	}
 	g.p = p
-	p.Measured = MeasTicks
+	p.Measured = format.MeasTicks
 	if !opt.TicksOnly {
-		p.Measured |= MeasCPU | MeasRusage
+		p.Measured |= format.MeasCPU | format.MeasRusage
 	}
 	if opt.Samples > 0 {
-		p.Measured |= MeasSamples
+		p.Measured |= format.MeasSamples
 	}
 	if opt.Regions > 0 {
-		p.Measured |= MeasRegions
+		p.Measured |= format.MeasRegions
 	}
 	if opt.Slices > 0 {
-		p.Measured |= MeasSlices
+		p.Measured |= format.MeasSlices
 	}
 
 	// The symbol table: each function has 2 to 4 locations.
@@ -159,20 +160,20 @@ func (g *synth) profile(seed int64) *Profile {
 			name = fmt.Sprintf("%s%d", f.name, i/len(synthFuncs))
 		}
 		start := int64(g.n(10, 900))
-		p.Funcs = append(p.Funcs, Func{Name: name, File: f.file, StartLine: start})
+		p.Funcs = append(p.Funcs, format.Func{Name: name, File: f.file, StartLine: start})
 		for range g.n(2, 4) { // at least two, so sample stacks can count in base len(Locations)
-			p.Locations = append(p.Locations, Location{Func: uint32(i), Line: start + int64(g.n(1, 60))})
+			p.Locations = append(p.Locations, format.Location{Func: uint32(i), Line: start + int64(g.n(1, 60))})
 		}
 	}
 
 	// Loops and coroutines. Coroutine i runs on loop i%Loops, so every loop has some
 	// when there are at least as many coroutines as loops.
 	for l := range opt.Loops {
-		p.Loops = append(p.Loops, Loop{ID: int64(l + 1)})
+		p.Loops = append(p.Loops, format.Loop{ID: int64(l + 1)})
 	}
 	for i := range opt.Coroutines {
 		id := uint64(i + 1)
-		c := Coroutine{
+		c := format.Coroutine{
 			ID:        id,
 			Loop:      int64(i%opt.Loops + 1),
 			Name:      synthCoroNames[i%len(synthCoroNames)],
@@ -218,12 +219,12 @@ func (g *synth) profile(seed int64) *Profile {
 		parked := off - c.Runnable
 		first := len(p.WaitSites)
 		for range g.r.IntN(4) {
-			ws := WaitSite{
+			ws := format.WaitSite{
 				CoroID: c.ID,
-				Reason: uint8(g.n(1, NumWaitReasons-1)),
+				Reason: uint8(g.n(1, format.NumWaitReasons-1)),
 				Site:   g.loc(),
 			}
-			if slices.ContainsFunc(p.WaitSites[first:], func(o WaitSite) bool {
+			if slices.ContainsFunc(p.WaitSites[first:], func(o format.WaitSite) bool {
 				return o.Reason == ws.Reason && o.Site == ws.Site
 			}) {
 				continue
@@ -239,7 +240,7 @@ func (g *synth) profile(seed int64) *Profile {
 	// Regions: calls, self ≤ cumulative; edges from the top level (-1) and between
 	// regions, at most one per (caller, callee).
 	for i := range opt.Regions {
-		r := Region{Name: synthRegionNames[i%len(synthRegionNames)], Calls: g.skewed(1, 1_000_000)}
+		r := format.Region{Name: synthRegionNames[i%len(synthRegionNames)], Calls: g.skewed(1, 1_000_000)}
 		if i >= len(synthRegionNames) {
 			r.Name = fmt.Sprintf("%s#%d", r.Name, i/len(synthRegionNames))
 		}
@@ -247,10 +248,10 @@ func (g *synth) profile(seed int64) *Profile {
 		r.Cumulative = r.Self
 		r.Cumulative.Add(g.counters(g.skewed(0, 500_000_000), 0.9))
 		p.Regions = append(p.Regions, r)
-		p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: -1, Callee: int32(i), Calls: r.Calls / 2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
+		p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: -1, Callee: int32(i), Calls: r.Calls / 2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
 		if i > 0 {
 			caller := int32(g.r.IntN(i))
-			p.RegionEdges = append(p.RegionEdges, RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
+			p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
 		}
 	}
 
@@ -271,10 +272,10 @@ func (g *synth) profile(seed int64) *Profile {
 		totals := map[uint64]uint64{}
 		for i := range opt.Samples {
 			depth := width + g.r.IntN(6)
-			stack := make([]LocID, depth)
+			stack := make([]format.LocID, depth)
 			x := uint64(i)
 			for d := range width {
-				stack[d] = LocID(1 + x%nloc)
+				stack[d] = format.LocID(1 + x%nloc)
 				x /= nloc
 			}
 			for d := width; d < depth; d++ {
@@ -286,9 +287,9 @@ func (g *synth) profile(seed int64) *Profile {
 			}
 			weights[i] = g.skewed(1, 1000)
 			totals[coro] += weights[i]
-			p.Samples = append(p.Samples, Sample{CoroID: coro, Stack: stack})
+			p.Samples = append(p.Samples, format.Sample{CoroID: coro, Stack: stack})
 		}
-		cpuOf := func(c Counters) uint64 {
+		cpuOf := func(c format.Counters) uint64 {
 			if opt.TicksOnly {
 				return c[wire.Ticks] * 1_000_000_000 / synthTPS / 2
 			}
@@ -311,7 +312,7 @@ func (g *synth) profile(seed int64) *Profile {
 
 	// The timeline: each loop runs its coroutines one slice after another from
 	// StartTick; slices are merged oldest first.
-	p.Meta = Meta{
+	p.Meta = format.Meta{
 		Program:     "/tmp/synth/echo-server",
 		Args:        []string{"-addr", ":7000", "-name", "<script>alert(1)</script>"},
 		Host:        "synth-host",
@@ -349,19 +350,19 @@ func (g *synth) profile(seed int64) *Profile {
 			start := cursor[l] + g.n(0, step/4)
 			end := start + g.skewed(1, step/2)
 			cursor[l] = end
-			s := Slice{CoroID: c.ID, Loop: c.Loop, Start: start, End: end, Site: g.loc()}
+			s := format.Slice{CoroID: c.ID, Loop: c.Loop, Start: start, End: end, Site: g.loc()}
 			switch g.r.IntN(3) {
 			case 0:
 				s.State = 0 // runnable: yielded
 			case 1:
 				s.State = 2 // waiting
-				s.Reason = uint8(g.n(1, NumWaitReasons-1))
+				s.Reason = uint8(g.n(1, format.NumWaitReasons-1))
 			default:
 				s.State = 3 // exited
 			}
 			p.Slices = append(p.Slices, s)
 		}
-		slices.SortStableFunc(p.Slices, func(a, b Slice) int { return cmp.Compare(a.Start, b.Start) })
+		slices.SortStableFunc(p.Slices, func(a, b format.Slice) int { return cmp.Compare(a.Start, b.Start) })
 		p.SlicesDropped = g.skewed(0, uint64(opt.Slices)*4)
 	}
 	// Long slices: a coroutine's first is its longest slice; more of the same
@@ -377,7 +378,7 @@ func (g *synth) profile(seed int64) *Profile {
 			ticks, site = ticks*g.n(30, 99)/100, g.loc()
 		}
 		picked[c.ID] = true
-		ls := LongSlice{
+		ls := format.LongSlice{
 			CoroID:   c.ID,
 			Loop:     c.Loop,
 			Start:    p.Meta.StartTick + g.n(0, elapsed-ticks),
@@ -387,7 +388,7 @@ func (g *synth) profile(seed int64) *Profile {
 		switch g.r.IntN(3) {
 		case 0: // yielded
 		case 1:
-			ls.State, ls.Reason = 2, uint8(g.n(1, NumWaitReasons-1))
+			ls.State, ls.Reason = 2, uint8(g.n(1, format.NumWaitReasons-1))
 		default:
 			ls.State = 3
 		}
@@ -397,17 +398,17 @@ func (g *synth) profile(seed int64) *Profile {
 	return p
 }
 
-// GoldenFiles are the synthetic profiles kept in testdata/ at the repository root,
-// for tests of readers of the file (print-profile's golden outputs). Each file holds
-// Synthetic(Seed, Options) as Write writes it; `go test ./format -run TestGolden
+// Golden are the generated profiles kept in testdata/ at the repository root, for
+// tests of readers of the file (print-profile's golden outputs). Each file holds
+// Profile(Seed, Options) as format.Write writes it; `go test ./format -run TestGolden
 // -update` rewrites them after a deliberate change to the format or the generator.
-var GoldenFiles = []struct {
+var Golden = []struct {
 	Name    string // file name in testdata/
 	Seed    int64
-	Options SynthOptions
+	Options Options
 }{
-	{"small.bin", 1, SynthOptions{Coroutines: 5, Samples: 20, Slices: 30, LongSlices: 3, Regions: 3}},
-	{"medium.bin", 2, SynthOptions{Coroutines: 200, Samples: 2000, Slices: 1000, LongSlices: 20, Regions: 8, Funcs: 40}},
-	{"multiloop.bin", 3, SynthOptions{Loops: 3, Coroutines: 30, Samples: 200, Slices: 300, LongSlices: 6, Regions: 4}},
-	{"ticksonly.bin", 4, SynthOptions{Coroutines: 12, Samples: 40, Slices: 50, LongSlices: 2, TicksOnly: true}},
+	{"small.bin", 1, Options{Coroutines: 5, Samples: 20, Slices: 30, LongSlices: 3, Regions: 3}},
+	{"medium.bin", 2, Options{Coroutines: 200, Samples: 2000, Slices: 1000, LongSlices: 20, Regions: 8, Funcs: 40}},
+	{"multiloop.bin", 3, Options{Loops: 3, Coroutines: 30, Samples: 200, Slices: 300, LongSlices: 6, Regions: 4}},
+	{"ticksonly.bin", 4, Options{Coroutines: 12, Samples: 40, Slices: 50, LongSlices: 2, TicksOnly: true}},
 }
