@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,12 +43,17 @@ type conn struct {
 	bufw *bufio.Writer // 4 KiB, over connWriter
 	resw *bufio.Writer // the response's 2 KiB buffer before chunking, reused
 
-	cancelCtx  context.CancelFunc // the connection's context: cancelled when the client goes away
+	ctx        context.Context // the connection's: the base context with the local address
 	werr       error              // the first write error
 	hijacked   bool
 	lastMethod string
 	rdl        bool      // a read deadline is set
 	cur        *response // the request being served
+
+	// Scratch space for writing a response header.
+	statusBuf [3]byte
+	clenBuf   [20]byte
+	dateBuf   [len(http1TimeFormat)]byte
 }
 
 func (srv *Server) newConn(rwc net.Conn) *conn {
@@ -74,8 +80,7 @@ func badRequest(text string) error { return statusError{http.StatusBadRequest, t
 // until the connection is not to be reused.
 func (c *conn) serve(base context.Context) {
 	c.sched = coro.CurrentScheduler()
-	ctx := context.WithValue(base, http.LocalAddrContextKey, c.rwc.LocalAddr())
-	ctx, c.cancelCtx = context.WithCancel(ctx)
+	c.ctx = context.WithValue(base, http.LocalAddrContextKey, c.rwc.LocalAddr())
 	var inFlight *response
 	defer func() {
 		if p := recover(); p != nil {
@@ -89,9 +94,8 @@ func (c *conn) serve(base context.Context) {
 				c.server.logf("http: panic serving %v: %v\n%s", c.remoteAddr, p, buf)
 			}
 		}
-		c.cancelCtx()
 		if inFlight != nil {
-			inFlight.cancel()
+			inFlight.ctx.cancel(context.Canceled)
 			inFlight.canWriteContinue = false
 		}
 		if !c.hijacked {
@@ -116,7 +120,7 @@ func (c *conn) serve(base context.Context) {
 		c.setReadDeadline(time.Now().Add(d))
 	}
 	for {
-		w, err := c.readRequest(ctx)
+		w, err := c.readRequest()
 		if !c.state.CompareAndSwap(stateNew, stateActive) && !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
 		}
@@ -150,7 +154,7 @@ func (c *conn) serve(base context.Context) {
 		}
 		h.ServeHTTP(w, req)
 		inFlight = nil
-		w.cancel()
+		w.ctx.cancel(context.Canceled)
 		if c.hijacked {
 			if end != nil {
 				end()
@@ -202,7 +206,7 @@ func (c *conn) setReadDeadline(t time.Time) {
 }
 
 // readRequest reads the next request and checks it as net/http's server does.
-func (c *conn) readRequest(ctx context.Context) (*response, error) {
+func (c *conn) readRequest() (*response, error) {
 	srv := c.server
 	var wholeReqDeadline time.Time
 	if d := srv.ReadTimeout; d > 0 {
@@ -266,12 +270,12 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	if isH2Upgrade {
 		w.closeAfterReply = true
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	w.cancel = cancel
-	req = req.WithContext(&reqContext{Context: rctx, c: c, w: w})
+	w.ctx.parent, w.ctx.c, w.ctx.w = c.ctx, c, w
+	req = req.WithContext(&w.ctx)
 	req.RemoteAddr = c.remoteAddr
 	if req.Body != nil && req.Body != http.NoBody {
-		w.body = &body{rc: req.Body, w: w}
+		w.bodyv = body{rc: req.Body, w: w}
+		w.body = &w.bodyv
 		req.Body = w.body
 	}
 	w.req = req
@@ -375,7 +379,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 	n, err := w.c.rwc.Write(p)
 	if err != nil && w.c.werr == nil {
 		w.c.werr = err
-		w.c.cancelCtx()
+		w.c.clientGone()
 	}
 	return n, err
 }
@@ -428,7 +432,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.rec = append(cr.rec, p[:n]...)
 	}
 	if err != nil && cr.c != nil && !cr.c.hijacked {
-		cr.c.cancelCtx()
+		cr.c.clientGone()
 	}
 	cr.remain -= int64(n)
 	return n, err
@@ -477,7 +481,7 @@ func (c *conn) startWatch(w *response) {
 			cr.hasByte = true
 		}
 		if err != nil && !cr.aborted {
-			c.cancelCtx()
+			c.clientGone()
 		}
 		cr.aborted = false
 		cr.watcher = nil
@@ -498,17 +502,37 @@ func (c *conn) abortWatch() {
 	cr.aborted = false
 }
 
-// reqContext is a request's context. The background read that notices a client going
-// away costs a coroutine and a read per request, so it starts only when the handler
-// (or code it calls) first asks whether the context is done: Done, Err, or a context
-// derived from this one. Everything else is the wrapped cancelCtx's, so derived
-// contexts attach to it directly.
+// clientGone cancels the context of the request being served: a read or a write on
+// the connection failed (net/http cancels the connection's context there).
+func (c *conn) clientGone() {
+	if w := c.cur; w != nil {
+		w.ctx.cancel(context.Canceled)
+	}
+}
+
+// reqContext is a request's context, cancelled when the handler returns or the client
+// goes away. It is its own canceller rather than a context.WithCancel (one allocation
+// and a parent's bookkeeping less per request), and it implements AfterFunc, so
+// contexts derived from it attach to it without a goroutine of their own.
+//
+// The background read that notices a client going away costs a coroutine and a read
+// per request, so it starts only when someone first asks whether the context is done:
+// Done, Err, AfterFunc (and so any context derived from this one).
 type reqContext struct {
-	context.Context
+	parent   context.Context // values and deadline: the connection's base context
 	c        *conn
 	w        *response
 	watching atomic.Bool
+
+	mu     sync.Mutex // the context may be watched from any goroutine
+	done   chan struct{}
+	err    error
+	afters map[*afterFunc]struct{}
 }
+
+type afterFunc struct{ f func() }
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (x *reqContext) watch() {
 	if x.watching.Load() || !x.watching.CompareAndSwap(false, true) {
@@ -527,9 +551,76 @@ func (x *reqContext) watch() {
 	})
 }
 
-func (x *reqContext) Done() <-chan struct{} { x.watch(); return x.Context.Done() }
-func (x *reqContext) Err() error            { x.watch(); return x.Context.Err() }
-func (x *reqContext) String() string        { return "corohttp request context" }
+func (x *reqContext) Deadline() (time.Time, bool) { return x.parent.Deadline() }
+func (x *reqContext) Value(key any) any           { return x.parent.Value(key) }
+func (x *reqContext) String() string              { return "corohttp request context" }
+
+func (x *reqContext) Done() <-chan struct{} {
+	x.watch()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.done == nil {
+		if x.err != nil {
+			x.done = closedChan
+		} else {
+			x.done = make(chan struct{})
+		}
+	}
+	return x.done
+}
+
+func (x *reqContext) Err() error {
+	x.watch()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.err
+}
+
+// AfterFunc arranges for f to run on a goroutine of its own once the context is
+// cancelled, as context.AfterFunc does; the context package uses it for contexts
+// derived from this one.
+func (x *reqContext) AfterFunc(f func()) (stop func() bool) {
+	x.watch()
+	a := &afterFunc{f}
+	x.mu.Lock()
+	if x.err != nil {
+		x.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	if x.afters == nil {
+		x.afters = make(map[*afterFunc]struct{})
+	}
+	x.afters[a] = struct{}{}
+	x.mu.Unlock()
+	return func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if _, ok := x.afters[a]; !ok {
+			return false
+		}
+		delete(x.afters, a)
+		return true
+	}
+}
+
+func (x *reqContext) cancel(err error) {
+	x.mu.Lock()
+	if x.err != nil {
+		x.mu.Unlock()
+		return
+	}
+	x.err = err
+	if x.done != nil {
+		close(x.done)
+	}
+	afters := x.afters
+	x.afters = nil
+	x.mu.Unlock()
+	for a := range afters {
+		go a.f()
+	}
+}
 
 // curResponse returns the response whose handler runs, or nil.
 func (c *conn) curResponse() *response {

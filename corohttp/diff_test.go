@@ -76,6 +76,24 @@ func diffHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"a":1}`)
 	})
+	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Late", "before")
+		w.WriteHeader(http.StatusOK)
+		h.Set("X-Late", "after") // after WriteHeader: not sent
+		h.Set("X-New", "1")
+		io.WriteString(w, "late")
+	})
+	mux.HandleFunc("/late-unchanged", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Late", "kept")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "late")
+	})
+	mux.HandleFunc("/late-header-call", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.Header().Set("X-New", "1") // Header() after WriteHeader: not sent
+		io.WriteString(w, "late")
+	})
 	mux.HandleFunc("/early", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		r.Body.Close()
@@ -175,6 +193,9 @@ var diffCases = []diffCase{
 	{name: "large body 1.0", raw: "GET /big HTTP/1.0\r\n\r\n", finals: 1},
 	{name: "flush chunked", raw: "GET /flush HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "trailer", raw: "GET /trailer HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
+	{name: "header changed after WriteHeader", raw: "GET /late HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
+	{name: "header unchanged after WriteHeader", raw: "GET /late-unchanged HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
+	{name: "header obtained after WriteHeader", raw: "GET /late-header-call HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "204", raw: "GET /204 HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "304", raw: "GET /304 HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "handler connection close", raw: "GET /close HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
@@ -254,9 +275,10 @@ func describe(resp *http.Response) string {
 	if len(body) > 64 {
 		body = fmt.Sprintf("%d bytes %q...", len(body), body[:32])
 	}
-	return fmt.Sprintf("%s %s | CL=%q TE=%q Connection=%q CT=%q close=%v trailer=%q | %q",
+	return fmt.Sprintf("%s %s | CL=%q TE=%q Connection=%q CT=%q close=%v trailer=%q late=%q new=%q | %q",
 		resp.Proto, resp.Status, resp.Header.Get("Content-Length"), strings.Join(resp.TransferEncoding, ","),
-		resp.Header.Get("Connection"), resp.Header.Get("Content-Type"), resp.Close, resp.Trailer.Get("X-Sum"), body)
+		resp.Header.Get("Connection"), resp.Header.Get("Content-Type"), resp.Close, resp.Trailer.Get("X-Sum"),
+		resp.Header.Values("X-Late"), resp.Header.Get("X-New"), body)
 }
 
 // TestDifferential sends the same bytes over loopback TCP to corohttp and to net/http's

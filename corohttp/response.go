@@ -2,7 +2,6 @@ package corohttp
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +31,6 @@ type response struct {
 	conn   *conn
 	req    *http.Request
 	body   *body // nil when the request has none
-	cancel context.CancelFunc
 	w      *bufio.Writer
 	cw     chunkWriter
 
@@ -53,9 +51,15 @@ type response struct {
 	watchAtEOF          bool // start the background read when the body reaches EOF
 	trailers            []string
 
-	statusBuf [3]byte
-	clenBuf   [20]byte
-	dateBuf   [len(http1TimeFormat)]byte
+	// A shallow snapshot of the handler's header taken at WriteHeader (net/http clones
+	// the map there): kept without allocating while the header has few fields, and
+	// turned into a map only if the handler changed its header afterwards.
+	snap    [4]headerKV
+	nsnap   int
+	snapped bool
+
+	ctx   reqContext // the request's context (one allocation with the response)
+	bodyv body       // the request's body wrapper, when it has a body
 }
 
 // chunkWriter sits between the response's buffer and the connection's.
@@ -126,6 +130,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	keepAlives := w.conn.server.doKeepAlives()
 	isHEAD := w.req.Method == "HEAD"
 
+	w.resolveSnapshot()
 	header := cw.header
 	owned := header != nil
 	if !owned {
@@ -151,7 +156,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	}
 
 	trailers := false
-	for k := range cw.header {
+	for k := range header {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			if exclude == nil {
 				exclude = make(map[string]bool)
@@ -160,7 +165,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 			trailers = true
 		}
 	}
-	for _, v := range cw.header["Trailer"] {
+	for _, v := range header["Trailer"] {
 		trailers = true
 		for _, f := range strings.Split(v, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -177,7 +182,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	// Not for 1xx/204/304, a HEAD with no body written, or a Transfer-Encoding set.
 	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
-		extra.contentLength = strconv.AppendInt(w.clenBuf[:0], int64(len(p)), 10)
+		extra.contentLength = strconv.AppendInt(w.conn.clenBuf[:0], int64(len(p)), 10)
 	}
 
 	// An HTTP/1.0 keep-alive request whose response has a length may stay open.
@@ -257,7 +262,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 		}
 	}
 	if _, ok := header["Date"]; !ok {
-		extra.date = appendDate(w.dateBuf[:0])
+		extra.date = appendDate(w.conn.dateBuf[:0])
 	}
 
 	if hasCL && hasTE && te != "identity" {
@@ -295,7 +300,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	if !w.req.ProtoAtLeast(1, 0) {
 		return
 	}
-	if w.closeAfterReply && (!keepAlives || !hasToken(cw.header.Get("Connection"), "close")) && !isProtocolSwitch(w.status, header) {
+	if w.closeAfterReply && (!keepAlives || !hasToken(header.Get("Connection"), "close")) && !isProtocolSwitch(w.status, header) {
 		del("Connection")
 		if w.req.ProtoAtLeast(1, 1) {
 			extra.connection = "close"
@@ -303,8 +308,8 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	}
 
 	bw := w.conn.bufw
-	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.statusBuf[:])
-	cw.header.WriteSubset(bw, exclude)
+	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.conn.statusBuf[:])
+	header.WriteSubset(bw, exclude)
 	if extra.date != nil {
 		bw.WriteString("Date: ")
 		bw.Write(extra.date)
@@ -365,10 +370,10 @@ func writeStatusLine(bw *bufio.Writer, is11 bool, code int, scratch []byte) {
 
 // Header returns the header the handler fills.
 func (w *response) Header() http.Header {
-	if w.cw.header == nil && w.wroteHeader && !w.cw.wroteHeader {
+	if w.cw.header == nil && !w.snapped && w.wroteHeader && !w.cw.wroteHeader {
 		// Read between the logical and the physical write of the header: later
 		// changes must not reach the wire, so keep a snapshot.
-		w.cw.header = w.handlerHeader.Clone()
+		w.snapshotHeader()
 	}
 	w.calledHeader = true
 	return w.handlerHeader
@@ -393,7 +398,7 @@ func (w *response) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		// An informational response goes out at once; the header map stays.
 		bw := w.conn.bufw
-		writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.statusBuf[:])
+		writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.conn.statusBuf[:])
 		w.handlerHeader.WriteSubset(bw, map[string]bool{"Content-Length": true, "Transfer-Encoding": true})
 		bw.Write(crlf)
 		bw.Flush()
@@ -401,8 +406,8 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
-	if w.calledHeader && w.cw.header == nil {
-		w.cw.header = w.handlerHeader.Clone()
+	if w.calledHeader && w.cw.header == nil && !w.snapped {
+		w.snapshotHeader()
 	}
 	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
@@ -413,6 +418,59 @@ func (w *response) WriteHeader(code int) {
 			w.handlerHeader.Del("Content-Length")
 		}
 	}
+}
+
+type headerKV struct {
+	key    string
+	values []string
+}
+
+// snapshotHeader records the handler's header as it is now (the status was written).
+func (w *response) snapshotHeader() {
+	if len(w.handlerHeader) > len(w.snap) {
+		w.cw.header = w.handlerHeader.Clone()
+		return
+	}
+	n := 0
+	for k, v := range w.handlerHeader {
+		w.snap[n] = headerKV{k, v}
+		n++
+	}
+	w.nsnap = n
+	w.snapped = true
+}
+
+// resolveSnapshot settles the header to write: the handler's own map when it still
+// holds exactly the snapshot (the common case), else a map made from the snapshot.
+func (w *response) resolveSnapshot() {
+	if !w.snapped {
+		return
+	}
+	w.snapped = false
+	h := w.handlerHeader
+	same := len(h) == w.nsnap
+	for i := 0; same && i < w.nsnap; i++ {
+		kv := &w.snap[i]
+		v, ok := h[kv.key]
+		if !ok || len(v) != len(kv.values) {
+			same = false
+			break
+		}
+		for j := range v {
+			if v[j] != kv.values[j] {
+				same = false
+				break
+			}
+		}
+	}
+	if same {
+		return
+	}
+	owned := make(http.Header, w.nsnap)
+	for i := 0; i < w.nsnap; i++ {
+		owned[w.snap[i].key] = append([]string(nil), w.snap[i].values...)
+	}
+	w.cw.header = owned
 }
 
 // relevantCaller names the first caller outside net/http and this package, for the

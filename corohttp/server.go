@@ -113,12 +113,16 @@ func (srv *Server) ListenAndServeReusePort() error {
 }
 
 // ServeLoops serves srv.Addr on the calling coroutine's loop and on each loop of
-// others, every loop with its own SO_REUSEPORT socket on the same address (with port
-// 0, the port the first socket got). It spawns a coroutine named "corohttp.serve" on
-// each other loop and serves on the caller's loop itself, returning when that
-// Serve returns; an error listening on another loop goes to ErrorLog. ready, when not
-// nil, is called with the bound address once every socket listens (its coroutines
-// may still be starting on the other loops).
+// others (coro.NewScheduler), every loop with its own SO_REUSEPORT socket on the same
+// address (with port 0, the port the first socket got), so a server uses a loop per
+// core; each connection is served wholly by the loop that accepted it, and the
+// handler runs on several threads at once (give each loop its own state, or guard
+// shared state with sync primitives held only briefly). It spawns a coroutine named
+// "corohttp.serve" on each other loop, starts (on a goroutine of its own) each of them
+// that is not running yet, and serves on the caller's loop itself, returning when that
+// Serve returns; Close or Shutdown ends every loop's Serve. An error listening on
+// another loop goes to ErrorLog. ready, when not nil, is called with the bound
+// address once every loop listens.
 func (srv *Server) ServeLoops(ready func(net.Addr), others ...*coro.Scheduler) error {
 	if coro.Current() == nil {
 		return ErrNotCoroutine
@@ -157,6 +161,11 @@ func (srv *Server) ServeLoops(ready func(net.Addr), others ...*coro.Scheduler) e
 				srv.logf("corohttp: serving on another loop: %v", err)
 			}
 		})
+	}
+	for _, s := range others {
+		if !s.Running() {
+			go s.EventLoop()
+		}
 	}
 	if err := waiting.WaitZero(); err != nil {
 		ln.Close()

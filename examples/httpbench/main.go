@@ -1,0 +1,271 @@
+// Command httpbench measures corohttp against net/http's server with wrk: the same
+// handler, keep-alive, 100 connections, a small response, each server a child process
+// whose CPU time (utime+stime from /proc/PID/stat) is read around each wrk run, so the
+// figure that matters is requests per server CPU-second. Servers alternate (A B A B)
+// in one sitting and the medians and their ratios are printed.
+//
+//	go run ./examples/httpbench                  # 1 loop vs GOMAXPROCS=1, N loops vs default
+//	go run ./examples/httpbench -rounds 5 -d 5s -c 100 -loops 2
+//
+// It needs wrk (Debian package wrk). The child modes (-serve coro|net) are how the
+// parent starts the servers; they print their address and serve until killed.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coroprof/coroprof/corohttp"
+	coro "github.com/coroprof/coroprof/runtime"
+)
+
+func main() {
+	serve := flag.String("serve", "", "child mode: serve with coro or net and print the address")
+	loops := flag.Int("loops", 0, "coro loops for the multi-core comparison (0: GOMAXPROCS)")
+	rounds := flag.Int("rounds", 4, "rounds; each runs every server once, alternating")
+	dur := flag.Duration("d", 5*time.Second, "wrk duration per run")
+	conns := flag.Int("c", 100, "wrk connections")
+	threads := flag.Int("t", 2, "wrk threads")
+	only := flag.String("only", "", "run only the one-core (1) or the multi-core (n) comparison")
+	cpuprofile := flag.String("cpuprofile", "", "child mode: write a CPU profile here until SIGTERM")
+	flag.Parse()
+	if *serve != "" {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGTERM)
+			go func() { <-sig; pprof.StopCPUProfile(); f.Close(); os.Exit(0) }()
+			stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+		child(*serve, *loops)
+		return
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		log.Fatal("httpbench: wrk not found (apt-get install wrk)")
+	}
+	n := *loops
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	type config struct {
+		title string
+		a, b  server
+	}
+	var configs []config
+	if *only != "n" {
+		configs = append(configs, config{"one core: corohttp 1 loop vs net/http GOMAXPROCS=1",
+			server{"corohttp 1 loop", "coro", 1, 0}, server{"net/http GOMAXPROCS=1", "net", 0, 1}})
+	}
+	if *only != "1" {
+		configs = append(configs, config{fmt.Sprintf("all cores: corohttp %d loops vs net/http GOMAXPROCS=%d", n, runtime.NumCPU()),
+			server{fmt.Sprintf("corohttp %d loops", n), "coro", n, 0}, server{"net/http default", "net", 0, 0}})
+	}
+	fmt.Printf("wrk -t%d -c%d -d%v (keep-alive), %d rounds, servers alternating; %d CPUs\n\n", *threads, *conns, *dur, *rounds, runtime.NumCPU())
+	for _, cfg := range configs {
+		fmt.Println(cfg.title)
+		var res [2][]result
+		for r := 0; r < *rounds; r++ {
+			for i, s := range []server{cfg.a, cfg.b} {
+				if r%2 == 1 {
+					s = []server{cfg.b, cfg.a}[i] // A B, then B A: neither always goes first
+				}
+				x, err := s.measure(*dur, *conns, *threads)
+				if err != nil {
+					log.Fatalf("httpbench: %s: %v", s.name, err)
+				}
+				k := 0
+				if s.name == cfg.b.name {
+					k = 1
+				}
+				res[k] = append(res[k], x)
+				fmt.Printf("  round %d  %-24s %9.0f req/s  %6.2f CPU-s  %9.0f req/CPU-s\n", r+1, s.name, x.rps, x.cpu, x.perCPU)
+			}
+		}
+		ma, mb := medians(res[0]), medians(res[1])
+		fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.a.name, ma.rps, ma.perCPU)
+		fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.b.name, mb.rps, mb.perCPU)
+		fmt.Printf("  ratio    requests/s %.2fx, requests per CPU-second %.2fx\n\n", ma.rps/mb.rps, ma.perCPU/mb.perCPU)
+	}
+}
+
+type server struct {
+	name  string
+	kind  string // coro or net
+	loops int    // coro: loops
+	procs int    // net: GOMAXPROCS (0: default)
+}
+
+type result struct{ rps, cpu, perCPU float64 }
+
+func medians(rs []result) result {
+	med := func(f func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return result{med(func(r result) float64 { return r.rps }), med(func(r result) float64 { return r.cpu }), med(func(r result) float64 { return r.perCPU })}
+}
+
+// measure starts the server as a child, warms it up, and runs wrk against it, reading
+// the child's CPU time before and after.
+func (s server) measure(d time.Duration, conns, threads int) (result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(exe, "-serve", s.kind, "-loops", strconv.Itoa(s.loops))
+	cmd.Env = os.Environ()
+	if s.procs > 0 {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(s.procs))
+	}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return result{}, fmt.Errorf("reading the child's address: %v", err)
+	}
+	url := "http://" + strings.TrimSpace(line) + "/"
+	if _, err := wrk(url, time.Second, conns, threads); err != nil { // warm-up
+		return result{}, err
+	}
+	cpu0, err := cpuSeconds(cmd.Process.Pid)
+	if err != nil {
+		return result{}, err
+	}
+	reqs, err := wrk(url, d, conns, threads)
+	if err != nil {
+		return result{}, err
+	}
+	cpu1, err := cpuSeconds(cmd.Process.Pid)
+	if err != nil {
+		return result{}, err
+	}
+	cpu := cpu1 - cpu0
+	return result{rps: float64(reqs) / d.Seconds(), cpu: cpu, perCPU: float64(reqs) / cpu}, nil
+}
+
+var reqsRe = regexp.MustCompile(`(\d+) requests in`)
+
+// wrk runs wrk and returns how many requests completed; a non-2xx response or a
+// socket error is an error.
+func wrk(url string, d time.Duration, conns, threads int) (int, error) {
+	out, err := exec.Command("wrk", "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", url).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	if strings.Contains(string(out), "Non-2xx") || strings.Contains(string(out), "Socket errors") {
+		return 0, fmt.Errorf("wrk reported errors:\n%s", out)
+	}
+	m := reqsRe.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk output not understood:\n%s", out)
+	}
+	return strconv.Atoi(string(m[1]))
+}
+
+// cpuSeconds is the process's user+system CPU time (fields 14 and 15 of
+// /proc/PID/stat, in clock ticks of 1/100 s on Linux).
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	return float64(ut+st) / 100, nil
+}
+
+// handler is what both servers serve: a small fixed response.
+func handler() http.Handler {
+	mux := http.NewServeMux()
+	body := []byte("hello, world\n")
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(body)
+	})
+	return mux
+}
+
+// stopProfile ends the child's CPU profile, if one is being written.
+var stopProfile = func() {}
+
+func child(kind string, loops int) {
+	switch kind {
+	case "net":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(ln.Addr())
+		srv := &http.Server{Handler: handler(), ErrorLog: log.New(io.Discard, "", 0)}
+		log.Fatal(srv.Serve(ln))
+	case "coro":
+		if loops < 1 {
+			loops = 1
+		}
+		srv := &corohttp.Server{Addr: "127.0.0.1:0", Handler: handler(), ErrorLog: log.New(io.Discard, "", 0)}
+		var others []*coro.Scheduler
+		for i := 1; i < loops; i++ {
+			s := coro.NewScheduler()
+			others = append(others, s)
+		}
+		coro.SetLatencyWarning(0)
+		coro.Spawn(func() {
+			err := srv.ServeLoops(func(a net.Addr) { fmt.Println(a) }, others...)
+			log.Fatal(err)
+		})
+		coro.EventLoop() // SIGTERM ends it (coro.OnSignal's default)
+		stopProfile()
+	default:
+		log.Fatalf("httpbench: -serve %q: want coro or net", kind)
+	}
+}
