@@ -44,7 +44,7 @@ type conn struct {
 	resw *bufio.Writer // the response's 2 KiB buffer before chunking, reused
 
 	ctx        context.Context // the connection's: the base context with the local address
-	werr       error              // the first write error
+	werr       error           // the first write error
 	hijacked   bool
 	lastMethod string
 	rdl        bool      // a read deadline is set

@@ -28,11 +28,11 @@ const maxPostHandlerReadBytes = 256 << 10
 // or chunking, Content-Type, Date, Connection) and frames the body, into the
 // connection's 4 KiB buffer: the same layering as net/http's server.
 type response struct {
-	conn   *conn
-	req    *http.Request
-	body   *body // nil when the request has none
-	w      *bufio.Writer
-	cw     chunkWriter
+	conn *conn
+	req  *http.Request
+	body *body // nil when the request has none
+	w    *bufio.Writer
+	cw   chunkWriter
 
 	handlerHeader http.Header
 	calledHeader  bool
