@@ -76,18 +76,9 @@ const (
 	srcRunnable
 )
 
-// PprofSampleTypes lists the sample types Pprof writes for a profile that measured
-// meas. It depends on nothing else, so two profiles measured alike can be compared by
+// pprofTypes lists the sample types PprofProfile writes for a profile that measured
+// meas. They depend on nothing else, so two profiles measured alike can be compared by
 // `go tool pprof -diff_base` (which requires identical sample types).
-func PprofSampleTypes(meas format.Measured) []profile.ValueType {
-	ts := pprofTypes(meas)
-	out := make([]profile.ValueType, len(ts))
-	for i, t := range ts {
-		out[i] = t.vt
-	}
-	return out
-}
-
 func pprofTypes(meas format.Measured) []pprofType {
 	var ts []pprofType
 	add := func(typ, unit string, src int) {

@@ -105,15 +105,10 @@ type model struct{ *report.Model }
 
 type comparison struct{ *report.Comparison }
 
-// newM and oldM are the models compared.
+// newM is the model of NEW, whose measured quantities the comparison's columns follow.
 func (c comparison) newM() model {
 	n, _ := c.Models()
 	return model{n}
-}
-
-func (c comparison) oldM() model {
-	_, o := c.Models()
-	return model{o}
 }
 
 func abs(v int64) int64 {
