@@ -3,7 +3,6 @@ package profiler
 import (
 	"cmp"
 	"fmt"
-	"math/bits"
 	"runtime"
 	"slices"
 	"time"
@@ -241,16 +240,10 @@ func split(cpu, u, s, tu, ts uint64) (uint64, uint64) {
 	if u+s == 0 {
 		return cpu, 0
 	}
-	hi, lo := bits.Mul64(cpu, u)
 	d := u + s
 	if d < u { // u+s overflowed: halve both, the ratio survives
-		u, s = u/2, s/2
-		hi, lo = bits.Mul64(cpu, u)
-		d = u + s
+		u, d = u/2, u/2+s/2
 	}
-	if hi >= d { // cannot happen for cpu <= d, but never panic in Div64
-		return cpu, 0
-	}
-	user, _ := bits.Div64(hi, lo, d)
+	user := tsc.MulDiv(cpu, u, d) // <= cpu, since u <= d
 	return user, cpu - user
 }

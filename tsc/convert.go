@@ -23,17 +23,7 @@ func (r Rate) Duration(ticks uint64) time.Duration {
 	if r == 0 {
 		return 0
 	}
-	hi, lo := bits.Mul64(ticks, 1e9)
-	lo, carry := bits.Add64(lo, uint64(r)/2, 0)
-	hi += carry // cannot wrap: ticks*1e9 < 2^94
-	if hi >= uint64(r) {
-		return math.MaxInt64
-	}
-	q, _ := bits.Div64(hi, lo, uint64(r))
-	if q > math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(q)
+	return time.Duration(min(mulDiv(ticks, 1e9, uint64(r), uint64(r)/2), math.MaxInt64))
 }
 
 // Seconds converts ticks to seconds in float64. The whole seconds and the remainder are
@@ -55,16 +45,33 @@ func (r Rate) Seconds(ticks uint64) float64 {
 // Ticks converts a duration to ticks, rounded to the nearest tick; a negative duration
 // gives 0 and a result beyond uint64 saturates.
 func (r Rate) Ticks(d time.Duration) uint64 {
-	if d <= 0 || r == 0 {
+	if d <= 0 {
 		return 0
 	}
-	hi, lo := bits.Mul64(uint64(d), uint64(r))
-	lo, carry := bits.Add64(lo, 5e8, 0)
-	hi += carry // cannot wrap: d < 2^63, so hi < 2^63
-	if hi >= 1e9 {
+	return mulDiv(uint64(d), uint64(r), 1e9, 5e8)
+}
+
+// MulDiv returns a*b/c rounded down: the one overflow-safe multiply-divide of the
+// module (converting ticks between clock rates, splitting a counter in a ratio). The
+// product is formed in 128 bits, so the result is exact for every input; a quotient
+// beyond uint64 saturates at math.MaxUint64, and c == 0 gives 0 (no clock has a zero
+// rate; readers reject one before converting).
+func MulDiv(a, b, c uint64) uint64 { return mulDiv(a, b, c, 0) }
+
+// mulDiv returns (a*b + add) / c, rounded down and saturating, for add < c (add = c/2
+// rounds to nearest, halves up). a*b + add cannot wrap 128 bits: a*b is at most
+// 2^128 - 2^65 + 1.
+func mulDiv(a, b, c, add uint64) uint64 {
+	if c == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(a, b)
+	lo, carry := bits.Add64(lo, add, 0)
+	hi += carry
+	if hi >= c {
 		return math.MaxUint64
 	}
-	q, _ := bits.Div64(hi, lo, 1e9)
+	q, _ := bits.Div64(hi, lo, c)
 	return q
 }
 

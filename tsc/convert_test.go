@@ -49,6 +49,34 @@ func wantTicks(r Rate, d time.Duration) uint64 {
 	return n.Uint64()
 }
 
+// TestMulDivExact compares MulDiv with arbitrary-precision integers, including products
+// far beyond 64 bits, quotients that saturate and the zero divisor.
+func TestMulDivExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	v := []uint64{0, 1, 2, 3, 999_999_999, 1e9, 1<<32 - 1, 1 << 32, math.MaxInt64, 1 << 63, math.MaxUint64 - 1, math.MaxUint64}
+	for range 60 {
+		v = append(v, rng.Uint64(), rng.Uint64()>>rng.IntN(64))
+	}
+	for _, a := range v {
+		for _, b := range v {
+			for _, c := range v {
+				want := uint64(0)
+				if c != 0 {
+					n := new(big.Int).Mul(bigU(a), bigU(b))
+					n.Quo(n, bigU(c))
+					want = math.MaxUint64
+					if n.IsUint64() {
+						want = n.Uint64()
+					}
+				}
+				if got := MulDiv(a, b, c); got != want {
+					t.Fatalf("MulDiv(%d, %d, %d) = %d, want %d", a, b, c, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestDurationExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, r := range rates {

@@ -8,13 +8,13 @@ package profops
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
+	"github.com/coroprof/coroprof/tsc"
 )
 
 // Merging sums profiles of several processes (or hosts, or runs) into one profile, so
@@ -140,12 +140,7 @@ func (s scaler) t(v uint64) uint64 {
 	if s.num == s.den {
 		return v
 	}
-	hi, lo := bits.Mul64(v, s.num)
-	if hi >= s.den {
-		return ^uint64(0)
-	}
-	q, _ := bits.Div64(hi, lo, s.den)
-	return q
+	return tsc.MulDiv(v, s.num, s.den)
 }
 
 func (s scaler) c(c format.Counters) format.Counters {

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 
 	"github.com/google/pprof/profile"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
 	"github.com/coroprof/coroprof/internal/wire"
+	"github.com/coroprof/coroprof/tsc"
 )
 
 // The pprof view. A pprof profile is a list of stacks with one value per sample type;
@@ -186,31 +186,8 @@ func (b *pprofBuilder) comments() []string {
 	return append(c, p.Meta.Notes...)
 }
 
-// mulDiv returns a*b/c rounded down, for b <= c (so it never overflows).
-func mulDiv(a, b, c uint64) uint64 {
-	if c == 0 {
-		return 0
-	}
-	hi, lo := bits.Mul64(a, b)
-	if hi >= c {
-		return math.MaxUint64
-	}
-	q, _ := bits.Div64(hi, lo, c)
-	return q
-}
-
 // nanos converts ticks to nanoseconds at the profile's clock rate, rounding down.
-func (b *pprofBuilder) nanos(ticks uint64) uint64 {
-	if b.tps == 0 {
-		return 0
-	}
-	hi, lo := bits.Mul64(ticks, 1e9)
-	if hi >= b.tps {
-		return math.MaxUint64
-	}
-	q, _ := bits.Div64(hi, lo, b.tps)
-	return q
-}
+func (b *pprofBuilder) nanos(ticks uint64) uint64 { return tsc.MulDiv(ticks, 1e9, b.tps) }
 
 func clamp(v uint64) int64 {
 	if v > math.MaxInt64 {
@@ -363,11 +340,11 @@ func (b *pprofBuilder) spreadLedger(ss []*format.Sample, raw wire.Counters, root
 		run += s.Count
 		var part wire.Counters
 		for q := range raw {
-			cur := mulDiv(raw[q], run, total)
+			cur := tsc.MulDiv(raw[q], run, total)
 			part[q] = cur - prev[q]
 			prev[q] = cur
 		}
-		curWall := mulDiv(wallTotal, run, total)
+		curWall := tsc.MulDiv(wallTotal, run, total)
 		wall := curWall - prevWall
 		prevWall = curWall
 		ps := &profile.Sample{Location: b.stack(s.Stack), Value: make([]int64, len(b.types))}
