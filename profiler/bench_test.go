@@ -126,16 +126,16 @@ func BenchmarkStamp(b *testing.B) {
 	})
 	b.Run("stamp-ticks", func(b *testing.B) {
 		c.k.ticksOnly = true
-		var s session
+		var l ledger
 		for i := 0; i < b.N; i++ {
-			c.k.read(&s.now)
+			c.k.read(&l.now)
 		}
 	})
 	b.Run("stamp-full", func(b *testing.B) {
 		c.k.ticksOnly = false
-		var s session
+		var l ledger
 		for i := 0; i < b.N; i++ {
-			c.k.read(&s.now)
+			c.k.read(&l.now)
 		}
 	})
 }
@@ -244,20 +244,20 @@ func BenchmarkHooks(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			o := defaultOptions()
 			m.o(&o)
-			s := newSession(o, false)
-			s.sched = coro.Default() // the hooks check the loop's run count
-			s.begin(nil)
-			s.sliceStart = s.start
+			l := newLedger(newSession(o, false), nil)
+			l.sched = coro.Default() // the hooks check the loop's run count
+			l.begin(nil)
+			l.sliceStart = l.start
 			c1 := coro.Spawn(func() {})
 			c2 := coro.Spawn(func() {})
 			defer coro.EventLoop() // let the two spawned coroutines run and finish
-			s.Resume(c1)
+			l.Resume(c1)
 			var cpu cpuMeter
 			b.ResetTimer()
 			cpu.start()
 			for i := 0; i < b.N; i++ {
-				s.Yield(c1, coro.StateRunnable, 0)
-				s.Resume(c2)
+				l.Yield(c1, coro.StateRunnable, 0)
+				l.Resume(c2)
 				c1, c2 = c2, c1
 			}
 			cpu.stop(b)

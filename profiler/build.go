@@ -105,29 +105,30 @@ func (s *session) build() *format.Profile {
 	default:
 		p.Measured |= format.MeasCPU | format.MeasRusage
 	}
-	if s.ring != nil {
+	if s.opts.slices > 0 {
 		p.Measured |= format.MeasSlices
 	}
 
 	regions := profops.NewRegions(p)
-	notes := s.ledgerNotes(nil)
-	s.addLoop(p, sym, regions)
-	for _, peer := range s.peers {
-		notes = peer.ledgerNotes(notes)
-		peer.addLoop(p, sym, regions)
+	var notes []string
+	for i, l := range s.ledgers() {
+		notes = l.notes(notes)
+		l.addLoop(p, sym, regions)
+		p.SlicesDropped += l.ringDrops
+		if i == 0 {
+			continue // the primary's span is the session's (finish set it)
+		}
 		// The run spans every loop's ledger.
-		if peer.start[wire.Ticks] < p.Meta.StartTick && peer.start[wire.Ticks] != 0 {
-			p.Meta.StartTick = peer.start[wire.Ticks]
+		if l.start[wire.Ticks] < p.Meta.StartTick && l.start[wire.Ticks] != 0 {
+			p.Meta.StartTick = l.start[wire.Ticks]
 		}
-		if peer.stop[wire.Ticks] > p.Meta.StopTick {
-			p.Meta.StopTick = peer.stop[wire.Ticks]
+		if l.stop[wire.Ticks] > p.Meta.StopTick {
+			p.Meta.StopTick = l.stop[wire.Ticks]
 		}
-		p.SlicesDropped += peer.ringDrops
 	}
 	if len(p.Regions) > 0 {
 		p.Measured |= format.MeasRegions
 	}
-	p.SlicesDropped += s.ringDrops
 	slices.SortFunc(p.Loops, func(a, b format.Loop) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(p.Coroutines, func(a, b format.Coroutine) int { return cmp.Compare(a.ID, b.ID) })
 	if len(s.peers) > 0 {
@@ -147,16 +148,16 @@ func (s *session) build() *format.Profile {
 	return p
 }
 
-// ledgerNotes appends what a reader must know about this loop's ledger: that it spans
+// notes appends what a reader must know about this loop's ledger: that it spans
 // several runs of the loop (the gaps between them are in no bucket and not in its
 // Total), and any reading that went backwards (charged as no change).
-func (s *session) ledgerNotes(notes []string) []string {
-	if s.segments > 1 {
-		gap := time.Duration(float64(s.gapTicks) / float64(tsc.Frequency()) * 1e9)
-		notes = append(notes, fmt.Sprintf("loop %d ran %d times in the session: its ledger has one segment per run, each stamped on the thread that ran it; the %v between runs is in no bucket and not in the loop's total", s.loopID, s.segments, gap.Round(time.Microsecond)))
+func (l *ledger) notes(notes []string) []string {
+	if l.segments > 1 {
+		gap := time.Duration(float64(l.gapTicks) / float64(tsc.Frequency()) * 1e9)
+		notes = append(notes, fmt.Sprintf("loop %d ran %d times in the session: its ledger has one segment per run, each stamped on the thread that ran it; the %v between runs is in no bucket and not in the loop's total", l.loopID, l.segments, gap.Round(time.Microsecond)))
 	}
-	if s.backwards > 0 {
-		notes = append(notes, fmt.Sprintf("loop %d: %d stamps read a clock or counter lower than the stamp before; those deltas were charged as zero", s.loopID, s.backwards))
+	if l.backwards > 0 {
+		notes = append(notes, fmt.Sprintf("loop %d: %d stamps read a clock or counter lower than the stamp before; those deltas were charged as zero", l.loopID, l.backwards))
 	}
 	return notes
 }
@@ -166,22 +167,22 @@ func (s *session) ledgerNotes(notes []string) []string {
 // name (profops.Regions, which print-profile's -merge uses too). Utime and Stime
 // become the estimates described in doc.go, split in this loop's own thread-wide
 // ratio where a bucket has none of its own.
-func (s *session) addLoop(p *format.Profile, sym *symtab, regions *profops.Regions) {
-	total := s.total
+func (l *ledger) addLoop(p *format.Profile, sym *symtab, regions *profops.Regions) {
+	total := l.total
 	tu, ts := total[wire.Utime], total[wire.Stime]
 	est := func(c format.Counters) format.Counters {
-		if s.opts.ticksOnly || s.opts.noRusage {
+		if l.clk.ticksOnly || l.clk.noRusage {
 			c[wire.Utime], c[wire.Stime] = 0, 0
 			return c
 		}
 		c[wire.Utime], c[wire.Stime] = split(c[wire.CPU], c[wire.Utime], c[wire.Stime], tu, ts)
 		return c
 	}
-	p.Loops = append(p.Loops, format.Loop{ID: s.loopID, Total: est(total), Main: est(s.main), Wait: est(s.wait)})
+	p.Loops = append(p.Loops, format.Loop{ID: l.loopID, Total: est(total), Main: est(l.main), Wait: est(l.wait)})
 
-	for _, r := range s.coros {
+	for _, r := range l.coros {
 		c := format.Coroutine{
-			ID: r.id, ParentID: r.parentID, Loop: s.loopID, Name: r.name,
+			ID: r.id, ParentID: r.parentID, Loop: l.loopID, Name: r.name,
 			SpawnSite: sym.pc(r.spawnPC), Exited: r.exited, Panicked: r.panicked,
 			Resumes: r.resumes, Counters: est(r.acc), Runnable: r.runnable,
 			Waits: r.waits, LongestSlice: r.longest, LongestSite: sym.pc(r.longestPC),
@@ -194,37 +195,37 @@ func (s *session) addLoop(p *format.Profile, sym *symtab, regions *profops.Regio
 		}
 	}
 
-	rs := make([]format.Region, len(s.regions.stats))
-	for i, st := range s.regions.stats {
+	rs := make([]format.Region, len(l.regions.stats))
+	for i, st := range l.regions.stats {
 		rs[i] = format.Region{Name: st.name, Calls: st.calls, Self: st.self, Cumulative: st.cum}
 	}
-	es := make([]format.RegionEdge, len(s.regions.edge))
-	for i, e := range s.regions.edge {
+	es := make([]format.RegionEdge, len(l.regions.edge))
+	for i, e := range l.regions.edge {
 		es[i] = format.RegionEdge{Caller: e.caller, Callee: e.callee, Calls: e.calls, Cumulative: e.cum}
 	}
 	regions.Add(rs, es, est)
 
-	if s.ring != nil {
-		n := s.ringNext
-		if s.ringFull {
-			n = len(s.ring)
+	if l.ring != nil {
+		n := l.ringNext
+		if l.ringFull {
+			n = len(l.ring)
 		}
 		first := 0
-		if s.ringFull {
-			first = s.ringNext
+		if l.ringFull {
+			first = l.ringNext
 		}
 		for i := 0; i < n; i++ {
-			e := &s.ring[(first+i)%len(s.ring)]
+			e := &l.ring[(first+i)%len(l.ring)]
 			p.Slices = append(p.Slices, format.Slice{
-				CoroID: e.id, Loop: s.loopID, Start: e.start, End: e.end,
+				CoroID: e.id, Loop: l.loopID, Start: e.start, End: e.end,
 				State: uint8(e.state), Reason: uint8(e.reason), Site: sym.pc(e.pc),
 			})
 		}
 	}
-	for _, l := range s.long[:s.longN] {
+	for _, x := range l.long[:l.longN] {
 		p.LongSlices = append(p.LongSlices, format.LongSlice{
-			CoroID: l.rec.id, Loop: s.loopID, Start: l.start, Counters: est(l.c),
-			State: uint8(l.state), Reason: uint8(l.reason), Site: sym.pc(l.pc),
+			CoroID: x.rec.id, Loop: l.loopID, Start: x.start, Counters: est(x.c),
+			State: uint8(x.state), Reason: uint8(x.reason), Site: sym.pc(x.pc),
 		})
 	}
 }

@@ -64,12 +64,7 @@ func instrEnter(id uint32) uint64 {
 	if s == nil {
 		return 0
 	}
-	if len(s.peers) > 0 { // several loops: the caller's loop's ledger
-		if l := s.ledgerOf(coro.CurrentScheduler()); l != nil {
-			s = l
-		}
-	}
-	return s.funcBegin(id)
+	return s.ledgerHere().funcBegin(id)
 }
 
 // instrLeave closes the frame instrEnter opened. A token from another session, or
@@ -84,46 +79,42 @@ func instrLeave(token uint64) {
 	if s == nil {
 		return
 	}
-	if len(s.peers) > 0 {
-		if l := s.ledgerOf(coro.CurrentScheduler()); l != nil {
-			s = l
-		}
-	}
-	if uint32(token>>32) != s.instrGen {
+	l := s.ledgerHere()
+	if uint32(token>>32) != l.instrGen {
 		return
 	}
 	c := coro.Current()
-	if c == nil || coro.CurrentScheduler() != s.sched {
+	if c == nil || coro.CurrentScheduler() != l.sched {
 		return
 	}
 	r, ok := c.HookData().(*coroRec)
-	if !ok || r.s != s {
+	if !ok || r.l != l {
 		return
 	}
 	r.regionEnd(int(uint32(token)) - 1)
 }
 
-// instrGens numbers sessions for instrument tokens, so a frame opened in one session is
+// instrGens numbers ledgers for instrument tokens, so a frame opened in one session is
 // never closed in the next.
 var instrGens atomic.Uint32
 
 // funcBegin is regionBegin for an instrumented function.
-func (s *session) funcBegin(id uint32) uint64 {
-	if coro.CurrentScheduler() != s.sched {
+func (l *ledger) funcBegin(id uint32) uint64 {
+	if coro.CurrentScheduler() != l.sched {
 		return 0
 	}
 	c := coro.Current()
-	if c == nil || s.state != stateRunning {
+	if c == nil || l.state != stateRunning {
 		return 0
 	}
 	r, ok := c.HookData().(*coroRec)
-	if !ok || r.s != s || s.cur != r {
+	if !ok || r.l != l || l.cur != r {
 		return 0
 	}
-	s.stamp(true)
-	idx := s.regions.funcIndex(id)
+	l.stamp(true)
+	idx := l.regions.funcIndex(id)
 	depth := r.pushRegion(idx)
-	return uint64(s.instrGen)<<32 | uint64(depth+1)
+	return uint64(l.instrGen)<<32 | uint64(depth+1)
 }
 
 // funcIndex returns the region index of instrumented function id in this session,

@@ -1,11 +1,13 @@
 package profiler
 
 import (
-	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"runtime/pprof"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,7 +22,12 @@ import (
 // the thread that is about to run it): the first hook checks the thread instead.
 const noRun = ^uint64(0)
 
-// Session states. The hooks run only on the loop thread; the state changes there too,
+// notStamping is the run of a ledger that is pending or stopped. No run count of a
+// loop reaches it (nor noRun), so ready's one comparison sends every hook of such a
+// ledger to enter, which looks at the state.
+const notStamping = noRun - 1
+
+// Ledger states. The hooks run only on the loop thread; the state changes there too,
 // except for a Start from outside the loop (pending until the loop's first event).
 const (
 	statePending = iota // attached, waiting for the first event on the loop thread
@@ -28,37 +35,31 @@ const (
 	stateStopped        // ledger closed
 )
 
-// session is one profiling run: the coro.Hooks the scheduler calls, and the ledger
-// those hooks fill. Everything below "ledger" is touched only on the loop thread.
-type session struct {
-	opts options
-	byGo bool // started by Go (stopped by Go's return, not by Stop)
-
+// ledger is one event loop's accounting in a session: the coro.Hooks its scheduler
+// calls, and the buckets, coroutine records, slices and regions those hooks fill (see
+// docs/DESIGN.md, Buckets). A session has one per profiled loop; each is touched only
+// on its loop's thread once attached, so the switch path takes no lock. Everything
+// process-wide (options, CPU profile, file, signals) is the session's.
+type ledger struct {
+	s      *session        // the session it belongs to
+	target *coro.Scheduler // the loop attachAndBegin attaches to (nil: the default loop)
 	sched  *coro.Scheduler // the profiled loop (set by attach)
 	loopID int64
-	hooks  coro.Hooks // what attach installed: the session, or a test's wrapper of it
+	hooks  coro.Hooks // what attach installed: the ledger, or a test's wrapper of it
 
-	finishOnce sync.Once
-	done       chan struct{}
-	err        error
-	sigStop    func() // undoes the signal handler
+	sampling  bool      // the session's CPU profile runs: label each coroutine's samples
+	wallStart time.Time // wall clock at the first stamp (or at attaching, if none came)
 
-	// CPU samples.
-	cpuBuf     bytes.Buffer
-	sampling   bool
-	sampleRate int // the rate actually in effect, Hz
+	closeOnce sync.Once
+	closed    atomic.Bool
+	done      chan struct{} // closed once the ledger is
 
-	meta      format.Meta
-	wallStart time.Time
-	profile   *format.Profile // what finish wrote (kept for tests)
-
-	// ledger
 	state int
 	clk   clocks
 	now   format.Counters // scratch for the stamp being taken
 	last  format.Counters // the previous stamp: where the open bucket began
-	start format.Counters // the session's first stamp
-	stop  format.Counters // the session's last stamp
+	start format.Counters // the ledger's first stamp
+	stop  format.Counters // the ledger's last stamp
 	total format.Counters // the thread's own deltas: Σ over segments of their last − first stamp
 
 	cur    *coroRec        // the coroutine charged now; nil: <main> or <wait>
@@ -74,7 +75,7 @@ type session struct {
 	// So every reading is bound to the run (and thread) it was taken on; when a hook
 	// finds the loop in another run, the segment is closed at its last stamp (taken on
 	// its own thread) and a new one opens with a fresh reading on the new thread.
-	run       uint64          // sched.RunsEnded() of the segment's run, or noRun
+	run       uint64          // sched.RunsEnded() of the segment's run, noRun, or notStamping
 	tid       int             // the OS thread the segment's readings come from
 	segStart  format.Counters // the segment's first stamp
 	segsDone  format.Counters // Σ last − first stamp of the closed segments
@@ -98,14 +99,12 @@ type session struct {
 	instrGen uint32 // tags instrument tokens (instrument.go)
 
 	recon reconciler
-
-	peerState // several loops: loops.go
 }
 
 // coroRec is one coroutine's ledger, reached from the coroutine through
 // Coro.HookData: no map lookup at a switch.
 type coroRec struct {
-	s        *session
+	l        *ledger
 	c        *coro.Coro
 	id       uint64
 	parentID uint64
@@ -116,7 +115,7 @@ type coroRec struct {
 	exited   bool
 	panicked bool
 	resumes  uint64
-	acc      format.Counters // raw, like session.main
+	acc      format.Counters // raw, like ledger.main
 
 	readyAt  uint64 // tick it became runnable; 0: not waiting to run
 	runnable uint64
@@ -163,115 +162,245 @@ type rawLong struct {
 	pc     uintptr
 }
 
-func newSession(o options, byGo bool) *session {
-	s := &session{opts: o, byGo: byGo, done: make(chan struct{})}
-	s.clk.ticksOnly = o.ticksOnly
-	s.clk.noRusage = o.noRusage
-	s.recon.on = o.reconcile && !o.ticksOnly && !o.noRusage
-	if s.recon.on {
-		s.recon.nsPerTick = 1e9 / float64(tsc.Frequency())
-		s.meta.Notes = append(s.meta.Notes, "CPU time reconciled: the thread CPU clock was read only where the thread had been switched out; per-slice CPU figures are estimates, totals exact (profiler.ReconciledCPU)")
+// newLedger makes s's ledger for loop target (nil: the default loop), not attached yet.
+func newLedger(s *session, target *coro.Scheduler) *ledger {
+	o := &s.opts
+	l := &ledger{s: s, target: target, sampling: s.sampling, done: make(chan struct{}), run: notStamping}
+	l.clk.ticksOnly = o.ticksOnly
+	l.clk.noRusage = o.noRusage
+	l.recon.on = s.reconciled()
+	if l.recon.on {
+		l.recon.nsPerTick = 1e9 / float64(tsc.Frequency())
 	}
 	if o.slices > 0 {
-		s.ring = make([]rawSlice, o.slices)
+		l.ring = make([]rawSlice, o.slices)
 	}
-	s.regions.init()
-	s.instrGen = instrGens.Add(1)
-	return s
+	l.regions.init()
+	l.instrGen = instrGens.Add(1)
+	return l
+}
+
+// attach installs the ledger as the hooks of sch (the default loop when nil), on
+// the loop thread (onLoop: from one of its coroutines) or, from anywhere else, only
+// while the loop does not run (UpdateHooksIdle: ordered against the loop's start, so
+// no race with a loop starting meanwhile). It refuses to displace hooks someone else
+// attached: silently stealing them would break that tool without a word. running
+// reports that the loop runs, so attaching from outside must go through a coroutine.
+func (l *ledger) attach(sch *coro.Scheduler, onLoop bool) (running bool, err error) {
+	if sch == nil {
+		sch = coro.Default()
+	}
+	l.sched = sch
+	l.loopID = int64(sch.LoopID())
+	if l.hooks == nil {
+		l.hooks = l
+		if w := l.s.opts.wrap; w != nil {
+			l.hooks = w(l)
+		}
+	}
+	var taken coro.Hooks
+	if onLoop {
+		if prev := sch.SetHooks(l.hooks); prev != nil {
+			sch.SetHooks(prev)
+			taken = prev
+		}
+	} else if !sch.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
+		if cur != nil {
+			taken = cur
+			return cur
+		}
+		return l.hooks
+	}) {
+		return true, nil
+	}
+	if taken != nil {
+		return false, fmt.Errorf("profiler: loop %d already has scheduler hooks attached (%T)", sch.LoopID(), taken)
+	}
+	return false, nil
+}
+
+// detach removes the ledger's hooks: on the loop thread directly, elsewhere only while
+// the loop does not run. It reports false when the loop runs and the caller is not on
+// it (the hooks are then left in place).
+func (l *ledger) detach() bool {
+	if l.sched == nil {
+		return true
+	}
+	if coro.CurrentScheduler() == l.sched {
+		if cur := l.sched.SetHooks(nil); cur != l.hooks {
+			l.sched.SetHooks(cur) // not ours (cannot happen: attach refuses to share)
+		}
+		return true
+	}
+	return l.sched.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
+		if cur == l.hooks {
+			return nil
+		}
+		return cur
+	})
+}
+
+// close closes the ledger once: the last stamp (onLoop: the caller runs on the loop
+// thread and may take it; see end), then the hooks come off. A caller that is not on
+// the loop thread must have detached the hooks first, so no hook runs meanwhile.
+func (l *ledger) close(onLoop bool) {
+	l.closeOnce.Do(func() {
+		l.end(onLoop)
+		l.detach()
+		l.closed.Store(true)
+		close(l.done)
+	})
+}
+
+// attachAndBegin attaches the ledger to the loop it will profile and, when the
+// caller runs on that loop's thread, takes the first stamp. sch is the caller's loop
+// (nil: not on a loop thread).
+//
+//   - Go (byGo): the caller's locked thread will run the loop: begin now (the first
+//     hook checks that the loop does run on this thread; see enter).
+//   - Start from a coroutine: begin now, the open bucket being that coroutine, with
+//     the loop's live coroutines recorded as they stand.
+//   - Start from elsewhere while the loop runs: SetHooks may only be called on the
+//     loop thread, so a starter coroutine attaches and begins there.
+//   - Start from elsewhere while it does not run: attach (ordered against the loop's
+//     start), and begin at its first event. If the loop starts meanwhile, the
+//     starter's way is taken.
+func (l *ledger) attachAndBegin(sch *coro.Scheduler, byGo bool) error {
+	def := l.target
+	if def == nil {
+		def = coro.Default()
+	}
+	switch {
+	case byGo:
+		running, err := l.attach(def, false)
+		if err != nil {
+			return err
+		}
+		if running {
+			return errors.New("profiler: Go: the loop already runs (Go runs it; to profile a running loop use Start)")
+		}
+		l.begin(nil)
+		l.run = noRun
+		return nil
+	case sch != nil:
+		if _, err := l.attach(sch, true); err != nil {
+			return err
+		}
+		l.begin(coro.Current())
+		return nil
+	}
+	for {
+		l.wallStart = time.Now() // before attaching: from then on the loop owns the ledger
+		running, err := l.attach(def, false)
+		if err != nil {
+			return err
+		}
+		if !running {
+			return nil // pending: the first hook begins
+		}
+		ran, err := runOnLoop(def, "profiler.start", time.Time{}, func() error {
+			return l.attachAndBegin(coro.CurrentScheduler(), false)
+		})
+		if ran {
+			return err
+		}
+		// The loop ended before the starter ran: attach while it is idle.
+	}
 }
 
 // begin takes the first stamp; it must run on the loop thread (Go calls it on the
 // thread it locked, which then runs the loop). running is the coroutine executing
 // now, if begin runs inside one: the open bucket is then that coroutine, and the
 // loop's other live coroutines are recorded as they stand (see adoptLive).
-func (s *session) begin(running *coro.Coro) {
-	s.openSegment(running, false)
-	s.start = s.segStart
-	s.meta.StartTick = s.start[wire.Ticks]
-	s.wallStart = time.Now()
-	s.meta.WallStart = s.wallStart.UTC()
-	s.state = stateRunning
+func (l *ledger) begin(running *coro.Coro) {
+	l.openSegment(running, false)
+	l.start = l.segStart
+	l.wallStart = time.Now()
+	l.state = stateRunning
 	if running != nil {
-		s.adoptLive(running)
+		l.adoptLive(running)
 	}
 }
 
-// lazyBegin starts a session attached from outside the loop at its first event.
+// lazyBegin starts a ledger attached from outside the loop at its first event.
 // running is the coroutine whose slice is open at that event (nil: the scheduler's),
 // polling whether the event ends a blocking poll. A loop that was not running has no
 // live coroutine before its run's first event (spawns from other goroutines wait in
 // its inbox), so there is nothing to adopt: the event itself is the first one.
-func (s *session) lazyBegin(running *coro.Coro, polling bool) {
-	s.begin(nil)
+func (l *ledger) lazyBegin(running *coro.Coro, polling bool) {
+	l.begin(nil)
 	if running != nil {
-		r := s.rec(running)
-		s.cur = r
+		r := l.rec(running)
+		l.cur = r
 		r.resumes++
 	}
-	s.inWait = polling
+	l.inWait = polling
 }
 
 // openSegment takes the first stamp of a segment on the calling thread (the loop's,
 // in its current run) and binds the segment to that thread and run. running and
 // polling say which bucket is open at this instant.
-func (s *session) openSegment(running *coro.Coro, polling bool) {
-	prevEnd := s.last[wire.Ticks]
-	s.clk.read(&s.segStart)
-	if s.segments > 0 && s.segStart[wire.Ticks] > prevEnd {
-		s.gapTicks += s.segStart[wire.Ticks] - prevEnd
+func (l *ledger) openSegment(running *coro.Coro, polling bool) {
+	prevEnd := l.last[wire.Ticks]
+	l.clk.read(&l.segStart)
+	if l.segments > 0 && l.segStart[wire.Ticks] > prevEnd {
+		l.gapTicks += l.segStart[wire.Ticks] - prevEnd
 	}
-	s.segments++
-	s.last = s.segStart
-	s.sliceStart = s.segStart
-	s.recon.lastCSW = s.segStart[wire.Nvcsw] + s.segStart[wire.Nivcsw]
-	s.recon.n = 0
-	s.tid = unix.Gettid()
-	s.run = s.sched.RunsEnded()
-	s.live = 0
-	s.inWait = polling
-	s.cur = nil
+	l.segments++
+	l.last = l.segStart
+	l.sliceStart = l.segStart
+	l.recon.lastCSW = l.segStart[wire.Nvcsw] + l.segStart[wire.Nivcsw]
+	l.recon.n = 0
+	l.tid = unix.Gettid()
+	l.run = l.sched.RunsEnded()
+	l.live = 0
+	l.inWait = polling
+	l.cur = nil
 	if running != nil {
-		r := s.rec(running)
-		s.cur = r
+		r := l.rec(running)
+		l.cur = r
 		r.resumes++ // the slice in progress counts as a resume, so ticks/resumes stays meaningful
 	}
 }
 
 // closeSegment ends the open segment at its last stamp, which a hook took on the
 // segment's own thread: the next reading may come from another thread.
-func (s *session) closeSegment() {
-	s.segsDone.Add(s.last.Sub(&s.segStart))
-	s.cur = nil
-	s.inWait = false
+func (l *ledger) closeSegment() {
+	l.segsDone.Add(l.last.Sub(&l.segStart))
+	l.cur = nil
+	l.inWait = false
 }
 
-// enter is the hooks' slow path: the session is pending, stopped, or the loop has
+// enter is the hooks' slow path: the ledger is pending, stopped, or the loop has
 // ended and run again since the last stamp. It reports whether the hook should go on.
-// open is the coroutine whose slice is open at the event (nil: the scheduler's),
-// polling whether the event ends a blocking poll.
-func (s *session) enter(open *coro.Coro, polling bool) bool {
-	switch s.state {
+// open and at say which bucket is open at the event (see event).
+func (l *ledger) enter(open *coro.Coro, at event) bool {
+	if at == atCurrent {
+		open = coro.Current()
+	}
+	polling := at == atPollEnd
+	switch l.state {
 	case statePending:
-		s.lazyBegin(open, polling)
+		l.lazyBegin(open, polling)
 		return true
 	case stateRunning:
 	default:
 		return false
 	}
-	if s.run == noRun && unix.Gettid() == s.tid {
+	if l.run == noRun && unix.Gettid() == l.tid {
 		// Go's first stamp was taken on the thread that now runs the loop: one thread,
 		// one segment (the loop's start-up is scheduler work).
-		s.run = s.sched.RunsEnded()
+		l.run = l.sched.RunsEnded()
 		return true
 	}
 	// A new run (or Go's loop on another thread): start a new segment on this thread.
-	s.closeSegment()
-	if s.run == noRun {
+	l.closeSegment()
+	if l.run == noRun {
 		// Go's first stamp, on a thread that did not run the loop: nothing was charged
 		// there, so the ledger starts over here, on the loop's thread.
-		s.segments = 0
+		l.segments = 0
 	}
-	s.openSegment(open, polling)
+	l.openSegment(open, polling)
 	return true
 }
 
@@ -279,14 +408,14 @@ func (s *session) enter(open *coro.Coro, polling bool) bool {
 // parked then is charged a wait of its reason from Start (one park, at no known call
 // site), one runnable then is counted runnable from Start. So a coroutine parked for
 // the whole session is in the profile although no hook ever names it.
-func (s *session) adoptLive(running *coro.Coro) {
-	t := s.start[wire.Ticks]
-	s.sched.EachLive(func(c *coro.Coro) {
-		s.live++
+func (l *ledger) adoptLive(running *coro.Coro) {
+	t := l.start[wire.Ticks]
+	l.sched.EachLive(func(c *coro.Coro) {
+		l.live++
 		if c == running {
 			return
 		}
-		r := s.rec(c)
+		r := l.rec(c)
 		switch st, reason := c.State(); st {
 		case coro.StateWaiting:
 			if reason >= coro.NumWaitReasons {
@@ -303,7 +432,7 @@ func (s *session) adoptLive(running *coro.Coro) {
 }
 
 // onOwnThread reports whether the caller runs on the thread the open segment reads.
-func (s *session) onOwnThread() bool { return unix.Gettid() == s.tid }
+func (l *ledger) onOwnThread() bool { return unix.Gettid() == l.tid }
 
 // end takes the last stamp and charges the open bucket, closing every open region and
 // pending wait. onLoop says the caller may stamp here: it runs on the loop thread in
@@ -311,27 +440,25 @@ func (s *session) onOwnThread() bool { return unix.Gettid() == s.tid }
 // after the loop returned. The stamp is taken only if this is the segment's own
 // thread; otherwise (Stop from outside a stopped loop, a loop that ran on another
 // thread) the ledger closes at the last stamp a hook took there.
-func (s *session) end(onLoop bool) {
-	if s.state == statePending {
+func (l *ledger) end(onLoop bool) {
+	if l.state == statePending {
 		// Never saw an event: an empty ledger of zero length.
-		s.clk.read(&s.start)
-		s.last, s.stop, s.segStart = s.start, s.start, s.start
-		s.state = stateStopped
-		s.meta.StartTick, s.meta.StopTick = s.start[wire.Ticks], s.start[wire.Ticks]
-		s.meta.WallStart = s.wallStart.UTC()
+		l.clk.read(&l.start)
+		l.last, l.stop, l.segStart = l.start, l.start, l.start
+		l.state, l.run = stateStopped, notStamping
 		return
 	}
-	if s.state != stateRunning {
+	if l.state != stateRunning {
 		return
 	}
-	if onLoop && s.onOwnThread() {
-		s.stamp(true)
+	if onLoop && l.onOwnThread() {
+		l.stamp(true)
 	}
-	s.stop = s.last
-	s.total = s.segsDone
-	s.total.Add(s.stop.Sub(&s.segStart))
-	t := s.stop[wire.Ticks]
-	for _, r := range s.coros {
+	l.stop = l.last
+	l.total = l.segsDone
+	l.total.Add(l.stop.Sub(&l.segStart))
+	t := l.stop[wire.Ticks]
+	for _, r := range l.coros {
 		r.closeRegions()
 		if r.waitStart != 0 {
 			if t > r.waitStart {
@@ -346,18 +473,17 @@ func (s *session) end(onLoop bool) {
 			r.readyAt = 0
 		}
 		if r.c != nil && r.c.HookData() == r {
-			r.c.SetHookData(nil) // let the record go with the session
+			r.c.SetHookData(nil) // let the record go with the ledger
 		}
 		r.c = nil
 	}
-	if s.cur != nil {
+	if l.cur != nil {
 		// A slice still running at Stop is recorded, so the timeline reaches Stop.
-		s.now = s.last
-		s.endSlice(s.cur, coro.StateRunning, 0, 0)
-		s.cur = nil
+		l.now = l.last
+		l.endSlice(l.cur, coro.StateRunning, 0, 0)
+		l.cur = nil
 	}
-	s.state = stateStopped
-	s.meta.StopTick = t
+	l.state, l.run = stateStopped, notStamping
 }
 
 // charge adds the delta from the previous stamp to s.now to the open bucket and makes
@@ -365,59 +491,59 @@ func (s *session) end(onLoop bool) {
 // A reading lower than the previous one (a clock or counter that went backwards: never
 // seen on one thread, but a wrapped delta would be 18 446 744 073 s) is charged as no
 // change and counted for the profile's notes, instead of wrapping.
-func (s *session) charge() *format.Counters {
-	b := &s.main
+func (l *ledger) charge() *format.Counters {
+	b := &l.main
 	switch {
-	case s.cur != nil:
-		b = &s.cur.acc
-	case s.inWait:
-		b = &s.wait
+	case l.cur != nil:
+		b = &l.cur.acc
+	case l.inWait:
+		b = &l.wait
 	}
-	if s.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
-		if s.now[wire.Ticks] < s.last[wire.Ticks] {
-			s.now[wire.Ticks] = s.last[wire.Ticks]
-			s.backwards++
+	if l.clk.ticksOnly { // the cheap mode stays cheap: one subtraction, one add
+		if l.now[wire.Ticks] < l.last[wire.Ticks] {
+			l.now[wire.Ticks] = l.last[wire.Ticks]
+			l.backwards++
 		}
-		b[wire.Ticks] += s.now[wire.Ticks] - s.last[wire.Ticks]
-		s.last[wire.Ticks] = s.now[wire.Ticks]
+		b[wire.Ticks] += l.now[wire.Ticks] - l.last[wire.Ticks]
+		l.last[wire.Ticks] = l.now[wire.Ticks]
 		return b
 	}
-	if s.now.Below(&s.last) {
-		s.now.Max(&s.last)
-		s.backwards++
+	if l.now.Below(&l.last) {
+		l.now.Max(&l.last)
+		l.backwards++
 	}
-	b.Add(s.now.Sub(&s.last))
-	s.last = s.now
+	b.Add(l.now.Sub(&l.last))
+	l.last = l.now
 	return b
 }
 
 // stamp reads the clocks into s.now and charges the open bucket. force (the first and
 // last stamps, regions) makes the reconciled mode read the CPU clock too.
-func (s *session) stamp(force bool) {
-	if s.recon.on {
-		s.stampReconciled(force)
+func (l *ledger) stamp(force bool) {
+	if l.recon.on {
+		l.stampReconciled(force)
 		return
 	}
-	s.clk.read(&s.now)
-	s.charge()
+	l.clk.read(&l.now)
+	l.charge()
 }
 
-// rec returns c's record in this session, creating it on first sight (a coroutine
-// spawned before the session began).
-func (s *session) rec(c *coro.Coro) *coroRec {
-	if r, ok := c.HookData().(*coroRec); ok && r.s == s {
+// rec returns c's record in this ledger, creating it on first sight (a coroutine
+// spawned before the ledger began).
+func (l *ledger) rec(c *coro.Coro) *coroRec {
+	if r, ok := c.HookData().(*coroRec); ok && r.l == l {
 		return r
 	}
-	return s.newRec(c)
+	return l.newRec(c)
 }
 
-func (s *session) newRec(c *coro.Coro) *coroRec {
-	if len(s.slab) == 0 {
-		s.slab = make([]coroRec, 64)
+func (l *ledger) newRec(c *coro.Coro) *coroRec {
+	if len(l.slab) == 0 {
+		l.slab = make([]coroRec, 64)
 	}
-	r := &s.slab[0]
-	s.slab = s.slab[1:]
-	r.s = s
+	r := &l.slab[0]
+	l.slab = l.slab[1:]
+	r.l = l
 	r.c = c
 	r.id = c.ID()
 	r.parentID = c.ParentID()
@@ -425,35 +551,47 @@ func (s *session) newRec(c *coro.Coro) *coroRec {
 	r.spawnPC = c.SpawnPC()
 	r.waitSite = -1
 	r.sites = r.siteBuf[:0]
-	s.coros = append(s.coros, r)
+	l.coros = append(l.coros, r)
 	c.SetHookData(r)
 	return r
 }
 
 // The coro.Hooks methods. Each is called on the loop thread; the ones that stamp are
-// the bucket boundaries listed in runtime/hooks.go. Each starts with the same check:
-// the session stamps, in the run its segment belongs to (one load of the loop's run
-// count); anything else goes through enter.
+// the bucket boundaries listed in runtime/hooks.go. Each starts with ready.
 
-func (s *session) Spawn(c, parent *coro.Coro) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(coro.Current(), false) {
-			return
-		}
+// event says which bucket is open at a hook's event, for enter.
+type event uint8
+
+const (
+	atSwitch  event = iota // the slice of the coroutine passed (nil: the scheduler's)
+	atPollEnd              // <wait>: the event ends a blocking poll
+	atCurrent              // the running coroutine's, if any (coro.Current, looked up only in enter)
+)
+
+// ready is the check every hook starts with: the ledger stamps, in the run its
+// segment belongs to (one load of the loop's run count, compared with the segment's;
+// a ledger that does not stamp has run notStamping). Anything else (pending,
+// stopped, a new run of the loop) goes through enter, which says whether the hook goes
+// on. It inlines (cost 78 of 80 with Go 1.26): the common case is one compare.
+func (l *ledger) ready(open *coro.Coro, at event) bool {
+	return l.sched.RunsEnded() == l.run || l.enter(open, at)
+}
+
+func (l *ledger) Spawn(c, parent *coro.Coro) {
+	if !l.ready(nil, atCurrent) {
+		return
 	}
-	s.live++
-	r := s.rec(c)
+	l.live++
+	r := l.rec(c)
 	r.readyAt = tsc.Now()
 }
 
-func (s *session) Resume(c *coro.Coro) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(nil, false) {
-			return
-		}
+func (l *ledger) Resume(c *coro.Coro) {
+	if !l.ready(nil, atSwitch) {
+		return
 	}
-	r := s.rec(c)
-	if !r.labelled && s.sampling {
+	r := l.rec(c)
+	if !r.labelled && l.sampling {
 		// Once per coroutine per session (this allocates): CPU samples taken while
 		// this goroutine runs carry the coroutine's identity. Done before the stamp,
 		// so its cost is the scheduler's.
@@ -461,61 +599,55 @@ func (s *session) Resume(c *coro.Coro) {
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
 			pprof.Labels(wire.LabelCoroID, strconv.FormatUint(r.id, 10), wire.LabelCoroName, r.name)))
 	}
-	s.stamp(false)
+	l.stamp(false)
 	r.resumes++
 	if r.readyAt != 0 {
-		if s.now[wire.Ticks] > r.readyAt {
-			r.runnable += s.now[wire.Ticks] - r.readyAt
+		if l.now[wire.Ticks] > r.readyAt {
+			r.runnable += l.now[wire.Ticks] - r.readyAt
 		}
 		r.readyAt = 0
 	}
-	s.cur = r
-	s.sliceStart = s.now
+	l.cur = r
+	l.sliceStart = l.now
 }
 
-func (s *session) Yield(c *coro.Coro, state coro.State, pc uintptr) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(c, false) {
-			return
-		}
+func (l *ledger) Yield(c *coro.Coro, state coro.State, pc uintptr) {
+	if !l.ready(c, atSwitch) {
+		return
 	}
-	s.stamp(false)
-	r := s.rec(c)
-	s.cur = nil
+	l.stamp(false)
+	r := l.rec(c)
+	l.cur = nil
 	if state == coro.StateWaiting {
-		s.endSlice(r, state, r.waitReason, pc)
-		r.waitStart = s.now[wire.Ticks]
+		l.endSlice(r, state, r.waitReason, pc)
+		r.waitStart = l.now[wire.Ticks]
 	} else {
-		s.endSlice(r, state, coro.WaitNone, pc)
-		r.readyAt = s.now[wire.Ticks]
+		l.endSlice(r, state, coro.WaitNone, pc)
+		r.readyAt = l.now[wire.Ticks]
 	}
 }
 
-func (s *session) Exit(c *coro.Coro, panicked bool) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(c, false) {
-			return
-		}
+func (l *ledger) Exit(c *coro.Coro, panicked bool) {
+	if !l.ready(c, atSwitch) {
+		return
 	}
 	// The last coroutine's exit may be the run's last event: its stamp then closes
 	// the segment, so the reconciled mode reads the CPU clock for it.
-	s.live--
-	s.stamp(s.live <= 0)
-	r := s.rec(c)
+	l.live--
+	l.stamp(l.live <= 0)
+	r := l.rec(c)
 	r.closeRegions()
 	r.exited = true
 	r.panicked = panicked
-	s.endSlice(r, coro.StateExited, 0, 0)
-	s.cur = nil
+	l.endSlice(r, coro.StateExited, 0, 0)
+	l.cur = nil
 }
 
-func (s *session) WaitBegin(c *coro.Coro, reason coro.WaitReason, pc uintptr) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(c, false) {
-			return
-		}
+func (l *ledger) WaitBegin(c *coro.Coro, reason coro.WaitReason, pc uintptr) {
+	if !l.ready(c, atSwitch) {
+		return
 	}
-	r := s.rec(c)
+	r := l.rec(c)
 	if reason >= coro.NumWaitReasons {
 		reason = coro.WaitOther
 	}
@@ -525,13 +657,11 @@ func (s *session) WaitBegin(c *coro.Coro, reason coro.WaitReason, pc uintptr) {
 	r.sites[r.waitSite].count++
 }
 
-func (s *session) WaitEnd(c *coro.Coro) {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(coro.Current(), false) {
-			return
-		}
+func (l *ledger) WaitEnd(c *coro.Coro) {
+	if !l.ready(nil, atCurrent) {
+		return
 	}
-	r := s.rec(c)
+	r := l.rec(c)
 	t := tsc.Now()
 	if r.waitStart != 0 {
 		if t > r.waitStart {
@@ -544,24 +674,20 @@ func (s *session) WaitEnd(c *coro.Coro) {
 	r.readyAt = t
 }
 
-func (s *session) BeforePoll() {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(nil, false) {
-			return
-		}
+func (l *ledger) BeforePoll() {
+	if !l.ready(nil, atSwitch) {
+		return
 	}
-	s.stamp(false)
-	s.inWait = true
+	l.stamp(false)
+	l.inWait = true
 }
 
-func (s *session) AfterPoll() {
-	if s.state != stateRunning || s.sched.RunsEnded() != s.run {
-		if !s.enter(nil, true) {
-			return
-		}
+func (l *ledger) AfterPoll() {
+	if !l.ready(nil, atPollEnd) {
+		return
 	}
-	s.stamp(false)
-	s.inWait = false
+	l.stamp(false)
+	l.inWait = false
 }
 
 // addWait charges ticks parked to the current reason and site.
@@ -586,35 +712,35 @@ func (r *coroRec) site(reason coro.WaitReason, pc uintptr) int32 {
 
 // endSlice records the slice that ends at s.now: longest per coroutine, the ring,
 // and the top-N long slices (whose full counters are computed only when it qualifies).
-func (s *session) endSlice(r *coroRec, state coro.State, reason coro.WaitReason, pc uintptr) {
-	ticks := s.now[wire.Ticks] - s.sliceStart[wire.Ticks]
+func (l *ledger) endSlice(r *coroRec, state coro.State, reason coro.WaitReason, pc uintptr) {
+	ticks := l.now[wire.Ticks] - l.sliceStart[wire.Ticks]
 	if ticks > r.longest {
 		r.longest = ticks
 		r.longestPC = pc
 	}
-	if s.ring != nil {
-		if s.ringFull {
-			s.ringDrops++ // this write overwrites the oldest slice
+	if l.ring != nil {
+		if l.ringFull {
+			l.ringDrops++ // this write overwrites the oldest slice
 		}
-		s.ring[s.ringNext] = rawSlice{id: r.id, start: s.sliceStart[wire.Ticks], end: s.now[wire.Ticks], state: state, reason: reason, pc: pc}
-		s.ringNext++
-		if s.ringNext == len(s.ring) {
-			s.ringNext = 0
-			s.ringFull = true
+		l.ring[l.ringNext] = rawSlice{id: r.id, start: l.sliceStart[wire.Ticks], end: l.now[wire.Ticks], state: state, reason: reason, pc: pc}
+		l.ringNext++
+		if l.ringNext == len(l.ring) {
+			l.ringNext = 0
+			l.ringFull = true
 		}
 	}
-	if s.longN < numLongSlices || ticks > s.longMin {
-		s.keepLong(rawLong{rec: r, start: s.sliceStart[wire.Ticks], c: s.now.Sub(&s.sliceStart), state: state, reason: reason, pc: pc})
+	if l.longN < numLongSlices || ticks > l.longMin {
+		l.keepLong(rawLong{rec: r, start: l.sliceStart[wire.Ticks], c: l.now.Sub(&l.sliceStart), state: state, reason: reason, pc: pc})
 	}
 }
 
 // keepLong inserts l into the min-heap of the longest slices.
-func (s *session) keepLong(l rawLong) {
-	h := s.long[:]
-	if s.longN < numLongSlices {
-		i := s.longN
-		h[i] = l
-		s.longN++
+func (l *ledger) keepLong(x rawLong) {
+	h := l.long[:]
+	if l.longN < numLongSlices {
+		i := l.longN
+		h[i] = x
+		l.longN++
 		for i > 0 {
 			p := (i - 1) / 2
 			if h[p].c[wire.Ticks] <= h[i].c[wire.Ticks] {
@@ -624,7 +750,7 @@ func (s *session) keepLong(l rawLong) {
 			i = p
 		}
 	} else {
-		h[0] = l
+		h[0] = x
 		for i := 0; ; {
 			m, a, b := i, 2*i+1, 2*i+2
 			if a < numLongSlices && h[a].c[wire.Ticks] < h[m].c[wire.Ticks] {
@@ -640,7 +766,7 @@ func (s *session) keepLong(l rawLong) {
 			i = m
 		}
 	}
-	if s.longN == numLongSlices {
-		s.longMin = h[0].c[wire.Ticks]
+	if l.longN == numLongSlices {
+		l.longMin = h[0].c[wire.Ticks]
 	}
 }

@@ -202,14 +202,14 @@ type span struct {
 	n     int // windows
 }
 
-// measuringHooks stands between the scheduler and the session (the wrap option): at
+// measuringHooks stands between the scheduler and the ledger (the wrap option): at
 // every bucket boundary it closes the window it opened after the session's previous
 // stamp, then calls the session (which stamps), then opens the next window. Every
 // window lies inside the interval the session charged to that bucket, so the session
 // must charge each bucket at least what the test measured in it, and not much more.
 // The hooks run only on the loop thread, so no locking.
 type measuringHooks struct {
-	s *session
+	l *ledger
 
 	open    int // 0: none, 1: <main>, 2: <wait>, 3: the coroutine cur
 	cur     uint64
@@ -256,34 +256,34 @@ func (m *measuringHooks) openWindow(which int, id uint64) {
 	m.t0, m.c0 = tsc.Now(), threadCPU()
 }
 
-func (m *measuringHooks) Spawn(c, parent *coro.Coro) { m.s.Spawn(c, parent) }
+func (m *measuringHooks) Spawn(c, parent *coro.Coro) { m.l.Spawn(c, parent) }
 func (m *measuringHooks) Resume(c *coro.Coro) {
 	m.closeWindow()
-	m.s.Resume(c)
+	m.l.Resume(c)
 	m.openWindow(openCoro, c.ID())
 }
 func (m *measuringHooks) Yield(c *coro.Coro, st coro.State, pc uintptr) {
 	m.closeWindow()
-	m.s.Yield(c, st, pc)
+	m.l.Yield(c, st, pc)
 	m.openWindow(openMain, 0)
 }
 func (m *measuringHooks) Exit(c *coro.Coro, panicked bool) {
 	m.closeWindow()
-	m.s.Exit(c, panicked)
+	m.l.Exit(c, panicked)
 	m.openWindow(openMain, 0)
 }
 func (m *measuringHooks) WaitBegin(c *coro.Coro, r coro.WaitReason, pc uintptr) {
-	m.s.WaitBegin(c, r, pc)
+	m.l.WaitBegin(c, r, pc)
 }
-func (m *measuringHooks) WaitEnd(c *coro.Coro) { m.s.WaitEnd(c) }
+func (m *measuringHooks) WaitEnd(c *coro.Coro) { m.l.WaitEnd(c) }
 func (m *measuringHooks) BeforePoll() {
 	m.closeWindow()
-	m.s.BeforePoll()
+	m.l.BeforePoll()
 	m.openWindow(openWait, 0)
 }
 func (m *measuringHooks) AfterPoll() {
 	m.closeWindow()
-	m.s.AfterPoll()
+	m.l.AfterPoll()
 	m.openWindow(openMain, 0)
 }
 
@@ -296,7 +296,7 @@ func (m *measuringHooks) AfterPoll() {
 func TestBucketsAgainstIndependentClocks(t *testing.T) {
 	m := &measuringHooks{coros: map[uint64]*span{}}
 	wrap := func(o *options) error {
-		o.wrap = func(s *session) coro.Hooks { m.s = s; return m }
+		o.wrap = func(l *ledger) coro.Hooks { m.l = l; return m }
 		return nil
 	}
 	var self time.Duration // the burner's CPU, measured by itself inside its slices
@@ -457,21 +457,21 @@ func TestGoLoopOnAnotherThread(t *testing.T) {
 // noted in the profile), not wrapped to 2^64 - d.
 func TestBackwardsReadingNotWrapped(t *testing.T) {
 	for _, ticksOnly := range []bool{false, true} {
-		s := newSession(options{ticksOnly: ticksOnly}, false)
-		s.last = format.Counters{wire.Ticks: 1000, wire.CPU: 5000, wire.Minflt: 7, wire.Nvcsw: 3}
-		s.now = format.Counters{wire.Ticks: 900, wire.CPU: 6000, wire.Minflt: 6, wire.Nvcsw: 4}
-		s.charge()
+		l := newLedger(newSession(options{ticksOnly: ticksOnly}, false), nil)
+		l.last = format.Counters{wire.Ticks: 1000, wire.CPU: 5000, wire.Minflt: 7, wire.Nvcsw: 3}
+		l.now = format.Counters{wire.Ticks: 900, wire.CPU: 6000, wire.Minflt: 6, wire.Nvcsw: 4}
+		l.charge()
 		want := format.Counters{wire.CPU: 1000, wire.Nvcsw: 1}
 		if ticksOnly {
 			want = format.Counters{}
 		}
-		if s.main != want || s.backwards != 1 {
-			t.Errorf("ticksOnly %v: charged %+v (%d backwards), want %+v and 1", ticksOnly, s.main, s.backwards, want)
+		if l.main != want || l.backwards != 1 {
+			t.Errorf("ticksOnly %v: charged %+v (%d backwards), want %+v and 1", ticksOnly, l.main, l.backwards, want)
 		}
-		if s.last[wire.Ticks] != 1000 || (!ticksOnly && s.last[wire.Minflt] != 7) {
-			t.Errorf("ticksOnly %v: the previous stamp moved back to %+v", ticksOnly, s.last)
+		if l.last[wire.Ticks] != 1000 || (!ticksOnly && l.last[wire.Minflt] != 7) {
+			t.Errorf("ticksOnly %v: the previous stamp moved back to %+v", ticksOnly, l.last)
 		}
-		if n := s.ledgerNotes(nil); len(n) != 1 || !strings.Contains(n[0], "lower") {
+		if n := l.notes(nil); len(n) != 1 || !strings.Contains(n[0], "lower") {
 			t.Errorf("ticksOnly %v: notes %q", ticksOnly, n)
 		}
 	}

@@ -2,7 +2,6 @@ package profiler
 
 import (
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	coro "github.com/coroprof/coroprof/runtime"
@@ -10,13 +9,12 @@ import (
 
 // Several loops in one session.
 //
-// A session has one ledger per profiled loop. The first (the session value itself,
-// the "primary") is the loop Go runs, or the one Start attaches to; the loops named by
-// the Loops option each get a peer ledger: a session value used only as that loop's
-// coro.Hooks, whose stamps read that loop's own thread clocks. The primary owns
-// everything process-wide: the CPU profile, the file, the signal handler, Region's
-// entry point. The ledgers share nothing at the switch path, so each loop's hooks run
-// on its thread without a lock, and conservation holds per loop exactly as for one.
+// A session has one ledger per profiled loop. The first (the "primary") is the loop Go
+// runs, or the one Start attaches to; the loops named by the Loops option each get a
+// peer ledger, whose stamps read that loop's own thread clocks. The session owns
+// everything process-wide: the CPU profile, the file, the signal handler. The ledgers
+// share nothing at the switch path, so each loop's hooks run on its thread without a
+// lock, and conservation holds per loop exactly as for one.
 
 // Loops adds loops to profile beside the one Go runs or Start attaches to: the session
 // records each of them in its own ledger (its own thread's clocks; coroutines tagged
@@ -56,13 +54,10 @@ func (s *session) attachPeers() error {
 		list = append(append([]*coro.Scheduler(nil), list...), coro.RunningLoops()...)
 	}
 	for _, l := range list {
-		if l == s.sched || s.peerOf(l) != nil {
+		if s.ledgerOf(l) != nil {
 			continue
 		}
-		p := newSession(s.opts, s.byGo)
-		p.primary = s
-		p.sampling = s.sampling // so its coroutines label their samples
-		p.opts.loop = l
+		p := newLedger(s, l)
 		sch := me
 		if sch != l {
 			sch = nil
@@ -75,55 +70,61 @@ func (s *session) attachPeers() error {
 	return nil
 }
 
-// peerOf returns the ledger of loop l among the peers, or nil.
-func (s *session) peerOf(l *coro.Scheduler) *session {
+// ledgers returns the primary ledger, then the peers.
+func (s *session) ledgers() []*ledger {
+	return append([]*ledger{s.primary}, s.peers...)
+}
+
+// ledgerOf returns the session's ledger for loop sch (the primary or a peer), or nil.
+func (s *session) ledgerOf(sch *coro.Scheduler) *ledger {
+	if sch == s.primary.sched {
+		return s.primary
+	}
 	for _, p := range s.peers {
-		if p.sched == l {
+		if p.sched == sch {
 			return p
 		}
 	}
 	return nil
 }
 
-// ledgerOf returns the session's ledger for loop l (the primary or a peer), or nil.
-func (s *session) ledgerOf(l *coro.Scheduler) *session {
-	if l == s.sched {
-		return s
+// ledgerHere returns the ledger of the caller's loop, for the entry points that run on
+// it (Region, instrumented functions): the primary when it profiles one loop or the
+// caller is on none of them (the ledger's own checks then turn the call away).
+func (s *session) ledgerHere() *ledger {
+	if len(s.peers) == 0 { // one loop: no lookup (this inlines into Region)
+		return s.primary
 	}
-	return s.peerOf(l)
+	return s.peerHere()
 }
 
-// closePeer closes a peer's ledger once. onLoop says the caller runs on its thread;
-// a caller that does not must have detached the peer's hooks first.
-func (p *session) closePeer(onLoop bool) {
-	p.finishOnce.Do(func() {
-		p.end(onLoop)
-		p.detach()
-		p.closed.Store(true)
-		close(p.done)
-	})
+func (s *session) peerHere() *ledger {
+	if l := s.ledgerOf(coro.CurrentScheduler()); l != nil {
+		return l
+	}
+	return s.primary
 }
 
 // closeFromAnywhere closes a peer's ledger on its own thread: at once when the caller
 // is on it, through a stopper coroutine while the loop runs, or at its last event
 // once its hooks are detached while it does not run (no hook can run any more then).
-func (p *session) closeFromAnywhere() {
-	if p.closed.Load() {
+func (l *ledger) closeFromAnywhere() {
+	if l.closed.Load() {
 		return
 	}
-	sch := p.sched
+	sch := l.sched
 	if coro.CurrentScheduler() == sch {
-		p.closePeer(true)
+		l.close(true)
 		return
 	}
 	for {
-		if p.detach() {
-			p.closePeer(false)
+		if l.detach() {
+			l.close(false)
 			return
 		}
-		ran, _ := runOnLoop(sch, "profiler.stop", time.Time{}, func() error { p.closePeer(true); return nil })
+		ran, _ := runOnLoop(sch, "profiler.stop", time.Time{}, func() error { l.close(true); return nil })
 		if ran {
-			<-p.done
+			<-l.done
 			return
 		}
 	}
@@ -134,12 +135,4 @@ func (s *session) closePeers() {
 	for _, p := range s.peers {
 		p.closeFromAnywhere()
 	}
-}
-
-// peerState is what a peer ledger needs beyond a session's fields; kept in one place.
-type peerState struct {
-	primary *session   // set on peers: the session they belong to
-	peers   []*session // set on the primary: the other loops' ledgers
-	closed  atomic.Bool
-	discard bool // the primary: a start that failed half-way; write no file
 }

@@ -272,7 +272,7 @@ func TestSeveralLoopsStartStopOutside(t *testing.T) {
 // whole and leaves no hooks behind on the others.
 func TestSeveralLoopsHooksTaken(t *testing.T) {
 	a, b := coro.NewScheduler(), coro.NewScheduler()
-	b.SetHooks(&session{})
+	b.SetHooks(&ledger{})
 	defer b.SetHooks(nil)
 	path := filepath.Join(t.TempDir(), "p.bin")
 	err := Start(File(path), Loop(a), Loops(b), SampleRate(0))

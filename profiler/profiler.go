@@ -47,10 +47,10 @@ type options struct {
 	loops      []*coro.Scheduler // more loops, each with its own ledger (Loops)
 	allLoops   bool              // and every loop running at Start (AllLoops)
 
-	// wrap, when set (tests), makes attach install wrap(session) as the loop's hooks
-	// instead of the session: a test's hooks that call the session's and measure
-	// around them.
-	wrap func(*session) coro.Hooks
+	// wrap, when set (tests), makes attach install wrap(ledger) as the loop's hooks
+	// instead of the ledger: a test's hooks that call the ledger's and measure around
+	// them.
+	wrap func(*ledger) coro.Hooks
 }
 
 func defaultOptions() options {
@@ -205,13 +205,13 @@ func Stop() error {
 		return ErrNotActive
 	case s.byGo:
 		return errStartedByGo
-	case coro.CurrentScheduler() == s.sched:
+	case coro.CurrentScheduler() == s.primary.sched:
 		return s.finish(true)
 	}
-	if p := s.peerOf(coro.CurrentScheduler()); p != nil {
+	if p := s.ledgerOf(coro.CurrentScheduler()); p != nil {
 		// On a peer loop's thread: close its ledger here, since the stopper that
 		// finish would send could not run while this thread waits below.
-		p.closePeer(true)
+		p.close(true)
 	}
 	return s.stopFromOutside(0, false)
 }
@@ -234,14 +234,14 @@ func startSession(opts []Option, byGo bool) (*session, error) {
 	// Go runs on the thread that will run the loop; Start from a coroutine is on it.
 	// Both begin now. Start from anywhere else begins at the loop's first event.
 	sch := coro.CurrentScheduler()
-	if err := s.attachAndBegin(sch, byGo); err != nil {
+	if err := s.primary.attachAndBegin(sch, byGo); err != nil {
 		s.abort()
 		return nil, err
 	}
 	if err := s.attachPeers(); err != nil {
 		// Undo as Stop would (each ledger closed on its own thread), writing nothing.
 		s.discard = true
-		if sch != nil && sch == s.sched {
+		if sch != nil && sch == s.primary.sched {
 			s.finish(true)
 		} else {
 			s.stopFromOutside(0, byGo)

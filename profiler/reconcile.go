@@ -45,24 +45,24 @@ type provisional struct {
 }
 
 // stampReconciled is stamp for the ReconciledCPU mode.
-func (s *session) stampReconciled(force bool) {
-	r := &s.recon
-	s.clk.readNoCPU(&s.now)
-	csw := s.now[wire.Nvcsw] + s.now[wire.Nivcsw]
+func (l *ledger) stampReconciled(force bool) {
+	r := &l.recon
+	l.clk.readNoCPU(&l.now)
+	csw := l.now[wire.Nvcsw] + l.now[wire.Nivcsw]
 	if !force && csw == r.lastCSW && r.n < len(r.window) {
 		// Uninterrupted: charge the ticks as CPU time, for now.
-		s.now[wire.CPU] = s.last[wire.CPU] + uint64(float64(s.now[wire.Ticks]-s.last[wire.Ticks])*r.nsPerTick)
-		cpu := s.now[wire.CPU] - s.last[wire.CPU]
-		b := s.charge()
+		l.now[wire.CPU] = l.last[wire.CPU] + uint64(float64(l.now[wire.Ticks]-l.last[wire.Ticks])*r.nsPerTick)
+		cpu := l.now[wire.CPU] - l.last[wire.CPU]
+		b := l.charge()
 		r.window[r.n] = provisional{b, cpu}
 		r.n++
 		return
 	}
 	r.lastCSW = csw
-	actual := s.clk.cpu()
-	if actual < s.last[wire.CPU] {
+	actual := l.clk.cpu()
+	if actual < l.last[wire.CPU] {
 		// The window was overcharged: take the excess back, in proportion.
-		excess := s.last[wire.CPU] - actual
+		excess := l.last[wire.CPU] - actual
 		var total uint64
 		for _, p := range r.window[:r.n] {
 			total += p.cpu
@@ -79,12 +79,12 @@ func (s *session) stampReconciled(force bool) {
 			p.bucket[wire.CPU] -= cut
 			left -= cut
 		}
-		s.last[wire.CPU] = actual
-		if s.sliceStart[wire.CPU] > actual {
-			s.sliceStart[wire.CPU] = actual
+		l.last[wire.CPU] = actual
+		if l.sliceStart[wire.CPU] > actual {
+			l.sliceStart[wire.CPU] = actual
 		}
 	}
-	s.now[wire.CPU] = actual
-	s.charge()
+	l.now[wire.CPU] = actual
+	l.charge()
 	r.n = 0
 }

@@ -28,15 +28,10 @@ func Region(name string) func() {
 	if s == nil {
 		return noop
 	}
-	if len(s.peers) > 0 { // several loops: the caller's loop's ledger
-		if l := s.ledgerOf(coro.CurrentScheduler()); l != nil {
-			s = l
-		}
-	}
-	return s.regionBegin(name)
+	return s.ledgerHere().regionBegin(name)
 }
 
-// regionTable holds the regions and edges of one session (loop thread only).
+// regionTable holds the regions and edges of one ledger (loop thread only).
 type regionTable struct {
 	index map[string]int32 // regions by name
 	funcs []int32          // instrumented functions by id (instrument.go); -1: not yet called
@@ -96,23 +91,23 @@ func (t *regionTable) edgeOf(caller, callee int32) int32 {
 }
 
 // regionBegin opens a region on the running coroutine. It refuses (no-op) unless the
-// caller is the coroutine the ledger is charging now, on this session's loop: that
+// caller is the coroutine the ledger is charging now, on this ledger's loop: that
 // check also keeps other goroutines away from the ledger.
-func (s *session) regionBegin(name string) func() {
-	// Thread check first: only the loop thread may read the session's state.
-	if coro.CurrentScheduler() != s.sched {
+func (l *ledger) regionBegin(name string) func() {
+	// Thread check first: only the loop thread may read the ledger's state.
+	if coro.CurrentScheduler() != l.sched {
 		return noop
 	}
 	c := coro.Current()
-	if c == nil || s.state != stateRunning {
+	if c == nil || l.state != stateRunning {
 		return noop
 	}
 	r, ok := c.HookData().(*coroRec)
-	if !ok || r.s != s || s.cur != r {
+	if !ok || r.l != l || l.cur != r {
 		return noop
 	}
-	s.stamp(true) // r.acc is now the coroutine's exact total up to this instant
-	depth := r.pushRegion(s.regions.lookup(name))
+	l.stamp(true) // r.acc is now the coroutine's exact total up to this instant
+	depth := r.pushRegion(l.regions.lookup(name))
 	for len(r.ends) <= depth {
 		k := len(r.ends)
 		r.ends = append(r.ends, func() { r.regionEnd(k) })
@@ -122,7 +117,7 @@ func (s *session) regionBegin(name string) func() {
 
 // pushRegion opens a frame of region idx on r, after a stamp, and returns its depth.
 func (r *coroRec) pushRegion(idx int32) int {
-	t := &r.s.regions
+	t := &r.l.regions
 	caller := int32(-1)
 	if n := len(r.stack); n > 0 {
 		caller = r.stack[n-1].idx
@@ -138,14 +133,14 @@ func (r *coroRec) pushRegion(idx int32) int {
 // missing close would otherwise leave running forever). A stale call (after Stop,
 // twice, or once the depth was closed) does nothing.
 func (r *coroRec) regionEnd(k int) {
-	s := r.s
-	if coro.CurrentScheduler() != s.sched || coro.Current() == nil {
+	l := r.l
+	if coro.CurrentScheduler() != l.sched || coro.Current() == nil {
 		return // not on the loop (only the loop thread may touch the ledger)
 	}
-	if s.state != stateRunning || k >= len(r.stack) || s.cur == nil {
+	if l.state != stateRunning || k >= len(r.stack) || l.cur == nil {
 		return
 	}
-	s.stamp(true)
+	l.stamp(true)
 	for len(r.stack) > k {
 		r.popRegion()
 	}
@@ -153,7 +148,7 @@ func (r *coroRec) regionEnd(k int) {
 
 // popRegion closes the innermost open region at the coroutine's current totals.
 func (r *coroRec) popRegion() {
-	t := &r.s.regions
+	t := &r.l.regions
 	n := len(r.stack) - 1
 	f := &r.stack[n]
 	cum := r.acc.Sub(&f.start)

@@ -1,85 +1,71 @@
 package profiler
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
+// session is one profiling run, process-wide: the options, the CPU profile, the
+// signal handler, the file, and the ledgers (ledger.go) of the loops it profiles.
+// The primary ledger is the loop Go runs or Start attached to; the Loops and AllLoops
+// options add peers (loops.go). Start, Stop and finish run on any goroutine; the
+// ledgers are touched only on their loops' threads until finish has closed them.
+type session struct {
+	opts options
+	byGo bool // started by Go (stopped by Go's return, not by Stop)
+
+	primary *ledger
+	peers   []*ledger
+	discard bool // a start that failed half-way: write no file
+
+	finishOnce sync.Once
+	done       chan struct{}
+	err        error
+	sigStop    func() // undoes the signal handler
+
+	// CPU samples.
+	cpuBuf     bytes.Buffer
+	sampling   bool
+	sampleRate int // the rate actually in effect, Hz
+
+	meta    format.Meta
+	profile *format.Profile // what finish wrote (kept for tests)
+}
+
+func newSession(o options, byGo bool) *session {
+	s := &session{opts: o, byGo: byGo, done: make(chan struct{})}
+	if s.reconciled() {
+		s.meta.Notes = append(s.meta.Notes, "CPU time reconciled: the thread CPU clock was read only where the thread had been switched out; per-slice CPU figures are estimates, totals exact (profiler.ReconciledCPU)")
+	}
+	return s
+}
+
+// reconciled says the ledgers stamp in the ReconciledCPU mode (reconcile.go).
+func (s *session) reconciled() bool {
+	return s.opts.reconcile && !s.opts.ticksOnly && !s.opts.noRusage
+}
+
 // prepare readies a session before it is attached: the clocks are probed (so the hot
-// path need not check errors), the run is described, and CPU sampling starts (before
-// the first stamp, so samples cover the whole ledger).
+// path need not check errors), the run is described, CPU sampling starts (before the
+// first stamp, so samples cover the whole ledger), and the primary ledger is made.
 func (s *session) prepare() error {
-	if err := s.clk.probe(); err != nil {
+	var k clocks
+	k.ticksOnly, k.noRusage = s.opts.ticksOnly, s.opts.noRusage
+	if err := k.probe(); err != nil {
 		return fmt.Errorf("profiler: reading the thread's CPU clock and getrusage(RUSAGE_THREAD): %w (use TicksOnly to profile without them)", err)
 	}
 	fillMeta(&s.meta, s.opts.sampleRate)
 	s.startSampling()
+	s.primary = newLedger(s, s.opts.loop)
 	return nil
-}
-
-// attach installs the session as the hooks of sch (the default loop when nil), on
-// the loop thread (onLoop: from one of its coroutines) or, from anywhere else, only
-// while the loop does not run (UpdateHooksIdle: ordered against the loop's start, so
-// no race with a loop starting meanwhile). It refuses to displace hooks someone else
-// attached: silently stealing them would break that tool without a word. running
-// reports that the loop runs, so attaching from outside must go through a coroutine.
-func (s *session) attach(sch *coro.Scheduler, onLoop bool) (running bool, err error) {
-	if sch == nil {
-		sch = coro.Default()
-	}
-	s.sched = sch
-	s.loopID = int64(sch.LoopID())
-	if s.hooks == nil {
-		s.hooks = s
-		if s.opts.wrap != nil {
-			s.hooks = s.opts.wrap(s)
-		}
-	}
-	var taken coro.Hooks
-	if onLoop {
-		if prev := sch.SetHooks(s.hooks); prev != nil {
-			sch.SetHooks(prev)
-			taken = prev
-		}
-	} else if !sch.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
-		if cur != nil {
-			taken = cur
-			return cur
-		}
-		return s.hooks
-	}) {
-		return true, nil
-	}
-	if taken != nil {
-		return false, fmt.Errorf("profiler: loop %d already has scheduler hooks attached (%T)", sch.LoopID(), taken)
-	}
-	return false, nil
-}
-
-// detach removes the session's hooks: on the loop thread directly, elsewhere only while
-// the loop does not run. It reports false when the loop runs and the caller is not on
-// it (the hooks are then left in place).
-func (s *session) detach() bool {
-	if s.sched == nil {
-		return true
-	}
-	if coro.CurrentScheduler() == s.sched {
-		if cur := s.sched.SetHooks(nil); cur != s.hooks {
-			s.sched.SetHooks(cur) // not ours (cannot happen: attach refuses to share)
-		}
-		return true
-	}
-	return s.sched.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
-		if cur == s.hooks {
-			return nil
-		}
-		return cur
-	})
 }
 
 // abort undoes a session that could not start.
@@ -89,22 +75,22 @@ func (s *session) abort() {
 	}
 }
 
-// finish closes the ledger, detaches, collects the samples and writes the file. It
-// runs once; later calls wait for and return the first result. onLoop says the caller
-// may take the last stamp (see end). A caller that is not on the loop thread must have
-// detached the hooks first (detach), so no hook can touch the ledger meanwhile.
+// finish closes the ledgers, collects the samples and writes the file. It runs once;
+// later calls wait for and return the first result. onLoop says the caller may take
+// the primary ledger's last stamp (see ledger.end). A caller that is not on the
+// primary loop's thread must have detached its hooks first (detach), so no hook can
+// touch the ledger meanwhile; the peers are closed each on its own thread.
 func (s *session) finish(onLoop bool) error {
 	s.finishOnce.Do(func() {
-		s.end(onLoop)
-		s.detach()
-		s.closePeers() // each on its own thread; build reads their ledgers
+		l := s.primary
+		l.close(onLoop)
+		s.closePeers()
 		if s.sigStop != nil {
 			s.sigStop()
 		}
-		s.meta.Duration = time.Since(s.wallStart)
-		if s.meta.Duration < 0 {
-			s.meta.Duration = 0
-		}
+		s.meta.StartTick, s.meta.StopTick = l.start[wire.Ticks], l.stop[wire.Ticks]
+		s.meta.WallStart = l.wallStart.UTC()
+		s.meta.Duration = max(time.Since(l.wallStart), 0)
 		p := s.build()
 		if !s.discard {
 			s.err = format.WriteFile(s.opts.file, p)
@@ -135,10 +121,10 @@ func (s *session) stopFromOutside(limit time.Duration, onLoop bool) error {
 		deadline = time.Now().Add(limit)
 	}
 	for {
-		if s.detach() {
+		if s.primary.detach() {
 			return s.finish(onLoop)
 		}
-		ran, err := runOnLoop(s.sched, "profiler.stop", deadline, func() error { return s.finish(true) })
+		ran, err := runOnLoop(s.primary.sched, "profiler.stop", deadline, func() error { return s.finish(true) })
 		if ran || err != nil {
 			return err
 		}
@@ -178,59 +164,3 @@ func runOnLoop(sch *coro.Scheduler, name string, deadline time.Time, fn func() e
 
 // errStartedByGo answers a Stop of a session that Go's return stops.
 var errStartedByGo = errors.New("profiler: Stop: the session was started by Go; it stops when Go's function returns")
-
-// attachAndBegin attaches the session to the loop it will profile and, when the
-// caller runs on that loop's thread, takes the first stamp. sch is the caller's loop
-// (nil: not on a loop thread).
-//
-//   - Go (byGo): the caller's locked thread will run the loop: begin now (the first
-//     hook checks that the loop does run on this thread; see enter).
-//   - Start from a coroutine: begin now, the open bucket being that coroutine, with
-//     the loop's live coroutines recorded as they stand.
-//   - Start from elsewhere while the loop runs: SetHooks may only be called on the
-//     loop thread, so a starter coroutine attaches and begins there.
-//   - Start from elsewhere while it does not run: attach (ordered against the loop's
-//     start), and begin at its first event. If the loop starts meanwhile, the
-//     starter's way is taken.
-func (s *session) attachAndBegin(sch *coro.Scheduler, byGo bool) error {
-	def := s.opts.loop
-	if def == nil {
-		def = coro.Default()
-	}
-	switch {
-	case byGo:
-		running, err := s.attach(def, false)
-		if err != nil {
-			return err
-		}
-		if running {
-			return errors.New("profiler: Go: the loop already runs (Go runs it; to profile a running loop use Start)")
-		}
-		s.begin(nil)
-		s.run = noRun
-		return nil
-	case sch != nil:
-		if _, err := s.attach(sch, true); err != nil {
-			return err
-		}
-		s.begin(coro.Current())
-		return nil
-	}
-	for {
-		s.wallStart = time.Now() // before attaching: from then on the loop owns the session
-		running, err := s.attach(def, false)
-		if err != nil {
-			return err
-		}
-		if !running {
-			return nil // pending: the first hook begins
-		}
-		ran, err := runOnLoop(def, "profiler.start", time.Time{}, func() error {
-			return s.attachAndBegin(coro.CurrentScheduler(), false)
-		})
-		if ran {
-			return err
-		}
-		// The loop ended before the starter ran: attach while it is idle.
-	}
-}
