@@ -233,6 +233,11 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 			case nil:
 				tooBig = true // more than that left
 			case http.ErrBodyReadAfterClose:
+				if !b.closed {
+					// net/http's body closed itself after a broken trailer: what
+					// follows on the wire is not a request (its issue 12027).
+					w.closeAfterReply = true
+				}
 			case io.EOF:
 				if b.Close() != nil {
 					w.closeAfterReply = true
@@ -695,7 +700,9 @@ func (b *body) readRaw(p []byte) (int, error) {
 	}
 	n, err := b.rc.Read(p)
 	b.read += int64(n)
-	if err == io.EOF && !b.sawEOF {
+	// net/http's body counts a Content-Length body cut short as seen to its end too
+	// (it reports io.ErrUnexpectedEOF); the server's rules depend on that.
+	if (err == io.EOF || err == io.ErrUnexpectedEOF && b.w.req.ContentLength > 0) && !b.sawEOF {
 		b.sawEOF = true
 		if w := b.w; w.watchAtEOF && !w.handlerDone {
 			w.watchAtEOF = false
@@ -731,8 +738,12 @@ func (b *body) Close() error {
 			b.earlyClose = true
 			break
 		}
-		_, err = io.Copy(io.Discard, rawBody{b})
-		if err != nil {
+		var n int64
+		n, err = io.CopyN(io.Discard, rawBody{b}, maxPostHandlerReadBytes)
+		if err == io.EOF {
+			err = nil
+		}
+		if n == maxPostHandlerReadBytes {
 			b.earlyClose = true
 		}
 	}

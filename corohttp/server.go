@@ -290,7 +290,10 @@ func (srv *Server) closeIdleConns() bool {
 	defer srv.mu.Unlock()
 	quiescent := true
 	for c := range srv.conns {
-		if c.state.CompareAndSwap(stateIdle, stateClosing) {
+		// A new connection that has not sent a whole request for 5 seconds counts as
+		// idle, as in net/http (its issue 22682).
+		if c.state.CompareAndSwap(stateIdle, stateClosing) ||
+			time.Since(c.created) > 5*time.Second && c.state.CompareAndSwap(stateNew, stateClosing) {
 			c.rwc.Close()
 			delete(srv.conns, c)
 			continue
