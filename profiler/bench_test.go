@@ -40,8 +40,8 @@ func benchProfiled(b *testing.B, name string, opts []Option) {
 		if name == "nop-hooks" {
 			// The runtime's own cost of calling hooks (and finding the user's pc for
 			// Yield and WaitBegin), without any profiler work.
-			coro.SetHooks(nopHooks{})
-			defer coro.SetHooks(nil)
+			rt.SetHooks(coro.Default(), nopHooks{})
+			defer rt.SetHooks(coro.Default(), nil)
 		}
 		loop()
 		return
@@ -217,8 +217,8 @@ func BenchmarkEcho(b *testing.B) {
 			})
 			if m.opts == nil {
 				if m.name == "nop-hooks" {
-					coro.SetHooks(nopHooks{})
-					defer coro.SetHooks(nil)
+					rt.SetHooks(coro.Default(), nopHooks{})
+					defer rt.SetHooks(coro.Default(), nil)
 				}
 				coro.EventLoop()
 			} else {

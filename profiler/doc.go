@@ -28,17 +28,18 @@
 // site, since it began before the session), one runnable is counted runnable from
 // Start, and one that stays parked until Stop is in the profile although it never ran.
 // Start from another goroutine attaches while the loop is idle in a way ordered
-// against the loop's start (coro's UpdateHooksIdle), so it may race a loop that is
-// starting; if the loop runs, a profiler.start coroutine attaches on its thread.
+// against the loop's start (internal/hooks, UpdateHooksIdle), so it may race a loop
+// that is starting; if the loop runs, a profiler.start coroutine attaches on its
+// thread.
 //
 // # Runs and threads
 //
 // A ledger reads one thread's clocks, and the CPU clock and getrusage counters of two
 // threads must never be subtracted from each other. Each run of EventLoop keeps one
 // OS thread locked, but a session begun from outside may span several runs, each
-// perhaps on another thread. So a ledger is bound to the run (coro's RunsEnded, one
-// load per hook) and thread (gettid, once per run) of its first stamp: when a hook
-// finds the loop in another run, the ledger's segment is closed at the last stamp
+// perhaps on another thread. So a ledger is bound to the run (internal/hooks,
+// RunsEnded, one load per hook) and thread (gettid, once per run) of its first stamp:
+// when a hook finds the loop in another run, the ledger's segment is closed at the last stamp
 // taken on the old thread (the last coroutine's exit, which in the reconciled mode
 // reads the CPU clock), and a new segment opens with a fresh reading on the new thread.
 // The loop's Total is the sum of the segments; the time between runs is charged to
@@ -79,13 +80,13 @@
 // coroutines carry their labels. AllLoops adds every loop running at Start
 // (coro.RunningLoops); the debug console's "profile start" uses it.
 //
-// The session attaches itself as the loop's coro.Hooks (runtime/hooks.go) and refuses
+// The session attaches itself as the loop's hooks (internal/hooks) and refuses
 // to displace hooks another tool attached.
 //
 // # The ledger: exact, contiguous stamps
 //
 // At every bucket boundary the hooks report (Resume, Yield, Exit, BeforePoll,
-// AfterPoll; see runtime/hooks.go) the profiler takes one stamp of the loop thread:
+// AfterPoll; see internal/hooks) the profiler takes one stamp of the loop thread:
 //
 //   - the TSC (package tsc), always;
 //   - unless TicksOnly, the thread CPU clock, clock_gettime(CLOCK_THREAD_CPUTIME_ID),
@@ -109,9 +110,9 @@
 // Slices option, 16384 by default) feeds the timeline, with the number it overwrote.
 //
 // The switch path neither allocates nor looks anything up in a map: a coroutine's
-// record hangs off Coro.SetHookData (and is checked to belong to this session), records
-// are carved from slabs of 64, the stamp buffers live in the session, the ring and the
-// long-slice heap are preallocated, and blocking call sites are found by a short
+// record hangs off the coroutine's hook slot (internal/hooks, SetHookData; checked to
+// belong to this session), records are carved from slabs of 64, the stamp buffers
+// live in the session, the ring and the long-slice heap are preallocated, and blocking call sites are found by a short
 // linear scan in the coroutine's record (four inline slots before it ever allocates).
 // A coroutine's first Resume in a session sets its pprof labels, which allocates once.
 //

@@ -87,7 +87,7 @@ func instrLeave(token uint64) {
 	if c == nil || coro.CurrentScheduler() != l.sched {
 		return
 	}
-	r, ok := c.HookData().(*coroRec)
+	r, ok := rt.HookData(c).(*coroRec)
 	if !ok || r.l != l {
 		return
 	}
@@ -107,7 +107,7 @@ func (l *ledger) funcBegin(id uint32) uint64 {
 	if c == nil || l.state != stateRunning {
 		return 0
 	}
-	r, ok := c.HookData().(*coroRec)
+	r, ok := rt.HookData(c).(*coroRec)
 	if !ok || r.l != l || l.cur != r {
 		return 0
 	}

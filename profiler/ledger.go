@@ -35,7 +35,7 @@ const (
 	stateStopped        // ledger closed
 )
 
-// ledger is one event loop's accounting in a session: the coro.Hooks its scheduler
+// ledger is one event loop's accounting in a session: the hooks its scheduler
 // calls, and the buckets, coroutine records, slices and regions those hooks fill (see
 // docs/DESIGN.md, Buckets). A session has one per profiled loop; each is touched only
 // on its loop's thread once attached, so the switch path takes no lock. Everything
@@ -45,7 +45,7 @@ type ledger struct {
 	target *coro.Scheduler // the loop attachAndBegin attaches to (nil: the default loop)
 	sched  *coro.Scheduler // the profiled loop (set by attach)
 	loopID int64
-	hooks  coro.Hooks // what attach installed: the ledger, or a test's wrapper of it
+	hooks  coroHooks // what attach installed: the ledger, or a test's wrapper of it
 
 	sampling  bool      // the session's CPU profile runs: label each coroutine's samples
 	wallStart time.Time // wall clock at the first stamp (or at attaching, if none came)
@@ -75,7 +75,7 @@ type ledger struct {
 	// So every reading is bound to the run (and thread) it was taken on; when a hook
 	// finds the loop in another run, the segment is closed at its last stamp (taken on
 	// its own thread) and a new one opens with a fresh reading on the new thread.
-	run       uint64          // sched.RunsEnded() of the segment's run, noRun, or notStamping
+	run       uint64          // rt.RunsEnded(sched) of the segment's run, noRun, or notStamping
 	tid       int             // the OS thread the segment's readings come from
 	segStart  format.Counters // the segment's first stamp
 	segsDone  format.Counters // Σ last − first stamp of the closed segments
@@ -101,8 +101,8 @@ type ledger struct {
 	recon reconciler
 }
 
-// coroRec is one coroutine's ledger, reached from the coroutine through
-// Coro.HookData: no map lookup at a switch.
+// coroRec is one coroutine's ledger, reached from the coroutine through its hook slot
+// (internal/hooks, HookData): no map lookup at a switch.
 type coroRec struct {
 	l        *ledger
 	c        *coro.Coro
@@ -198,13 +198,13 @@ func (l *ledger) attach(sch *coro.Scheduler, onLoop bool) (running bool, err err
 			l.hooks = w(l)
 		}
 	}
-	var taken coro.Hooks
+	var taken coroHooks
 	if onLoop {
-		if prev := sch.SetHooks(l.hooks); prev != nil {
-			sch.SetHooks(prev)
+		if prev := rt.SetHooks(sch, l.hooks); prev != nil {
+			rt.SetHooks(sch, prev)
 			taken = prev
 		}
-	} else if !sch.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
+	} else if !rt.UpdateHooksIdle(sch, func(cur coroHooks) coroHooks {
 		if cur != nil {
 			taken = cur
 			return cur
@@ -227,12 +227,12 @@ func (l *ledger) detach() bool {
 		return true
 	}
 	if coro.CurrentScheduler() == l.sched {
-		if cur := l.sched.SetHooks(nil); cur != l.hooks {
-			l.sched.SetHooks(cur) // not ours (cannot happen: attach refuses to share)
+		if cur := rt.SetHooks(l.sched, nil); cur != l.hooks {
+			rt.SetHooks(l.sched, cur) // not ours (cannot happen: attach refuses to share)
 		}
 		return true
 	}
-	return l.sched.UpdateHooksIdle(func(cur coro.Hooks) coro.Hooks {
+	return rt.UpdateHooksIdle(l.sched, func(cur coroHooks) coroHooks {
 		if cur == l.hooks {
 			return nil
 		}
@@ -352,7 +352,7 @@ func (l *ledger) openSegment(running *coro.Coro, polling bool) {
 	l.recon.lastCSW = l.segStart[wire.Nvcsw] + l.segStart[wire.Nivcsw]
 	l.recon.n = 0
 	l.tid = unix.Gettid()
-	l.run = l.sched.RunsEnded()
+	l.run = rt.RunsEnded(l.sched)
 	l.live = 0
 	l.inWait = polling
 	l.cur = nil
@@ -390,7 +390,7 @@ func (l *ledger) enter(open *coro.Coro, at event) bool {
 	if l.run == noRun && unix.Gettid() == l.tid {
 		// Go's first stamp was taken on the thread that now runs the loop: one thread,
 		// one segment (the loop's start-up is scheduler work).
-		l.run = l.sched.RunsEnded()
+		l.run = rt.RunsEnded(l.sched)
 		return true
 	}
 	// A new run (or Go's loop on another thread): start a new segment on this thread.
@@ -410,7 +410,7 @@ func (l *ledger) enter(open *coro.Coro, at event) bool {
 // the whole session is in the profile although no hook ever names it.
 func (l *ledger) adoptLive(running *coro.Coro) {
 	t := l.start[wire.Ticks]
-	l.sched.EachLive(func(c *coro.Coro) {
+	rt.EachLive(l.sched, func(c *coro.Coro) {
 		l.live++
 		if c == running {
 			return
@@ -472,8 +472,8 @@ func (l *ledger) end(onLoop bool) {
 			}
 			r.readyAt = 0
 		}
-		if r.c != nil && r.c.HookData() == r {
-			r.c.SetHookData(nil) // let the record go with the ledger
+		if r.c != nil && rt.HookData(r.c) == r {
+			rt.SetHookData(r.c, nil) // let the record go with the ledger
 		}
 		r.c = nil
 	}
@@ -531,7 +531,7 @@ func (l *ledger) stamp(force bool) {
 // rec returns c's record in this ledger, creating it on first sight (a coroutine
 // spawned before the ledger began).
 func (l *ledger) rec(c *coro.Coro) *coroRec {
-	if r, ok := c.HookData().(*coroRec); ok && r.l == l {
+	if r, ok := rt.HookData(c).(*coroRec); ok && r.l == l {
 		return r
 	}
 	return l.newRec(c)
@@ -548,16 +548,16 @@ func (l *ledger) newRec(c *coro.Coro) *coroRec {
 	r.id = c.ID()
 	r.parentID = c.ParentID()
 	r.name = c.Name()
-	r.spawnPC = c.SpawnPC()
+	r.spawnPC = rt.SpawnPC(c)
 	r.waitSite = -1
 	r.sites = r.siteBuf[:0]
 	l.coros = append(l.coros, r)
-	c.SetHookData(r)
+	rt.SetHookData(c, r)
 	return r
 }
 
-// The coro.Hooks methods. Each is called on the loop thread; the ones that stamp are
-// the bucket boundaries listed in runtime/hooks.go. Each starts with ready.
+// The hook methods (internal/hooks). Each is called on the loop thread; the ones that
+// stamp are the bucket boundaries listed in internal/hooks. Each starts with ready.
 
 // event says which bucket is open at a hook's event, for enter.
 type event uint8
@@ -574,7 +574,7 @@ const (
 // stopped, a new run of the loop) goes through enter, which says whether the hook goes
 // on. It inlines (cost 78 of 80 with Go 1.26): the common case is one compare.
 func (l *ledger) ready(open *coro.Coro, at event) bool {
-	return l.sched.RunsEnded() == l.run || l.enter(open, at)
+	return rt.RunsEnded(l.sched) == l.run || l.enter(open, at)
 }
 
 func (l *ledger) Spawn(c, parent *coro.Coro) {

@@ -296,7 +296,7 @@ func (m *measuringHooks) AfterPoll() {
 func TestBucketsAgainstIndependentClocks(t *testing.T) {
 	m := &measuringHooks{coros: map[uint64]*span{}}
 	wrap := func(o *options) error {
-		o.wrap = func(l *ledger) coro.Hooks { m.l = l; return m }
+		o.wrap = func(l *ledger) coroHooks { m.l = l; return m }
 		return nil
 	}
 	var self time.Duration // the burner's CPU, measured by itself inside its slices

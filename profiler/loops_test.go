@@ -272,14 +272,14 @@ func TestSeveralLoopsStartStopOutside(t *testing.T) {
 // whole and leaves no hooks behind on the others.
 func TestSeveralLoopsHooksTaken(t *testing.T) {
 	a, b := coro.NewScheduler(), coro.NewScheduler()
-	b.SetHooks(&ledger{})
-	defer b.SetHooks(nil)
+	rt.SetHooks(b, &ledger{})
+	defer rt.SetHooks(b, nil)
 	path := filepath.Join(t.TempDir(), "p.bin")
 	err := Start(File(path), Loop(a), Loops(b), SampleRate(0))
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("loop %d", b.LoopID())) {
 		t.Fatalf("Start with loop %d's hooks taken: %v, want an error naming the loop", b.LoopID(), err)
 	}
-	if prev := a.SetHooks(nil); prev != nil {
+	if prev := rt.SetHooks(a, nil); prev != nil {
 		t.Errorf("loop %d kept hooks %T after the failed Start", a.LoopID(), prev)
 	}
 	if err := Stop(); err != ErrNotActive {
@@ -477,67 +477,5 @@ func TestSeveralLoopsServingOnePort(t *testing.T) {
 	}
 	if !strings.Contains(text.String(), "Per loop") {
 		t.Error("the text view has no per-loop table")
-	}
-}
-
-// The debug console's "profile start" records every loop running at that moment.
-func TestConsoleProfilesAllLoops(t *testing.T) {
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "console.sock")
-	file := filepath.Join(dir, "live.bin")
-	s, other := coro.NewScheduler(), coro.NewScheduler()
-	s.SetLatencyWarning(0)
-	other.SpawnNamed("other-worker", func() {
-		for coro.Sleep(time.Millisecond) == nil {
-		}
-	})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); other.EventLoop() }()
-	defer func() { other.Exit(); wg.Wait() }()
-	for !other.Running() {
-		time.Sleep(time.Millisecond)
-	}
-	type result struct {
-		replies [][]string
-		err     error
-	}
-	done := make(chan result, 1)
-	s.SpawnNamed("setup", func() {
-		if err := coro.ServeConsole("unix", sock); err != nil {
-			done <- result{err: err}
-			coro.Exit()
-			return
-		}
-		go func() {
-			var res result
-			res.replies, res.err = consoleScript(sock, "profile start "+file, "#pause", "profile stop", "exit")
-			done <- res
-		}()
-	})
-	watchdog := time.AfterFunc(time.Minute, s.Exit)
-	s.EventLoop()
-	watchdog.Stop()
-	res := <-done
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	if len(res.replies) < 2 || len(res.replies[1]) != 1 || res.replies[1][0] != "profile written to "+file {
-		t.Fatalf("console replies %q", res.replies)
-	}
-	p, err := format.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[int64]bool{}
-	for _, l := range p.Loops {
-		ids[l.ID] = true
-	}
-	if !ids[int64(s.LoopID())] || !ids[int64(other.LoopID())] {
-		t.Fatalf("loops in the console's profile: %v; want %d (the console's) and %d", ids, s.LoopID(), other.LoopID())
-	}
-	checkLoopConservation(t, p)
-	if w := coroByName(t, p, "other-worker"); w.Loop != int64(other.LoopID()) || w.Resumes == 0 {
-		t.Errorf("other-worker: loop %d, %d resumes", w.Loop, w.Resumes)
 	}
 }

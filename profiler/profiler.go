@@ -50,7 +50,7 @@ type options struct {
 	// wrap, when set (tests), makes attach install wrap(ledger) as the loop's hooks
 	// instead of the ledger: a test's hooks that call the ledger's and measure around
 	// them.
-	wrap func(*ledger) coro.Hooks
+	wrap func(*ledger) coroHooks
 }
 
 func defaultOptions() options {

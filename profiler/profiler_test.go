@@ -685,8 +685,8 @@ func yieldAllocs(t *testing.T, run func(loop func())) float64 {
 // the runtime does with do-nothing hooks attached.
 func TestSwitchPathNoAlloc(t *testing.T) {
 	base := yieldAllocs(t, func(loop func()) {
-		coro.SetHooks(nopHooks{})
-		defer coro.SetHooks(nil)
+		rt.SetHooks(coro.Default(), nopHooks{})
+		defer rt.SetHooks(coro.Default(), nil)
 		loop()
 	})
 	for _, opts := range [][]Option{{TicksOnly()}, nil} {
@@ -746,13 +746,13 @@ func TestRegionOffLoop(t *testing.T) {
 
 // TestHooksTaken: a session does not displace hooks another tool attached.
 func TestHooksTaken(t *testing.T) {
-	coro.SetHooks(nopHooks{})
-	defer coro.SetHooks(nil)
+	rt.SetHooks(coro.Default(), nopHooks{})
+	defer rt.SetHooks(coro.Default(), nil)
 	err := Go(coro.EventLoop, File(filepath.Join(t.TempDir(), "p.bin")))
 	if err == nil || !strings.Contains(err.Error(), "hooks") {
 		t.Errorf("Go with foreign hooks attached: %v", err)
 	}
-	if _, ok := coro.SetHooks(nopHooks{}).(nopHooks); !ok {
+	if _, ok := rt.SetHooks(coro.Default(), nopHooks{}).(nopHooks); !ok {
 		t.Error("the foreign hooks were replaced")
 	}
 	if active.Load() != nil {
@@ -871,7 +871,7 @@ func TestStopNeverRan(t *testing.T) {
 	if len(p.Coroutines) != 0 || p.Loops[0].Total[wire.Ticks] != 0 {
 		t.Errorf("empty session recorded %d coroutines, %d ticks", len(p.Coroutines), p.Loops[0].Total[wire.Ticks])
 	}
-	if coro.SetHooks(nil) != nil {
+	if rt.SetHooks(coro.Default(), nil) != nil {
 		t.Error("hooks left attached after Stop")
 	}
 }

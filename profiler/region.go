@@ -102,7 +102,7 @@ func (l *ledger) regionBegin(name string) func() {
 	if c == nil || l.state != stateRunning {
 		return noop
 	}
-	r, ok := c.HookData().(*coroRec)
+	r, ok := rt.HookData(c).(*coroRec)
 	if !ok || r.l != l || l.cur != r {
 		return noop
 	}

@@ -1,9 +1,13 @@
 package coro
 
-import "time"
+import (
+	"time"
+
+	"github.com/coroprof/coroprof/internal/hooks"
+)
 
 // sliceStats counts a loop's run slices and remembers the longest, for the debug
-// console's "stats". It rides on the latency check (latency.go), which already reads
+// console's "stats" (package console, through loopStats). It rides on the latency check (latency.go), which already reads
 // the coarse clock at every switch: counting costs one increment, and the longest
 // slice costs no extra comparison, because the switch path compares a slice with mark
 // instead of the threshold, and mark is the smaller of the two. So both are only
@@ -38,24 +42,35 @@ func (st *sliceStats) setMark(threshold int64) {
 	st.mark = min(st.longest, threshold)
 }
 
-// sliceSnapshot is what "stats" prints about slices.
-type sliceSnapshot struct {
-	counting    bool          // the latency check is on, so slices are counted
-	count       uint64        // slices ended since the loop was created (while counting)
-	longest     time.Duration // 0: none measured yet
-	resolution  time.Duration // the coarse clock's tick for the current threshold
-	longestID   uint64
-	longestName string
-}
-
-func (s *Scheduler) sliceSnapshot() sliceSnapshot {
-	st := &s.latency.slices
-	snap := sliceSnapshot{
-		counting: s.latency.threshold > 0, count: st.count, longest: time.Duration(st.longest),
-		longestID: st.longestID, longestName: st.longestName,
+// loopStats reads s's counters for the debug console's "stats" (internal/hooks,
+// Runtime.LoopStats); safe from any goroutine, through inspect.
+func (s *Scheduler) loopStats() (hooks.LoopStats, error) {
+	var st hooks.LoopStats
+	if !s.inspect(func() {
+		st.Loop = s.loopID
+		st.Coroutines = s.live
+		for c := s.liveList.head; c != nil; c = c.nextLive {
+			if int(c.state) < len(st.States) {
+				st.States[c.state]++
+			}
+			if c.state == StateWaiting && c.reason < NumWaitReasons {
+				st.Waiting[c.reason]++
+			}
+		}
+		st.RunQueue = s.runq.len()
+		st.Timers = s.timers.len()
+		st.FDs = s.poll.nfds
+		sl := &s.latency.slices
+		st.SliceCounting = s.latency.threshold > 0
+		st.Slices = sl.count
+		st.LongestSlice = time.Duration(sl.longest)
+		st.LongestID, st.LongestName = sl.longestID, sl.longestName
+		if st.SliceCounting {
+			st.SliceResolution = coarseTickFor(s.latency.threshold)
+			st.LatencyWarning = time.Duration(s.latency.threshold)
+		}
+	}) {
+		return hooks.LoopStats{}, ErrInterrupted
 	}
-	if snap.counting {
-		snap.resolution = coarseTickFor(s.latency.threshold)
-	}
-	return snap
+	return st, nil
 }

@@ -18,7 +18,7 @@ type Coro struct {
 	fn       func()
 	fnPC     uintptr // fn's code address, for the default name after fn is dropped
 	spawnPC  uintptr
-	hookData any
+	hookData any // owned by the attached hooks (internal/hooks); never read here
 
 	state    State
 	reason   WaitReason
@@ -48,15 +48,6 @@ func (c *Coro) ID() uint64 { return c.id }
 // ParentID returns the ID of the coroutine that spawned c, 0 when it was spawned from
 // outside a coroutine.
 func (c *Coro) ParentID() uint64 { return c.parent }
-
-// SpawnPC returns the program counter of the Spawn call that created c.
-func (c *Coro) SpawnPC() uintptr { return c.spawnPC }
-
-// HookData returns the slot owned by the attached Hooks; the runtime never reads it.
-func (c *Coro) HookData() any { return c.hookData }
-
-// SetHookData sets the slot owned by the attached Hooks.
-func (c *Coro) SetHookData(v any) { c.hookData = v }
 
 // Scheduler returns the loop c runs on.
 func (c *Coro) Scheduler() *Scheduler { return c.s }

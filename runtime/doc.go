@@ -83,18 +83,30 @@
 //
 // # Looking inside
 //
-// WhereAll lists the live coroutines: ID, name, state, why and where each one waits.
-// Current returns the running coroutine. The Hooks interface (hooks.go) is how the
-// profiler (package profiler) sees every switch; with no hooks attached each event
-// costs one predictable branch.
+// Coroutines lists a loop's live coroutines (Shrapnel's get_all_threads) and Lookup
+// finds one by ID, each as a CoroInfo: ID, name, loop, parent, state, why it waits,
+// where it runs or waits (file:line and function of its innermost user frame) and
+// where it was spawned; Lookup adds its goroutine stack. Both are safe from any
+// goroutine, while the loop runs or not: from the loop's own coroutines they read at
+// once, from elsewhere the loop answers at its next scheduling point. Current returns
+// the running coroutine, (*Coro).State its state.
+//
+// The debug console, package console (github.com/coroprof/coroprof/console), is built
+// on these: console.Serve("unix", path) serves ps, stack, stats, profile, latency and
+// the program's own commands (console.Handle) on a unix socket; docs/console.md.
+//
+// The profiler (package profiler) sees every switch through hooks that are not part
+// of this package's API (internal/hooks); with none attached each event costs one
+// predictable branch.
 //
 // # Several loops
 //
 // A Scheduler is one loop. The package-level functions use the default one; more can
 // be made with NewScheduler, each run by its own EventLoop on its own goroutine (and
 // so its own locked OS thread): one loop per core is how a program uses several
-// cores. Spawn, Exit and WhereAll called from a coroutine act on that coroutine's
-// loop, so a coroutine and everything it spawns stay on the loop that started them.
+// cores. Spawn, Exit, Coroutines and Lookup called from a coroutine act on that
+// coroutine's loop, so a coroutine and everything it spawns stay on the loop that
+// started them.
 //
 // Sharing a port: each loop listens on the same address with ListenConfig{ReusePort:
 // true} from one of its own coroutines, and the kernel spreads incoming connections
@@ -124,8 +136,8 @@
 // and switches straight to it through the runtime coroutine that one is blocked on
 // (see Scheduler and switch.go). A Yield between two coroutines is thus one runtime
 // switch. When a coroutine ends, its goroutine waits in a pool for the next Spawn, so
-// spawning rarely creates a goroutine. The scheduler's own work (the run queue, expired timers, epoll) runs on
-// whichever goroutine gives up control, on the loop thread. The loop blocks in
+// spawning rarely creates a goroutine. The scheduler's own work (the run queue, expired
+// timers, epoll) runs on whichever goroutine gives up control, on the loop thread. The loop blocks in
 // epoll_wait when nothing is runnable, with the time to the next timer as timeout;
 // timers live in a binary heap on the monotonic clock. Goroutines hand work to the loop
 // (spawns, interrupts, offload results) through a mutex-protected inbox and an eventfd.

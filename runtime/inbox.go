@@ -27,6 +27,7 @@ const (
 	itemInterrupt
 	itemExit
 	itemOffload
+	itemInspect // read the loop's state for another goroutine (introspect.go)
 )
 
 type inboxItem struct {
@@ -35,6 +36,7 @@ type inboxItem struct {
 	err  error
 	op   *offloadOp
 	gen  uint64 // itemExit: the run of the loop it was meant for
+	fn   func() // itemInspect
 }
 
 func (b *inbox) post(it inboxItem) {
@@ -65,9 +67,22 @@ func (b *inbox) attach(fd int) {
 	b.mu.Unlock()
 }
 
+// detach is called by the loop when its run ends: posts no longer wake it. The
+// introspection requests still queued are answered now, under the lock: the run has
+// ended and the next cannot start, so nothing changes what they read.
 func (b *inbox) detach() {
 	b.mu.Lock()
 	b.wakefd = -1
+	kept := b.items[:0]
+	for _, it := range b.items {
+		if it.kind == itemInspect {
+			it.fn()
+			continue
+		}
+		kept = append(kept, it)
+	}
+	clear(b.items[len(kept):])
+	b.items = kept
 	b.mu.Unlock()
 }
 
@@ -109,6 +124,8 @@ func (s *Scheduler) drainInbox() {
 			} // else: posted for a run of the loop that has ended
 		case itemOffload:
 			it.op.complete()
+		case itemInspect:
+			it.fn()
 		}
 		*it = inboxItem{}
 	}

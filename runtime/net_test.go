@@ -952,8 +952,8 @@ func TestResolutionIsOffloaded(t *testing.T) {
 		ln := netEchoServer(t, "tcp", "127.0.0.1:0")
 		defer ln.Close()
 		port := ln.Addr().(*net.TCPAddr).Port
-		prev := SetHooks(rec)
-		defer SetHooks(prev)
+		prev := setHooks(rec)
+		defer setHooks(prev)
 		c, err := Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			t.Error(err)

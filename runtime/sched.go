@@ -28,7 +28,7 @@ import (
 // the woken participant forwards control (forward): one extra switch at most.
 type Scheduler struct {
 	loopID int
-	hooks  Hooks
+	hooks  coroHooks
 
 	main    Coro    // the EventLoop goroutine, as the coroutine that runs the loop
 	mainW   worker  // and as a switch participant
@@ -88,18 +88,6 @@ func Default() *Scheduler { return defaultSched }
 
 // LoopID identifies the loop: 0 for the default one.
 func (s *Scheduler) LoopID() int { return s.loopID }
-
-// SetHooks attaches h to the default scheduler (nil detaches) and returns the previous
-// hooks. See (*Scheduler).SetHooks.
-func SetHooks(h Hooks) Hooks { return defaultSched.SetHooks(h) }
-
-// SetHooks attaches h (nil detaches) and returns the previous hooks. It must be called
-// on the loop thread while the loop runs (from a coroutine), or while it does not run.
-func (s *Scheduler) SetHooks(h Hooks) Hooks {
-	prev := s.hooks
-	s.hooks = h
-	return prev
-}
 
 // extraLoops lists the schedulers other than the default one whose loop is running, so
 // that CurrentScheduler can find the caller's loop. Copy-on-write: readers load the
@@ -526,7 +514,7 @@ func (s *Scheduler) endIdleWorkers() {
 }
 
 // run runs the coroutine's function on its worker. It must stay a real frame with c
-// as its argument: WhereAll finds coroutines in stack dumps by it.
+// as its argument: Coroutines finds coroutines in stack dumps by it (introspect.go).
 //
 //go:noinline
 func (c *Coro) run() {

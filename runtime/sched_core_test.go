@@ -93,11 +93,11 @@ func TestSpawnIdentity(t *testing.T) {
 	if Current() != nil || CurrentScheduler() != nil {
 		t.Errorf("Current outside a loop is not nil")
 	}
-	f := runtime.FuncForPC(child.SpawnPC())
+	f := runtime.FuncForPC(child.spawnPC)
 	if f == nil || !strings.Contains(f.Name(), "TestSpawnIdentity") {
-		t.Errorf("SpawnPC %x is not in the spawning function: %v", child.SpawnPC(), f)
+		t.Errorf("SpawnPC %x is not in the spawning function: %v", child.spawnPC, f)
 	}
-	file, _ := f.FileLine(child.SpawnPC())
+	file, _ := f.FileLine(child.spawnPC)
 	if !strings.HasSuffix(file, "sched_core_test.go") {
 		t.Errorf("SpawnPC file %s", file)
 	}
@@ -586,46 +586,6 @@ func TestLatencyWarning(t *testing.T) {
 	})
 	if len(warns) != 0 {
 		t.Errorf("warnings with the check off: %v", warns)
-	}
-}
-
-func TestWhereAll(t *testing.T) {
-	s, _ := newTestSched(t)
-	var list []CoroInfo
-	var sleeper *Coro
-	s.Spawn(func() {
-		sleeper = SpawnNamed("sleeper", func() { Sleep(time.Hour) })
-		SpawnNamed("joiner", func() { sleeper.Join() })
-		SpawnNamed("runnable", func() {})
-		Yield() // sleeper and joiner park; runnable exits
-		SpawnNamed("runnable2", func() {})
-		list = WhereAll()
-		t.Log("\n" + FormatWhereAll(list))
-		sleeper.Interrupt(nil)
-	})
-	runLoop(t, s, 10*time.Second)
-	by := map[string]CoroInfo{}
-	for _, ci := range list {
-		by[ci.Name] = ci
-	}
-	if len(list) != 4 {
-		t.Fatalf("%d coroutines listed, want 4 (self, sleeper, joiner, runnable2)", len(list))
-	}
-	sl := by["sleeper"]
-	if sl.State != StateWaiting || sl.Reason != WaitSleep || !strings.Contains(sl.Where, "sched_core_test.go") || sl.ID != sleeper.ID() {
-		t.Errorf("sleeper: %+v", sl)
-	}
-	if j := by["joiner"]; j.State != StateWaiting || j.Reason != WaitJoin || !strings.Contains(j.Where, "sched_core_test.go") {
-		t.Errorf("joiner: %+v", j)
-	}
-	if r := by["runnable2"]; r.State != StateRunnable {
-		t.Errorf("runnable2: %+v", r)
-	}
-	if list[0].State != StateRunning {
-		t.Errorf("the caller: %+v", list[0])
-	}
-	if !strings.Contains(sl.Stack, "Sleep") {
-		t.Errorf("sleeper stack:\n%s", sl.Stack)
 	}
 }
 

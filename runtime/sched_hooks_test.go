@@ -135,7 +135,7 @@ func (r *recorder) AfterPoll() {
 func TestHooksContract(t *testing.T) {
 	s, _ := newTestSched(t)
 	r := newRecorder(t)
-	if prev := s.SetHooks(r); prev != nil {
+	if prev := s.setHooks(r); prev != nil {
 		t.Fatal("fresh scheduler has hooks")
 	}
 	var a, b *Coro
@@ -153,7 +153,7 @@ func TestHooksContract(t *testing.T) {
 		c.Join()
 	})
 	runLoop(t, s, 10*time.Second)
-	s.SetHooks(nil)
+	s.setHooks(nil)
 	for _, v := range r.violations {
 		t.Error(v)
 	}
@@ -195,10 +195,10 @@ func TestSetHooksFromCoroutine(t *testing.T) {
 	s.Spawn(func() {
 		Yield()
 		r.bucket = fmt.Sprintf("c%d", Current().ID()) // the profiler's attach stamp
-		s.SetHooks(r)
+		s.setHooks(r)
 		Yield()
 		Sleep(time.Millisecond)
-		s.SetHooks(nil)
+		s.setHooks(nil)
 		Yield()
 	})
 	s.Spawn(func() {
@@ -220,7 +220,7 @@ func TestHooksThroughExitUnwinding(t *testing.T) {
 	// still gets a contiguous Resume ... Exit pair, and parked ones a WaitEnd first.
 	s, _ := newTestSched(t)
 	r := newRecorder(t)
-	s.SetHooks(r)
+	s.setHooks(r)
 	s.Spawn(func() {
 		for i := 0; i < 20; i++ {
 			Spawn(func() { Sleep(time.Hour) })
@@ -237,7 +237,7 @@ func TestHooksThroughExitUnwinding(t *testing.T) {
 		Exit()
 	})
 	runLoop(t, s, 10*time.Second)
-	s.SetHooks(nil)
+	s.setHooks(nil)
 	for _, v := range r.violations {
 		t.Error(v)
 	}

@@ -182,7 +182,7 @@ func TestPollHooksOrder(t *testing.T) {
 	// A reader woken by epoll: its WaitEnd is scheduler work, after AfterPoll.
 	s, _ := newTestSched(t)
 	r := newRecorder(t)
-	s.SetHooks(r)
+	s.setHooks(r)
 	a, b := socketpair(t)
 	var got []byte
 	s.Spawn(func() {
@@ -195,7 +195,7 @@ func TestPollHooksOrder(t *testing.T) {
 		pd.close()
 	})
 	runLoop(t, s, 10*time.Second)
-	s.SetHooks(nil)
+	s.setHooks(nil)
 	for _, v := range r.violations {
 		t.Error(v)
 	}

@@ -99,9 +99,9 @@ func BenchmarkSwitchRatio(b *testing.B) {
 			keep(2, blockYield())
 			s.SetLatencyWarning(0)
 			keep(3, blockChan())
-			s.SetHooks(nopHooks{})
+			s.setHooks(nopHooks{})
 			keep(4, blockYield())
-			s.SetHooks(nil)
+			s.setHooks(nil)
 		}
 	})
 	b.ResetTimer()

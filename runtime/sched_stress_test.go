@@ -18,7 +18,7 @@ func TestStress(t *testing.T) {
 		var rec *recorder
 		if seed == 3 { // and once with the hooks contract checked throughout
 			rec = newRecorder(t)
-			s.SetHooks(rec)
+			s.setHooks(rec)
 		}
 		r := rand.New(rand.NewSource(seed))
 		const n = 2000
@@ -86,7 +86,7 @@ func TestStress(t *testing.T) {
 		}
 		runLoop(t, s, 60*time.Second)
 		if rec != nil {
-			s.SetHooks(nil)
+			s.setHooks(nil)
 			for i, v := range rec.violations {
 				if i < 10 {
 					t.Error(v)

@@ -21,22 +21,26 @@
 //	go run ./examples/echo -loops 2 -profile echo.bin
 //
 // With -console PATH the server also serves the debug console on a unix socket
-// (docs/console.md): list its coroutines, profile it live, end it.
+// (docs/console.md): list its coroutines, profile it live, end it. The server adds
+// its own console command, "echo", with its session and byte counts.
 //
 //	go run ./examples/echo -console /tmp/echo.sock
-//	nc -U /tmp/echo.sock                        # then: help, ps, profile start echo.bin, ...
+//	nc -U /tmp/echo.sock                        # then: help, ps, echo, profile start echo.bin, ...
 package main
 
 import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/coroprof/coroprof/console"
 	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
@@ -45,7 +49,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "address to listen on")
 	idle := flag.Duration("idle", 60*time.Second, "close a session after this long without input (0: never)")
 	profile := flag.String("profile", "", "run the loop under the profiler and write the profile to this file")
-	console := flag.String("console", "", "serve the debug console on this unix socket path (off when empty)")
+	consolePath := flag.String("console", "", "serve the debug console on this unix socket path (off when empty)")
 	nloops := flag.Int("loops", 1, "event loops (one OS thread each) sharing the address through SO_REUSEPORT")
 	flag.Parse()
 	if *nloops < 1 || *nloops > 1024 {
@@ -87,11 +91,21 @@ func main() {
 		exitAll() // the default loop ended (quit, Ctrl-C): end the others too
 		wg.Wait()
 	}
-	if *console != "" {
-		if err := coro.ServeConsole("unix", *console); err != nil {
+	if *consolePath != "" {
+		err := console.Handle("echo", "this server's sessions now and bytes echoed so far", func(w io.Writer, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("takes no argument (got %q)", args[0])
+			}
+			_, err := fmt.Fprintf(w, "sessions: %d\nbytes echoed: %d\n", stats.sessions.Load(), stats.bytes.Load())
+			return err
+		})
+		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Fprintf(os.Stderr, "debug console on %s (nc -U %s, then help)\n", *console, *console)
+		if err := console.Serve("unix", *consolePath); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "debug console on %s (nc -U %s, then help)\n", *consolePath, *consolePath)
 	}
 	if *profile != "" {
 		if err := profiler.Go(run, profiler.File(*profile), profiler.Loops(loops[1:]...)); err != nil {
@@ -102,6 +116,13 @@ func main() {
 	}
 	run()
 	fmt.Fprintln(os.Stderr, "event loop ended")
+}
+
+// stats are the counts the console's "echo" command shows; atomic, since the
+// sessions run on every loop.
+var stats struct {
+	sessions atomic.Int64 // open now
+	bytes    atomic.Int64 // echoed since the start
 }
 
 // loops are the server's event loops, the default one first; set up by main before
@@ -135,6 +156,8 @@ func serve(ln *coro.Listener, idle time.Duration) {
 }
 
 func session(conn *coro.Conn, idle time.Duration) {
+	stats.sessions.Add(1)
+	defer stats.sessions.Add(-1)
 	defer conn.Close()
 	buf := make([]byte, 1000)
 	for {
@@ -151,6 +174,7 @@ func session(conn *coro.Conn, idle time.Duration) {
 			if _, err := conn.Write(buf[:n]); err != nil {
 				return
 			}
+			stats.bytes.Add(int64(n))
 		}
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {

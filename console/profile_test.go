@@ -1,4 +1,4 @@
-package profiler
+package console
 
 import (
 	"bufio"
@@ -6,11 +6,13 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
+	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -34,7 +36,7 @@ func TestConsoleProfile(t *testing.T) {
 				coro.Sleep(2 * time.Millisecond)
 			}
 		})
-		if err := coro.ServeConsole("unix", sock); err != nil {
+		if err := Serve("unix", sock); err != nil {
 			done <- result{err: err}
 			coro.Exit()
 			return
@@ -55,9 +57,9 @@ func TestConsoleProfile(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	want := []string{
-		"error: profile stop: " + ErrNotActive.Error(),
+		"error: profile stop: " + profiler.ErrNotActive.Error(),
 		"profiling; profile stop writes " + file,
-		"error: profile start: " + ErrActive.Error(),
+		"error: profile start: " + profiler.ErrActive.Error(),
 		"", // ps: checked below
 		"profile written to " + file,
 		"exiting: the event loop ends and its coroutines are unwound",
@@ -71,7 +73,7 @@ func TestConsoleProfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the profile written from the console: %v", err)
 	}
-	checkConservation(t, p) // every quantity, not only ticks
+	checkLoopConservation(t, p)
 	for _, n := range []string{"console-sleeper", "coro.console session 1"} {
 		if c := coroByName(t, p, n); c.Resumes == 0 || c.Counters[wire.Ticks] == 0 {
 			t.Errorf("coroutine %q never ran in the profile: %+v", n, c)
@@ -79,6 +81,68 @@ func TestConsoleProfile(t *testing.T) {
 	}
 	if w := coroByName(t, p, "console-sleeper"); w.Waits[coro.WaitSleep].Count == 0 {
 		t.Errorf("the sleeper's sleeps are not in the profile: %+v", w.Waits)
+	}
+}
+
+// The debug console's "profile start" records every loop running at that moment.
+func TestConsoleProfilesAllLoops(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	file := filepath.Join(dir, "live.bin")
+	s, other := coro.NewScheduler(), coro.NewScheduler()
+	s.SetLatencyWarning(0)
+	other.SpawnNamed("other-worker", func() {
+		for coro.Sleep(time.Millisecond) == nil {
+		}
+	})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); other.EventLoop() }()
+	defer func() { other.Exit(); wg.Wait() }()
+	for !other.Running() {
+		time.Sleep(time.Millisecond)
+	}
+	type result struct {
+		replies [][]string
+		err     error
+	}
+	done := make(chan result, 1)
+	s.SpawnNamed("setup", func() {
+		if err := Serve("unix", sock); err != nil {
+			done <- result{err: err}
+			coro.Exit()
+			return
+		}
+		go func() {
+			var res result
+			res.replies, res.err = consoleScript(sock, "profile start "+file, "#pause", "profile stop", "exit")
+			done <- res
+		}()
+	})
+	watchdog := time.AfterFunc(time.Minute, s.Exit)
+	s.EventLoop()
+	watchdog.Stop()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.replies) < 2 || len(res.replies[1]) != 1 || res.replies[1][0] != "profile written to "+file {
+		t.Fatalf("console replies %q", res.replies)
+	}
+	p, err := format.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]bool{}
+	for _, l := range p.Loops {
+		ids[l.ID] = true
+	}
+	if !ids[int64(s.LoopID())] || !ids[int64(other.LoopID())] {
+		t.Fatalf("loops in the console's profile: %v; want %d (the console's) and %d", ids, s.LoopID(), other.LoopID())
+	}
+	checkLoopConservation(t, p)
+	if w := coroByName(t, p, "other-worker"); w.Loop != int64(other.LoopID()) || w.Resumes == 0 {
+		t.Errorf("other-worker: loop %d, %d resumes", w.Loop, w.Resumes)
 	}
 }
 
@@ -115,4 +179,39 @@ func consoleScript(sock string, lines ...string) ([][]string, error) {
 		out = append(out, block)
 	}
 	return out, nil
+}
+
+// checkLoopConservation asserts, per loop and for every exact counter (utime and
+// stime are estimates that split the CPU clock), Σ coroutines + <main> + <wait> ==
+// Total.
+func checkLoopConservation(t *testing.T, p *format.Profile) {
+	t.Helper()
+	if len(p.Loops) == 0 {
+		t.Fatal("no loop in the profile")
+	}
+	for _, l := range p.Loops {
+		sum := l.Main
+		sum.Add(l.Wait)
+		for i := range p.Coroutines {
+			if c := &p.Coroutines[i]; c.Loop == l.ID {
+				sum.Add(c.Counters)
+			}
+		}
+		for k := range wire.NumCounters {
+			if k != wire.Utime && k != wire.Stime && sum[k] != l.Total[k] {
+				t.Errorf("loop %d %v: coroutines+main+wait = %d, total %d", l.ID, k, sum[k], l.Total[k])
+			}
+		}
+	}
+}
+
+func coroByName(t *testing.T, p *format.Profile, name string) *format.Coroutine {
+	t.Helper()
+	for i := range p.Coroutines {
+		if p.Coroutines[i].Name == name {
+			return &p.Coroutines[i]
+		}
+	}
+	t.Fatalf("no coroutine named %q in the profile", name)
+	return nil
 }

@@ -1,4 +1,4 @@
-package coro
+package console
 
 import (
 	"bufio"
@@ -10,15 +10,45 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	coro "github.com/coroprof/coroprof/runtime"
 )
 
-// The console tests drive ServeConsole like a user: a client on a plain goroutine
+// newTestSched returns a fresh loop with the latency check off and panics recorded.
+func newTestSched(t testing.TB) (*coro.Scheduler, *[]*coro.PanicInfo) {
+	s := coro.NewScheduler()
+	s.SetLatencyWarning(0)
+	var panics []*coro.PanicInfo
+	s.SetPanicNotifier(func(p *coro.PanicInfo) { panics = append(panics, p) })
+	return s, &panics
+}
+
+// runLoop runs s's loop and fails the test if it does not return within d.
+func runLoop(t testing.TB, s *coro.Scheduler, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	timer := time.AfterFunc(d, func() {
+		select {
+		case <-done:
+		default:
+			buf := make([]byte, 64<<20)
+			n := runtime.Stack(buf, true)
+			panic(fmt.Sprintf("event loop did not return within %v\n%s", d, buf[:n]))
+		}
+	})
+	defer timer.Stop()
+	s.EventLoop()
+	close(done)
+}
+
+// The console tests drive Serve like a user: a client on a plain goroutine
 // with package net, sending lines and reading reply blocks, while the loop runs on the
 // test goroutine.
 
@@ -84,7 +114,7 @@ func (cl *consoleClient) close() {
 // consoleTest runs a loop on a fresh scheduler with the console on a unix socket in
 // a temporary directory, and client(path) on a goroutine. setup runs first, as a
 // coroutine of the loop. The loop must end (the client says exit) within a minute.
-func consoleTest(t *testing.T, setup func(s *Scheduler), client func(path string) error) *Scheduler {
+func consoleTest(t *testing.T, setup func(s *coro.Scheduler), client func(path string) error) *coro.Scheduler {
 	t.Helper()
 	s, _ := newTestSched(t)
 	path := filepath.Join(t.TempDir(), "console.sock")
@@ -93,12 +123,20 @@ func consoleTest(t *testing.T, setup func(s *Scheduler), client func(path string
 		if setup != nil {
 			setup(s)
 		}
-		if err := ServeConsole("unix", path); err != nil {
-			clientErr <- fmt.Errorf("ServeConsole: %w", err)
-			Exit()
+		con, err := serve("unix", path)
+		if err != nil {
+			clientErr <- fmt.Errorf("Serve: %w", err)
+			coro.Exit()
 			return
 		}
-		go func() { clientErr <- client(path) }()
+		testConsole = con
+		go func() {
+			err := client(path)
+			if err != nil {
+				s.Exit() // the client gave up: end the loop now, not at the watchdog
+			}
+			clientErr <- err
+		}()
 	})
 	runLoop(t, s, time.Minute)
 	if err := <-clientErr; err != nil {
@@ -109,6 +147,9 @@ func consoleTest(t *testing.T, setup func(s *Scheduler), client func(path string
 	}
 	return s
 }
+
+// testConsole is the console consoleTest started; read it on the loop only.
+var testConsole *console
 
 // find returns the first line of block that matches re (a regexp), or "".
 func find(block []string, re string) string {
@@ -124,10 +165,10 @@ func find(block []string, re string) string {
 func TestConsoleCommands(t *testing.T) {
 	var sleeperID uint64
 	var listOK atomic.Bool
-	s := consoleTest(t, func(s *Scheduler) {
+	s := consoleTest(t, func(s *coro.Scheduler) {
 		s.SetLatencyWarning(time.Hour) // counts slices without warning on a slow machine
 		for i := 0; i < 3; i++ {
-			c := SpawnNamed(fmt.Sprintf("console-sleeper-%d", i), func() { Sleep(time.Hour) })
+			c := coro.SpawnNamed(fmt.Sprintf("console-sleeper-%d", i), func() { coro.Sleep(time.Hour) })
 			if i == 0 {
 				sleeperID = c.ID()
 			}
@@ -151,8 +192,8 @@ func TestConsoleCommands(t *testing.T) {
 		if row == "" {
 			return fmt.Errorf("ps does not list the sleeper %d as waiting in sleep at its call site: %q", sleeperID, ps)
 		}
-		if find(ps, `coro\.console\s+waiting\s+read\s+listen\.go:\d+ coro\.\(\*Listener\)\.AcceptConn`) == "" {
-			return fmt.Errorf("ps does not show the console waiting in AcceptConn: %q", ps)
+		if find(ps, `coro\.console\s+waiting\s+read\s+console\.go:\d+ console\.\(\*console\)\.serve$`) == "" {
+			return fmt.Errorf("ps does not show the console waiting in its accept: %q", ps)
 		}
 		if find(ps, `coro\.console session 1\s+running`) == "" {
 			return fmt.Errorf("ps does not show this session running: %q", ps)
@@ -162,8 +203,8 @@ func TestConsoleCommands(t *testing.T) {
 		st := cl.cmd("stack " + strconv.FormatUint(sleeperID, 10))
 		want := []string{
 			fmt.Sprintf(`^coroutine %d \(console-sleeper-0\): waiting \(sleep\)$`, sleeperID),
-			`^spawned at: console_test\.go:\d+ coro\.TestConsoleCommands`,
-			`^where: console_test\.go:\d+ coro\.TestConsoleCommands`,
+			`^spawned at: console_test\.go:\d+ console\.TestConsoleCommands`,
+			`^where: console_test\.go:\d+ console\.TestConsoleCommands`,
 			`^github\.com/.*/runtime\.Sleep\(`, // the real goroutine stack, parked in Sleep
 		}
 		for _, re := range want {
@@ -197,17 +238,14 @@ func TestConsoleCommands(t *testing.T) {
 	if !listOK.Load() {
 		t.Error("ps checks did not run")
 	}
-	if s.live != 0 {
-		t.Errorf("%d coroutines live after exit", s.live)
+	if live := s.Coroutines(); len(live) != 0 {
+		t.Errorf("%d coroutines live after exit", len(live))
 	}
 }
 
 // TestConsoleGarbage feeds a session every kind of bad line: each gets exactly one
 // error line, and the session goes on answering.
 func TestConsoleGarbage(t *testing.T) {
-	saved := consoleProfiler.Load()
-	SetConsoleProfiler(nil, nil) // as in a program without package profiler
-	defer consoleProfiler.Store(saved)
 	consoleTest(t, nil, func(path string) error {
 		cl := dialConsole(t, "unix", path)
 		defer cl.close()
@@ -217,7 +255,7 @@ func TestConsoleGarbage(t *testing.T) {
 		}{
 			{"\x00\x01\x02binary\xff\xfe\n", `^error: line 1 is not text: control byte 0x00 at byte 1$`},
 			{"ps \xc3\x28\n", `^error: line 2 is not text: invalid UTF-8 at byte 4$`},
-			{strings.Repeat("A", 3*maxConsoleLine) + "\n", `^error: line 3 is longer than 4096 bytes \(dropped\)$`},
+			{strings.Repeat("A", 3*maxLine) + "\n", `^error: line 3 is longer than 4096 bytes \(dropped\)$`},
 			{"\n", `^error: empty line`},
 			{"   \t \r\n", `^error: empty line`},
 			{"frobnicate --now\n", `^error: unknown command "frobnicate": type help`},
@@ -236,7 +274,7 @@ func TestConsoleGarbage(t *testing.T) {
 			{"profile begin x\n", `^error: usage: profile start FILE \| profile stop$`},
 			{"profile start\n", `^error: usage: profile start FILE$`},
 			{"profile stop now\n", `^error: usage: profile stop`},
-			{"profile start x.bin\n", `^error: profile: the profiler is not linked into this program \(import the package .*/profiler`},
+			{"profile stop\n", `^error: profile stop: profiler: no profiling session is running$`},
 			{"exit please\n", `^error: exit takes no argument`},
 		}
 		for _, c := range cases {
@@ -281,43 +319,46 @@ func TestConsoleGarbage(t *testing.T) {
 // Its session parks in Write; the loop goes on (a ticker keeps ticking), and the
 // session is closed when its write deadline passes.
 func TestConsoleAbandonedSession(t *testing.T) {
-	defer func(d time.Duration) { consoleWriteTimeout = d }(consoleWriteTimeout)
-	consoleWriteTimeout = 500 * time.Millisecond
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = 500 * time.Millisecond
 	var ticks atomic.Int64
 	var blockedTicks, blockedSeen atomic.Int64
 	var cl *consoleClient
-	consoleTest(t, func(s *Scheduler) {
+	consoleTest(t, func(s *coro.Scheduler) {
 		// 4000 coroutines with long names make a ps reply of about 500 KB, more than
 		// a unix socket buffers.
 		for i := 0; i < 4000; i++ {
-			SpawnNamed(fmt.Sprintf("idle-coroutine-with-a-rather-long-name-%06d", i), func() { Sleep(time.Hour) })
+			coro.SpawnNamed(fmt.Sprintf("idle-coroutine-with-a-rather-long-name-%06d", i), func() { coro.Sleep(time.Hour) })
 		}
-		SpawnNamed("ticker", func() {
+		coro.SpawnNamed("ticker", func() {
 			for {
-				Sleep(time.Millisecond)
+				coro.Sleep(time.Millisecond)
 				ticks.Add(1)
 			}
 		})
-		SpawnNamed("watcher", func() {
+		coro.SpawnNamed("watcher", func() {
 			// While the session is parked in a write, count the ticker's ticks.
 			sawSession := false
 			for {
-				Sleep(2 * time.Millisecond)
-				var sess *Coro
-				for c := s.liveList.head; c != nil; c = c.nextLive {
-					if strings.HasPrefix(c.Name(), "coro.console session") {
-						sess = c
-					}
+				coro.Sleep(2 * time.Millisecond)
+				var sess *coro.Coro
+				for _, ss := range testConsole.sessions {
+					sess = ss.c
+				}
+				var state coro.State
+				var reason coro.WaitReason
+				if sess != nil {
+					state, reason = sess.State()
 				}
 				switch {
-				case sess != nil && sess.state == StateWaiting && sess.reason == WaitWrite:
+				case sess != nil && state == coro.StateWaiting && reason == coro.WaitWrite:
 					sawSession = true
 					if blockedSeen.Add(1) == 1 {
 						blockedTicks.Store(-ticks.Load())
 					}
 				case sess == nil && sawSession:
 					blockedTicks.Add(ticks.Load()) // ticks while it was blocked
-					Exit()
+					coro.Exit()
 					return
 				}
 			}
@@ -340,11 +381,11 @@ func TestConsoleAbandonedSession(t *testing.T) {
 
 // TestConsoleReplyCap: a listing longer than the cap is cut with a note, not sent whole.
 func TestConsoleReplyCap(t *testing.T) {
-	defer func(n int) { maxConsoleReply = n }(maxConsoleReply)
-	maxConsoleReply = 4000
-	consoleTest(t, func(s *Scheduler) {
+	defer func(n int) { maxReply = n }(maxReply)
+	maxReply = 4000
+	consoleTest(t, func(s *coro.Scheduler) {
 		for i := 0; i < 200; i++ {
-			SpawnNamed(fmt.Sprintf("capped-%d", i), func() { Sleep(time.Hour) })
+			coro.SpawnNamed(fmt.Sprintf("capped-%d", i), func() { coro.Sleep(time.Hour) })
 		}
 	}, func(path string) error {
 		cl := dialConsole(t, "unix", path)
@@ -379,17 +420,17 @@ func TestConsoleReplyCap(t *testing.T) {
 func TestConsoleLatency(t *testing.T) {
 	var burns, warns atomic.Int64
 	var warnedName atomic.Value
-	consoleTest(t, func(s *Scheduler) {
-		s.SetLatencyNotifier(func(c *Coro, d time.Duration) {
+	consoleTest(t, func(s *coro.Scheduler) {
+		s.SetLatencyNotifier(func(c *coro.Coro, d time.Duration) {
 			warns.Add(1)
 			warnedName.Store(c.Name())
 		})
-		SpawnNamed("burner", func() {
+		coro.SpawnNamed("burner", func() {
 			for {
 				for start := time.Now(); time.Since(start) < 20*time.Millisecond; {
 				}
 				burns.Add(1)
-				Sleep(time.Millisecond)
+				coro.Sleep(time.Millisecond)
 			}
 		})
 	}, func(path string) error {
@@ -467,11 +508,11 @@ func TestConsoleSocket(t *testing.T) {
 	s, _ := newTestSched(t)
 	var errs []string
 	s.Spawn(func() {
-		defer Exit()
+		defer coro.Exit()
 		fail := func(network, addr, want string) {
-			err := ServeConsole(network, addr)
+			err := Serve(network, addr)
 			if err == nil || !strings.Contains(err.Error(), want) {
-				errs = append(errs, fmt.Sprintf("ServeConsole(%s, %q) = %v, want an error containing %q", network, addr, err, want))
+				errs = append(errs, fmt.Sprintf("Serve(%s, %q) = %v, want an error containing %q", network, addr, err, want))
 			}
 		}
 		fail("unix", regular, "exists and is not a socket")
@@ -484,7 +525,7 @@ func TestConsoleSocket(t *testing.T) {
 		fail("tcp", "127.0.0.1", "missing port")
 		fail("udp", "127.0.0.1:0", `network "udp"`)
 
-		if err := ServeConsole("unix", path); err != nil {
+		if err := Serve("unix", path); err != nil {
 			errs = append(errs, fmt.Sprintf("over a stale socket: %v", err))
 			return
 		}
@@ -496,19 +537,20 @@ func TestConsoleSocket(t *testing.T) {
 			errs = append(errs, fmt.Sprintf("socket file mode %v, want a socket with 0600", fi.Mode()))
 		}
 		// A second console on the same path is refused: someone listens there.
-		if err := ServeConsole("unix", path); err == nil || !strings.Contains(err.Error(), "listening") {
+		if err := Serve("unix", path); err == nil || !strings.Contains(err.Error(), "listening") {
 			errs = append(errs, fmt.Sprintf("second console on the same path: %v", err))
 		}
 		// Loopback TCP works, with a client that speaks the same protocol.
-		ln, err := serveConsole("tcp", "localhost:0")
+		con, err := serve("tcp", "localhost:0")
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("loopback TCP: %v", err))
 			return
 		}
+		ln := con.ln
 		if a := ln.Addr().(*net.TCPAddr); !a.IP.IsLoopback() {
 			errs = append(errs, fmt.Sprintf("TCP console on %v", a))
 		}
-		c, err := Dial("tcp", ln.Addr().String())
+		c, err := coro.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			errs = append(errs, err.Error())
 			return
@@ -536,7 +578,7 @@ func TestConsoleSocket(t *testing.T) {
 	}
 }
 
-// TestConsoleSessionCap: past maxConsoleSessions, the session idle the longest is
+// TestConsoleSessionCap: past maxSessions, the session idle the longest is
 // closed to make room.
 func TestConsoleSessionCap(t *testing.T) {
 	consoleTest(t, nil, func(path string) error {
@@ -546,7 +588,7 @@ func TestConsoleSessionCap(t *testing.T) {
 				cl.close()
 			}
 		}()
-		for i := 0; i < maxConsoleSessions; i++ {
+		for i := 0; i < maxSessions; i++ {
 			cl := dialConsole(t, "unix", path)
 			cls = append(cls, cl)
 			// one command each, so every session is known to the console, in order
@@ -557,7 +599,7 @@ func TestConsoleSessionCap(t *testing.T) {
 		cls[0].cmd("latency") // the first is now the most recently active
 		extra := dialConsole(t, "unix", path)
 		cls = append(cls, extra)
-		if b := extra.cmd("stats"); find(b, fmt.Sprintf(`^console sessions: %d$`, maxConsoleSessions)) == "" {
+		if b := extra.cmd("stats"); find(b, fmt.Sprintf(`^console sessions: %d$`, maxSessions)) == "" {
 			return fmt.Errorf("stats with one session evicted: %q (%v)", b, extra.err)
 		}
 		// The second one was idle the longest: its connection is closed.
@@ -574,8 +616,8 @@ func TestConsoleSessionCap(t *testing.T) {
 }
 
 // BenchmarkConsolePs: one op is a "ps" round trip through the console socket, with n
-// sleeping coroutines; WhereAll is the baseline, the same listing made on the loop
-// thread by a coroutine (no socket, no offloaded parse).
+// sleeping coroutines; coroutines is the baseline, the same listing made by
+// coro.Coroutines from a coroutine (no socket, no reply).
 func BenchmarkConsolePs(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("console/n=%d", n), func(b *testing.B) {
@@ -584,19 +626,19 @@ func BenchmarkConsolePs(b *testing.B) {
 			var maxGap time.Duration // the loop's longest stall, seen by a ticker
 			s.Spawn(func() {
 				for i := 0; i < n; i++ {
-					SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { Sleep(time.Hour) })
+					coro.SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { coro.Sleep(time.Hour) })
 				}
-				SpawnNamed("ticker", func() {
+				coro.SpawnNamed("ticker", func() {
 					for last := time.Now(); ; {
-						Sleep(time.Millisecond)
+						coro.Sleep(time.Millisecond)
 						now := time.Now()
 						maxGap = max(maxGap, now.Sub(last))
 						last = now
 					}
 				})
-				if err := ServeConsole("unix", path); err != nil {
+				if err := Serve("unix", path); err != nil {
 					b.Error(err)
-					Exit()
+					coro.Exit()
 					return
 				}
 				go func() {
@@ -628,19 +670,19 @@ func BenchmarkConsolePs(b *testing.B) {
 			s.EventLoop()
 			b.ReportMetric(float64(maxGap)/1e6, "max-loop-gap-ms")
 		})
-		b.Run(fmt.Sprintf("whereall/n=%d", n), func(b *testing.B) {
+		b.Run(fmt.Sprintf("coroutines/n=%d", n), func(b *testing.B) {
 			s, _ := newTestSched(b)
 			s.Spawn(func() {
 				for i := 0; i < n; i++ {
-					SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { Sleep(time.Hour) })
+					coro.SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { coro.Sleep(time.Hour) })
 				}
-				Yield()
+				coro.Yield()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					_ = FormatWhereAll(WhereAll())
+					_ = coro.Coroutines()
 				}
 				b.StopTimer()
-				Exit()
+				coro.Exit()
 			})
 			s.EventLoop()
 		})
@@ -651,8 +693,8 @@ func BenchmarkConsolePs(b *testing.B) {
 // break a reply block (an empty line would end it early).
 func TestConsoleHostileName(t *testing.T) {
 	var id uint64
-	consoleTest(t, func(s *Scheduler) {
-		id = SpawnNamed("evil\nname\n\n\x1b[2Jx", func() { Sleep(time.Hour) }).ID()
+	consoleTest(t, func(s *coro.Scheduler) {
+		id = coro.SpawnNamed("evil\nname\n\n\x1b[2Jx", func() { coro.Sleep(time.Hour) }).ID()
 	}, func(path string) error {
 		cl := dialConsole(t, "unix", path)
 		defer cl.close()
@@ -676,21 +718,21 @@ func TestConsoleHostileName(t *testing.T) {
 // FuzzConsoleLines sends arbitrary input to a console session: every line gets exactly
 // one reply block and nothing panics. (Lines that would end the loop, the session or
 // start the profiler are skipped.) Run the seeds with go test; fuzz with
-// go test -fuzz FuzzConsoleLines ./runtime/.
+// go test -fuzz FuzzConsoleLines ./console/.
 func FuzzConsoleLines(f *testing.F) {
 	for _, seed := range []string{
 		"help", "ps", "stats", "stack 1", "stack", "stack x y", "latency 5ms", "latency",
-		"\x00\xff", "\r", "", "  ", "ps\nps\n", strings.Repeat("a", maxConsoleLine+10),
-		strings.Repeat("b", maxConsoleLine), "\xc3\x28", "stack 18446744073709551616",
+		"\x00\xff", "\r", "", "  ", "ps\nps\n", strings.Repeat("a", maxLine+10),
+		strings.Repeat("b", maxLine), "\xc3\x28", "stack 18446744073709551616",
 	} {
 		f.Add(seed)
 	}
 	s, _ := newTestSched(f)
 	var panics atomic.Int64
-	s.SetPanicNotifier(func(p *PanicInfo) { panics.Add(1); f.Log(p) })
+	s.SetPanicNotifier(func(p *coro.PanicInfo) { panics.Add(1); f.Log(p) })
 	path := filepath.Join(f.TempDir(), "fuzz.sock")
 	ready := make(chan error, 1)
-	s.SpawnNamed("setup", func() { ready <- ServeConsole("unix", path) })
+	s.SpawnNamed("setup", func() { ready <- Serve("unix", path) })
 	loopDone := make(chan struct{})
 	go func() { s.EventLoop(); close(loopDone) }()
 	if err := <-ready; err != nil {
@@ -731,12 +773,12 @@ func FuzzConsoleLines(f *testing.F) {
 // not read (with no deadline in sight); another session's ps shows it waiting in a
 // write, and its exit ends the loop at once, unwinding the stuck one.
 func TestConsoleExitWithStuckSession(t *testing.T) {
-	defer func(d time.Duration) { consoleWriteTimeout = d }(consoleWriteTimeout)
-	consoleWriteTimeout = time.Hour
+	defer func(d time.Duration) { writeTimeout = d }(writeTimeout)
+	writeTimeout = time.Hour
 	var stuck *consoleClient
-	consoleTest(t, func(s *Scheduler) {
+	consoleTest(t, func(s *coro.Scheduler) {
 		for i := 0; i < 4000; i++ {
-			SpawnNamed(fmt.Sprintf("idle-coroutine-with-a-rather-long-name-%06d", i), func() { Sleep(time.Hour) })
+			coro.SpawnNamed(fmt.Sprintf("idle-coroutine-with-a-rather-long-name-%06d", i), func() { coro.Sleep(time.Hour) })
 		}
 	}, func(path string) error {
 		stuck = dialConsole(t, "unix", path)
