@@ -155,9 +155,53 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
+// add merges input i into the profile, in steps: what the header says about it, its
+// symbols, its ledger (loops, coroutines, wait sites), its regions, its samples and
+// its timeline.
 func (mg *merger) add(i int, x Input) {
+	in := &input{mg: mg, p: x.Profile, coroBase: mg.coroBase,
+		sc: scaler{mg.out.Clock.TicksPerSecond, x.Profile.Clock.TicksPerSecond}}
+	mg.header(i, x)
+	in.symbols()
+	in.ledger()
+	mg.regions.Add(in.p.Regions, in.p.RegionEdges, in.sc.c)
+	in.samples()
+	in.timeline()
+}
+
+// input is one profile being merged: how its ticks, locations, loops and coroutine
+// IDs map to the merged profile's.
+type input struct {
+	mg       *merger
+	p        *format.Profile
+	sc       scaler
+	locMap   []format.LocID  // by the input's LocID
+	loopMap  map[int64]int64 // by the input's loop ID
+	coroBase uint64          // the input's coroutine IDs are offset by it
+}
+
+// loc is the merged LocID of the input's id (0: none, or out of range).
+func (in *input) loc(id format.LocID) format.LocID {
+	if int(id) < len(in.locMap) {
+		return in.locMap[id]
+	}
+	return 0
+}
+
+// coro is the merged ID of the input's coroutine id (0 stays 0: no coroutine).
+func (in *input) coro(id uint64) uint64 {
+	if id == 0 {
+		return 0
+	}
+	in.mg.coroBase = max(in.mg.coroBase, in.coroBase+id)
+	return in.coroBase + id
+}
+
+// header folds what the input's header says into the merged one's: clock
+// invariance, what was measured beyond the quantities, hosts, programs, sample
+// rates, the earliest wall start, the summed duration and the input's notes.
+func (mg *merger) header(i int, x Input) {
 	p, out := x.Profile, mg.out
-	sc := scaler{out.Clock.TicksPerSecond, p.Clock.TicksPerSecond}
 	if i == 0 {
 		mg.invariant = p.Clock.Invariant
 		mg.wallStart = p.Meta.WallStart
@@ -179,9 +223,13 @@ func (mg *merger) add(i int, x Input) {
 	for _, n := range p.Meta.Notes {
 		out.Meta.Notes = append(out.Meta.Notes, x.Name+": "+n)
 	}
+}
 
-	// Symbols.
-	locMap := make([]format.LocID, len(p.Locations)+1)
+// symbols merges the input's functions by (name, file, start line) and its locations
+// by (function, line).
+func (in *input) symbols() {
+	p, mg, out := in.p, in.mg, in.mg.out
+	in.locMap = make([]format.LocID, len(p.Locations)+1)
 	for j, l := range p.Locations {
 		var f format.Func
 		if int(l.Func) < len(p.Funcs) {
@@ -200,33 +248,23 @@ func (mg *merger) add(i int, x Input) {
 			li = format.LocID(len(out.Locations))
 			mg.locIdx[nl] = li
 		}
-		locMap[j+1] = li
+		in.locMap[j+1] = li
 	}
-	loc := func(id format.LocID) format.LocID {
-		if int(id) < len(locMap) {
-			return locMap[id]
-		}
-		return 0
-	}
+}
 
-	// Loops, coroutines and the ledger.
-	loopMap := map[int64]int64{}
+// ledger adds the input's loops (renumbered after the inputs before it), its
+// coroutines (IDs offset) and their wait sites, ticks converted to the merged clock.
+func (in *input) ledger() {
+	p, mg, out, sc := in.p, in.mg, in.mg.out, in.sc
+	in.loopMap = map[int64]int64{}
 	for _, l := range p.Loops {
 		mg.loopBase++
-		loopMap[l.ID] = mg.loopBase
+		in.loopMap[l.ID] = mg.loopBase
 		out.Loops = append(out.Loops, format.Loop{ID: mg.loopBase, Total: sc.c(l.Total), Main: sc.c(l.Main), Wait: sc.c(l.Wait)})
 	}
-	base := mg.coroBase
-	coro := func(id uint64) uint64 {
-		if id == 0 {
-			return 0
-		}
-		mg.coroBase = max(mg.coroBase, base+id)
-		return base + id
-	}
 	for _, c := range p.Coroutines {
-		c.ID, c.ParentID, c.Loop = coro(c.ID), coro(c.ParentID), loopMap[c.Loop]
-		c.SpawnSite, c.LongestSite = loc(c.SpawnSite), loc(c.LongestSite)
+		c.ID, c.ParentID, c.Loop = in.coro(c.ID), in.coro(c.ParentID), in.loopMap[c.Loop]
+		c.SpawnSite, c.LongestSite = in.loc(c.SpawnSite), in.loc(c.LongestSite)
 		c.Counters = sc.c(c.Counters)
 		c.Runnable, c.LongestSlice = sc.t(c.Runnable), sc.t(c.LongestSlice)
 		for r := range c.Waits {
@@ -235,21 +273,21 @@ func (mg *merger) add(i int, x Input) {
 		out.Coroutines = append(out.Coroutines, c)
 	}
 	for _, w := range p.WaitSites {
-		w.CoroID, w.Site, w.Ticks = coro(w.CoroID), loc(w.Site), sc.t(w.Ticks)
+		w.CoroID, w.Site, w.Ticks = in.coro(w.CoroID), in.loc(w.Site), sc.t(w.Ticks)
 		out.WaitSites = append(out.WaitSites, w)
 	}
+}
 
-	// Regions by name, and their edges.
-	mg.regions.Add(p.Regions, p.RegionEdges, sc.c)
-
-	// Samples. Those outside coroutines share the ID 0 across inputs, so equal stacks
-	// are summed to keep every (coroutine, stack) once.
-	for _, s := range p.Samples {
+// samples adds the input's samples. Those outside coroutines share the ID 0 across
+// inputs, so equal stacks are summed to keep every (coroutine, stack) once.
+func (in *input) samples() {
+	mg, out := in.mg, in.mg.out
+	for _, s := range in.p.Samples {
 		stack := make([]format.LocID, len(s.Stack))
 		for j, l := range s.Stack {
-			stack[j] = loc(l)
+			stack[j] = in.loc(l)
 		}
-		ns := format.Sample{CoroID: coro(s.CoroID), Stack: stack, Count: s.Count, Nanos: s.Nanos}
+		ns := format.Sample{CoroID: in.coro(s.CoroID), Stack: stack, Count: s.Count, Nanos: s.Nanos}
 		if ns.CoroID == 0 {
 			key := fmt.Sprint(stack)
 			if k, ok := mg.mainIdx[key]; ok {
@@ -261,8 +299,12 @@ func (mg *merger) add(i int, x Input) {
 		}
 		out.Samples = append(out.Samples, ns)
 	}
+}
 
-	// The timeline, moved to start where the previous input's ended.
+// timeline adds the input's slices and longest slices, moved to start where the
+// previous input's timeline ended, and moves the end past this input's.
+func (in *input) timeline() {
+	p, mg, out, sc := in.p, in.mg, in.mg.out, in.sc
 	origin := out.Meta.StartTick + mg.elapsed
 	at := func(tick uint64) uint64 {
 		if tick < p.Meta.StartTick {
@@ -271,13 +313,13 @@ func (mg *merger) add(i int, x Input) {
 		return origin + sc.t(tick-p.Meta.StartTick)
 	}
 	for _, s := range p.Slices {
-		s.CoroID, s.Loop, s.Site = coro(s.CoroID), loopMap[s.Loop], loc(s.Site)
+		s.CoroID, s.Loop, s.Site = in.coro(s.CoroID), in.loopMap[s.Loop], in.loc(s.Site)
 		s.Start, s.End = at(s.Start), at(s.End)
 		out.Slices = append(out.Slices, s)
 	}
 	out.SlicesDropped += p.SlicesDropped
 	for _, s := range p.LongSlices {
-		s.CoroID, s.Loop, s.Site = coro(s.CoroID), loopMap[s.Loop], loc(s.Site)
+		s.CoroID, s.Loop, s.Site = in.coro(s.CoroID), in.loopMap[s.Loop], in.loc(s.Site)
 		s.Start, s.Counters = at(s.Start), sc.c(s.Counters)
 		out.LongSlices = append(out.LongSlices, s)
 	}

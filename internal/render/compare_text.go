@@ -39,8 +39,8 @@ func signedSec(v float64) string {
 	return fmtSec(v)
 }
 
-// writeCompareText writes the comparison as aligned text: the buckets, then the
-// coroutines and functions with the largest |Δ| of the chosen column first. Each
+// writeCompareText writes the comparison as aligned text: the runs, the buckets, then
+// the coroutines and functions with the largest |Δ| of the chosen column first. Each
 // table shows NEW, OLD, Δ and Δ% of that column (ticks for name, calls and resumes).
 func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 	c := comparison{rc}
@@ -50,28 +50,55 @@ func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 	if o.Sort == "" {
 		o.Sort = "ticks"
 	}
-	q := pctOf(o.Sort)
-	if !c.newM().Has(q) {
+	d := diffText{c: c, o: o, q: pctOf(o.Sort)}
+	if !c.newM().Has(d.q) {
 		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
 	}
-	isSec := q == wire.CPU || q == wire.Utime || q == wire.Stime
-	val := func(qs *report.Quantities) string {
-		if isSec {
-			return fmtSec(qs.Value(q))
-		}
-		return fmtInt(uint64(qs.Value(q)))
-	}
-	dlt := func(d *report.Delta) string {
-		if isSec {
-			return signedSec(d.Value(q))
-		}
-		return signedInt(d.Value(q))
-	}
-	qname := wire.Names[q]
-	if q == wire.Utime || q == wire.Stime {
-		qname += "≈" // always an estimate (splits the exact CPU time)
+	d.qname = wire.Names[d.q]
+	if d.q == wire.Utime || d.q == wire.Stime {
+		d.qname += "≈" // always an estimate (splits the exact CPU time)
 	}
 	bw := bufio.NewWriter(w)
+	d.runs(bw)
+	d.buckets(bw)
+	d.coroutines(bw)
+	d.functions(bw, false)
+	d.functions(bw, true)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing text: %w", err)
+	}
+	return nil
+}
+
+// diffText writes the text tables of a comparison, each of the counter q.
+type diffText struct {
+	c     comparison
+	o     TextOptions
+	q     wire.Counter
+	qname string // q's name, ≈ for the estimates
+}
+
+func (d *diffText) isSec() bool { return d.q == wire.CPU || d.q == wire.Utime || d.q == wire.Stime }
+
+// val formats one side's q.
+func (d *diffText) val(qs *report.Quantities) string {
+	if d.isSec() {
+		return fmtSec(qs.Value(d.q))
+	}
+	return fmtInt(uint64(qs.Value(d.q)))
+}
+
+// dlt formats q's Δ with its sign.
+func (d *diffText) dlt(delta *report.Delta) string {
+	if d.isSec() {
+		return signedSec(delta.Value(d.q))
+	}
+	return signedInt(delta.Value(d.q))
+}
+
+// runs writes the two runs, what they measured and their notes.
+func (d *diffText) runs(w io.Writer) {
+	c := d.c
 	t := &textTable{head: []string{"", "file", "program", "host", "duration s", "ticks", "coroutines", "samples"}, left: []bool{true, true, true, true}}
 	for _, s := range []struct {
 		label string
@@ -80,25 +107,32 @@ func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 		t.add(s.label, s.s.File, s.s.Program, s.s.Host, fmtSec(s.s.Duration), fmtInt(s.s.TotalTicks), strconv.Itoa(s.s.Coroutines), fmtInt(s.s.Samples))
 	}
 	t.left = append(t.left, false, false, false, false)
-	t.write(bw)
-	fmt.Fprintf(bw, "measured: %s\n", strings.Join(c.Measured, ", "))
+	t.write(w)
+	fmt.Fprintf(w, "measured: %s\n", strings.Join(c.Measured, ", "))
 	for _, s := range []*report.Side{&c.New, &c.Old} {
 		for _, n := range s.Notes {
-			fmt.Fprintf(bw, "note (%s): %s\n", s.File, n)
+			fmt.Fprintf(w, "note (%s): %s\n", s.File, n)
 		}
 	}
+}
 
-	fmt.Fprintf(bw, "\nWhere the time went: %s\n", qname)
-	t = &textTable{head: []string{"new", "old", "Δ", "Δ%", "bucket"}, left: []bool{false, false, false, false, true}}
+// buckets writes where the time went on both sides.
+func (d *diffText) buckets(w io.Writer) {
+	c, q := d.c, d.q
+	fmt.Fprintf(w, "\nWhere the time went: %s\n", d.qname)
+	t := &textTable{head: []string{"new", "old", "Δ", "Δ%", "bucket"}, left: []bool{false, false, false, false, true}}
 	for _, b := range []struct {
 		name string
 		d    *report.QDiff
 	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
-		t.add(val(&b.d.New), val(&b.d.Old), dlt(&b.d.Delta), relative(b.d.Delta.Value(q), b.d.Old.Value(q)), b.name)
+		t.add(d.val(&b.d.New), d.val(&b.d.Old), d.dlt(&b.d.Delta), relative(b.d.Delta.Value(q), b.d.Old.Value(q)), b.name)
 	}
-	t.write(bw)
+	t.write(w)
+}
 
-	// Coroutines.
+// coroutines writes the coroutines by name, the largest |Δ| of the sort column first.
+func (d *diffText) coroutines(w io.Writer) {
+	c, q, o := d.c, d.q, d.o
 	ci := make([]int, len(c.Coroutines))
 	for i := range ci {
 		ci[i] = i
@@ -121,73 +155,72 @@ func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 	if by == "calls" {
 		by = "ticks"
 	}
-	fmt.Fprint(bw, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+by+"|"))
-	t = &textTable{head: []string{"n new", "n old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "coroutine"},
+	fmt.Fprint(w, title("Coroutines by name", len(ci), len(c.Coroutines), "|Δ "+by+"|"))
+	t := &textTable{head: []string{"n new", "n old", "new " + d.qname, "old " + d.qname, "Δ", "Δ%", "status", "coroutine"},
 		left: []bool{false, false, false, false, false, false, true, true}}
 	for _, i := range ci {
-		d := &c.Coroutines[i]
-		t.add(strconv.Itoa(d.New.Count), strconv.Itoa(d.Old.Count), val(&d.New.Quantities), val(&d.Old.Quantities),
-			dlt(&d.Delta), relative(d.Delta.Value(q), d.Old.Quantities.Value(q)), d.Status, d.Name)
+		cd := &c.Coroutines[i]
+		t.add(strconv.Itoa(cd.New.Count), strconv.Itoa(cd.Old.Count), d.val(&cd.New.Quantities), d.val(&cd.Old.Quantities),
+			d.dlt(&cd.Delta), relative(cd.Delta.Value(q), cd.Old.Quantities.Value(q)), cd.Status, cd.Name)
 	}
-	t.write(bw)
+	t.write(w)
+}
 
-	for _, cumulative := range []bool{false, true} {
-		pick := func(f *report.FuncDiff) *report.CostDiff {
-			if cumulative {
-				return &f.Cumulative
-			}
-			return &f.Self
-		}
-		fi := make([]int, len(c.Functions))
-		for i := range fi {
-			fi[i] = i
-		}
-		fi = topN(fi, o.Top, func(a, b int) int {
-			x, y := &c.Functions[a], &c.Functions[b]
-			if o.Sort == "name" {
-				return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
-			}
-			px, py := pick(x), pick(y)
-			kx, ky := math.Abs(px.Delta.Value(q)), math.Abs(py.Delta.Value(q))
-			switch o.Sort {
-			case "samples":
-				kx, ky = float64(abs(px.DeltaSamples)), float64(abs(py.DeltaSamples))
-			case "calls":
-				kx, ky = float64(abs(px.DeltaCalls)), float64(abs(py.DeltaCalls))
-			}
-			return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
-		})
-		what := "Functions, self"
+// functions writes the functions' self or cumulative costs by kind and name, the
+// largest |Δ| of the sort column first.
+func (d *diffText) functions(w io.Writer, cumulative bool) {
+	c, q, o := d.c, d.q, d.o
+	pick := func(f *report.FuncDiff) *report.CostDiff {
 		if cumulative {
-			what = "Functions, cumulative"
+			return &f.Cumulative
 		}
-		by := o.Sort
-		if by == "resumes" {
-			by = "ticks"
-		}
-		fmt.Fprint(bw, title(what, len(fi), len(c.Functions), "|Δ "+by+"|"))
-		t = &textTable{head: []string{"samples new", "samples old", "new " + qname, "old " + qname, "Δ", "Δ%", "status", "kind", "function"},
-			left: []bool{false, false, false, false, false, false, true, true, true}}
-		for _, i := range fi {
-			f := &c.Functions[i]
-			p := pick(f)
-			mark := ""
-			if f.Estimate {
-				mark = "≈"
-			}
-			sn, so := fmtInt(p.New.Samples), fmtInt(p.Old.Samples)
-			if f.Kind == report.KindRegion {
-				sn, so = "", ""
-			}
-			t.add(sn, so, mark+val(&p.New.Quantities), mark+val(&p.Old.Quantities), mark+dlt(&p.Delta),
-				relative(p.Delta.Value(q), p.Old.Quantities.Value(q)), f.Status, f.Kind, f.Name)
-		}
-		t.write(bw)
+		return &f.Self
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing text: %w", err)
+	fi := make([]int, len(c.Functions))
+	for i := range fi {
+		fi[i] = i
 	}
-	return nil
+	fi = topN(fi, o.Top, func(a, b int) int {
+		x, y := &c.Functions[a], &c.Functions[b]
+		if o.Sort == "name" {
+			return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
+		}
+		px, py := pick(x), pick(y)
+		kx, ky := math.Abs(px.Delta.Value(q)), math.Abs(py.Delta.Value(q))
+		switch o.Sort {
+		case "samples":
+			kx, ky = float64(abs(px.DeltaSamples)), float64(abs(py.DeltaSamples))
+		case "calls":
+			kx, ky = float64(abs(px.DeltaCalls)), float64(abs(py.DeltaCalls))
+		}
+		return cmp.Or(cmp.Compare(ky, kx), cmp.Compare(x.Name, y.Name), cmp.Compare(x.Kind, y.Kind))
+	})
+	what := "Functions, self"
+	if cumulative {
+		what = "Functions, cumulative"
+	}
+	by := o.Sort
+	if by == "resumes" {
+		by = "ticks"
+	}
+	fmt.Fprint(w, title(what, len(fi), len(c.Functions), "|Δ "+by+"|"))
+	t := &textTable{head: []string{"samples new", "samples old", "new " + d.qname, "old " + d.qname, "Δ", "Δ%", "status", "kind", "function"},
+		left: []bool{false, false, false, false, false, false, true, true, true}}
+	for _, i := range fi {
+		f := &c.Functions[i]
+		p := pick(f)
+		mark := ""
+		if f.Estimate {
+			mark = "≈"
+		}
+		sn, so := fmtInt(p.New.Samples), fmtInt(p.Old.Samples)
+		if f.Kind == report.KindRegion {
+			sn, so = "", ""
+		}
+		t.add(sn, so, mark+d.val(&p.New.Quantities), mark+d.val(&p.Old.Quantities), mark+d.dlt(&p.Delta),
+			relative(p.Delta.Value(q), p.Old.Quantities.Value(q)), f.Status, f.Kind, f.Name)
+	}
+	t.write(w)
 }
 
 // PprofDiff returns the difference as one pprof profile, the way `go tool pprof
