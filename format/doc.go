@@ -1,7 +1,31 @@
 // Package format is the profile file: the one place that writes and reads
-// coro_profile.bin. The profiler builds a Profile and calls Write or WriteFile;
-// print-profile calls Read or ReadFile. The byte layout is specified in
-// docs/FORMAT.md; this comment is the summary.
+// coro_profile.bin. The profiler builds a Profile and calls WriteFile; print-profile
+// calls ReadFile. The byte layout is specified in docs/FORMAT.md; this comment is the
+// summary.
+//
+// The surface: ReadFile, Read and Decode return a *Profile that has passed Validate;
+// Write and WriteFile write one (WriteFile atomically). Everything else exported
+// describes the file: the data model below, the section kinds (Kind, each constant
+// with its record's fields), Version and Magic, and the errors a bad file gets.
+//
+// # The data model
+//
+// A Profile is one profiling run: Clock and Meta (what ran, where, when), Measured
+// (which quantities mean anything), and per event loop a Loop holding the loop
+// thread's own Total and its two pseudo buckets, Main (<main>, the scheduler's work)
+// and Wait (<wait>, blocked in epoll_wait). Every Coroutine names its loop, and for
+// each loop and each measured quantity
+//
+//	Σ its coroutines' Counters + Main + Wait == Total
+//
+// (the bucket contract: docs/DESIGN.md, Buckets). A Counters holds one value per
+// Counter, in the order the file writes them: ticks (in the Clock's unit), cpu, utime,
+// stime (nanoseconds; utime and stime are estimates that split cpu), minflt, majflt,
+// inblock, oublock, nvcsw, nivcsw (counts); Counter.String names each. Around the
+// buckets: exact waits per reason (Coroutine.Waits) and per call site (WaitSites), the
+// exact user regions (Regions, RegionEdges), CPU stack samples (Samples, an estimate,
+// with Funcs and Locations as their symbol table), a ring of recent run slices
+// (Slices) and the longest slices with their counters (LongSlices).
 //
 // # Layout
 //
