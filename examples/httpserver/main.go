@@ -1,95 +1,112 @@
-// Command httpserver is a small HTTP/1.1 server on coroutines: each connection is a
-// coroutine that parses requests with net/http's ReadRequest over a bufio.Reader on a
-// *coro.Conn and writes the responses itself, with keep-alive.
+// Command httpserver serves an http.ServeMux on coroutines with package corohttp:
+// net/http's semantics, a coroutine per connection, one loop per core with -loops,
+// and, with -profile, every request an exact profiler region named by its route.
 //
-//	go run ./examples/httpserver
-//	curl -v http://127.0.0.1:8080/hello
+//	go run ./examples/httpserver -profile http.bin   # Ctrl-C writes the profile
+//	curl http://127.0.0.1:8080/hello/gopher
+//	go run ./cmd/print-profile http.bin > report.html
 //
-// Paths: / (a greeting), /coroutines (how many sessions are open), anything else 404.
+// Routes: GET / (a greeting naming the serving coroutine), GET /hello/{name},
+// GET /coroutines (the live coroutines of the serving loop), GET /slow?ms=N (a
+// coroutine sleep: the loop serves the others meanwhile), POST /echo.
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
-	"strings"
+	"strconv"
+	"sync"
 	"time"
 
+	"github.com/coroprof/coroprof/corohttp"
+	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
-var open int // sessions now open; only touched on the loop thread
-
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	nloops := flag.Int("loops", 1, "event loops (one OS thread each) sharing the address through SO_REUSEPORT")
+	profile := flag.String("profile", "", "run under the profiler and write the profile to this file at Ctrl-C")
 	flag.Parse()
-	ln, err := coro.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
+	if *nloops < 1 || *nloops > 1024 {
+		log.Fatalf("httpserver: -loops %d: want 1 to 1024", *nloops)
 	}
-	fmt.Fprintf(os.Stderr, "http server on http://%s/\n", ln.Addr())
+	srv := &corohttp.Server{Addr: *addr, Handler: newMux(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	var others []*coro.Scheduler
+	for i := 1; i < *nloops; i++ {
+		others = append(others, coro.NewScheduler())
+	}
 	coro.SpawnNamed("serve", func() {
-		for {
-			c, err := ln.AcceptConn()
-			if err != nil {
-				log.Print(err)
-				return
-			}
-			coro.SpawnNamed("http "+c.RemoteAddr().String(), func() { session(c) })
+		err := srv.ServeLoops(func(a net.Addr) { fmt.Fprintf(os.Stderr, "http server on http://%s/ (%d loops)\n", a, *nloops) }, others...)
+		if err != corohttp.ErrServerClosed {
+			log.Print(err)
+		}
+		for _, s := range others {
+			s.Exit()
+		}
+		coro.Exit()
+	})
+	// Ctrl-C: close the server, which ends every loop.
+	coro.OnSignal(func(os.Signal) { srv.Close() }, os.Interrupt)
+	run := func() {
+		var wg sync.WaitGroup
+		coro.EventLoop()
+		for _, s := range others {
+			wg.Add(1)
+			go func() { defer wg.Done(); waitStopped(s) }()
+		}
+		wg.Wait()
+	}
+	if *profile != "" {
+		if err := profiler.Go(run, profiler.File(*profile), profiler.Loops(others...)); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintln(os.Stderr, "profile written to", *profile)
+		return
+	}
+	run()
+}
+
+// waitStopped waits until loop s has ended.
+func waitStopped(s *coro.Scheduler) {
+	for s.Running() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func newMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from coroutine %d\n", coro.Current().ID())
+	})
+	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "hello, "+r.PathValue("name")+"\n")
+	})
+	mux.HandleFunc("GET /coroutines", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		list := coro.Coroutines()
+		fmt.Fprintf(w, "%d coroutines on this loop\n", len(list))
+		for _, c := range list {
+			fmt.Fprintf(w, "%d %s %s\n", c.ID, html.EscapeString(c.Name), c.State)
 		}
 	})
-	coro.EventLoop()
-}
-
-func session(c *coro.Conn) {
-	open++
-	defer func() { open--; c.Close() }()
-	br := bufio.NewReader(c)
-	bw := bufio.NewWriter(c)
-	for {
-		// An idle keep-alive connection is dropped after a while.
-		c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			if err != io.EOF {
-				fmt.Fprintf(bw, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-				bw.Flush()
-			}
-			return
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		if ms <= 0 || ms > 10000 {
+			ms = 100
 		}
-		// Drain the body so the next request starts at the right byte.
-		io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-		status, body := route(req)
-		keep := !req.Close && req.ProtoAtLeast(1, 1)
-		fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n",
-			status, http.StatusText(status), len(body))
-		if !keep {
-			bw.WriteString("Connection: close\r\n")
-		}
-		bw.WriteString("\r\n")
-		if req.Method != http.MethodHead {
-			bw.WriteString(body)
-		}
-		if err := bw.Flush(); err != nil || !keep {
-			return
-		}
-	}
-}
-
-func route(req *http.Request) (int, string) {
-	switch req.URL.Path {
-	case "/":
-		return http.StatusOK, "hello from coroutine " + fmt.Sprint(coro.Current().ID()) + "\n"
-	case "/coroutines":
-		return http.StatusOK, fmt.Sprintf("%d sessions open\n", open)
-	}
-	if strings.HasPrefix(req.URL.Path, "/hello") {
-		return http.StatusOK, "hello, " + strings.TrimPrefix(req.URL.Path, "/hello") + "\n"
-	}
-	return http.StatusNotFound, "not found\n"
+		coro.Sleep(time.Duration(ms) * time.Millisecond)
+		fmt.Fprintf(w, "slept %dms\n", ms)
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(w, r.Body)
+	})
+	return mux
 }
