@@ -18,6 +18,34 @@ import (
 	"github.com/coroprof/coroprof/tsc"
 )
 
+// Runs and threads. A ledger reads one thread's clocks, and the CPU clock and
+// getrusage counters of two threads must never be subtracted from each other. Each
+// run of EventLoop keeps one OS thread locked, but a session begun from outside may
+// span several runs, each perhaps on another thread. So a ledger is bound to the run
+// (internal/hooks, RunsEnded, read by every hook in ready) and thread (gettid, once
+// per run) of its first stamp: when a hook finds the loop in another run, the ledger's
+// segment is closed at the last stamp taken on the old thread (the last coroutine's
+// exit, which in the reconciled mode reads the CPU clock), and a new segment opens with
+// a fresh reading on the new thread. The loop's Total is the sum of the segments; the
+// time between runs is charged to no bucket and left out of Total, and the profile's
+// notes say how many runs and how long the gaps were. Go's first stamp is taken on its
+// own thread before the loop runs: if the loop then runs elsewhere, the ledger moves
+// there at its first event. A stop off the loop thread stamps only on the segment's own
+// thread; otherwise the ledger closes at the last stamp a hook took. A reading lower
+// than the one before (never seen on one thread) is charged as no change and noted,
+// never wrapped.
+//
+// The switch path neither allocates nor looks anything up in a map: a coroutine's
+// record hangs off the coroutine's hook slot (internal/hooks, SetHookData; checked to
+// belong to this ledger), records are carved from slabs of 64, the stamp buffers live
+// in the ledger, the ring and the long-slice heap are preallocated, and blocking call
+// sites are found by a short linear scan in the coroutine's record (four inline slots
+// before it ever allocates). A coroutine's first Resume in a session sets its pprof
+// labels, which allocates once.
+//
+// These notes are not the package documentation (doc.go): they are how the ledger
+// keeps the promises made there.
+
 // noRun marks a segment begun outside any run of the loop (Go's first stamp, taken on
 // the thread that is about to run it): the first hook checks the thread instead.
 const noRun = ^uint64(0)
@@ -572,7 +600,7 @@ const (
 // segment belongs to (one load of the loop's run count, compared with the segment's;
 // a ledger that does not stamp has run notStamping). Anything else (pending,
 // stopped, a new run of the loop) goes through enter, which says whether the hook goes
-// on. It inlines (cost 78 of 80 with Go 1.26): the common case is one compare.
+// on. The common case is one read of the run count and one compare.
 func (l *ledger) ready(open *coro.Coro, at event) bool {
 	return rt.RunsEnded(l.sched) == l.run || l.enter(open, at)
 }

@@ -10,11 +10,38 @@ import (
 	"github.com/coroprof/coroprof/tsc"
 )
 
+// What a stamp costs, and why both system calls stay.
+//
+// Neither clock has a vDSO fast path: the vDSO serves CLOCK_MONOTONIC and friends,
+// not the per-thread CPU clocks, and getrusage is an ordinary system call. Measured
+// on this project's machine (AMD EPYC, KVM guest, Linux 6.18, Go 1.26; go test -bench
+// in a scratch module, the loop goroutine locked to its thread), one read costs:
+//
+//	tsc.Now (RDTSCP)                         ~  19-27 ns
+//	getpid (the bare cost of a system call)  ~ 160 ns
+//	getrusage(RUSAGE_THREAD)                 ~ 300-350 ns
+//	clock_gettime(CLOCK_THREAD_CPUTIME_ID)   ~ 490-590 ns (task_sched_runtime locks the run queue)
+//	both                                     ~ 830-970 ns
+//
+// (syscall.Syscall and RawSyscall cost the same here, so the x/sys wrappers are used.)
+// Per switch the hooks' costs are in doc.go, What a stamp costs. Cheaper ways to keep
+// CPU time exact were examined besides reading the clock less often (ReconciledCPU,
+// reconcile.go):
+//
+//   - A perf_event task-clock counter read through its mmap page (time_running plus a
+//     TSC-scaled offset, no system call) would be exact and cost tens of nanoseconds,
+//     but needs cap_user_time, which the kernel sets only with a stable native
+//     sched_clock: on this KVM guest (kvm-clock) the page reports capabilities 0x2,
+//     without it. A read(2) of the same counter is a system call like the others.
+//   - Dropping getrusage loses the per-slice event counters, which are what tells a
+//     page-faulting or preempted slice from a CPU-bound one (and which ReconciledCPU
+//     needs).
+
 // rusageThread is RUSAGE_THREAD (linux/resource.h): the calling thread only.
 const rusageThread = 1
 
 // clocks is the loop thread's reading state: the buffers the two system calls fill
-// live here, in the session, so a stamp neither allocates nor lets a pointer escape.
+// live here, in the ledger, so a stamp neither allocates nor lets a pointer escape.
 type clocks struct {
 	ticksOnly bool
 	noRusage  bool // ticks and the CPU clock only: the benchmarks' middle point
