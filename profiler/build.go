@@ -153,7 +153,7 @@ func (s *session) build() *format.Profile {
 // Total), and any reading that went backwards (charged as no change).
 func (l *ledger) notes(notes []string) []string {
 	if l.segments > 1 {
-		gap := time.Duration(float64(l.gapTicks) / float64(tsc.Frequency()) * 1e9)
+		gap := tsc.ToDuration(l.gapTicks)
 		notes = append(notes, fmt.Sprintf("loop %d ran %d times in the session: its ledger has one segment per run, each stamped on the thread that ran it; the %v between runs is in no bucket and not in the loop's total", l.loopID, l.segments, gap.Round(time.Microsecond)))
 	}
 	if l.backwards > 0 {

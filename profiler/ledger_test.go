@@ -211,14 +211,13 @@ type span struct {
 type measuringHooks struct {
 	l *ledger
 
-	open    int // 0: none, 1: <main>, 2: <wait>, 3: the coroutine cur
-	cur     uint64
-	t0      uint64
-	c0      time.Duration
-	main    span
-	wait    span
-	coros   map[uint64]*span
-	nowCoro uint64
+	open  int // 0: none, 1: <main>, 2: <wait>, 3: the coroutine cur
+	cur   uint64
+	t0    uint64
+	c0    time.Duration
+	main  span
+	wait  span
+	coros map[uint64]*span
 }
 
 const (
