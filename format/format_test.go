@@ -53,8 +53,8 @@ func rich() *Profile {
 			{ID: max64, ParentID: 1, Loop: 1 << 62, Name: "ü"},
 		},
 		WaitSites:   []WaitSite{{CoroID: 1, Reason: 8, Site: 2, Count: 3, Ticks: max64}, {CoroID: max64, Reason: 0}},
-		Regions:     []Region{{Name: "r", Calls: 1, Self: c, Cumulative: c}, {Name: ""}},
-		RegionEdges: []RegionEdge{{Caller: -1, Callee: 1, Calls: 2, Cumulative: c}, {Caller: 1, Callee: 0}},
+		Regions:     []Region{{Name: "r", Calls: 1, Self: c, Cumulative: c}, {Name: ""}, {Name: "r", Func: true, File: "/ä.go", Line: -2}, {Name: "main.(*T).M", Calls: max64, Func: true}},
+		RegionEdges: []RegionEdge{{Caller: -1, Callee: 1, Calls: 2, Cumulative: c}, {Caller: 1, Callee: 0}, {Caller: 3, Callee: 2, Calls: 1}},
 		Samples: []Sample{
 			{CoroID: 0, Stack: []LocID{1, 2, 1}, Count: 1, Nanos: 10},
 			{CoroID: 0, Stack: nil, Count: 2},
@@ -306,7 +306,7 @@ func TestCorruptHeader(t *testing.T) {
 // Cutting a file anywhere is detected: at a section boundary by the missing end
 // section, inside a section by its length.
 func TestTruncated(t *testing.T) {
-	good := mustWrite(t, Synthetic(1, smallOpts))
+	good := mustWrite(t, withFuncRegion(Synthetic(1, smallOpts)))
 	secs := sectionsOf(t, good)
 	if len(secs) != len(writeOrder)+1 || secs[len(secs)-1].kind != KindEnd {
 		t.Fatalf("sections %v: want %d ending with the end section", secs, len(writeOrder)+1)
@@ -415,8 +415,15 @@ func TestReframeIdentity(t *testing.T) {
 	}
 }
 
+// withFuncRegion marks p's first region an instrumented function, so that p has
+// every section, the optional ones included.
+func withFuncRegion(p *Profile) *Profile {
+	p.Regions[0].Func, p.Regions[0].File, p.Regions[0].Line = true, "/src/f.go", 12
+	return p
+}
+
 func TestSections(t *testing.T) {
-	p := Synthetic(1, smallOpts)
+	p := withFuncRegion(Synthetic(1, smallOpts))
 	good := mustWrite(t, p)
 	secs := splitFile(t, good)
 	find := func(k Kind) int {
@@ -499,6 +506,9 @@ func TestSections(t *testing.T) {
 		t.Errorf("truncated varint at offset %d, want %d", e.Offset, want)
 	}
 	mustFail(t, replace(KindLoops, append(bytes.Clone(secs[find(KindLoops)].payload), 7)), ErrCorrupt, "1 unread bytes")
+	// A function entry names a region the profile lacks, or goes backwards.
+	mustFail(t, replace(KindRegionFuncs, []byte{1, 99, 0, 0}), ErrCorrupt, "region 99 out of range")
+	mustFail(t, replace(KindRegionFuncs, []byte{2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0}), ErrCorrupt, "out of range")
 	mustFail(t, replace(KindStrings, []byte{1, 1, 'x'}), ErrCorrupt, "empty string")
 	mustFail(t, replace(KindStrings, []byte{2, 0, 200, 1}), nil, `section "strings"`, "claims 200 bytes")
 	mustFail(t, replace(KindFuncs, []byte{1, 0xc8, 0x01, 0, 0}), ErrCorrupt, "string index 200 out of range")
@@ -573,6 +583,9 @@ func TestKindMinRecord(t *testing.T) {
 			return len(e.buf) - 2 // SlicesDropped and the count
 		case KindLongSlices:
 			encodeLongSlices(e, make([]LongSlice, 1))
+		case KindRegionFuncs:
+			encodeRegionFuncs(e, []Region{{Func: true}})
+			return len(e.buf) - 1 // the count
 		default:
 			return -1
 		}

@@ -82,6 +82,13 @@ const (
 	// Loop, uvarint Start, Counters, u8 State, u8 Reason, uvarint Site.
 	KindLongSlices
 
+	// KindRegionFuncs (optional; written only when some region is an instrumented
+	// function): count, then per function region, by increasing region index: uvarint
+	// region index minus the previous entry's minus 1 (the first: the index itself), str
+	// File, zigzag Line. A region listed here is a function of kind "exact"
+	// (cmd/coro-instrument), not a profiler.Region.
+	KindRegionFuncs
+
 	numKinds // not a kind: the first unassigned value
 )
 
@@ -97,6 +104,7 @@ type kindSpec struct {
 	name      string
 	minRecord int
 	required  bool // a file without it is rejected
+	optional  bool // written with FlagOptional, and only when it has records
 }
 
 const countersMin = 10 // ten uvarints
@@ -116,6 +124,7 @@ var kindSpecs = [numKinds]kindSpec{
 	KindSamples:     {name: "samples", minRecord: 4},
 	KindSlices:      {name: "slices", minRecord: 7},
 	KindLongSlices:  {name: "longslices", minRecord: 6 + countersMin},
+	KindRegionFuncs: {name: "regionfuncs", minRecord: 3, optional: true},
 }
 
 // String returns the kind's name as used in errors and docs/FORMAT.md.
@@ -132,4 +141,5 @@ func (k Kind) String() string {
 var writeOrder = [...]Kind{
 	KindStrings, KindMeta, KindLoops, KindFuncs, KindLocations, KindCoroutines,
 	KindWaitSites, KindRegions, KindRegionEdges, KindSamples, KindSlices, KindLongSlices,
+	KindRegionFuncs,
 }

@@ -137,6 +137,13 @@ type Region struct {
 	Calls      uint64
 	Self       Counters
 	Cumulative Counters
+
+	// Func marks a function instrumented by cmd/coro-instrument (the report's kind
+	// "exact") rather than a profiler.Region; File and Line say where it is declared.
+	// A region and a function may share a name: they are different rows.
+	Func bool
+	File string
+	Line int32
 }
 
 // RegionEdge counts calls from one region to a nested one. Caller -1 is "no region"

@@ -185,6 +185,8 @@ func decodeSection(d *decoder, k Kind, p *Profile) {
 		p.SlicesDropped, p.Slices = decodeSlices(d)
 	case KindLongSlices:
 		p.LongSlices = decodeLongSlices(d)
+	case KindRegionFuncs:
+		decodeRegionFuncs(d, p.Regions)
 	default:
 		panic(fmt.Sprintf("format: decodeSection(%v): not a list section", k)) // a bug in this package, not in the input
 	}

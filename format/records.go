@@ -390,6 +390,52 @@ func decodeRegionEdges(d *decoder) []RegionEdge {
 	return es
 }
 
+// KindRegionFuncs.
+
+func encodeRegionFuncs(e *encoder, rs []Region) {
+	n := 0
+	for i := range rs {
+		if rs[i].Func {
+			n++
+		}
+	}
+	e.uvarint(uint64(n))
+	next := 0 // the least index the next entry may have
+	for i := range rs {
+		r := &rs[i]
+		if !r.Func {
+			continue
+		}
+		e.uvarint(uint64(i - next))
+		e.str(r.File)
+		e.varint(int64(r.Line))
+		next = i + 1
+	}
+}
+
+// decodeRegionFuncs marks the listed regions as functions. It runs after the regions
+// section (writeOrder puts it later), so an index past them is an error here.
+func decodeRegionFuncs(d *decoder, rs []Region) {
+	n := d.count(kindSpecs[KindRegionFuncs].minRecord)
+	next := uint64(0)
+	for i := 0; i < n; i++ {
+		d.mark(i)
+		idx := next + d.uvarint()
+		file := d.str()
+		line := d.i32()
+		if d.err != nil {
+			return
+		}
+		if idx >= uint64(len(rs)) || idx < next {
+			d.fail(ErrCorrupt, "region %d out of range (the profile has %d regions)", idx, len(rs))
+			return
+		}
+		r := &rs[idx]
+		r.Func, r.File, r.Line = true, file, line
+		next = idx + 1
+	}
+}
+
 // KindSamples.
 
 func encodeSamples(e *encoder, ss []Sample) {

@@ -118,7 +118,12 @@ func encode(p *Profile) (head, body []byte, err error) {
 		strings: map[string]uint32{"": 0},
 		table:   []string{""},
 	}
+	sections := 0
 	for _, k := range writeOrder[1:] {
+		if kindSpecs[k].optional && !hasRecords(q, k) {
+			continue // an empty optional section is left out: older files stay byte-identical
+		}
+		sections++
 		start := beginSection(e, k)
 		switch k {
 		case KindMeta:
@@ -143,11 +148,13 @@ func encode(p *Profile) (head, body []byte, err error) {
 			encodeSlices(e, q.SlicesDropped, q.Slices)
 		case KindLongSlices:
 			encodeLongSlices(e, q.LongSlices)
+		case KindRegionFuncs:
+			encodeRegionFuncs(e, q.Regions)
 		}
 		endSection(e, start)
 	}
 	start := beginSection(e, KindEnd)
-	encodeEnd(e, len(writeOrder))
+	encodeEnd(e, sections+1) // and the string table
 	endSection(e, start)
 	body = e.buf
 
@@ -160,12 +167,30 @@ func encode(p *Profile) (head, body []byte, err error) {
 	return h.buf, body, nil
 }
 
+// hasRecords reports whether optional section k has anything to write.
+func hasRecords(p *Profile, k Kind) bool {
+	switch k {
+	case KindRegionFuncs:
+		for i := range p.Regions {
+			if p.Regions[i].Func {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // beginSection appends a section header whose length is filled in by endSection.
-// Write sets no flags: every kind this writer knows is required.
+// Kinds marked optional get FlagOptional (an older reader skips them); the others are
+// required.
 func beginSection(e *encoder, k Kind) int {
 	start := len(e.buf)
+	var flags uint16
+	if k < numKinds && kindSpecs[k].optional {
+		flags = FlagOptional
+	}
 	e.buf = binary.LittleEndian.AppendUint16(e.buf, uint16(k))
-	e.buf = binary.LittleEndian.AppendUint16(e.buf, 0)
+	e.buf = binary.LittleEndian.AppendUint16(e.buf, flags)
 	e.buf = binary.LittleEndian.AppendUint64(e.buf, 0)
 	return start
 }

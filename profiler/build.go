@@ -197,7 +197,7 @@ func (l *ledger) addLoop(p *format.Profile, sym *symtab, regions *profops.Region
 
 	rs := make([]format.Region, len(l.regions.stats))
 	for i, st := range l.regions.stats {
-		rs[i] = format.Region{Name: st.name, Calls: st.calls, Self: st.self, Cumulative: st.cum}
+		rs[i] = format.Region{Name: st.name, Calls: st.calls, Self: st.self, Cumulative: st.cum, Func: st.fn, File: st.file, Line: st.line}
 	}
 	es := make([]format.RegionEdge, len(l.regions.edge))
 	for i, e := range l.regions.edge {

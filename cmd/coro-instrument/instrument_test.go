@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // repoRoot is the module root, two directories up from this package.
@@ -208,4 +212,90 @@ func TestCompileErrorPositions(t *testing.T) {
 	if plain != inst {
 		t.Errorf("errors differ\nplain:\n%s\ninstrumented:\n%s", plain, inst)
 	}
+}
+
+// TestExampleExact builds examples/instrumented with the tool, runs it under the
+// profiler and reads the profile: every function of the example is a function of kind
+// exact with its exact call count (n rounds: light, medium and heavy n times each,
+// unit and spin 6n, fib 1973 for fib(15)), edges count exact calls, and the cumulative
+// CPU of light, medium and heavy is 1:2:3. CPU shares are measured, so a run whose
+// shares miss (a preemption can land in a frame's stamps) is measured again, up to
+// three times; counts must be exact every time.
+func TestExampleExact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the example")
+	}
+	dir := t.TempDir()
+	tool := buildTool(t, dir)
+	bin := filepath.Join(dir, "instrumented")
+	cmd := exec.Command("go", "build", "-toolexec", tool, "-o", bin, "./examples/instrumented")
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -toolexec: %v\n%s", err, out)
+	}
+	const n = 100
+	var miss string
+	for attempt := 1; attempt <= 3; attempt++ {
+		path := filepath.Join(dir, fmt.Sprintf("p%d.bin", attempt))
+		if out, err := exec.Command(bin, "-o", path, "-n", strconv.Itoa(n), "-rounds", "20000").CombinedOutput(); err != nil {
+			t.Fatalf("running the example: %v\n%s", err, out)
+		}
+		p, err := format.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]*format.Region{}
+		index := map[string]int32{}
+		for i := range p.Regions {
+			r := &p.Regions[i]
+			if !r.Func {
+				t.Errorf("region %q is not an instrumented function", r.Name)
+			}
+			if !strings.HasSuffix(r.File, "examples/instrumented/main.go") || r.Line <= 0 {
+				t.Errorf("%s: declared at %s:%d", r.Name, r.File, r.Line)
+			}
+			byName[r.Name], index[r.Name] = r, int32(i)
+		}
+		for name, calls := range map[string]uint64{
+			"main.light": n, "main.medium": n, "main.heavy": n, "main.unit": 6 * n, "main.spin": 6 * n,
+			"main.fib": 1973, "main.main.func1": 3, "main.main.func2": 1,
+		} {
+			if r := byName[name]; r == nil || r.Calls != calls {
+				t.Fatalf("%s: %+v, want %d calls", name, r, calls)
+			}
+		}
+		edges := map[[2]string]uint64{}
+		for _, e := range p.RegionEdges {
+			caller := "-"
+			if e.Caller >= 0 {
+				caller = p.Regions[e.Caller].Name
+			}
+			edges[[2]string{caller, p.Regions[e.Callee].Name}] = e.Calls
+		}
+		for k, calls := range map[[2]string]uint64{
+			{"main.main.func1", "main.light"}: n, {"main.heavy", "main.unit"}: 3 * n,
+			{"main.unit", "main.spin"}: 6 * n, {"main.fib", "main.fib"}: 1972, {"main.main.func2", "main.fib"}: 1,
+		} {
+			if edges[k] != calls {
+				t.Errorf("edge %s -> %s: %d calls, want %d", k[0], k[1], edges[k], calls)
+			}
+		}
+		if t.Failed() {
+			return
+		}
+		l, m, h := byName["main.light"].Cumulative[wire.CPU], byName["main.medium"].Cumulative[wire.CPU], byName["main.heavy"].Cumulative[wire.CPU]
+		total := float64(l + m + h)
+		shares := [3]float64{float64(l) / total, float64(m) / total, float64(h) / total}
+		miss = ""
+		for i, want := range [3]float64{1.0 / 6, 2.0 / 6, 3.0 / 6} {
+			if d := shares[i] - want; d > 0.03 || d < -0.03 {
+				miss = fmt.Sprintf("CPU shares %.3f, want 1:2:3 (0.167 0.333 0.500) within 0.03", shares)
+			}
+		}
+		if miss == "" {
+			return
+		}
+		t.Logf("attempt %d: %s", attempt, miss)
+	}
+	t.Error(miss)
 }

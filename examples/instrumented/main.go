@@ -1,5 +1,7 @@
-// Command instrumented is the example of cmd/coro-instrument: three workers whose
-// functions are called a known number of times with known work (1:2:3), built with
+// Command instrumented is the example of cmd/coro-instrument: three coroutines whose
+// functions are called a known number of times with known work (light, medium and
+// heavy cost 1:2:3; unit and spin are called 6 times per round, fib(15) makes 1973
+// calls), built with
 //
 //	go build -toolexec coro-instrument -o instrumented ./examples/instrumented
 //
@@ -26,17 +28,16 @@ func spin(n int) uint64 {
 	return x
 }
 
-// unit is one unit of work: the leaf every worker calls.
+// unit is one unit of work: the leaf every task calls.
 func unit(rounds int) uint64 { return spin(rounds) }
 
-// work calls unit k times: work(1), work(2), work(3) cost 1:2:3.
-func work(k, rounds int) uint64 {
-	var x uint64
-	for i := 0; i < k; i++ {
-		x ^= unit(rounds)
-	}
-	return x
-}
+// light, medium and heavy call unit once, twice and three times: their cumulative
+// costs are 1:2:3.
+func light(rounds int) uint64 { return unit(rounds) }
+
+func medium(rounds int) uint64 { return unit(rounds) ^ unit(rounds) }
+
+func heavy(rounds int) uint64 { return unit(rounds) ^ unit(rounds) ^ unit(rounds) }
 
 // fib is recursive: its cumulative figure counts only outermost calls.
 func fib(n int) int {
@@ -53,11 +54,13 @@ func main() {
 	flag.Parse()
 
 	var sum uint64
-	for k := 1; k <= 3; k++ {
-		k := k
-		coro.SpawnNamed(fmt.Sprintf("worker%d", k), func() {
+	for _, task := range []struct {
+		name string
+		fn   func(int) uint64
+	}{{"light", light}, {"medium", medium}, {"heavy", heavy}} {
+		coro.SpawnNamed(task.name, func() {
 			for i := 0; i < *iters; i++ {
-				sum ^= work(k, *rounds)
+				sum ^= task.fn(*rounds)
 				coro.Yield()
 			}
 		})

@@ -2,18 +2,24 @@ package profops
 
 import "github.com/coroprof/coroprof/format"
 
-// Regions adds regions up by name into one profile, and their edges by (caller,
+// Regions adds regions up by name (and kind: a profiler.Region and an instrumented
+// function of the same name stay apart) into one profile, and their edges by (caller,
 // callee): the profiler merges its loops' region tables with it, and Merge its
 // inputs'. Calls and counters add up; a region keeps the index it first got.
 type Regions struct {
 	p     *format.Profile
-	index map[string]int32
+	index map[regionKey]int32
 	edges map[[2]int32]int
+}
+
+type regionKey struct {
+	name string
+	fn   bool
 }
 
 // NewRegions adds regions to p, whose Regions and RegionEdges are empty.
 func NewRegions(p *format.Profile) *Regions {
-	return &Regions{p: p, index: map[string]int32{}, edges: map[[2]int32]int{}}
+	return &Regions{p: p, index: map[regionKey]int32{}, edges: map[[2]int32]int{}}
 }
 
 // Add adds the regions rs and the edges es between them (indices into rs; Caller -1
@@ -26,11 +32,12 @@ func (m *Regions) Add(rs []format.Region, es []format.RegionEdge, conv func(form
 	p := m.p
 	local := make([]int32, len(rs)) // rs's index -> p's
 	for j, r := range rs {
-		k, ok := m.index[r.Name]
+		key := regionKey{r.Name, r.Func}
+		k, ok := m.index[key]
 		if !ok {
 			k = int32(len(p.Regions))
-			m.index[r.Name] = k
-			p.Regions = append(p.Regions, format.Region{Name: r.Name})
+			m.index[key] = k
+			p.Regions = append(p.Regions, format.Region{Name: r.Name, Func: r.Func, File: r.File, Line: r.Line})
 		}
 		local[j] = k
 		o := &p.Regions[k]

@@ -178,7 +178,7 @@ func (c comparison) funcDiffTable(id string, cumulative bool) *table {
 			flags |= rowEstimate
 		}
 		var calls, samples interface{} = p.DeltaCalls, p.DeltaSamples
-		if f.Kind == report.KindRegion {
+		if f.Counted() {
 			samples = nil
 		} else {
 			calls = nil

@@ -214,7 +214,7 @@ func (d *diffText) functions(w io.Writer, cumulative bool) {
 			mark = "≈"
 		}
 		sn, so := fmtInt(p.New.Samples), fmtInt(p.Old.Samples)
-		if f.Kind == report.KindRegion {
+		if f.Counted() {
 			sn, so = "", ""
 		}
 		t.add(sn, so, mark+d.val(&p.New.Quantities), mark+d.val(&p.Old.Quantities), mark+d.dlt(&p.Delta),

@@ -288,7 +288,7 @@ func (m model) functionTable(id string, cumulative bool, inGraph []bool) *table 
 			flags |= rowInGraph
 		}
 		var calls, samples interface{}
-		if f.Kind == report.KindRegion {
+		if f.Counted() {
 			calls = c.Calls
 		} else {
 			samples = c.Samples
@@ -387,7 +387,7 @@ func (m model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		if !inSelfTable(f) {
 			e.Back = "cumulative"
 		}
-		if f.Kind == report.KindRegion {
+		if f.Counted() {
 			e.Unit, e.Total = "calls", f.Cumulative.Calls
 		}
 		e.Callers, _ = edges(f.Callers)

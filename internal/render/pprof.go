@@ -34,6 +34,18 @@ import (
 //   - Time a coroutine spent parked is off-CPU and overlaps other buckets' wall time, so
 //     it has sample types of its own (parked, parks): a frame "<wait: REASON>" on top of
 //     the blocking call site. Time runnable but not running is "<runnable>".
+//   - Exact rows, profiler.Regions and the functions cmd/coro-instrument counted, overlap
+//     the coroutines' ledger too, so they have sample types of their own: calls,
+//     exact_wall and (when CPU was measured) exact_cpu, zero in every other sample and
+//     every other type zero in theirs. Each row is one sample on its own frame (an
+//     instrumented function's frame is the function itself, with its file and line)
+//     carrying its exact self cost and its calls, below a root frame "<exact>" (or
+//     "<region>"): `go tool pprof -sample_index=calls -top` lists exact calls, and
+//     -sample_index=exact_wall each row's exact self time. The profile records each
+//     row's callers only as counts per edge, not whole call paths, so pprof's cumulative
+//     column for these types is the self cost; the report's Aggregate table and call
+//     graph have the exact cumulative figures. The rows add up every coroutine and
+//     loop: their coro_name label is "<exact>" or "<region>".
 //
 // Every sample carries the labels coro_name (also "<main>" and "<wait>", so -tags
 // breaks all time down), spawn_site, and the numeric labels coro_id and loop.
@@ -60,6 +72,14 @@ const (
 	stParked   = "parked"
 	stParks    = "parks"
 	stRunnable = "runnable"
+	stCalls    = "calls"
+	stExactW   = "exact_wall"
+	stExactCPU = "exact_cpu"
+
+	// FrameExact and FrameRegion root the exact rows (instrumented functions and
+	// profiler.Regions).
+	FrameExact  = "<exact>"
+	FrameRegion = "<region>"
 )
 
 // pprofType is one sample type and where its values come from.
@@ -74,6 +94,9 @@ const (
 	srcParked
 	srcParks
 	srcRunnable
+	srcCalls
+	srcExactWall
+	srcExactCPU
 )
 
 // pprofTypes lists the sample types PprofProfile writes for a profile that measured
@@ -102,6 +125,13 @@ func pprofTypes(meas format.Measured) []pprofType {
 	add(stParked, "nanoseconds", srcParked)
 	add(stParks, "count", srcParks)
 	add(stRunnable, "nanoseconds", srcRunnable)
+	if meas&format.MeasRegions != 0 {
+		add(stCalls, "count", srcCalls)
+		add(stExactW, "nanoseconds", srcExactWall)
+		if meas&format.MeasCPU != 0 {
+			add(stExactCPU, "nanoseconds", srcExactCPU)
+		}
+	}
 	return ts
 }
 
@@ -164,6 +194,7 @@ func PprofProfile(p *format.Profile) (*profile.Profile, error) {
 	b.out.Comments = b.comments()
 	b.ledger()
 	b.parked()
+	b.exact()
 	if err := b.out.CheckValid(); err != nil {
 		return nil, fmt.Errorf("building pprof profile: %w", err)
 	}
@@ -182,6 +213,9 @@ func (b *pprofBuilder) comments() []string {
 		"<main> is the scheduler, <wait> the loop blocked in epoll_wait, <coroutine NAME> a coroutine without samples",
 		"<unlabelled>: CPU samples outside any coroutine (off the loop: GC, Offload workers, the profiler; or the scheduler between coroutines), with pprof's sampled cpu only: no ledger is spread over them",
 		"parked/parks: time and count parked at blocking call sites, frame <wait: REASON> (off-CPU, overlaps wall); runnable: time runnable but not running",
+	}
+	if b.meas&format.MeasRegions != 0 {
+		c = append(c, "calls, exact_wall, exact_cpu: exact rows (frame <exact>: functions counted by coro-instrument; <region>: profiler.Region), their calls and exact self cost; they overlap the ledger's types, and pprof's cum for them is the self cost (the report has the exact cumulative)")
 	}
 	return append(c, p.Meta.Notes...)
 }
@@ -506,6 +540,38 @@ func (b *pprofBuilder) offSample(c *format.Coroutine, stack []*profile.Location,
 	}
 	b.sharedLabels(ps, c, "", 0, r)
 	b.out.Sample = append(b.out.Sample, ps)
+}
+
+// exact adds one sample per region and instrumented function: its calls and exact self
+// cost, in the exact sample types only.
+func (b *pprofBuilder) exact() {
+	if b.meas&format.MeasRegions == 0 {
+		return
+	}
+	for i := range b.p.Regions {
+		r := &b.p.Regions[i]
+		rootName, leaf := FrameRegion, (*profile.Location)(nil)
+		if r.Func {
+			rootName = FrameExact
+			leaf = b.newLocation(b.function(r.Name, r.File, int64(r.Line)), int64(r.Line))
+		} else {
+			leaf = b.frame(r.Name)
+		}
+		ps := &profile.Sample{Location: []*profile.Location{leaf, b.frame(rootName)}, Value: make([]int64, len(b.types))}
+		// Rows sum every coroutine's calls (and every loop's): labelled by their root.
+		b.labels(ps, nil, rootName, 0)
+		for k, t := range b.types {
+			switch t.src {
+			case srcCalls:
+				ps.Value[k] = clamp(r.Calls)
+			case srcExactWall:
+				ps.Value[k] = clamp(b.nanos(r.Self[wire.Ticks]))
+			case srcExactCPU:
+				ps.Value[k] = clamp(r.Self[wire.CPU])
+			}
+		}
+		b.out.Sample = append(b.out.Sample, ps)
+	}
 }
 
 // writePprof writes p's pprof profile, gzipped.

@@ -392,7 +392,7 @@ func (m model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 		f := &m.Functions[i]
 		c := cost(f)
 		calls, samples := "", ""
-		if f.Kind == report.KindRegion {
+		if f.Counted() {
 			calls = fmtInt(c.Calls)
 		} else {
 			samples = fmtInt(c.Samples)

@@ -131,6 +131,9 @@ type FuncDiff struct {
 	Cumulative CostDiff `json:"cumulative"`
 }
 
+// Counted reports whether the function's figures and calls were counted exactly.
+func (f *FuncDiff) Counted() bool { return f.Kind == KindRegion || f.Kind == KindExact }
+
 // Side describes one of the compared runs.
 type Side struct {
 	File       string   `json:"file"`

@@ -80,9 +80,13 @@ func (m *Model) buildFunctions() {
 func (m *Model) regionRows(b *funcBuilder) int {
 	p := m.profile
 	for _, r := range p.Regions {
-		b.add(Function{Name: r.Name, Kind: KindRegion,
+		f := Function{Name: r.Name, Kind: KindRegion,
 			Self:       Cost{Quantities: vecOf(r.Self).Quantities(), Calls: r.Calls},
-			Cumulative: Cost{Quantities: vecOf(r.Cumulative).Quantities(), Calls: r.Calls}})
+			Cumulative: Cost{Quantities: vecOf(r.Cumulative).Quantities(), Calls: r.Calls}}
+		if r.Func {
+			f.Kind, f.File, f.Line = KindExact, r.File, int64(r.Line)
+		}
+		b.add(f)
 	}
 	n := len(p.Regions)
 	for _, e := range p.RegionEdges {

@@ -180,6 +180,7 @@ type Coroutine struct {
 // Function kinds.
 const (
 	KindRegion  = "region"  // profiler.Region: exact, calls counted
+	KindExact   = "exact"   // a function instrumented by cmd/coro-instrument: exact, calls counted
 	KindSampled = "sampled" // from CPU samples: costs are estimates
 	// KindUnlabelled rows come from CPU samples with no coroutine label (the scheduler
 	// between coroutines, or goroutines off the loop: GC, Offload workers, the
@@ -217,6 +218,10 @@ type Function struct {
 	Callers    []Edge `json:"callers"`
 	Callees    []Edge `json:"callees"`
 }
+
+// Counted reports whether f's figures and calls were counted exactly (a region or an
+// instrumented function), not estimated from samples.
+func (f *Function) Counted() bool { return f.Kind == KindRegion || f.Kind == KindExact }
 
 // Slice is one run slice of the timeline; times in seconds since Start.
 type Slice struct {

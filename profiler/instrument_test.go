@@ -1,0 +1,227 @@
+package profiler
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/wire"
+	coro "github.com/coroprof/coroprof/runtime"
+)
+
+// instrTestFuncs registers this test's functions once, as an instrumented package's
+// generated init would.
+var instrTestFuncs = sync.OnceValue(func() uint32 {
+	return instrRegister(
+		[]string{"t.outer", "t.inner", "t.sleepy", "t.region"},
+		[]string{"/src/t.go", "/src/t.go", "/src/t.go", "/src/t.go"},
+		[]int32{10, 20, 30, 40})
+})
+
+// The functions as coro-instrument rewrites them: one deferred Leave of an Enter.
+func tOuter(base uint32) {
+	defer instrLeave(instrEnter(base + 0))
+	for j := 0; j < 3; j++ {
+		tInner(base, 1)
+	}
+	coro.Yield()
+}
+
+func tInner(base uint32, depth int) {
+	defer instrLeave(instrEnter(base + 1))
+	if depth > 0 {
+		tInner(base, depth-1) // recursion: counted once in cumulative
+	}
+	burnCPU(100 * time.Microsecond)
+}
+
+func tSleepy(base uint32) {
+	defer instrLeave(instrEnter(base + 2))
+	coro.Sleep(30 * time.Millisecond) // parked: the function's clock pauses
+}
+
+// TestInstrumentedFunctions: the entry points charge each function exactly like a
+// region (calls, edges, recursion once, self + callees = cumulative, a park pauses the
+// clock), as a function of kind exact with its file and line, apart from a
+// profiler.Region of the same name; conservation still closes.
+func TestInstrumentedFunctions(t *testing.T) {
+	base := instrTestFuncs()
+	p := runProfiled(t, nil, func() {
+		for i := 0; i < 5; i++ {
+			tOuter(base)
+		}
+		tSleepy(base)
+		func() {
+			defer Region("t.outer")() // same name as a function: a separate row
+		}()
+	})
+	checkConservation(t, p)
+	idx := map[string]int32{}
+	var region *format.Region
+	for i := range p.Regions {
+		r := &p.Regions[i]
+		if !r.Func {
+			region = r
+			continue
+		}
+		idx[r.Name] = int32(i)
+		if r.File != "/src/t.go" {
+			t.Errorf("%s: file %q", r.Name, r.File)
+		}
+	}
+	if region == nil || region.Name != "t.outer" || region.Calls != 1 {
+		t.Fatalf("the profiler.Region t.outer is not a row of its own: %+v", p.Regions)
+	}
+	outer, inner, sleepy := p.Regions[idx["t.outer"]], p.Regions[idx["t.inner"]], p.Regions[idx["t.sleepy"]]
+	if outer.Calls != 5 || inner.Calls != 30 || sleepy.Calls != 1 {
+		t.Errorf("calls outer %d inner %d sleepy %d, want 5, 30, 1", outer.Calls, inner.Calls, sleepy.Calls)
+	}
+	if outer.Line != 10 || inner.Line != 20 {
+		t.Errorf("lines %d %d, want 10 20", outer.Line, inner.Line)
+	}
+	edges := map[[2]int32]uint64{}
+	for _, e := range p.RegionEdges {
+		edges[[2]int32{e.Caller, e.Callee}] = e.Calls
+	}
+	for k, n := range map[[2]int32]uint64{
+		{-1, idx["t.outer"]}:             5,
+		{idx["t.outer"], idx["t.inner"]}: 15,
+		{idx["t.inner"], idx["t.inner"]}: 15,
+		{-1, idx["t.sleepy"]}:            1,
+	} {
+		if edges[k] != n {
+			t.Errorf("edge %v: %d calls, want %d", k, edges[k], n)
+		}
+	}
+	if outer.Cumulative[wire.Ticks] != outer.Self[wire.Ticks]+inner.Cumulative[wire.Ticks] {
+		t.Errorf("outer cumulative %d != self %d + inner %d", outer.Cumulative[wire.Ticks], outer.Self[wire.Ticks], inner.Cumulative[wire.Ticks])
+	}
+	if inner.Cumulative[wire.CPU] < uint64(15*100*time.Microsecond) {
+		t.Errorf("inner cumulative CPU %v, burned at least 1.5ms", time.Duration(inner.Cumulative[wire.CPU]))
+	}
+	// Parked 30ms: the clock paused, so far less than that is charged.
+	if d := time.Duration(sleepy.Cumulative[wire.Ticks] * uint64(time.Second) / p.Clock.TicksPerSecond); d > 10*time.Millisecond {
+		t.Errorf("sleepy charged %v of its 30ms park", d)
+	}
+	c := coroByName(t, p, "body0")
+	if outer.Cumulative[wire.Ticks] > c.Counters[wire.Ticks] {
+		t.Errorf("outer cumulative %d exceeds its coroutine's ticks %d", outer.Cumulative[wire.Ticks], c.Counters[wire.Ticks])
+	}
+}
+
+// TestInstrumentedOffLoop: with no session, from a plain goroutine during a session,
+// and across sessions the entry points do nothing (token 0, or a stale token ignored),
+// and with no session they do not allocate.
+func TestInstrumentedOffLoop(t *testing.T) {
+	base := instrTestFuncs()
+	if tok := instrEnter(base); tok != 0 {
+		t.Fatalf("no session: token %d, want 0", tok)
+	}
+	if a := testing.AllocsPerRun(1000, func() { instrLeave(instrEnter(base)) }); a != 0 {
+		t.Errorf("off: %.1f allocations per call", a)
+	}
+	var stale uint64
+	var fromGoroutine uint64
+	p := runProfiled(t, nil, func() {
+		stale = instrEnter(base + 1) // left open: closed at Stop
+		done := make(chan uint64)
+		go func() { done <- instrEnter(base) }()
+		for {
+			select {
+			case fromGoroutine = <-done:
+				return
+			default:
+				coro.Yield()
+			}
+		}
+	})
+	if fromGoroutine != 0 {
+		t.Errorf("plain goroutine during a session: token %d, want 0", fromGoroutine)
+	}
+	if stale == 0 {
+		t.Fatal("a coroutine of the profiled loop got no token")
+	}
+	var inner *format.Region
+	for i := range p.Regions {
+		if p.Regions[i].Name == "t.inner" {
+			inner = &p.Regions[i]
+		}
+	}
+	if inner == nil || inner.Calls != 1 {
+		t.Fatalf("the frame left open is not closed at Stop: %+v", p.Regions)
+	}
+	// The next session ignores the old token.
+	p2 := runProfiled(t, nil, func() {
+		defer instrLeave(instrEnter(base + 0))
+		instrLeave(stale) // would close t.outer's frame (depth 0) if taken for this session's
+		burnCPU(2 * time.Millisecond)
+	})
+	checkConservation(t, p2)
+	for _, r := range p2.Regions {
+		switch r.Name {
+		case "t.inner":
+			t.Errorf("a stale token touched the next session: %+v", r)
+		case "t.outer":
+			if r.Cumulative[wire.CPU] < uint64(2*time.Millisecond) {
+				t.Errorf("t.outer charged %v of the 2ms it burned: a stale token closed it early", time.Duration(r.Cumulative[wire.CPU]))
+			}
+		}
+	}
+}
+
+//go:noinline
+func plainCall(x int) int { return x + 1 }
+
+//go:noinline
+func instrumentedCall(base uint32, x int) int {
+	defer instrLeave(instrEnter(base + 1))
+	return x + 1
+}
+
+// BenchmarkInstrumentedCall is the cost of one call of an instrumented function (the
+// deferred Leave of an Enter that coro-instrument inserts) beside a plain call, with the
+// profiler off, ticks-only and the full ledger: the overhead docs/PERFORMANCE.md quotes.
+// Each op is one call, made from a coroutine of the profiled loop.
+func BenchmarkInstrumentedCall(b *testing.B) {
+	base := instrTestFuncs()
+	for _, m := range []struct {
+		name    string
+		opts    []Option // nil: no session
+		instrum bool
+	}{
+		{"plain", nil, false},
+		{"off", nil, true},
+		{"ticks", []Option{TicksOnly()}, true},
+		{"full", []Option{}, true},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			n := b.N
+			sink := 0
+			defer coro.SetLatencyWarning(coro.SetLatencyWarning(0)) // one long slice, on purpose
+			var cpu cpuMeter
+			coro.Spawn(func() {
+				b.ResetTimer()
+				cpu.start()
+				if m.instrum {
+					for i := 0; i < n; i++ {
+						sink = instrumentedCall(base, sink)
+					}
+				} else {
+					for i := 0; i < n; i++ {
+						sink = plainCall(sink)
+					}
+				}
+				cpu.stop(b)
+			})
+			if m.opts == nil {
+				coro.EventLoop()
+				return
+			}
+			opts := append([]Option{File(b.TempDir() + "/p.bin"), SampleRate(0)}, m.opts...)
+			if err := Go(coro.EventLoop, opts...); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
