@@ -51,8 +51,10 @@ const (
 //   - network "tcp", "tcp4" or "tcp6": address must be a loopback host (127.0.0.1,
 //     ::1 or localhost) and a port. Any local user can connect to it: prefer unix.
 //
-// The console runs as coroutines: one that accepts, named "coro.console", and one per
-// session. Like any coroutine they keep the loop alive, so a loop serving the console
+// Call Serve before EventLoop or from a coroutine (the socket belongs to the loop's
+// poller); from another goroutine while the loop runs it fails at once, saying so
+// (use coro.Call to run it on the loop). The console runs as coroutines: one that
+// accepts, named "coro.console", and one per session. Like any coroutine they keep the loop alive, so a loop serving the console
 // ends by Exit (the console's own "exit" command, SIGINT or SIGTERM), not by running
 // out of coroutines.
 func Serve(network, address string) error {

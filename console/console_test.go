@@ -803,3 +803,30 @@ func TestConsoleExitWithStuckSession(t *testing.T) {
 	})
 	stuck.close() // consoleTest's runLoop fails the test if the loop did not end
 }
+
+// TestServeFromGoroutine: Serve from a plain goroutine while the loop runs cannot
+// make the loop's socket from off its thread; it fails at once with an error naming
+// the rule, and leaves no socket file.
+func TestServeFromGoroutine(t *testing.T) {
+	s := coro.Default()
+	path := filepath.Join(t.TempDir(), "c.sock")
+	ready := make(chan struct{})
+	s.SpawnNamed("keeper", func() {
+		close(ready)
+		coro.Sleep(time.Hour)
+	})
+	errc := make(chan error, 1)
+	go func() {
+		<-ready
+		errc <- Serve("unix", path)
+		s.Exit()
+	}()
+	runLoop(t, s, time.Minute)
+	err := <-errc
+	if err == nil || !strings.Contains(err.Error(), "create it from a coroutine") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Serve from a goroutine while the loop runs: %v", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+}

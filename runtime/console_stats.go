@@ -43,10 +43,10 @@ func (st *sliceStats) setMark(threshold int64) {
 }
 
 // loopStats reads s's counters for the debug console's "stats" (internal/hooks,
-// Runtime.LoopStats); safe from any goroutine, through inspect.
+// Runtime.LoopStats); safe from any goroutine, through onLoop.
 func (s *Scheduler) loopStats() (hooks.LoopStats, error) {
 	var st hooks.LoopStats
-	if !s.inspect(func() {
+	if !s.onLoop(func() {
 		st.Loop = s.loopID
 		st.Coroutines = s.live
 		for c := s.liveList.head; c != nil; c = c.nextLive {

@@ -71,7 +71,7 @@ func callerSched() *Scheduler {
 func (s *Scheduler) Coroutines() []CoroInfo {
 	var list []*Coro
 	var out []CoroInfo
-	if !s.inspect(func() {
+	if !s.onLoop(func() {
 		list = make([]*Coro, 0, s.liveList.n)
 		for c := s.liveList.head; c != nil; c = c.nextLive {
 			list = append(list, c)
@@ -105,7 +105,7 @@ func (s *Scheduler) Coroutines() []CoroInfo {
 func (s *Scheduler) Lookup(id uint64) (CoroInfo, bool) {
 	var c *Coro
 	var info CoroInfo
-	if !s.inspect(func() {
+	if !s.onLoop(func() {
 		for x := s.liveList.head; x != nil; x = x.nextLive {
 			if x.id == id {
 				c, info = x, x.info()
@@ -130,7 +130,7 @@ func (s *Scheduler) Lookup(id uint64) (CoroInfo, bool) {
 	return info, true
 }
 
-// info is c's CoroInfo without Where and Stack; on c's loop thread or under inspect.
+// info is c's CoroInfo without Where and Stack; on c's loop thread or under onLoop.
 func (c *Coro) info() CoroInfo {
 	return CoroInfo{
 		ID: c.id, Name: c.Name(), Loop: c.s.loopID, ParentID: c.parent,
@@ -138,29 +138,31 @@ func (c *Coro) info() CoroInfo {
 	}
 }
 
-// inspect runs fn where s's coroutines and counters may be read (see Coroutines for
-// the three cases) and reports whether it ran. fn must be quick and must not block or
-// call into s. false only for a coroutine of another loop whose wait was interrupted:
-// fn may then still run later, so the caller must not read what fn writes.
-func (s *Scheduler) inspect(fn func()) bool {
+// onLoop runs fn where s's loop state may be read and changed (see Coroutines for
+// the three cases) and reports whether it ran: at once on s's loop thread, under the
+// inbox lock while s's loop is not running, else on the loop at its next scheduling
+// point while the caller waits. fn must be quick and must not block, switch or spawn.
+// false only for a coroutine of another loop whose wait was interrupted: fn may then
+// still run later, so the caller must not read what fn writes.
+func (s *Scheduler) onLoop(fn func()) bool {
 	if CurrentScheduler() == s {
 		fn()
 		return true
 	}
 	if c := currentOrNil(); c != nil && !c.s.killing {
 		// A coroutine of another loop must not block its thread: wait off it.
-		return Offload(func() error { s.inspectFromOutside(fn); return nil }) == nil
+		return Offload(func() error { s.onLoopFromOutside(fn); return nil }) == nil
 	}
-	s.inspectFromOutside(fn)
+	s.onLoopFromOutside(fn)
 	return true
 }
 
-// inspectFromOutside runs fn under s's inbox lock when s's loop is not running, or
+// onLoopFromOutside runs fn under s's inbox lock when s's loop is not running, or
 // else queues it for the loop and waits until the loop has run it. The check and the
 // queueing are one critical section, and a request still queued when the run ends is
 // run by the loop as it detaches (inbox.detach), so the caller is never left waiting
 // for a loop that has stopped.
-func (s *Scheduler) inspectFromOutside(fn func()) {
+func (s *Scheduler) onLoopFromOutside(fn func()) {
 	b := &s.inbox
 	b.mu.Lock()
 	if b.wakefd < 0 {

@@ -104,9 +104,16 @@ func TestCoroutines(t *testing.T) {
 		other.SpawnNamed("asker", func() {
 			fromOther = s.Coroutines()
 			otherInfo, otherOK = s.Lookup(sleeper.ID())
-			// Its own loop, from itself.
-			if mine := Coroutines(); len(mine) != 1 || mine[0].Name != "asker" || mine[0].Loop != other.LoopID() {
+			// Its own loop, from itself, through the package-level calls.
+			mine := Coroutines()
+			if len(mine) != 1 || mine[0].Name != "asker" || mine[0].Loop != other.LoopID() {
 				t.Errorf("the asker's own loop: %+v", mine)
+			}
+			if me, ok := Lookup(Current().ID()); !ok || me.Name != "asker" || me.State != StateRunning || !strings.Contains(me.Stack, "TestCoroutines") {
+				t.Errorf("Lookup of itself: %v %+v", ok, me)
+			}
+			if _, ok := Lookup(sleeper.ID()); ok {
+				t.Error("Lookup on the asker's loop found a coroutine of another loop")
 			}
 		})
 		runLoop(t, other, time.Minute)
@@ -181,4 +188,53 @@ func TestCoroutinesWhileLoopsStartAndStop(t *testing.T) {
 		runLoop(t, s, time.Minute) // answer them, so the goroutines can end
 	}
 	wg.Wait()
+}
+
+// TestSettersFromGoroutine changes a running loop's settings from a plain goroutine
+// (with -race: no write may race with the loop's reads) and sees each take effect.
+func TestSettersFromGoroutine(t *testing.T) {
+	s, _ := newTestSched(t)
+	s.SpawnNamed("keeper", func() {
+		for Sleep(time.Millisecond) == nil {
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.Exit()
+		for !s.Running() {
+			time.Sleep(time.Millisecond)
+		}
+		if prev := s.SetSelfishness(3); prev != DefaultSelfishness {
+			t.Errorf("SetSelfishness returned %d, want %d", prev, DefaultSelfishness)
+		}
+		if prev := s.SetSelfishness(DefaultSelfishness); prev != 3 {
+			t.Errorf("SetSelfishness returned %d, want 3", prev)
+		}
+		warned := make(chan string, 1)
+		s.SetLatencyNotifier(func(c *Coro, d time.Duration) {
+			select {
+			case warned <- c.Name():
+			default:
+			}
+		})
+		if prev := s.SetLatencyWarning(5 * time.Millisecond); prev != 0 {
+			t.Errorf("SetLatencyWarning returned %v, want 0 (the test loop's)", prev)
+		}
+		s.SpawnNamed("burner", func() {
+			for start := time.Now(); time.Since(start) < 30*time.Millisecond; {
+			}
+		})
+		if name := <-warned; name != "burner" {
+			t.Errorf("latency notifier named %q, want burner", name)
+		}
+		panicked := make(chan any, 1)
+		s.SetPanicNotifier(func(p *PanicInfo) { panicked <- p.Value })
+		s.SpawnNamed("panicker", func() { panic("on purpose") })
+		if v := <-panicked; v != "on purpose" {
+			t.Errorf("panic notifier got %v", v)
+		}
+	}()
+	runLoop(t, s, time.Minute)
+	<-done
 }

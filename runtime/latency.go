@@ -151,20 +151,25 @@ func SetLatencyWarning(d time.Duration) time.Duration { return defaultSched.SetL
 // SetLatencyWarning sets the threshold above which a coroutine's run slice is
 // reported, as one line naming the coroutine and the slice's length (default 200ms;
 // 0 turns the check off), and returns the previous one. Slices are measured to
-// within a tenth of the threshold (at most 10ms). Call it from one of s's coroutines
-// or while s's loop is not running.
+// within a tenth of the threshold (at most 10ms). Safe from any goroutine: the change
+// is made on s's loop (see (*Scheduler).Coroutines for how, and for the one case in
+// which it returns 0 without a change having been seen: an interrupted wait).
 func (s *Scheduler) SetLatencyWarning(d time.Duration) time.Duration {
 	if d < 0 {
 		d = 0
 	}
-	prev := time.Duration(s.latency.threshold)
-	s.latency.threshold = int64(d)
-	s.latency.slices.setMark(int64(d))
-	if s.running.Load() && currentOrNil() != nil {
-		// Changed from inside the running loop: adjust the ticker now.
-		s.latency.stop()
-		s.latency.start()
-	}
+	var prev time.Duration
+	s.onLoop(func() {
+		prev = time.Duration(s.latency.threshold)
+		s.latency.threshold = int64(d)
+		s.latency.slices.setMark(int64(d))
+		if CurrentScheduler() == s {
+			// Changed inside the running loop: adjust the ticker now. (While the loop
+			// does not run, its next run starts the ticker with the new threshold.)
+			s.latency.stop()
+			s.latency.start()
+		}
+	})
 	return prev
 }
 
@@ -172,5 +177,8 @@ func (s *Scheduler) SetLatencyWarning(d time.Duration) time.Duration {
 // restores the line on stderr).
 func SetLatencyNotifier(f func(c *Coro, d time.Duration)) { defaultSched.SetLatencyNotifier(f) }
 
-// SetLatencyNotifier replaces the warning line with f (nil restores it).
-func (s *Scheduler) SetLatencyNotifier(f func(c *Coro, d time.Duration)) { s.latency.notify = f }
+// SetLatencyNotifier replaces the warning line with f (nil restores it). f is called
+// on the loop thread. Safe from any goroutine, like SetLatencyWarning.
+func (s *Scheduler) SetLatencyNotifier(f func(c *Coro, d time.Duration)) {
+	s.onLoop(func() { s.latency.notify = f })
+}

@@ -56,16 +56,19 @@ func netStateOf(s *Scheduler) *netLoopState {
 
 // SetSelfishness sets, for the default loop, how many socket calls in a row that did
 // not have to wait a coroutine may make before it yields to the others; n <= 0 turns
-// the yielding off. It returns the previous value. Call it before EventLoop or from a
-// coroutine of that loop.
+// the yielding off. It returns the previous value.
 func SetSelfishness(n int) int { return defaultSched.SetSelfishness(n) }
 
 // SetSelfishness is the per-loop form of the package-level SetSelfishness.
+// Safe from any goroutine: the change is made on s's loop, as SetLatencyWarning's.
 func (s *Scheduler) SetSelfishness(n int) int {
 	st := netStateOf(s)
-	prev := st.limit
-	st.limit = n
-	st.streak = 0
+	var prev int
+	s.onLoop(func() {
+		prev = st.limit
+		st.limit = n
+		st.streak = 0
+	})
 	return prev
 }
 

@@ -56,9 +56,10 @@ func compactTrace(pcs []uintptr, max int) string {
 // coroutines; nil restores the default, which prints PanicInfo.String to stderr.
 func SetPanicNotifier(f func(*PanicInfo)) { defaultSched.SetPanicNotifier(f) }
 
-// SetPanicNotifier sets the function told about panics in s's coroutines. Call it
-// while the loop is not running, or from one of its coroutines.
-func (s *Scheduler) SetPanicNotifier(f func(*PanicInfo)) { s.panicFn = f }
+// SetPanicNotifier sets the function told about panics in s's coroutines (called on
+// the loop thread). Safe from any goroutine: the change is made on s's loop, as
+// SetLatencyWarning's.
+func (s *Scheduler) SetPanicNotifier(f func(*PanicInfo)) { s.onLoop(func() { s.panicFn = f }) }
 
 // notifyPanic is called from the deferred recover of the panicking coroutine, so
 // runtime.Callers still sees the frames of the panic site.

@@ -339,16 +339,8 @@ func Yield() {
 		}
 		s.curG.store(w.g)
 	}
-	// s.resumed(c), written out
-	c.state = StateRunning
-	if s.hooks != nil || s.killing {
-		s.resumedSlow(c)
-	}
-}
-
-// resumed is the first thing a coroutine does when it runs again. The hook check and
-// the unwinding check are one branch, so it inlines.
-func (s *Scheduler) resumed(c *Coro) {
+	// resumed: the first thing a coroutine does when it runs again; the hook check
+	// and the unwinding check are one branch
 	c.state = StateRunning
 	if s.hooks != nil || s.killing {
 		s.resumedSlow(c)
@@ -419,7 +411,8 @@ func (c *Coro) park(reason WaitReason) error {
 		}
 		s.curG.store(w.g)
 	}
-	// s.resumed(c), written out
+	// resumed: the first thing a coroutine does when it runs again; the hook check
+	// and the unwinding check are one branch
 	c.state = StateRunning
 	if s.hooks != nil || s.killing {
 		s.resumedSlow(c)
@@ -538,8 +531,8 @@ func (s *Scheduler) zombie(c *Coro) {
 	panic("coro: a coroutine that ended with runtime.Goexit was resumed")
 }
 
-// resumed0 is resumed for a coroutine's first slice, which must not unwind (its
-// function has not started; run skips it instead).
+// resumed0 is the resumption (state, Resume hook) for a coroutine's first slice,
+// which must not unwind (its function has not started; run skips it instead).
 func (s *Scheduler) resumed0(c *Coro) {
 	c.state = StateRunning
 	if h := s.hooks; h != nil {

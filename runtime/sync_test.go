@@ -40,13 +40,6 @@ func syncRun(t *testing.T, body func()) {
 	}
 }
 
-// yieldN lets other coroutines run: n passes through the run queue.
-func yieldN(n int) {
-	for i := 0; i < n; i++ {
-		Yield()
-	}
-}
-
 // joinAll waits for every coroutine in cs.
 func joinAll(t *testing.T, cs []*Coro) {
 	t.Helper()
