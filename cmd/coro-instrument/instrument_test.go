@@ -293,9 +293,32 @@ func TestExampleExact(t *testing.T) {
 			}
 		}
 		if miss == "" {
+			checkPprofCalls(t, path, n)
 			return
 		}
 		t.Logf("attempt %d: %s", attempt, miss)
 	}
 	t.Error(miss)
+}
+
+// checkPprofCalls: print-profile -pprof carries the exact calls, which go tool pprof
+// lists with -sample_index=calls.
+func checkPprofCalls(t *testing.T, profilePath string, n int) {
+	t.Helper()
+	pb := profilePath + ".pb.gz"
+	cmd := exec.Command("go", "run", "./cmd/print-profile", "-pprof", pb, profilePath)
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("print-profile -pprof: %v\n%s", err, out)
+	}
+	out, err := exec.Command("go", "tool", "pprof", "-sample_index=calls", "-top", pb).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool pprof: %v\n%s", err, out)
+	}
+	for name, calls := range map[string]int{"main.spin": 6 * n, "main.heavy": n, "main.fib": 1973} {
+		re := regexp.MustCompile(`(?m)^\s*` + strconv.Itoa(calls) + `\s.*\s` + regexp.QuoteMeta(name) + `$`)
+		if !re.Match(out) {
+			t.Errorf("go tool pprof -sample_index=calls does not list %s with %d calls:\n%s", name, calls, out)
+		}
+	}
 }
