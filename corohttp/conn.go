@@ -132,12 +132,12 @@ func (c *conn) serve(base context.Context) {
 			return
 		}
 		req := w.req
-		if hasToken(req.Header.Get("Expect"), "100-continue") {
+		if expect := hget(req.Header, "Expect"); hasToken(expect, "100-continue") {
 			if req.ProtoAtLeast(1, 1) && req.ContentLength != 0 {
 				w.body.expect = true
 				w.canWriteContinue = true
 			}
-		} else if req.Header.Get("Expect") != "" {
+		} else if expect != "" {
 			w.sendExpectationFailed()
 			return
 		}
@@ -264,8 +264,8 @@ func (c *conn) readRequest() (*response, error) {
 		conn:             c,
 		handlerHeader:    make(http.Header),
 		contentLength:    -1,
-		wants10KeepAlive: req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(req.Header.Get("Connection"), "keep-alive"),
-		wantsClose:       req.Close || hasToken(req.Header.Get("Connection"), "close"),
+		wants10KeepAlive: req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(hget(req.Header, "Connection"), "keep-alive"),
+		wantsClose:       req.Close || hasToken(hget(req.Header, "Connection"), "close"),
 	}
 	if isH2Upgrade {
 		w.closeAfterReply = true

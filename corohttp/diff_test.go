@@ -94,6 +94,16 @@ func diffHandler() http.Handler {
 		w.Header().Set("X-New", "1") // Header() after WriteHeader: not sent
 		io.WriteString(w, "late")
 	})
+	mux.HandleFunc("/fields", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["X-Late"] = []string{"  spaced\r\nvalue\t", "second"}
+		h["Bad Name"] = []string{"dropped"}
+		h["a-lower"] = []string{"kept as is"}
+		for _, k := range []string{"Zeta", "Alpha", "Mid", "Beta"} {
+			h.Set("X-"+k, k)
+		}
+		io.WriteString(w, "fields")
+	})
 	mux.HandleFunc("/early", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		r.Body.Close()
@@ -196,6 +206,7 @@ var diffCases = []diffCase{
 	{name: "header changed after WriteHeader", raw: "GET /late HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "header unchanged after WriteHeader", raw: "GET /late-unchanged HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "header obtained after WriteHeader", raw: "GET /late-header-call HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
+	{name: "handler header fields", raw: "GET /fields HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "204", raw: "GET /204 HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "304", raw: "GET /304 HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},
 	{name: "handler connection close", raw: "GET /close HTTP/1.1\r\n" + h11 + "\r\n", finals: 1},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"path"
 	"runtime"
 	"strconv"
@@ -174,20 +175,20 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 		}
 	}
 
-	te := header.Get("Transfer-Encoding")
+	te := hget(header, "Transfer-Encoding")
 	hasTE := te != ""
 
 	// The handler is done and this is its only write: its length is the
 	// Content-Length, even zero (so HTTP/1.0 keep-alive clients keep the connection).
 	// Not for 1xx/204/304, a HEAD with no body written, or a Transfer-Encoding set.
-	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && !hhas(header, "Content-Length") && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		extra.contentLength = strconv.AppendInt(w.conn.clenBuf[:0], int64(len(p)), 10)
 	}
 
 	// An HTTP/1.0 keep-alive request whose response has a length may stay open.
 	if w.wants10KeepAlive && keepAlives {
-		if header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
+		if hget(header, "Content-Length") != "" && hget(header, "Connection") == "keep-alive" {
 			w.closeAfterReply = false
 		}
 	}
@@ -199,7 +200,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
 		w.closeAfterReply = true
 	}
-	if header.Get("Connection") == "close" || !keepAlives {
+	if hget(header, "Connection") == "close" || !keepAlives {
 		w.closeAfterReply = true
 	}
 
@@ -258,7 +259,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	code := w.status
 	if bodyAllowedForStatus(code) {
 		_, haveType := header["Content-Type"]
-		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if hget(header, "Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
 			extra.contentType = http.DetectContentType(p)
 		}
 	} else {
@@ -305,7 +306,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 	if !w.req.ProtoAtLeast(1, 0) {
 		return
 	}
-	if w.closeAfterReply && (!keepAlives || !hasToken(header.Get("Connection"), "close")) && !isProtocolSwitch(w.status, header) {
+	if w.closeAfterReply && (!keepAlives || !hasToken(hget(header, "Connection"), "close")) && !isProtocolSwitch(w.status, header) {
 		del("Connection")
 		if w.req.ProtoAtLeast(1, 1) {
 			extra.connection = "close"
@@ -314,7 +315,7 @@ func (cw *chunkWriter) writeHeader(p []byte) {
 
 	bw := w.conn.bufw
 	writeStatusLine(bw, w.req.ProtoAtLeast(1, 1), code, w.conn.statusBuf[:])
-	header.WriteSubset(bw, exclude)
+	writeFields(bw, header, exclude)
 	if extra.date != nil {
 		bw.WriteString("Date: ")
 		bw.Write(extra.date)
@@ -354,23 +355,104 @@ func suppressedHeaders(status int) []string {
 }
 
 func isProtocolSwitch(code int, h http.Header) bool {
-	return code == http.StatusSwitchingProtocols && hasToken(h.Get("Connection"), "upgrade")
+	if code != http.StatusSwitchingProtocols || hget(h, "Upgrade") == "" {
+		return false
+	}
+	for _, v := range h["Connection"] {
+		if hasToken(v, "upgrade") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFields is header.WriteSubset(bw, exclude) (sorted keys, invalid names
+// dropped, CR and LF in values turned to spaces, values trimmed), without its sort
+// and pool for the usual few fields.
+func writeFields(bw *bufio.Writer, header http.Header, exclude map[string]bool) {
+	if len(header) > 8 {
+		header.WriteSubset(bw, exclude)
+		return
+	}
+	var keys [8]string
+	n := 0
+	for k := range header {
+		if !exclude[k] {
+			keys[n] = k
+			n++
+		}
+	}
+	for i := 1; i < n; i++ { // insertion sort: a handful of keys
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	for _, k := range keys[:n] {
+		if !validFieldName(k) {
+			continue
+		}
+		for _, v := range header[k] {
+			if strings.ContainsAny(v, "\r\n") {
+				v = newlineToSpace.Replace(v)
+			}
+			v = textproto.TrimString(v)
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+// hget is Header.Get for a canonical key, without canonicalizing it again (net/http's
+// Header.get).
+func hget(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// hhas reports whether the canonical key is present, even with no value.
+func hhas(h http.Header, key string) bool {
+	_, ok := h[key]
+	return ok
 }
 
 func writeStatusLine(bw *bufio.Writer, is11 bool, code int, scratch []byte) {
+	if code >= 100 && code < len(statusLines[0]) {
+		if l := statusLines[b2i(is11)][code]; l != "" {
+			bw.WriteString(l)
+			return
+		}
+	}
 	if is11 {
 		bw.WriteString("HTTP/1.1 ")
 	} else {
 		bw.WriteString("HTTP/1.0 ")
 	}
-	if text := http.StatusText(code); text != "" {
-		bw.Write(strconv.AppendInt(scratch[:0], int64(code), 10))
-		bw.WriteByte(' ')
-		bw.WriteString(text)
-		bw.WriteString("\r\n")
-	} else {
-		fmt.Fprintf(bw, "%03d status code %d\r\n", code, code)
+	fmt.Fprintf(bw, "%03d status code %d\r\n", code, code)
+}
+
+// statusLines holds the status line of every code http.StatusText knows, for
+// HTTP/1.0 ([0]) and HTTP/1.1 ([1]).
+var statusLines = func() (t [2][600]string) {
+	for code := 100; code < 600; code++ {
+		if text := http.StatusText(code); text != "" {
+			t[0][code] = "HTTP/1.0 " + strconv.Itoa(code) + " " + text + "\r\n"
+			t[1][code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + text + "\r\n"
+		}
 	}
+	return
+}()
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Header returns the header the handler fills.
@@ -414,7 +496,7 @@ func (w *response) WriteHeader(code int) {
 	if w.calledHeader && w.cw.header == nil && !w.snapped {
 		w.snapshotHeader()
 	}
-	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
+	if cl := hget(w.handlerHeader, "Content-Length"); cl != "" {
 		v, err := strconv.ParseInt(cl, 10, 64)
 		if err == nil && v >= 0 {
 			w.contentLength = v

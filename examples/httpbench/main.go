@@ -44,6 +44,7 @@ func main() {
 	conns := flag.Int("c", 100, "wrk connections")
 	threads := flag.Int("t", 2, "wrk threads")
 	only := flag.String("only", "", "run only the one-core (1) or the multi-core (n) comparison")
+	raw := flag.Bool("raw", false, "add, at one core, a minimal HTTP loop on coroutines (ReadRequest and a fixed response: none of net/http's server semantics) as a reference")
 	cpuprofile := flag.String("cpuprofile", "", "child mode: write a CPU profile here until SIGTERM")
 	flag.Parse()
 	if *serve != "" {
@@ -69,43 +70,52 @@ func main() {
 		n = runtime.NumCPU()
 	}
 	type config struct {
-		title string
-		a, b  server
+		title   string
+		servers []server // the last one is the baseline of the ratios
 	}
 	var configs []config
 	if *only != "n" {
+		ss := []server{{"corohttp 1 loop", "coro", 1, 0}}
+		if *raw {
+			ss = append(ss, server{"raw ReadRequest loop", "raw", 1, 0})
+		}
 		configs = append(configs, config{"one core: corohttp 1 loop vs net/http GOMAXPROCS=1",
-			server{"corohttp 1 loop", "coro", 1, 0}, server{"net/http GOMAXPROCS=1", "net", 0, 1}})
+			append(ss, server{"net/http GOMAXPROCS=1", "net", 0, 1})})
 	}
 	if *only != "1" {
 		configs = append(configs, config{fmt.Sprintf("all cores: corohttp %d loops vs net/http GOMAXPROCS=%d", n, runtime.NumCPU()),
-			server{fmt.Sprintf("corohttp %d loops", n), "coro", n, 0}, server{"net/http default", "net", 0, 0}})
+			[]server{{fmt.Sprintf("corohttp %d loops", n), "coro", n, 0}, {"net/http default", "net", 0, 0}}})
 	}
 	fmt.Printf("wrk -t%d -c%d -d%v (keep-alive), %d rounds, servers alternating; %d CPUs\n\n", *threads, *conns, *dur, *rounds, runtime.NumCPU())
 	for _, cfg := range configs {
 		fmt.Println(cfg.title)
-		var res [2][]result
+		res := make([][]result, len(cfg.servers))
 		for r := 0; r < *rounds; r++ {
-			for i, s := range []server{cfg.a, cfg.b} {
+			for i := range cfg.servers {
+				k := i
 				if r%2 == 1 {
-					s = []server{cfg.b, cfg.a}[i] // A B, then B A: neither always goes first
+					k = len(cfg.servers) - 1 - i // forwards, then backwards: nobody always goes first
 				}
+				s := cfg.servers[k]
 				x, err := s.measure(*dur, *conns, *threads)
 				if err != nil {
 					log.Fatalf("httpbench: %s: %v", s.name, err)
-				}
-				k := 0
-				if s.name == cfg.b.name {
-					k = 1
 				}
 				res[k] = append(res[k], x)
 				fmt.Printf("  round %d  %-24s %9.0f req/s  %6.2f CPU-s  %9.0f req/CPU-s\n", r+1, s.name, x.rps, x.cpu, x.perCPU)
 			}
 		}
-		ma, mb := medians(res[0]), medians(res[1])
-		fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.a.name, ma.rps, ma.perCPU)
-		fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.b.name, mb.rps, mb.perCPU)
-		fmt.Printf("  ratio    requests/s %.2fx, requests per CPU-second %.2fx\n\n", ma.rps/mb.rps, ma.perCPU/mb.perCPU)
+		meds := make([]result, len(res))
+		for i := range res {
+			meds[i] = medians(res[i])
+			fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.servers[i].name, meds[i].rps, meds[i].perCPU)
+		}
+		base := meds[len(meds)-1]
+		for i := 0; i < len(meds)-1; i++ {
+			fmt.Printf("  ratio    %s / %s: requests/s %.2fx, requests per CPU-second %.2fx\n",
+				cfg.servers[i].name, cfg.servers[len(meds)-1].name, meds[i].rps/base.rps, meds[i].perCPU/base.perCPU)
+		}
+		fmt.Println()
 	}
 }
 
@@ -265,7 +275,44 @@ func child(kind string, loops int) {
 		})
 		coro.EventLoop() // SIGTERM ends it (coro.OnSignal's default)
 		stopProfile()
+	case "raw":
+		ln, err := coro.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(ln.Addr())
+		coro.SetLatencyWarning(0)
+		coro.Spawn(func() {
+			for {
+				c, err := ln.AcceptConn()
+				if err != nil {
+					log.Fatal(err)
+				}
+				coro.Spawn(func() { rawSession(c) })
+			}
+		})
+		coro.EventLoop()
 	default:
-		log.Fatalf("httpbench: -serve %q: want coro or net", kind)
+		log.Fatalf("httpbench: -serve %q: want coro, raw or net", kind)
+	}
+}
+
+// rawSession is the reference without semantics: read a request with
+// http.ReadRequest, answer with a fixed keep-alive response (what examples/httpserver
+// did before corohttp).
+func rawSession(c *coro.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	bw := bufio.NewWriter(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nhello, world\n")
+		if bw.Flush() != nil {
+			return
+		}
 	}
 }
