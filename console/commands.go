@@ -183,7 +183,7 @@ func runHandler(h *handler, args []string) (r *reply) {
 	var w replyWriter
 	defer func() {
 		if v := recover(); v != nil {
-			if rt.IsUnwind(v) {
+			if coro.Unwinding(v) {
 				panic(v) // the loop is ending: let the runtime unwind this coroutine
 			}
 			r = errorReply("%s: panicked: %v", h.name, v)

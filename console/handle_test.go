@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	coro "github.com/coroprof/coroprof/runtime"
 )
@@ -216,5 +217,48 @@ func TestHandleOverSocket(t *testing.T) {
 	}
 	if !onLoop {
 		t.Error("a program's command did not run as a coroutine of the loop")
+	}
+}
+
+// TestHandleBlockedAtExit: a program's command parked in the runtime when another
+// session says exit is unwound like any coroutine (its recover passes the runtime's
+// unwind on), so the loop ends and no panic is reported.
+func TestHandleBlockedAtExit(t *testing.T) {
+	var unwound, returned bool
+	if err := Handle("exit-block", "sleeps for an hour", func(w io.Writer, args []string) error {
+		defer func() { unwound = true }()
+		coro.Sleep(time.Hour)
+		returned = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var panics *[]*coro.PanicInfo
+	consoleTest(t, func(s *coro.Scheduler) {
+		panics = new([]*coro.PanicInfo)
+		s.SetPanicNotifier(func(p *coro.PanicInfo) { *panics = append(*panics, p) })
+	}, func(path string) error {
+		blocked := dialConsole(t, "unix", path)
+		defer blocked.close()
+		blocked.send([]byte("exit-block\n"))
+		cl := dialConsole(t, "unix", path)
+		defer cl.close()
+		for i := 0; ; i++ {
+			if find(cl.cmd("ps"), `coro\.console session 1\s+waiting\s+sleep\s+handle_test\.go:\d+ `) != "" {
+				break
+			}
+			if cl.err != nil || i == 500 {
+				return fmt.Errorf("the command never showed as parked in its sleep (%v)", cl.err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cl.cmd("exit")
+		return cl.err
+	})
+	if !unwound || returned {
+		t.Errorf("the blocked command: unwound %v, returned from its sleep %v", unwound, returned)
+	}
+	if len(*panics) != 0 {
+		t.Errorf("panics reported: %v", (*panics)[0])
 	}
 }

@@ -24,7 +24,6 @@ func init() {
 		SetHookData:     func(c *Coro, v any) { c.hookData = v },
 		SpawnPC:         func(c *Coro) uintptr { return c.spawnPC },
 		LoopStats:       (*Scheduler).loopStats,
-		IsUnwind:        func(v any) bool { return v == unwindSentinel },
 		ListenUnixOwner: func(path string) (net.Listener, error) {
 			ln, err := listenUnixOwner(path)
 			if err != nil {

@@ -119,12 +119,6 @@ type Runtime[S, C any] struct {
 	// not run).
 	LoopStats func(s S) (LoopStats, error)
 
-	// IsUnwind reports whether v, recovered from a panic in a coroutine, is the
-	// runtime unwinding that coroutine at its loop's Exit: a recover that finds it
-	// must panic again with v. For the console, which recovers a program command's
-	// panic into an error reply.
-	IsUnwind func(v any) bool
-
 	// ListenUnixOwner listens on a unix socket file that only the owner can connect
 	// to (mode 0600 from before bind), as the caller's loop's listener, removed at
 	// Close. A stale socket file at path (no listener) is replaced; a live one, or a
