@@ -95,7 +95,7 @@ func (c comparison) diffCols() []column {
 			continue
 		}
 		typ, name := "int", wire.Names[q]
-		if q == wire.CPU || q == wire.Utime || q == wire.Stime {
+		if q.Unit() == wire.UnitNanos {
 			typ = "sec"
 		}
 		if q == wire.Ticks || q == wire.CPU {
@@ -103,7 +103,7 @@ func (c comparison) diffCols() []column {
 				column{Key: "old " + name, Label: "old " + name, Type: typ, Est: true})
 		}
 		label := "Δ " + name
-		if q == wire.Utime || q == wire.Stime {
+		if q.Estimate() {
 			label += " ≈" // always an estimate (splits the exact CPU time)
 		}
 		cols = append(cols, column{Key: "Δ " + name, Label: label, Type: typ, Est: true})

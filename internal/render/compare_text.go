@@ -55,7 +55,7 @@ func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
 	}
 	d.qname = wire.Names[d.q]
-	if d.q == wire.Utime || d.q == wire.Stime {
+	if d.q.Estimate() {
 		d.qname += "≈" // always an estimate (splits the exact CPU time)
 	}
 	bw := bufio.NewWriter(w)
@@ -78,7 +78,7 @@ type diffText struct {
 	qname string // q's name, ≈ for the estimates
 }
 
-func (d *diffText) isSec() bool { return d.q == wire.CPU || d.q == wire.Utime || d.q == wire.Stime }
+func (d *diffText) isSec() bool { return d.q.Unit() == wire.UnitNanos }
 
 // val formats one side's q.
 func (d *diffText) val(qs *report.Quantities) string {

@@ -137,8 +137,7 @@ func fmtPct(v, of float64) string {
 }
 
 func fmtQuantity(qs *report.Quantities, q wire.Counter) string {
-	switch q {
-	case wire.CPU, wire.Utime, wire.Stime:
+	if q.Unit() == wire.UnitNanos {
 		return fmtSec(qs.Value(q))
 	}
 	return fmtInt(uint64(qs.Value(q)))
@@ -153,10 +152,10 @@ func (m model) textQuantities() ([]wire.Counter, []string) {
 			continue
 		}
 		qs = append(qs, q)
-		switch q {
-		case wire.CPU:
+		switch {
+		case q == wire.CPU:
 			heads = append(heads, "cpu s")
-		case wire.Utime, wire.Stime:
+		case q.Estimate():
 			heads = append(heads, wire.Names[q]+"≈ s")
 		default:
 			heads = append(heads, wire.Names[q])

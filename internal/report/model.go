@@ -521,7 +521,7 @@ func (m *Model) buildClosure() {
 			}
 			t, s := l.Total[q], sums[l.ID][q]
 			c := Closure{Loop: l.ID, Quantity: wire.Names[q], Total: t, Sum: s, Diff: int64(s - t),
-				Estimate: q == wire.Utime || q == wire.Stime}
+				Estimate: q.Estimate()}
 			if t != 0 {
 				c.Relative = math.Abs(float64(c.Diff)) / float64(t)
 			} else if s != 0 {

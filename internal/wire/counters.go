@@ -11,7 +11,7 @@ type Counter int
 const (
 	Ticks   Counter = iota // TSC ticks
 	CPU                    // thread CPU clock (CLOCK_THREAD_CPUTIME_ID), nanoseconds, exact
-	Utime                  // user CPU time, nanoseconds: an estimate that splits CPU (docs/DESIGN.md, Clocks)
+	Utime                  // user CPU time, nanoseconds: an estimate that splits CPU (Estimate)
 	Stime                  // system CPU time, nanoseconds: an estimate that splits CPU
 	Minflt                 // minor page faults (getrusage)
 	Majflt                 // major page faults
@@ -63,6 +63,12 @@ func (c Counter) String() string {
 
 // Unit is what c counts.
 func (c Counter) Unit() Unit { return units[c] }
+
+// Estimate reports whether c's value per bucket is an estimate: utime and stime split
+// the bucket's exact CPU time in the ratio of getrusage's tick-sampled times
+// (docs/DESIGN.md, Clocks), so unlike the other counters their buckets need not sum to
+// the total.
+func (c Counter) Estimate() bool { return c == Utime || c == Stime }
 
 // Counters holds one value per Counter, indexed by it.
 type Counters [NumCounters]uint64

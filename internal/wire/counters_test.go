@@ -23,6 +23,11 @@ func TestCounterNames(t *testing.T) {
 	if got := NumCounters.String(); got != "counter?" {
 		t.Errorf("NumCounters.String() = %q", got)
 	}
+	for c := range NumCounters {
+		if c.Estimate() != (c == Utime || c == Stime) {
+			t.Errorf("%s: Estimate() = %v", c, c.Estimate())
+		}
+	}
 	if Ticks.Unit() != UnitTicks || CPU.Unit() != UnitNanos || Stime.Unit() != UnitNanos || Nivcsw.Unit() != UnitCount {
 		t.Errorf("units: ticks %v cpu %v stime %v nivcsw %v", Ticks.Unit(), CPU.Unit(), Stime.Unit(), Nivcsw.Unit())
 	}
