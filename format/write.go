@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
+
+	"github.com/coroprof/coroprof/internal/atomicfile"
 )
 
 // Write writes p to w in the current Version. It validates p first and writes
@@ -28,54 +28,26 @@ func Write(w io.Writer, p *Profile) error {
 }
 
 // WriteFile writes p to the named file so that a crash never leaves a file that looks
-// whole: it writes a temporary file in the same directory, syncs it, renames it over
-// path and syncs the directory. (A reader would reject a torn file anyway, since it
-// lacks the end section, but then the previous profile would be lost too.) The file is
-// created with mode 0644.
-func WriteFile(path string, p *Profile) (err error) {
+// whole and never loses the previous one: under internal/atomicfile's policy, a
+// regular file (or a new one) is written to a temporary file beside it (.NAME.tmp-N,
+// removed by the next WriteFile to the same path if a crash left it), synced and
+// renamed over path; a replaced file keeps its mode, a new one gets 0666 less the
+// umask, as os.Create gives; a symbolic link is followed; a device or FIFO is written
+// in place; a directory is refused. (A reader would reject a torn file anyway, since
+// it lacks the end section.) Errors name path.
+func WriteFile(path string, p *Profile) error {
 	head, body, err := encode(p)
 	if err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("format: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("format: writing %s: %w", path, err)
-		}
-	}()
-	if _, err := f.Write(head); err != nil {
-		return err
-	}
-	if _, err := f.Write(body); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced. The file is complete
-	// either way, so failing to open the directory (some filesystems refuse) is not
-	// an error.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	f.Write(head)
+	f.Write(body) // a write error is kept and returned by Commit
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("format: %w", err)
 	}
 	return nil
 }

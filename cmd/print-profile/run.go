@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/coroprof/coroprof/internal/atomicfile"
 )
 
 // Exit statuses.
@@ -41,8 +41,12 @@ spawn_site, wait_reason; synthetic frames <main>, <wait>, <coroutine NAME>,
 <wait: REASON>, <runnable>. Try: go tool pprof -sample_index=wall -tags cpu.pb.gz
 
 Flags may come before or after the profiles; -- ends them. An output (-o, -pprof)
-may not be an input or the other output. Exit status: 0 success, 1 bad input, 2 bad
-usage.
+may not be an input or the other output; "-" is standard output. A regular output
+file is written to a temporary file beside it (.FILE.tmp-N, removed by the next run if
+a crash left it) and renamed over FILE when complete, keeping FILE's mode (0666 less
+the umask when new); a symbolic link is followed and stays a link; a device or FIFO
+(/dev/null, a pipe) is written in place; a directory is refused. Exit status: 0
+success, 1 bad input or an output that could not be written, 2 bad usage.
 
 flags:
 `
@@ -70,8 +74,8 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("print-profile", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by run
-	fs.StringVar(&c.out, "o", "", "write the report to `FILE` (replaced atomically) instead of stdout")
-	fs.StringVar(&c.pprof, "pprof", "", "write a pprof profile to `FILE` (one sample type per measured quantity)")
+	fs.StringVar(&c.out, "o", "", "write the report to `FILE` (replaced atomically; - is stdout) instead of stdout")
+	fs.StringVar(&c.pprof, "pprof", "", "write a pprof profile to `FILE` (replaced atomically; - is stdout; one sample type per measured quantity)")
 	fs.BoolVar(&c.json, "json", false, "print the whole model as JSON")
 	fs.BoolVar(&c.text, "text", false, "print the tables as text")
 	fs.BoolVar(&c.merge, "merge", false, "merge the profiles given instead of comparing them")
@@ -147,7 +151,8 @@ func splitArgs(fs *flag.FlagSet, args []string) (flags, operands []string) {
 	return flags, operands
 }
 
-// checkOutputs refuses an output file that is one of the inputs, or the other output:
+// checkOutputs refuses an output file that is one of the inputs, or the other output
+// ("-", standard output, may be named by one of them only):
 // the atomic rename would replace the profile being read with the report, and exit 0.
 // Paths are compared cleaned and absolute, and, when both exist, by os.SameFile (so a
 // link or another spelling of the same file is caught too).
@@ -159,9 +164,12 @@ func checkOutputs(c *config) error {
 	if c.merge {
 		inputs = c.views.inputs
 	}
+	if c.pprof == "-" && (c.out != "" || c.json || c.text) {
+		return &usageError{"-pprof - and the report would both go to standard output: give one of them a file"}
+	}
 	outs := []struct{ flag, path string }{{"-o", c.out}, {"-pprof", c.pprof}}
 	for i, o := range outs {
-		if o.path == "" {
+		if o.path == "" || o.path == "-" {
 			continue
 		}
 		for _, in := range inputs {
@@ -213,88 +221,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// writeOutput runs write into stdout, or into a temporary file beside path that is
-// renamed over path only once it is complete, so a failed or interrupted run never
-// leaves a file that looks whole: an interrupt (SIGINT, SIGTERM) while the temporary
-// exists removes it before the process ends. The file gets the mode os.Create would
-// give it: an existing file's own, else 0666 less the umask.
+// writeOutput runs write into stdout (path "" or "-"), or into path under
+// atomicfile's policy: a regular file (or a new one) is written to a temporary file
+// beside it and renamed over it only once complete, keeping its mode (a new file gets
+// 0666 less the umask); a device or FIFO is written in place; a symbolic link is
+// followed; a directory is refused. So a failed or interrupted run never leaves a file
+// that looks whole, and an interrupt (SIGINT, SIGTERM) while the temporary exists
+// removes it before the process ends. Errors name path, never the temporary file.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) (err error) {
-	if path == "" {
+	if path == "" || path == "-" {
 		bw := bufio.NewWriterSize(stdout, 1<<16)
 		if err := write(bw); err != nil {
 			return err
 		}
 		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("writing the report: %w", err)
+			return fmt.Errorf("writing to standard output: %w", err)
 		}
 		return nil
 	}
-	mode := newFileMode()
-	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-		mode = st.Mode().Perm()
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := atomicfile.Create(path)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, pathErr(err))
+		return err
 	}
-	stopWatch := removeOnSignal(f.Name())
+	stopWatch := removeOnSignal(f.TempName())
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			f.Abort()
 		}
 		stopWatch()
 	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err := write(bw); err != nil {
+	if err := write(f); err != nil {
+		if ae := (*atomicfile.Error)(nil); errors.As(err, &ae) {
+			return ae // "writing PATH: no space left on device", whatever the view wrapped round it
+		}
 		return err
 	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, pathErr(err))
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, pathErr(err))
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, pathErr(err))
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, pathErr(err))
-	}
-	return nil
-}
-
-// pathErr drops the *PathError's operation and path, which name the temporary file
-// rather than the output the user asked for.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
-
-// newFileMode is the mode os.Create gives a new file: 0666 less the umask. The umask
-// is read from /proc/self/status (Linux 4.7+), which, unlike syscall.Umask, does not
-// change it for a moment under the process's other threads.
-func newFileMode() os.FileMode {
-	b, err := os.ReadFile("/proc/self/status")
-	if err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Umask:"); ok {
-				if u, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					return 0o666 &^ os.FileMode(u)
-				}
-			}
-		}
-	}
-	u := syscall.Umask(0)
-	syscall.Umask(u)
-	return 0o666 &^ os.FileMode(u)
+	return f.Commit()
 }
 
 // interrupted ends the process after an interrupt removed the temporary output; tests
@@ -312,6 +274,9 @@ var interrupted = func(sig os.Signal) {
 // called, then calls interrupted. Without it the default action would end the process
 // and leave the partial temporary file behind.
 func removeOnSignal(tmp string) (stop func()) {
+	if tmp == "" {
+		return func() {} // written in place: nothing to remove
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})

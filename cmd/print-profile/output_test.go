@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// mknod makes a character device like /dev/null (1,3) or /dev/full (1,7) in the test's
+// own directory, so a broken writer replaces the test's copy, never the system's.
+func mknod(t *testing.T, path string, minor int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mknod needs root")
+	}
+	if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(1, uint32(minor)))); err != nil {
+		t.Skipf("mknod: %v", err)
+	}
+}
+
+// TestOutputKinds: -o and -pprof follow atomicfile's policy: devices and FIFOs are
+// written in place and stay what they were, a symbolic link stays a link and its
+// target is replaced keeping its mode, "-" is standard output, a directory is refused,
+// and every failure is exit 1 with one line naming the output.
+func TestOutputKinds(t *testing.T) {
+	dir := t.TempDir()
+	small := profilePath("small")
+	_, want, _ := runCmd("-text", small)
+
+	null := filepath.Join(dir, "null")
+	mknod(t, null, 3)
+	if code, _, errs := runCmd("-text", "-o", null, small); code != 0 {
+		t.Errorf("-o a null device: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("-pprof", null, small); code != 0 {
+		t.Errorf("-pprof a null device: exit %d, %q", code, errs)
+	}
+	if st, _ := os.Lstat(null); st.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("the null device became %v", st.Mode())
+	}
+
+	full := filepath.Join(dir, "full")
+	mknod(t, full, 7)
+	for _, args := range [][]string{{"-text", "-o", full, small}, {"-pprof", full, small}} {
+		code, out, errs := runCmd(args...)
+		if code != 1 || out != "" || errs != "print-profile: writing "+full+": no space left on device\n" {
+			t.Errorf("print-profile %q: exit %d, stderr %q; want 1 and one line naming %s", args, code, errs, full)
+		}
+	}
+	if st, _ := os.Lstat(full); st.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("the full device became %v", st.Mode())
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The test holds both ends (O_RDWR never blocks on Linux), so the writer's open
+	// does not wait for a reader and a writer that replaced the FIFO cannot hang the
+	// test; the report (12 KB) fits the pipe's buffer.
+	rd, err := unix.Open(fifo, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0) // raw: os would wait in its poller
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(rd)
+	if code, _, errs := runCmd("-text", "-o", fifo, small); code != 0 {
+		t.Errorf("-o FIFO: exit %d, %q", code, errs)
+	}
+	buf := make([]byte, 1<<16)
+	n, _ := unix.Read(rd, buf)
+	if string(buf[:max(n, 0)]) != want {
+		t.Errorf("the FIFO's reader got %d bytes, want the %d of -text", n, len(want))
+	}
+	if st, _ := os.Lstat(fifo); st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO became %v", st.Mode())
+	}
+
+	target := filepath.Join(dir, "target.txt")
+	os.WriteFile(target, []byte("old"), 0o600)
+	link := filepath.Join(dir, "link.txt")
+	os.Symlink("target.txt", link)
+	if code, _, errs := runCmd("-text", "-o", link, small); code != 0 {
+		t.Errorf("-o symlink: exit %d, %q", code, errs)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link became %v", st.Mode())
+	}
+	if b, _ := os.ReadFile(target); string(b) != want {
+		t.Errorf("the link's target holds %d bytes, want the report", len(b))
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+		t.Errorf("the link's target has mode %v, want its 0600 kept", st.Mode().Perm())
+	}
+
+	if code, out, errs := runCmd("-text", "-o", "-", small); code != 0 || out != want {
+		t.Errorf("-o -: exit %d, %q, stdout %d bytes, want the %d of -text", code, errs, len(out), len(want))
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`-o - created a file named "-"`)
+	}
+	if code, out, errs := runCmd("-pprof", "-", small); code != 0 || !strings.HasPrefix(out, "\x1f\x8b") {
+		t.Errorf("-pprof -: exit %d, %q, stdout %q...; want a gzipped pprof", code, errs, out[:min(len(out), 8)])
+	}
+	if code, _, errs := runCmd("-pprof", "-", "-text", small); code != 2 || strings.Count(errs, "\n") != 1 {
+		t.Errorf("-pprof - -text: exit %d, %q; want 2 (both on stdout)", code, errs)
+	}
+
+	if code, _, errs := runCmd("-text", "-o", dir, small); code != 1 || errs != "print-profile: writing "+dir+": is a directory\n" {
+		t.Errorf("-o a directory: exit %d, %q", code, errs)
+	}
+	if names := dirNames(t, dir); strings.Join(names, " ") != "fifo full link.txt null target.txt" {
+		t.Errorf("the directory holds %q", names)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestOutputDiskFull: when the filesystem fills while the output is written, the one
+// line names the output (not its hidden temporary), the previous output survives and
+// no temporary is left. The filesystem is a 16 KiB tmpfs mounted for the test.
+func TestOutputDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=16k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer unix.Unmount(dir, 0)
+	out := filepath.Join(dir, "m.json")
+	os.WriteFile(out, []byte("previous"), 0o644)
+	code, _, errs := runCmd("-json", "-o", out, profilePath("medium"))
+	if code != 1 || errs != "print-profile: writing "+out+": no space left on device\n" {
+		t.Errorf("disk full: exit %d, %q; want 1 and one line naming %s", code, errs, out)
+	}
+	if b, _ := os.ReadFile(out); !bytes.Equal(b, []byte("previous")) {
+		t.Errorf("the previous output was changed (%d bytes)", len(b))
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("the directory holds %q", names)
+	}
+}
+
+// TestHostileInputs: inputs that are not profile files get exit 1 and one line naming
+// them, at once: an endless device, a directory, a file declaring a huge section.
+func TestHostileInputs(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.bin")
+	b := append([]byte("COROPRF\x00"), 1, 0, 0, 0, 2, 0, 0, 0)
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0x40) // length 2^62
+	os.WriteFile(huge, b, 0o644)
+	for _, c := range []struct{ path, want string }{
+		{"/dev/zero", "print-profile: /dev/zero: format: at offset 0: not a coroutine profile"},
+		{dir, "print-profile: read " + dir + ": is a directory"},
+		{huge, "print-profile: " + huge + `: format: section "strings" at offset 12: the section declares 4611686018427387904 bytes`},
+	} {
+		code, out, errs := runCmd("-text", c.path)
+		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, c.want) {
+			t.Errorf("print-profile -text %s: exit %d, stderr %q; want 1 and one line starting %q", c.path, code, errs, c.want)
+		}
+	}
+}
