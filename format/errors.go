@@ -15,6 +15,7 @@ var (
 	ErrChecksum   = errors.New("checksum mismatch")           // a section's CRC-32C is wrong
 	ErrCorrupt    = errors.New("malformed")                   // bytes that cannot be decoded
 	ErrInvalid    = errors.New("invalid")                     // decoded, but inconsistent
+	ErrTooLarge   = errors.New("too large")                   // past MaxFileSize
 )
 
 // Error is a fault in a profile: what is wrong and where.

@@ -90,6 +90,7 @@ type fuzzSeed struct {
 func fuzzSeeds(t testing.TB) []fuzzSeed {
 	small := mustWrite(t, Synthetic(1, GoldenFiles[0].Options))
 	minimal := mustWrite(t, &Profile{Version: Version, Clock: Clock{TicksPerSecond: 1}, Measured: MeasTicks, Loops: []Loop{{}}})
+	small = small[:len(small):len(small)] // appends below copy
 	flipped := bytes.Clone(small)
 	flipped[len(flipped)/2] ^= 1
 	return []fuzzSeed{
@@ -102,6 +103,8 @@ func fuzzSeeds(t testing.TB) []fuzzSeed {
 		{"flipped", flipped},
 		{"header", small[:headerSize]},
 		{"empty", nil},
+		{"huge-length", hugeLength()},     // a section declaring 2^62 bytes: refused unread
+		{"trailing", append(small, 0, 0)}, // data after the end section
 	}
 }
 
@@ -175,4 +178,12 @@ func TestMutations(t *testing.T) {
 	if kinds[ErrCorrupt] == 0 || kinds[ErrInvalid] == 0 || kinds[nil] == 0 {
 		t.Errorf("mutations did not reach every layer: %v", kinds)
 	}
+}
+
+// hugeLength is a header and a section header declaring 2^62 bytes, and nothing else.
+func hugeLength() []byte {
+	b := binary.LittleEndian.AppendUint32([]byte(Magic), Version)
+	b = binary.LittleEndian.AppendUint16(b, uint16(KindStrings))
+	b = binary.LittleEndian.AppendUint16(b, 0)
+	return binary.LittleEndian.AppendUint64(b, 1<<62)
 }

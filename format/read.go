@@ -1,14 +1,15 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"math"
 	"os"
+	"syscall"
 )
 
 // Reading happens in three layers, each trusting only what the one before checked:
@@ -235,55 +236,131 @@ func locate(err error, known *[numKinds]rawSection, p *Profile) {
 	}
 }
 
+// MaxFileSize is the largest profile Read and ReadFile accept: 1 GiB, some five times
+// the largest profile the profiler writes with its biggest settings (a full 16M-slice
+// timeline is about 200 MB). A section whose declared length would take the file past
+// it is refused before it is read, so a hostile or endless input (a huge length field,
+// zeros after a valid header, a never-ending stream of sections) costs at most this
+// much memory, and a valid file never comes close. docs/FORMAT.md, "Reading limits".
+const MaxFileSize = 1 << 30
+
+// maxFileSize is MaxFileSize; tests lower it.
+var maxFileSize int64 = MaxFileSize
+
 // Read reads a whole profile from r and checks it. Any fault in the data is an *Error
 // naming the section and byte offset; errors.Is tells the kind (ErrNotProfile,
-// ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt, ErrInvalid). Read never panics
-// on bad input and allocates in proportion to the bytes it was given.
+// ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt, ErrInvalid, ErrTooLarge). Read
+// never panics on bad input, stops reading where the framing says the file ends (an
+// endless reader is fine), never reads more than MaxFileSize bytes, and allocates in
+// proportion to the bytes it was given.
 func Read(r io.Reader) (*Profile, error) {
-	data, err := readAll(r)
+	data, err := readFramed(r)
 	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("format: reading profile: %w", err)
 	}
 	return Decode(data)
 }
 
-// readAll is io.ReadAll that sizes its buffer once when r knows its length (a
-// bytes.Reader, a regular file), instead of doubling through a profile of tens of
-// megabytes. A size hint that is wrong costs only growth, never correctness.
-func readAll(r io.Reader) ([]byte, error) {
-	size := -1
+// readFramed reads r section by section, as far as the framing declares: the header,
+// then each section header and the payload and checksum it declares, up to the end
+// section. It stops early, returning what it has, where the bytes cannot be a profile
+// (wrong magic or version, a short read): Decode then reports exactly what is wrong.
+// It stops too after a section Decode will refuse (a bad checksum, kind 0), since
+// whatever follows cannot change the verdict. It fails itself only on what Decode
+// could not see: a declared length past MaxFileSize, and data after the end section
+// (which may never end).
+func readFramed(r io.Reader) ([]byte, error) {
+	limit := maxFileSize
+	size := int64(-1)
 	switch x := r.(type) {
 	case interface{ Len() int }:
-		size = x.Len()
+		size = int64(x.Len())
 	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := x.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < math.MaxInt32 {
-			size = int(fi.Size())
+		if fi, err := x.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
 		}
 	}
-	if size < 0 {
-		return io.ReadAll(r)
+	if size > limit {
+		return nil, &Error{Record: -1, Offset: -1, Err: errorf(ErrTooLarge, "the input is %d bytes, over the reader's limit of %d (MaxFileSize)", size, limit)}
 	}
-	buf := make([]byte, 0, size+1) // +1: the EOF read needs room to report 0 bytes
-	for {
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(size) + 1) // one allocation for an input that says how long it is
+	}
+	// more reads n more bytes; false when the input ended first. CopyN grows buf as
+	// bytes arrive, so a length the input does not back costs nothing.
+	more := func(n int64) (bool, error) {
+		got, err := io.CopyN(&buf, r, n)
 		if err == io.EOF {
-			return buf, nil
+			return false, nil
 		}
-		if err != nil {
-			return nil, err
+		return got == n, err
+	}
+	if ok, err := more(int64(headerSize)); !ok || err != nil ||
+		string(buf.Bytes()[:len(Magic)]) != Magic || binary.LittleEndian.Uint32(buf.Bytes()[len(Magic):]) != Version {
+		return buf.Bytes(), err
+	}
+	for {
+		off := int64(buf.Len())
+		if ok, err := more(sectionHeaderSize); !ok || err != nil {
+			return buf.Bytes(), err
 		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // longer than announced: grow as append does
+		h := buf.Bytes()[off:]
+		kind := Kind(binary.LittleEndian.Uint16(h))
+		length := binary.LittleEndian.Uint64(h[4:])
+		if length > uint64(limit) || off+sectionHeaderSize+int64(length)+crcSize > limit {
+			return nil, &Error{Section: kind.String(), Record: -1, Offset: off, Err: errorf(ErrTooLarge, "the section declares %d bytes, which would take the file past the reader's limit of %d bytes (MaxFileSize)", length, limit)}
+		}
+		if ok, err := more(int64(length) + crcSize); !ok || err != nil {
+			return buf.Bytes(), err
+		}
+		sec := buf.Bytes()[off:]
+		end := sectionHeaderSize + int(length)
+		if kind == KindInvalid || crc32.Checksum(sec[:end], castagnoli) != binary.LittleEndian.Uint32(sec[end:]) {
+			return buf.Bytes(), nil // not a section Decode accepts: it says why, and nothing after matters
+		}
+		if kind == KindEnd {
+			var one [1]byte
+			n, err := io.ReadFull(r, one[:])
+			if n > 0 {
+				if _, _, err := readRaw(buf.Bytes()); err != nil {
+					return buf.Bytes(), nil // a fault before the trailing data: Decode names it
+				}
+				// Decode counts trailing bytes in a slice; here they may never end.
+				return nil, &Error{Record: -1, Offset: int64(buf.Len()), Err: errorf(ErrCorrupt, "trailing data after the end section")}
+			}
+			if err != io.EOF {
+				return nil, err
+			}
+			return buf.Bytes(), nil
 		}
 	}
 }
 
 // ReadFile reads the profile in the named file. Errors name the file.
+// A directory, an unreadable file, an endless one (/dev/zero, a FIFO that never
+// closes) or one past MaxFileSize is an error naming the file; reading stops where the
+// file's framing says it ends.
 func ReadFile(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	}
+	data, err := readFramed(f)
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return nil, err // a *PathError from reading names the file
 	}
 	p, err := Decode(data)
 	if err != nil {
