@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coroprof/coroprof/internal/hooks"
+	"github.com/coroprof/coroprof/internal/termtext"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -354,34 +355,21 @@ type reply struct {
 
 // line adds one line, escaped so that it stays one line of plain text whatever it
 // holds (a coroutine's name, a program's command output): control characters (C0,
-// DEL and C1, which a terminal would act on) and invalid UTF-8 become '?'. An empty s
-// adds nothing.
+// DEL and C1, which a terminal would act on, newlines that would split the block),
+// bidirectional controls (RLO and the rest, which reorder what is shown) and invalid
+// UTF-8 are shown as Go-style escapes (\x1b, \n, \u202e, \xff) and a backslash is
+// doubled, by internal/termtext, print-profile -text's escaping too. An empty s adds
+// nothing.
 func (r *reply) line(s string) {
 	if s == "" {
 		return
 	}
+	s = termtext.Escape(s)
 	if len(r.b)+len(s)+1 > maxReply {
 		r.dropped++
 		return
 	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if (c < 0x20 && c != '\t') || c == 0x7f {
-				c = '?'
-			}
-			r.b = append(r.b, c)
-			i++
-			continue
-		}
-		ru, size := utf8.DecodeRuneInString(s[i:])
-		if (ru == utf8.RuneError && size == 1) || (ru >= 0x80 && ru < 0xa0) {
-			r.b = append(r.b, '?')
-		} else {
-			r.b = append(r.b, s[i:i+size]...)
-		}
-		i += size
-	}
+	r.b = append(r.b, s...)
 	r.b = append(r.b, '\n')
 }
 

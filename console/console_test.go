@@ -689,21 +689,22 @@ func BenchmarkConsolePs(b *testing.B) {
 	}
 }
 
-// TestConsoleHostileName: a coroutine name with newlines and control bytes cannot
-// break a reply block (an empty line would end it early).
+// TestConsoleHostileName: a coroutine name with newlines, control bytes and a
+// right-to-left override cannot break a reply block (an empty line would end it
+// early) or act on the terminal: each shows as its escape.
 func TestConsoleHostileName(t *testing.T) {
 	var id uint64
 	consoleTest(t, func(s *coro.Scheduler) {
-		id = coro.SpawnNamed("evil\nname\n\n\x1b[2Jx", func() { coro.Sleep(time.Hour) }).ID()
+		id = coro.SpawnNamed("evil\nname\n\n\x1b[2Jx\u202eexe.txt\a", func() { coro.Sleep(time.Hour) }).ID()
 	}, func(path string) error {
 		cl := dialConsole(t, "unix", path)
 		defer cl.close()
 		ps := cl.cmd("ps")
-		if find(ps, `^\s*\d+\s+evil\?name\?\?\?\[2Jx\s+waiting\s+sleep\s`) == "" {
+		if find(ps, `^\s*\d+\s+evil\\nname\\n\\n\\x1b\[2Jx\\u202eexe\.txt\\x07\s+waiting\s+sleep\s`) == "" {
 			return fmt.Errorf("ps row of the oddly named coroutine: %q", ps)
 		}
 		st := cl.cmd(fmt.Sprintf("stack %d", id))
-		if len(st) == 0 || st[0] != fmt.Sprintf(`coroutine %d (evil?name???[2Jx): waiting (sleep)`, id) {
+		if len(st) == 0 || st[0] != fmt.Sprintf(`coroutine %d (evil\nname\n\n\x1b[2Jx\u202eexe.txt\x07): waiting (sleep)`, id) {
 			return fmt.Errorf("stack header: %q", st)
 		}
 		// The block ended where it should: the next command's reply is its own.

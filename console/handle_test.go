@@ -176,7 +176,7 @@ func TestHandleOverSocket(t *testing.T) {
 			{"sock-args", []string{"ok"}},
 			{"sock-fail x", []string{"error: sock-fail: it broke; on two lines"}},
 			{"sock-boom", []string{"error: sock-boom: panicked: kaboom"}},
-			{"sock-hostile", []string{"a?[2Jb", "c?d?e", "?tail"}},
+			{"sock-hostile", []string{`a\x1b[2Jb`, `c\u009bd\xffe`, `\x00tail`}},
 			{"sock-sleep", []string{"slept"}},
 			// Bad input is refused before any command runs.
 			{"sock-args \x01", []string{"error: line 7 is not text: control byte 0x01 at byte 11"}},

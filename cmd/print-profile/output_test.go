@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/synth"
 	"golang.org/x/sys/unix"
 )
 
@@ -173,5 +176,58 @@ func TestHostileInputs(t *testing.T) {
 		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, c.want) {
 			t.Errorf("print-profile -text %s: exit %d, stderr %q; want 1 and one line starting %q", c.path, code, errs, c.want)
 		}
+	}
+}
+
+// hostileNames are names a program may give its coroutines, functions or arguments
+// that a terminal would act on or that would break a line.
+var hostileNames = []string{
+	"esc\x1b[2J\x1b[31mred",      // clear screen, colour
+	"osc\x1b]0;owned title\x07",  // window title, BEL
+	"nul\x00byte",                // NUL
+	"rlo\u202etxt.exe",           // right-to-left override
+	"split\nrow\r\n",             // newlines
+	"bad utf8 \xff\xfe",          // invalid UTF-8
+	"c1 \u009b2J",                // 8-bit CSI
+	strings.Repeat("long", 5000), // very long
+}
+
+// TestTextHostileNames: -text shows every hostile name escaped (\x1b, \n, \u202e,
+// \xff ...): no control byte but the line ends, no bidirectional control, valid
+// UTF-8, one row per coroutine. -json and the HTML page keep the bytes as data, in
+// their own escaping (JSON \u001b; html/template), and the pprof file carries the
+// names unchanged for pprof's own display.
+func TestTextHostileNames(t *testing.T) {
+	p := synth.Profile(11, synth.Options{Coroutines: len(hostileNames), Samples: 20})
+	for i := range p.Coroutines {
+		p.Coroutines[i].Name = hostileNames[i%len(hostileNames)]
+	}
+	p.Meta.Args = append(p.Meta.Args, "arg\x1b]52;c;cGF3bmVk\x07")
+	p.Meta.Notes = append(p.Meta.Notes, "note\u202eevil\n")
+	path := filepath.Join(t.TempDir(), "hostile.bin")
+	if err := format.WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd("-text", "-top", "0", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !utf8.ValidString(out) {
+		t.Error("-text output is not valid UTF-8")
+	}
+	for i, r := range out {
+		if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			t.Fatalf("-text output holds %U at byte %d: %q", r, i, out[max(i-20, 0):min(i+20, len(out))])
+		}
+	}
+	for _, want := range []string{`esc\x1b[2J\x1b[31mred`, `osc\x1b]0;owned title\x07`, `nul\x00byte`, `rlo\u202etxt.exe`,
+		`split\nrow\r\n`, `bad utf8 \xff\xfe`, `c1 \u009b2J`, `arg\x1b]52;c;cGF3bmVk\x07`, `note\u202eevil\n`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-text does not show %s", want)
+		}
+	}
+	code, out, errs = runCmd("-json", path)
+	if code != 0 || strings.ContainsAny(out, "\x1b\x00\x07") || !strings.Contains(out, `esc\u001b[2J`) {
+		t.Errorf("-json: exit %d, %q: control bytes not escaped as JSON", code, errs)
 	}
 }

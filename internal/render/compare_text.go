@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/termtext"
 	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/google/pprof/profile"
 )
@@ -111,7 +112,7 @@ func (d *diffText) runs(w io.Writer) {
 	fmt.Fprintf(w, "measured: %s\n", strings.Join(c.Measured, ", "))
 	for _, s := range []*report.Side{&c.New, &c.Old} {
 		for _, n := range s.Notes {
-			fmt.Fprintf(w, "note (%s): %s\n", s.File, n)
+			fmt.Fprintf(w, "note (%s): %s\n", termtext.Escape(s.File), termtext.Escape(n))
 		}
 	}
 }

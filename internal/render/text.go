@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/termtext"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -62,9 +63,24 @@ type textTable struct {
 
 func (t *textTable) add(cells ...string) { t.rows = append(t.rows, cells) }
 
+// Every cell is escaped for the terminal (internal/termtext, the console's escaping
+// too): a name's ESC, OSC, BEL, NUL, bidirectional controls or newline show as \x1b,
+// \x07, \x00, \u202e, \n and so on, never acted on and never splitting a row.
 func (t *textTable) write(w io.Writer) {
+	esc := func(r []string) []string {
+		out := make([]string, len(r))
+		for i, c := range r {
+			out[i] = termtext.Escape(c)
+		}
+		return out
+	}
+	head := esc(t.head)
+	rows := make([][]string, len(t.rows))
+	for i, r := range t.rows {
+		rows[i] = esc(r)
+	}
 	width := make([]int, len(t.head))
-	for _, r := range append([][]string{t.head}, t.rows...) {
+	for _, r := range append([][]string{head}, rows...) {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
@@ -87,8 +103,8 @@ func (t *textTable) write(w io.Writer) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-	line(t.head)
-	for _, r := range t.rows {
+	line(head)
+	for _, r := range rows {
 		line(r)
 	}
 }
