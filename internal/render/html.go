@@ -499,77 +499,96 @@ func writeHTML(w io.Writer, rm *report.Model, o HTMLOptions) error {
 	if o.FlameCoroutines <= 0 {
 		o.FlameCoroutines = 30
 	}
-	js := o.Echarts
-	if js == "" {
-		var err error
-		if js, err = web.Echarts(); err != nil {
-			return err
-		}
-	}
-	script, err := web.Static("report.js")
-	if err != nil {
-		return err
-	}
-	style, err := web.Static("report.css")
-	if err != nil {
-		return err
-	}
-	t, err := web.Templates(template.FuncMap{
-		"seconds": func(f float64) string { return fmt.Sprintf("%.6f", f) },
-	})
+	a, err := loadAssets(o.Echarts)
 	if err != nil {
 		return err
 	}
 	graph, inGraph, omitted := m.callGraph(o.CallGraphMax)
+	d := m.header()
+	d.M, d.Graph, d.Omitted, d.Long = rm, graph, omitted, m.LongSlices
+	// These three are this repository's own code and the pinned echarts build,
+	// embedded at compile time: trusted text, never user data.
+	d.Echarts, d.Script, d.Style = template.JS(a.echarts), template.JS(a.script), template.CSS(a.style)
+	d.Data = m.pageJSON(inGraph, o.FlameCoroutines)
+	return a.page.ExecuteTemplate(w, "report.html", d)
+}
+
+// assets are the page's template and the code and style it inlines.
+type assets struct {
+	page                   *template.Template
+	echarts, script, style string
+}
+
+// loadAssets reads the embedded assets; echarts, if not empty, replaces the echarts
+// runtime embedded at build time (web.Echarts, which fails when `make assets` was
+// not run).
+func loadAssets(echarts string) (assets, error) {
+	a := assets{echarts: echarts}
+	var err error
+	if a.echarts == "" {
+		if a.echarts, err = web.Echarts(); err != nil {
+			return a, err
+		}
+	}
+	if a.script, err = web.Static("report.js"); err != nil {
+		return a, err
+	}
+	if a.style, err = web.Static("report.css"); err != nil {
+		return a, err
+	}
+	a.page, err = web.Templates(template.FuncMap{
+		"seconds": func(f float64) string { return fmt.Sprintf("%.6f", f) },
+	})
+	return a, err
+}
+
+// header is the page's header: the run, its clock, what was measured, the closure.
+func (m model) header() pageData {
 	d := pageData{
-		M:       rm,
 		Cmdline: strings.Join(append([]string{m.Meta.Program}, m.Meta.Args...), " "),
 		Clock: fmt.Sprintf("%s at %d ticks/s (%s)", m.Clock.Source, m.Clock.TicksPerSecond,
 			map[bool]string{true: "invariant", false: "not invariant: ticks may not track time"}[m.Clock.Invariant]),
 		Measured: strings.Join(m.Measured, ", "),
 		Duration: fmt.Sprintf("%.6f s wall, %d ticks (%.6f s)", m.Meta.Duration, m.TotalTicks, m.Seconds(float64(m.TotalTicks))),
-		Graph:    graph,
-		Omitted:  omitted,
-		Long:     m.LongSlices,
-		// These three are this repository's own code and the pinned echarts build,
-		// embedded at compile time: trusted text, never user data.
-		Echarts: template.JS(js),
-		Script:  template.JS(script),
-		Style:   template.CSS(style),
 	}
 	d.Closure, d.ClosureOK = m.closureText()
 	d.Charged, d.HasCPU, d.HasRusage, d.Process = m.chargedText(), m.Has(wire.CPU), m.Has(wire.Utime), m.processText()
 	d.EstClosure = m.estimateClosureText()
+	d.Samples = "off"
 	if m.HasSamples() {
 		d.Samples = m.samplesText()
-	} else {
-		d.Samples = "off"
 	}
+	return d
+}
+
+// pageJSON is the data the page's script draws: the tables, the charts and the flame
+// graphs (of all samples and of the flames coroutines with the most samples).
+func (m model) pageJSON(inGraph []bool, flames int) pageJSON {
 	// The parts only read the model: make them on both cores.
-	d.Data = pageJSON{TicksPerSecond: m.Clock.TicksPerSecond, Tables: make([]*table, 4)}
+	d := pageJSON{TicksPerSecond: m.Clock.TicksPerSecond, Tables: make([]*table, 4)}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		d.Data.Tables[0] = m.coroutineTable()
+		d.Tables[0] = m.coroutineTable()
 	}()
 	go func() {
 		defer wg.Done()
-		d.Data.Flames = m.flames(o.FlameCoroutines)
+		d.Flames = m.flames(flames)
 	}()
-	d.Data.Tables[1] = m.functionTable("self", false, inGraph)
-	d.Data.Tables[2] = m.functionTable("cumulative", true, inGraph)
-	d.Data.Tables[3] = m.waitTable()
-	d.Data.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
+	d.Tables[1] = m.functionTable("self", false, inGraph)
+	d.Tables[2] = m.functionTable("cumulative", true, inGraph)
+	d.Tables[3] = m.waitTable()
+	d.Charts = map[string]map[string]interface{}{"where": m.whereChart(), "top": m.topChart()}
 	wg.Wait()
 	// Only after Wait: append may move Tables while the goroutine above writes Tables[0].
 	if len(m.Loops) > 1 {
-		d.Data.Tables = append(d.Data.Tables, m.loopTable())
+		d.Tables = append(d.Tables, m.loopTable())
 	}
 	if len(m.Slices) > 0 {
-		d.Data.Charts["timeline"] = m.timelineChart()
+		d.Charts["timeline"] = m.timelineChart()
 	}
-	return t.ExecuteTemplate(w, "report.html", d)
+	return d
 }
 
 // chargedText names what the profile measured, for the intro ("every tick, CPU

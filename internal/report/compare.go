@@ -212,10 +212,14 @@ func side(file string, m *Model) Side {
 
 // Compare compares two models built from profiles CompareProfiles accepted.
 func Compare(newName string, n *Model, oldName string, o *Model) *Comparison {
-	c := &Comparison{New: side(newName, n), Old: side(oldName, o), Measured: n.Measured, newM: n, oldM: o,
-		Total: qdiff(n.Total, o.Total), Busy: qdiff(n.Busy, o.Busy), Main: qdiff(n.Main, o.Main), Wait: qdiff(n.Wait, o.Wait)}
+	return &Comparison{New: side(newName, n), Old: side(oldName, o), Measured: n.Measured, newM: n, oldM: o,
+		Total: qdiff(n.Total, o.Total), Busy: qdiff(n.Busy, o.Busy), Main: qdiff(n.Main, o.Main), Wait: qdiff(n.Wait, o.Wait),
+		Coroutines: compareCoroutines(n.Coroutines, o.Coroutines), Functions: compareFunctions(n.Functions, o.Functions)}
+}
 
-	// Coroutines by name.
+// compareCoroutines matches coroutines by name, summing each side's coroutines of a
+// name, ordered by |Δ ticks|.
+func compareCoroutines(nc, oc []Coroutine) []CoroDiff {
 	sides := map[string]*CoroDiff{}
 	var names []string
 	addCoro := func(ms []Coroutine, isNew bool) {
@@ -239,8 +243,9 @@ func Compare(newName string, n *Model, oldName string, o *Model) *Comparison {
 			s.Samples += co.Samples
 		}
 	}
-	addCoro(n.Coroutines, true)
-	addCoro(o.Coroutines, false)
+	addCoro(nc, true)
+	addCoro(oc, false)
+	var out []CoroDiff
 	for _, name := range names {
 		d := sides[name]
 		d.Status = status(d.New.Count > 0, d.Old.Count > 0)
@@ -248,13 +253,17 @@ func Compare(newName string, n *Model, oldName string, o *Model) *Comparison {
 		d.DeltaCount = d.New.Count - d.Old.Count
 		d.DeltaResumes = sub(d.New.Resumes, d.Old.Resumes)
 		d.DeltaSamples = sub(d.New.Samples, d.Old.Samples)
-		c.Coroutines = append(c.Coroutines, *d)
+		out = append(out, *d)
 	}
-	slices.SortStableFunc(c.Coroutines, func(a, b CoroDiff) int {
+	slices.SortStableFunc(out, func(a, b CoroDiff) int {
 		return cmp.Or(cmp.Compare(absI(b.Ticks), absI(a.Ticks)), cmp.Compare(a.Name, b.Name))
 	})
+	return out
+}
 
-	// Functions by kind and name.
+// compareFunctions matches functions by kind and name, ordered by |Δ self ticks|,
+// then |Δ cumulative ticks|.
+func compareFunctions(nf, of []Function) []FuncDiff {
 	type key struct{ kind, name string }
 	fd := map[key]*FuncDiff{}
 	var keys []key
@@ -283,19 +292,20 @@ func Compare(newName string, n *Model, oldName string, o *Model) *Comparison {
 			}
 		}
 	}
-	addFunc(n.Functions, true)
-	addFunc(o.Functions, false)
+	addFunc(nf, true)
+	addFunc(of, false)
+	var out []FuncDiff
 	for _, k := range keys {
 		d := fd[k]
 		d.Self = costDiff(d.Self.New, d.Self.Old)
 		d.Cumulative = costDiff(d.Cumulative.New, d.Cumulative.Old)
-		c.Functions = append(c.Functions, *d)
+		out = append(out, *d)
 	}
-	slices.SortStableFunc(c.Functions, func(a, b FuncDiff) int {
+	slices.SortStableFunc(out, func(a, b FuncDiff) int {
 		return cmp.Or(cmp.Compare(absI(b.Self.Ticks), absI(a.Self.Ticks)), cmp.Compare(absI(b.Cumulative.Ticks), absI(a.Cumulative.Ticks)),
 			cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
 	})
-	return c
+	return out
 }
 
 func status(inNew, inOld bool) string {

@@ -132,12 +132,27 @@ func (g *synth) counters(ticks uint64, cpuShare float64) format.Counters {
 func (g *synth) loc() format.LocID { return format.LocID(1 + g.r.IntN(len(g.p.Locations))) }
 
 func (g *synth) profile(seed int64) *format.Profile {
-	opt := g.opt
-	p := &format.Profile{
+	g.p = &format.Profile{
 		Version: format.Version,
 		Clock:   format.Clock{Source: "rdtscp", TicksPerSecond: synthTPS, Invariant: true},
 	}
-	g.p = p
+	g.measured()
+	g.symbols()
+	g.coroutines()
+	elapsed := g.buckets()
+	g.waits(elapsed)
+	g.regions()
+	g.samples()
+	g.meta(seed, elapsed)
+	g.timeline(elapsed)
+	g.longSlices(elapsed)
+	g.p.Sort()
+	return g.p
+}
+
+// measured says what the profile holds.
+func (g *synth) measured() {
+	p, opt := g.p, g.opt
 	p.Measured = format.MeasTicks
 	if !opt.TicksOnly {
 		p.Measured |= format.MeasCPU | format.MeasRusage
@@ -151,8 +166,11 @@ func (g *synth) profile(seed int64) *format.Profile {
 	if opt.Slices > 0 {
 		p.Measured |= format.MeasSlices
 	}
+}
 
-	// The symbol table: each function has 2 to 4 locations.
+// The symbol table: each function has 2 to 4 locations.
+func (g *synth) symbols() {
+	p, opt := g.p, g.opt
 	for i := range opt.Funcs {
 		f := synthFuncs[i%len(synthFuncs)]
 		name := f.name
@@ -165,9 +183,12 @@ func (g *synth) profile(seed int64) *format.Profile {
 			p.Locations = append(p.Locations, format.Location{Func: uint32(i), Line: start + int64(g.n(1, 60))})
 		}
 	}
+}
 
-	// Loops and coroutines. Coroutine i runs on loop i%Loops, so every loop has some
-	// when there are at least as many coroutines as loops.
+// Loops and coroutines. Coroutine i runs on loop i%Loops, so every loop has some
+// when there are at least as many coroutines as loops.
+func (g *synth) coroutines() {
+	p, opt := g.p, g.opt
 	for l := range opt.Loops {
 		p.Loops = append(p.Loops, format.Loop{ID: int64(l + 1)})
 	}
@@ -191,9 +212,11 @@ func (g *synth) profile(seed int64) *format.Profile {
 		c.LongestSite = g.loc()
 		p.Coroutines = append(p.Coroutines, c)
 	}
+}
 
-	// <main> and <wait> per loop, and the totals that make conservation exact.
-	var elapsed uint64
+// <main> and <wait> per loop, and the totals that make conservation exact.
+func (g *synth) buckets() (elapsed uint64) {
+	p := g.p
 	for l := range p.Loops {
 		lp := &p.Loops[l]
 		lp.Main = g.counters(g.skewed(1_000_000, 500_000_000), 0.95)
@@ -207,11 +230,15 @@ func (g *synth) profile(seed int64) *format.Profile {
 		}
 		elapsed = max(elapsed, lp.Total[wire.Ticks])
 	}
+	return elapsed
+}
 
-	// Time off the CPU: a coroutine is running, runnable or parked, so runnable and
-	// parked ticks share what its running leaves of the elapsed time. Wait sites: 0
-	// to 3 per coroutine, distinct (reason, site) pairs, each taking up to a third of
-	// the parked budget; the coroutine's wait totals are their sums.
+// Time off the CPU: a coroutine is running, runnable or parked, so runnable and
+// parked ticks share what its running leaves of the elapsed time. Wait sites: 0
+// to 3 per coroutine, distinct (reason, site) pairs, each taking up to a third of
+// the parked budget; the coroutine's wait totals are their sums.
+func (g *synth) waits(elapsed uint64) {
+	p := g.p
 	for i := range p.Coroutines {
 		c := &p.Coroutines[i]
 		off := elapsed - c.Counters[wire.Ticks]
@@ -236,9 +263,12 @@ func (g *synth) profile(seed int64) *format.Profile {
 			c.Waits[ws.Reason].Ticks += ws.Ticks
 		}
 	}
+}
 
-	// Regions: calls, self ≤ cumulative; edges from the top level (-1) and between
-	// regions, at most one per (caller, callee).
+// Regions: calls, self ≤ cumulative; edges from the top level (-1) and between
+// regions, at most one per (caller, callee).
+func (g *synth) regions() {
+	p, opt := g.p, g.opt
 	for i := range opt.Regions {
 		r := format.Region{Name: synthRegionNames[i%len(synthRegionNames)], Calls: g.skewed(1, 1_000_000)}
 		if i >= len(synthRegionNames) {
@@ -254,10 +284,13 @@ func (g *synth) profile(seed int64) *format.Profile {
 			p.RegionEdges = append(p.RegionEdges, format.RegionEdge{Caller: caller, Callee: int32(i), Calls: r.Calls - r.Calls/2, Cumulative: g.counters(r.Cumulative[wire.Ticks]/2, 0.9)})
 		}
 	}
+}
 
-	// Samples: distinct stacks. The leaf frames spell the sample's index in base
-	// len(Locations) (padded to a fixed width), which makes every stack distinct
-	// without a set; the callers above them are random.
+// Samples: distinct stacks. The leaf frames spell the sample's index in base
+// len(Locations) (padded to a fixed width), which makes every stack distinct
+// without a set; the callers above them are random.
+func (g *synth) samples() {
+	p, opt := g.p, g.opt
 	if opt.Samples > 0 {
 		nloc := uint64(len(p.Locations))
 		width := 1
@@ -309,9 +342,12 @@ func (g *synth) profile(seed int64) *format.Profile {
 			s.Nanos = s.Count * nanosPer
 		}
 	}
+}
 
-	// The timeline: each loop runs its coroutines one slice after another from
-	// StartTick; slices are merged oldest first.
+// The timeline: each loop runs its coroutines one slice after another from
+// StartTick; slices are merged oldest first.
+func (g *synth) meta(seed int64, elapsed uint64) {
+	p, opt := g.p, g.opt
 	p.Meta = format.Meta{
 		Program:     "/tmp/synth/echo-server",
 		Args:        []string{"-addr", ":7000", "-name", "<script>alert(1)</script>"},
@@ -332,6 +368,11 @@ func (g *synth) profile(seed int64) *format.Profile {
 	}
 	p.Meta.StopTick = p.Meta.StartTick + elapsed
 	p.Meta.Duration = time.Duration(elapsed * 1_000_000_000 / synthTPS)
+}
+
+// timeline lays out the run slices (see meta).
+func (g *synth) timeline(elapsed uint64) {
+	p, opt := g.p, g.opt
 	if opt.Slices > 0 && len(p.Coroutines) > 0 {
 		// Loops take turns, so each runs at most perLoop slices, each advancing its
 		// cursor by at most 3/4 step: the timeline ends before StopTick.
@@ -365,8 +406,12 @@ func (g *synth) profile(seed int64) *format.Profile {
 		slices.SortStableFunc(p.Slices, func(a, b format.Slice) int { return cmp.Compare(a.Start, b.Start) })
 		p.SlicesDropped = g.skewed(0, uint64(opt.Slices)*4)
 	}
-	// Long slices: a coroutine's first is its longest slice; more of the same
-	// coroutine are shorter.
+}
+
+// Long slices: a coroutine's first is its longest slice; more of the same
+// coroutine are shorter.
+func (g *synth) longSlices(elapsed uint64) {
+	p, opt := g.p, g.opt
 	picked := map[uint64]bool{}
 	for range opt.LongSlices {
 		if len(p.Coroutines) == 0 {
@@ -394,8 +439,6 @@ func (g *synth) profile(seed int64) *format.Profile {
 		}
 		p.LongSlices = append(p.LongSlices, ls)
 	}
-	p.Sort()
-	return p
 }
 
 // Golden are the generated profiles kept in testdata/ at the repository root, for
