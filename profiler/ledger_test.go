@@ -475,3 +475,49 @@ func TestBackwardsReadingNotWrapped(t *testing.T) {
 		}
 	}
 }
+
+// The hooks of a ledger that has ended (a hook racing the detach, or a tool calling
+// them) charge nothing and record nothing: ready's one comparison fails on the
+// stopped ledger's run (notStamping), and enter refuses it. Checked to fail when end
+// leaves the run count of the last segment in place.
+func TestHooksOnStoppedLedger(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	o := defaultOptions()
+	o.ticksOnly = true
+	l := newLedger(newSession(o, false), nil)
+	l.sched = coro.Default() // what attach would set
+	l.begin(nil)
+	c1 := coro.Spawn(func() {})
+	c2 := coro.Spawn(func() {})
+	defer coro.EventLoop() // let the two spawned coroutines run and finish
+	l.Resume(c1)
+	l.Yield(c1, coro.StateRunnable, 0)
+	l.end(true)
+	if l.state != stateStopped {
+		t.Fatalf("state %d after end", l.state)
+	}
+	main, wait, stop := l.main, l.wait, l.stop
+	rec := *l.coros[0]
+	n := len(l.coros)
+	l.Spawn(c2, c1)
+	l.Resume(c1)
+	l.WaitBegin(c1, coro.WaitSleep, 0)
+	l.Yield(c1, coro.StateWaiting, 0)
+	l.BeforePoll()
+	l.AfterPoll()
+	l.WaitEnd(c1)
+	l.Resume(c2)
+	l.Exit(c2, false)
+	if l.main != main || l.wait != wait || l.stop != stop || len(l.coros) != n {
+		t.Errorf("hooks after end charged: main %v -> %v, wait %v -> %v, %d -> %d records",
+			main, l.main, wait, l.wait, n, len(l.coros))
+	}
+	if r := l.coros[0]; r.resumes != rec.resumes || r.acc != rec.acc || r.waits != rec.waits || r.exited {
+		t.Errorf("hooks after end changed coroutine %d's record: resumes %d -> %d, waits %v -> %v",
+			r.id, rec.resumes, r.resumes, rec.waits, r.waits)
+	}
+	if l.ringNext != 1 {
+		t.Errorf("%d slices recorded, want the one before end", l.ringNext)
+	}
+}
