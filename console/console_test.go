@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -624,6 +626,7 @@ func BenchmarkConsolePs(b *testing.B) {
 			s, _ := newTestSched(b)
 			path := filepath.Join(b.TempDir(), "c.sock")
 			var maxGap time.Duration // the loop's longest stall, seen by a ticker
+			var cpu0, cpu1 int64     // process CPU time around the timed ops
 			s.Spawn(func() {
 				for i := 0; i < n; i++ {
 					coro.SpawnNamed(fmt.Sprintf("bench-sleeper-%d", i), func() { coro.Sleep(time.Hour) })
@@ -651,6 +654,7 @@ func BenchmarkConsolePs(b *testing.B) {
 					defer conn.Close()
 					r := bufio.NewReaderSize(conn, 1<<20)
 					b.ResetTimer()
+					cpu0 = processCPU()
 					for i := 0; i < b.N; i++ {
 						conn.Write([]byte("ps\n"))
 						for {
@@ -665,10 +669,12 @@ func BenchmarkConsolePs(b *testing.B) {
 						}
 					}
 					b.StopTimer()
+					cpu1 = processCPU()
 				}()
 			})
 			s.EventLoop()
 			b.ReportMetric(float64(maxGap)/1e6, "max-loop-gap-ms")
+			b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(fmt.Sprintf("coroutines/n=%d", n), func(b *testing.B) {
 			s, _ := newTestSched(b)
@@ -830,4 +836,12 @@ func TestServeFromGoroutine(t *testing.T) {
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("socket file left behind: %v", err)
 	}
+}
+
+// processCPU is the process's CPU time in ns (CLOCK_PROCESS_CPUTIME_ID): on a loaded
+// machine wall time swings with every preemption, the CPU time much less.
+func processCPU() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts)
+	return ts.Nano()
 }
