@@ -111,9 +111,17 @@ func main() {
 			fmt.Printf("  median   %-24s %9.0f req/s  %9.0f req/CPU-s\n", cfg.servers[i].name, meds[i].rps, meds[i].perCPU)
 		}
 		base := meds[len(meds)-1]
-		for i := 0; i < len(meds)-1; i++ {
-			fmt.Printf("  ratio    %s / %s: requests/s %.2fx, requests per CPU-second %.2fx\n",
-				cfg.servers[i].name, cfg.servers[len(meds)-1].name, meds[i].rps/base.rps, meds[i].perCPU/base.perCPU)
+		last := len(meds) - 1
+		for i := 0; i < last; i++ {
+			// Also the median of the per-round ratios: each round runs the servers
+			// back to back, so a change in the machine's load between rounds cancels.
+			var rr []result
+			for r := range res[i] {
+				rr = append(rr, result{rps: res[i][r].rps / res[last][r].rps, perCPU: res[i][r].perCPU / res[last][r].perCPU})
+			}
+			m := medians(rr)
+			fmt.Printf("  ratio    %s / %s: of medians %.2fx req/s, %.2fx req/CPU-s; median of per-round ratios %.2fx req/s, %.2fx req/CPU-s\n",
+				cfg.servers[i].name, cfg.servers[last].name, meds[i].rps/base.rps, meds[i].perCPU/base.perCPU, m.rps, m.perCPU)
 		}
 		fmt.Println()
 	}
@@ -292,6 +300,7 @@ func child(kind string, loops int) {
 			}
 		})
 		coro.EventLoop()
+		stopProfile()
 	default:
 		log.Fatalf("httpbench: -serve %q: want coro, raw or net", kind)
 	}
