@@ -35,6 +35,7 @@ const (
 // defaults to preferring the receiver; here the cheaper choice is the default, and
 // SetPreference picks another).
 type Channel[T any] struct {
+	home    homeLoop
 	q       waitq[T]
 	senders bool // q holds senders (else receivers); meaningful when q.len > 0
 	closed  bool
@@ -59,16 +60,23 @@ func (ch *Channel[T]) SendError(err error) error {
 }
 
 func (ch *Channel[T]) send(v T, e error) error {
+	s := ch.home.on()
+	if s == nil {
+		return ch.sendForeign(v, e)
+	}
 	if ch.closed {
 		return ErrChannelClosed
 	}
-	if ch.handTo(v, e) {
+	if ch.handOff(v, e) {
+		if ch.pref == PreferReceiver && s.cur != &s.main {
+			Yield()
+		}
 		return nil
 	}
 	// Nobody is receiving (first() pruned any receiver already leaving), so the queue
 	// is empty or holds senders.
 	ch.senders = true
-	w := ch.q.enqueue(current(), false)
+	w := ch.q.enqueue(s.coro(), false)
 	w.val, w.err = v, e
 	// Granted means a receiver copied the value out (and cleared err) before
 	// readying us; otherwise err is why the wait ended.
@@ -76,8 +84,9 @@ func (ch *Channel[T]) send(v T, e error) error {
 	return err
 }
 
-// handTo gives v (or e) to the longest-waiting receiver, if there is one.
-func (ch *Channel[T]) handTo(v T, e error) bool {
+// handOff gives v (or e) to the longest-waiting receiver, if there is one. It never
+// yields (the caller applies the preference), so foreign operations can use it.
+func (ch *Channel[T]) handOff(v T, e error) bool {
 	if ch.senders {
 		return false
 	}
@@ -87,14 +96,12 @@ func (ch *Channel[T]) handTo(v T, e error) bool {
 	}
 	w.val, w.err = v, e
 	w.c.ready()
-	if ch.pref == PreferReceiver && currentOrNil() != nil {
-		Yield()
-	}
 	return true
 }
 
-// takeFrom takes the value of the longest-waiting sender, if there is one.
-func (ch *Channel[T]) takeFrom() (v T, err error, ok bool) {
+// takeOff takes the value of the longest-waiting sender, if there is one; it never
+// yields, like handOff.
+func (ch *Channel[T]) takeOff() (v T, err error, ok bool) {
 	if !ch.senders {
 		return v, nil, false
 	}
@@ -105,16 +112,33 @@ func (ch *Channel[T]) takeFrom() (v T, err error, ok bool) {
 	v, err = w.val, w.err
 	w.err = nil // the sender's Send returns w.err
 	w.c.ready()
-	if ch.pref == PreferSender && currentOrNil() != nil {
+	return v, err, true
+}
+
+// takeFrom is takeOff with the PreferSender yield, for coroutines of the loop s.
+func (ch *Channel[T]) takeFrom(s *Scheduler) (v T, err error, ok bool) {
+	v, err, ok = ch.takeOff()
+	if ok && ch.pref == PreferSender && s.cur != &s.main {
 		Yield()
 	}
-	return v, err, true
+	return v, err, ok
 }
 
 // TrySend hands v to a receiver that is already waiting and reports whether there was
 // one. It never waits.
 func (ch *Channel[T]) TrySend(v T) (sent bool) {
-	return !ch.closed && ch.handTo(v, nil)
+	s, on := ch.home.resolve()
+	if !on {
+		foreignOp(s, func(*bridgeWait) { sent = !ch.closed && ch.handOff(v, nil) })
+		return sent
+	}
+	if ch.closed || !ch.handOff(v, nil) {
+		return false
+	}
+	if ch.pref == PreferReceiver && s.cur != &s.main {
+		Yield()
+	}
+	return true
 }
 
 // Receive takes a value from a sender, waiting until one comes. It returns the value,
@@ -122,7 +146,11 @@ func (ch *Channel[T]) TrySend(v T) (sent bool) {
 // and no sender is waiting, or the error that ended the wait (interrupt, ErrTimeout)
 // with nothing taken.
 func (ch *Channel[T]) Receive() (T, error) {
-	if v, err, ok := ch.takeFrom(); ok {
+	s := ch.home.on()
+	if s == nil {
+		return ch.receiveForeign()
+	}
+	if v, err, ok := ch.takeFrom(s); ok {
 		return v, err
 	}
 	if ch.closed {
@@ -130,7 +158,7 @@ func (ch *Channel[T]) Receive() (T, error) {
 		return zero, ErrChannelClosed
 	}
 	ch.senders = false
-	v, err, _ := ch.q.wait(current(), WaitChannel, 0)
+	v, err, _ := ch.q.wait(s.coro(), WaitChannel, 0)
 	return v, err
 }
 
@@ -138,7 +166,12 @@ func (ch *Channel[T]) Receive() (T, error) {
 // there was one. It never waits; a SendError reaches it as received == true with err
 // set.
 func (ch *Channel[T]) TryReceive() (v T, received bool, err error) {
-	v, err, received = ch.takeFrom()
+	s, on := ch.home.resolve()
+	if !on {
+		foreignOp(s, func(*bridgeWait) { v, err, received = ch.takeOff() })
+		return v, received, err
+	}
+	v, err, received = ch.takeFrom(s)
 	return v, received, err
 }
 
@@ -147,6 +180,14 @@ func (ch *Channel[T]) TryReceive() (v T, received bool, err error) {
 // their place, so their values can still be received (Stackless's "closing" state; the
 // channel is fully closed when they are gone). Closing twice does nothing.
 func (ch *Channel[T]) Close() {
+	if s, on := ch.home.resolve(); !on {
+		foreignOp(s, func(*bridgeWait) { ch.close1() })
+		return
+	}
+	ch.close1()
+}
+
+func (ch *Channel[T]) close1() {
 	ch.closed = true
 	if ch.senders {
 		return
@@ -158,16 +199,40 @@ func (ch *Channel[T]) Close() {
 }
 
 // Closed reports whether Close was called.
-func (ch *Channel[T]) Closed() bool { return ch.closed }
+func (ch *Channel[T]) Closed() bool {
+	if s, on := ch.home.resolve(); !on {
+		closed := false
+		foreignOp(s, func(*bridgeWait) { closed = ch.closed })
+		return closed
+	}
+	return ch.closed
+}
 
-// Balance returns the number of coroutines blocked in Send (positive) or in Receive
-// (negative); zero when nobody waits.
+// Balance returns the number of coroutines and goroutines blocked in Send (positive) or
+// in Receive (negative); zero when nobody waits.
 func (ch *Channel[T]) Balance() int {
+	if s, on := ch.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = ch.balance() })
+		return n
+	}
+	return ch.balance()
+}
+
+func (ch *Channel[T]) balance() int {
 	if ch.senders {
 		return ch.q.len
 	}
 	return -ch.q.len
 }
 
-// SetPreference chooses which side runs first after an exchange; see Preference.
-func (ch *Channel[T]) SetPreference(p Preference) { ch.pref = p }
+// SetPreference chooses which side runs first after an exchange; see Preference. It
+// only orders coroutines of the channel's loop: a goroutine on the other side runs
+// on its own thread whatever the preference.
+func (ch *Channel[T]) SetPreference(p Preference) {
+	if s, on := ch.home.resolve(); !on {
+		foreignOp(s, func(*bridgeWait) { ch.pref = p })
+		return
+	}
+	ch.pref = p
+}

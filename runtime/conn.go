@@ -13,11 +13,15 @@ import (
 // from coroutines.
 //
 // Read, Write and ReadExactly park the calling coroutine while the socket is not
-// ready; they must be called from a coroutine of the loop the Conn belongs to. At most
-// one coroutine may wait to read and one to write at a time: a second one gets a
-// *SimultaneousError at once (use one reader and one writer coroutine per socket).
-// Close may be called from anywhere; it wakes the parked coroutines with
-// net.ErrClosed.
+// ready. As package net promises, every method may be called from any goroutine, and
+// from several at once: concurrent Reads queue and run one after another in arrival
+// order, and so do concurrent Writes (each Write is written whole, never interleaved
+// with another); a Read and a Write proceed independently. From a coroutine of the
+// loop the Conn belongs to, a call runs in place; from anywhere else (a goroutine, an
+// Offload) it is run on that loop and the caller blocks until it is done (doc.go,
+// "Calling in from other goroutines"). Read, Write and ReadExactly from a coroutine of
+// another loop fail with ErrWrongLoop. Close wakes every waiting call, wherever it was
+// made, with net.ErrClosed.
 //
 // Library code that guards a Conn with a sync.Mutex blocks the whole loop if a second
 // coroutine waits on that mutex while the first is parked in Read or Write. The case
@@ -73,7 +77,7 @@ func (c *Conn) LocalAddr() net.Addr { return c.fd.laddr }
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.fd.raddr }
 
-// SetDeadline sets the read and write deadlines. Loop thread only.
+// SetDeadline sets the read and write deadlines.
 func (c *Conn) SetDeadline(t time.Time) error {
 	return c.fd.setDeadlines(true, true, t)
 }
@@ -81,13 +85,13 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // SetReadDeadline sets the deadline for Read (and ReadExactly): when it passes, a
 // waiting Read returns an error that is errors.Is os.ErrDeadlineExceeded, and so do
 // later ones until the deadline is moved. The zero time means none. It applies to a
-// Read already waiting. Loop thread only.
+// Read already waiting, and to Reads queued behind it.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	return c.fd.setDeadlines(true, false, t)
 }
 
 // SetWriteDeadline sets the deadline for Write; see SetReadDeadline. A Write stopped by
-// its deadline reports how much it wrote. Loop thread only.
+// its deadline reports how much it wrote.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	return c.fd.setDeadlines(false, true, t)
 }
@@ -102,5 +106,20 @@ func (c *Conn) SetNoDelay(noDelay bool) error {
 	if noDelay {
 		v = 1
 	}
-	return c.fd.opError("set", setsockoptInt(c.fd.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v, "TCP_NODELAY"))
+	fd := c.fd
+	set := func() error {
+		if fd.closed {
+			return net.ErrClosed
+		}
+		return setsockoptInt(fd.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v, "TCP_NODELAY")
+	}
+	if fd.pd.s.curG.load() != getg() {
+		// On the loop, so that the descriptor cannot be closed (and reused) meanwhile.
+		var err error
+		if ferr := fd.foreign(false, func() { err = set() }); ferr != nil {
+			err = ferr
+		}
+		return fd.opError("set", err)
+	}
+	return fd.opError("set", set())
 }

@@ -12,6 +12,7 @@ import (
 // zero value is not usable; coroutines come from Spawn.
 type Coro struct {
 	s        *Scheduler
+	bridge   *bridgeWait // set in the proxy of a foreign caller (bridge.go), never in a coroutine
 	id       uint64
 	parent   uint64
 	name     string // "" until asked for; then the function's name unless given

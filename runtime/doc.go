@@ -71,6 +71,58 @@
 // the coroutine's ID and name, the panic value and a compact traceback. Join on a
 // coroutine that panicked returns a *PanicError.
 //
+// # Calling in from other goroutines
+//
+// The synchronisation primitives (Mutex, RWMutex, Semaphore, InvertedSemaphore, Cond,
+// Event, Fifo, Channel) and the sockets (Conn, Listener, UDPConn) work from any
+// goroutine, with the same methods: a worker pool, a library's own goroutines, a cgo
+// callback or signal-driven code can hand values to coroutines and take values from
+// them (the Stackless model of channels between threads and tasklets).
+//
+//   - Each object belongs to one loop, its home: the loop of the first coroutine that
+//     uses it, or the default loop if a goroutine uses it first; a socket belongs to the
+//     loop whose coroutine made it. Coroutines of the home loop use it in place, without
+//     locks, as always.
+//   - Every other caller is foreign: a plain goroutine, an Offload's function, a
+//     coroutine of another loop. Its call is run on the home loop, posted through the
+//     loop's inbox (one eventfd write per batch of posts, no polling) and executed
+//     between two coroutine slices, and the caller waits for the outcome. A goroutine
+//     blocks itself (on a Go channel), never the loop; a coroutine of another loop parks
+//     and is woken through its own loop's inbox, and may be interrupted or time out
+//     (WithTimeout) like any wait: it then leaves the queue, unless the grant came first.
+//   - The semantics hold across the border. A Send blocks until a receiver, coroutine or
+//     goroutine, has the value; coroutines and goroutines wait in one FIFO queue, are
+//     served in arrival order and are counted by Balance and Waiters; nothing is lost,
+//     duplicated or reordered. A goroutine may own a Mutex (re-entrantly, as a
+//     coroutine does) and must unlock it itself. A Channel's Preference orders the
+//     coroutines of its loop only: a goroutine runs on its own thread regardless.
+//   - A socket used from goroutines keeps the net.Conn contract: concurrent Reads queue
+//     and run one after another, so do concurrent Writes, deadlines (past, future,
+//     changed or cleared while a call waits) apply as in package net, and Close from
+//     anywhere wakes every waiting call with net.ErrClosed. A goroutine's socket call is
+//     run by a coroutine made for it on the socket's loop. A coroutine of another loop
+//     may Close a socket or set its deadlines, but its Read, Write and Accept fail with
+//     ErrWrongLoop (the descriptor is registered with one loop's poller; use Call).
+//   - When a run of the home loop ends (Exit, or no coroutine left), every foreign
+//     caller still waiting on its objects is released with ErrLoopExited: nothing is
+//     left hanging. While the loop is not running, nothing runs on its thread, and a
+//     foreign call is run by the caller itself, under a lock the loop also takes as it
+//     starts and ends: objects then work between goroutines alone, and a wait lasts
+//     until a partner comes or the loop runs; a socket call that would have to wait
+//     fails with ErrNotCoroutine, since only the running loop can wait on a socket.
+//   - Calls that park the calling coroutine itself (Sleep, Yield, WithTimeout,
+//     Offload, Join) are for coroutines only: from elsewhere they panic with a message
+//     naming the function and the rule. Spawn, Call, Interrupt and Exit work anywhere.
+//
+// Costs. A coroutine of the home loop pays one atomic load (a plain load on x86) and
+// a compare per call, within noise of the figures before (docs/PERFORMANCE.md). A
+// foreign call is a round trip through the loop: a post to its inbox, the loop's
+// wake-up when it sleeps in epoll_wait (2-4µs), and the caller's wake-up; so it costs
+// microseconds where a coroutine's call costs tens of nanoseconds, and a goroutine's
+// socket call adds a coroutine's creation. Where throughput matters, cross the border
+// with batches (a slice per Send) rather than single small values. Example_workerPool
+// shows a pool of goroutines fed by coroutines through a Channel.
+//
 // # Blocking work
 //
 // Offload(fn) runs fn on a new goroutine and parks the calling coroutine until fn
@@ -116,13 +168,15 @@
 // Handing work over: (*Scheduler).Spawn starts a coroutine on another loop (safe from
 // anywhere: it is queued in that loop's inbox and created on its thread), and Call
 // runs a function there and brings its result back through the caller's inbox, the
-// calling coroutine parked meanwhile. These are the only cross-loop operations:
+// calling coroutine parked meanwhile. Across loops:
 //
 //   - A socket belongs to the loop whose coroutine made it (or accepted it). Read,
-//     Write and Accept from a coroutine of another loop fail with ErrWrongLoop.
-//   - The synchronisation primitives (Mutex, Fifo, Channel, ...) are not checked:
-//     using one from two loops is a data race (the race detector reports it) and can
-//     corrupt its queue. Give each loop its own, or Call the loop that owns one.
+//     Write and Accept from a coroutine of another loop fail with ErrWrongLoop; its
+//     other methods work from anywhere ("Calling in from other goroutines").
+//   - A synchronisation primitive (Mutex, Fifo, Channel, ...) belongs to the loop of
+//     its first coroutine user; coroutines of other loops use it as foreign callers,
+//     each call a round trip to its loop ("Calling in from other goroutines"). Give
+//     each loop its own where the cost matters.
 //   - A *Coro may be Interrupted from anywhere; Join from another loop returns an
 //     error.
 //
@@ -140,5 +194,6 @@
 // timers, epoll) runs on whichever goroutine gives up control, on the loop thread. The loop blocks in
 // epoll_wait when nothing is runnable, with the time to the next timer as timeout;
 // timers live in a binary heap on the monotonic clock. Goroutines hand work to the loop
-// (spawns, interrupts, offload results) through a mutex-protected inbox and an eventfd.
+// (spawns, interrupts, offload results, foreign calls) through a mutex-protected inbox
+// and an eventfd.
 package coro

@@ -8,14 +8,19 @@ package coro
 // cannot take it. Values live in a ring buffer that grows by doubling; the zero value
 // is an empty queue.
 type Fifo[T any] struct {
+	home homeLoop
 	buf  []T // ring; len(buf) is zero or a power of two
 	head int // index of the first value
 	n    int // number of values
 	q    waitq[T]
 }
 
-// Push appends v at the back.
+// Push appends v at the back. It never waits.
 func (f *Fifo[T]) Push(v T) {
+	if f.home.on() == nil {
+		f.pushForeign(v, false)
+		return
+	}
 	if f.handOff(v) {
 		return
 	}
@@ -24,14 +29,27 @@ func (f *Fifo[T]) Push(v T) {
 	f.n++
 }
 
-// PushFront puts v at the front, to be popped next.
+// PushFront puts v at the front, to be popped next. It never waits.
 func (f *Fifo[T]) PushFront(v T) {
+	if f.home.on() == nil {
+		f.pushForeign(v, true)
+		return
+	}
+	f.push1(v, true)
+}
+
+// push1 is Push (front false) or PushFront on the loop.
+func (f *Fifo[T]) push1(v T, front bool) {
 	if f.handOff(v) {
 		return
 	}
 	f.grow()
-	f.head = (f.head - 1) & (len(f.buf) - 1)
-	f.buf[f.head] = v
+	if front {
+		f.head = (f.head - 1) & (len(f.buf) - 1)
+		f.buf[f.head] = v
+	} else {
+		f.buf[(f.head+f.n)&(len(f.buf)-1)] = v
+	}
 	f.n++
 }
 
@@ -75,15 +93,27 @@ func (f *Fifo[T]) take() T {
 // Pop removes and returns the first value, waiting while the queue is empty. It
 // returns the error that ended the wait (interrupt, ErrTimeout) with no value taken.
 func (f *Fifo[T]) Pop() (T, error) {
+	s := f.home.on()
+	if s == nil {
+		return f.popForeign()
+	}
 	if f.n > 0 {
 		return f.take(), nil
 	}
-	v, err, _ := f.q.wait(current(), WaitChannel, 0)
+	v, err, _ := f.q.wait(s.coro(), WaitChannel, 0)
 	return v, err
 }
 
 // TryPop removes and returns the first value if there is one.
 func (f *Fifo[T]) TryPop() (v T, ok bool) {
+	if s, on := f.home.resolve(); !on {
+		foreignOp(s, func(*bridgeWait) {
+			if f.n > 0 {
+				v, ok = f.take(), true
+			}
+		})
+		return v, ok
+	}
 	if f.n > 0 {
 		return f.take(), true
 	}
@@ -93,9 +123,13 @@ func (f *Fifo[T]) TryPop() (v T, ok bool) {
 // PopAll removes and returns every value, oldest first, waiting while the queue is
 // empty. It returns the error that ended the wait with no value taken.
 func (f *Fifo[T]) PopAll() ([]T, error) {
+	s := f.home.on()
+	if s == nil {
+		return f.popAllForeign()
+	}
 	var out []T
 	if f.n == 0 {
-		v, err, _ := f.q.wait(current(), WaitChannel, 0)
+		v, err, _ := f.q.wait(s.coro(), WaitChannel, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -106,14 +140,36 @@ func (f *Fifo[T]) PopAll() ([]T, error) {
 	} else {
 		out = make([]T, 0, f.n)
 	}
+	return f.takeAll(out), nil
+}
+
+// takeAll appends every value to out, oldest first.
+func (f *Fifo[T]) takeAll(out []T) []T {
+	if out == nil {
+		out = make([]T, 0, f.n)
+	}
 	for f.n > 0 {
 		out = append(out, f.take())
 	}
-	return out, nil
+	return out
 }
 
 // Len returns the number of values queued.
-func (f *Fifo[T]) Len() int { return f.n }
+func (f *Fifo[T]) Len() int {
+	if s, on := f.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = f.n })
+		return n
+	}
+	return f.n
+}
 
-// Waiters returns how many coroutines are waiting in Pop or PopAll.
-func (f *Fifo[T]) Waiters() int { return f.q.len }
+// Waiters returns how many coroutines and goroutines are waiting in Pop or PopAll.
+func (f *Fifo[T]) Waiters() int {
+	if s, on := f.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = f.q.len })
+		return n
+	}
+	return f.q.len
+}

@@ -27,7 +27,9 @@ const (
 	itemInterrupt
 	itemExit
 	itemOffload
-	itemInspect // read the loop's state for another goroutine (introspect.go)
+	itemInspect     // read the loop's state for another goroutine (introspect.go)
+	itemForeign     // a foreign caller's operation on one of the loop's objects (bridge.go)
+	itemForeignDone // a foreign operation of one of the loop's coroutines is over
 )
 
 type inboxItem struct {
@@ -36,10 +38,24 @@ type inboxItem struct {
 	err  error
 	op   *offloadOp
 	gen  uint64 // itemExit: the run of the loop it was meant for
-	fn   func() // itemInspect
+	fn   func()           // itemInspect
+	ffn  func(bridgeMode) // itemForeign
+	bw   *bridgeWait      // itemForeignDone
 }
 
 func (b *inbox) post(it inboxItem) {
+	fd := b.push(it)
+	// The write is made after unlocking: the loop wakes within microseconds and takes
+	// mu to drain; had we still held it, the loop thread would sleep on the mutex and
+	// need a Go-scheduler hand-off to wake again (measured: +30µs per wake-up). The
+	// eventfd lives as long as the scheduler, so fd cannot be closed under us.
+	if fd >= 0 {
+		wakeEventfd(fd)
+	}
+}
+
+// push appends it and returns the eventfd to write (after unlocking), or -1.
+func (b *inbox) push(it inboxItem) int {
 	b.mu.Lock()
 	b.items = append(b.items, it)
 	fd := -1
@@ -48,13 +64,26 @@ func (b *inbox) post(it inboxItem) {
 		fd = b.wakefd
 	}
 	b.mu.Unlock()
-	// The write is made after unlocking: the loop wakes within microseconds and takes
-	// mu to drain; had we still held it, the loop thread would sleep on the mutex and
-	// need a Go-scheduler hand-off to wake again (measured: +30µs per wake-up). The
-	// eventfd lives as long as the scheduler, so fd cannot be closed under us.
-	if fd >= 0 {
-		wakeEventfd(fd)
+	return fd
+}
+
+// takeForeign takes the foreign operations out of the pending batch, leaving the rest
+// (spawns wait for the next run).
+func (b *inbox) takeForeign() []inboxItem {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []inboxItem
+	keep := b.items[:0]
+	for _, it := range b.items {
+		if it.kind == itemForeign {
+			out = append(out, it)
+		} else {
+			keep = append(keep, it)
+		}
 	}
+	clear(b.items[len(keep):])
+	b.items = keep
+	return out
 }
 
 // attach is called by the loop when it starts: from now on posts wake it.
@@ -126,6 +155,10 @@ func (s *Scheduler) drainInbox() {
 			it.op.complete()
 		case itemInspect:
 			it.fn()
+		case itemForeign:
+			it.ffn(modeOnLoop)
+		case itemForeignDone:
+			it.bw.homeDone()
 		}
 		*it = inboxItem{}
 	}

@@ -6,9 +6,9 @@ import (
 )
 
 // Listener is a listening stream socket (TCP or unix) on the event loop; it implements
-// net.Listener. Accept parks the calling coroutine until a connection arrives; one
-// coroutine at a time may wait in Accept (a second gets a *SimultaneousError), the
-// usual shape being one accepting coroutine that spawns a coroutine per connection.
+// net.Listener. Accept parks the calling coroutine until a connection arrives; the usual
+// shape is one accepting coroutine that spawns a coroutine per connection. Concurrent
+// Accepts queue and are served in turn. Like Conn, it may be used from any goroutine.
 type Listener struct {
 	fd *netFD
 }
@@ -42,11 +42,8 @@ func (l *Listener) Close() error { return l.fd.opError("close", l.fd.close()) }
 // Addr returns the listening address, with the port the kernel chose for port 0.
 func (l *Listener) Addr() net.Addr { return l.fd.laddr }
 
-// SetDeadline sets the deadline for Accept; the zero time means none. Loop thread only.
+// SetDeadline sets the deadline for Accept; the zero time means none. It applies to an
+// Accept already waiting.
 func (l *Listener) SetDeadline(t time.Time) error {
-	if l.fd.closed {
-		return l.fd.opError("set", net.ErrClosed)
-	}
-	l.fd.setDeadline(&l.fd.rdl, t)
-	return nil
+	return l.fd.setDeadlines(true, false, t)
 }

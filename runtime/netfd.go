@@ -16,8 +16,10 @@ import (
 // deadlines. It implements the I/O protocol the poller expects: make the system call
 // until EAGAIN, then park on the pollDesc in that direction, then try again.
 //
-// All methods run on the loop thread, from a coroutine when they may wait; Close may
-// also be called from elsewhere (see close).
+// The I/O methods run on the loop thread, from a coroutine when they may wait; called
+// from elsewhere, they have themselves run on the loop (foreign, at the end of this
+// file; bridge.go), so the descriptor, its poller slots and deadlines are only touched
+// there.
 type netFD struct {
 	pd     *pollDesc
 	ns     *netLoopState // the loop's socket-layer state (selfishness)
@@ -40,6 +42,11 @@ type netFD struct {
 	drained bool
 
 	rdl, wdl ioDeadline
+
+	// rlk and wlk serialize the calls in each direction, as package net's fdMutex
+	// does: concurrent Reads (or Writes, Accepts) queue in arrival order and each
+	// runs whole, so two Writes never interleave their bytes.
+	rlk, wlk ioLock
 
 	// accept backoff after EMFILE and the like: how many times it happened, for tests
 	// and the debug console, and the current delay.
@@ -110,8 +117,9 @@ func fireDeadline(t *timer) {
 }
 
 // wait parks the running coroutine until fd is ready in direction mode. It returns nil
-// (retry the system call), net.ErrClosed, os.ErrDeadlineExceeded, a *SimultaneousError,
-// ErrNotCoroutine, or the error that interrupted the wait (Interrupt, WithTimeout).
+// (retry the system call), net.ErrClosed, os.ErrDeadlineExceeded, ErrNotCoroutine, or
+// the error that interrupted the wait (Interrupt, WithTimeout). The caller holds the
+// direction's ioLock, so nobody else waits in that direction.
 func (fd *netFD) wait(mode byte) error {
 	dl := &fd.rdl
 	if mode == modeWrite {
@@ -139,35 +147,22 @@ func (fd *netFD) waitUntil(mode byte, dl *ioDeadline, when int64, backoff bool) 
 			fd.pd.rg = nil
 		}
 	}
-	if w := fd.pd.waiter(mode); w != nil && w != c {
-		return &SimultaneousError{Op: modeName(mode), FD: fd.fd, Waiter: w.ID(), Name: w.Name(), Caller: c.ID()}
+	if when != 0 && !backoff && nanotime() >= when {
+		return os.ErrDeadlineExceeded
 	}
+	// dl.t.c marks the parked coroutine even when there is no deadline now, so that
+	// a deadline set while it waits (setDeadline) arms the timer for this wait.
+	dl.backoff = backoff
+	dl.t.c = c
 	if when != 0 {
-		if !backoff && nanotime() >= when {
-			return os.ErrDeadlineExceeded
-		}
-		dl.backoff = backoff
-		dl.t.c = c
 		c.s.addTimer(&dl.t, when)
 	}
 	err := fd.pd.wait(mode)
-	if when != 0 {
-		c.s.delTimer(&dl.t)
-		dl.t.c = nil
-		dl.backoff = false
-	}
+	c.s.delTimer(&dl.t)
+	dl.t.c = nil
+	dl.backoff = false
 	fd.ns.parked()
-	if err == errPollBusy { // not expected after the check above
-		return &SimultaneousError{Op: modeName(mode), FD: fd.fd, Caller: c.ID()}
-	}
 	return err
-}
-
-func modeName(mode byte) string {
-	if mode == modeWrite {
-		return "write"
-	}
-	return "read"
 }
 
 // setDeadline sets one direction's deadline. A coroutine parked in that direction sees
@@ -175,6 +170,17 @@ func modeName(mode byte) string {
 // setDeadlines is what SetDeadline, SetReadDeadline and SetWriteDeadline of Conn and
 // UDPConn do: set the read and/or write deadline of an open socket.
 func (fd *netFD) setDeadlines(read, write bool, t time.Time) error {
+	if fd.pd.s.curG.load() != getg() {
+		var err error
+		if ferr := fd.foreign(false, func() { err = fd.setDeadlines1(read, write, t) }); ferr != nil {
+			return fd.opError("set", ferr)
+		}
+		return err
+	}
+	return fd.setDeadlines1(read, write, t)
+}
+
+func (fd *netFD) setDeadlines1(read, write bool, t time.Time) error {
 	if fd.closed {
 		return fd.opError("set", net.ErrClosed)
 	}
@@ -212,10 +218,32 @@ func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 }
 
 // read reads once, parking until data, EOF or an error. EOF on a stream is io.EOF.
-func (fd *netFD) read(p []byte) (int, error) {
-	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
-		return 0, ErrWrongLoop
+func (fd *netFD) read(p []byte) (n int, err error) {
+	s := fd.pd.s
+	if s.curG.load() != getg() {
+		if fd.otherLoop() {
+			return 0, ErrWrongLoop
+		}
+		if ferr := fd.foreign(true, func() { n, err = fd.readLocked(p) }); ferr != nil {
+			return 0, ferr
+		}
+		return n, err
 	}
+	return fd.readLocked(p)
+}
+
+// readLocked is read on the loop thread (or with the loop not running): it holds the
+// direction's lock for the whole call.
+func (fd *netFD) readLocked(p []byte) (n int, err error) {
+	if err := fd.rlk.lock(fd.pd.s, WaitRead); err != nil {
+		return 0, err
+	}
+	n, err = fd.read1(p)
+	fd.rlk.unlock()
+	return n, err
+}
+
+func (fd *netFD) read1(p []byte) (int, error) {
 	if fd.closed {
 		return 0, net.ErrClosed
 	}
@@ -259,10 +287,32 @@ func (fd *netFD) read(p []byte) (int, error) {
 
 // write writes all of p, parking whenever the socket buffer is full; n < len(p) only
 // with an error.
-func (fd *netFD) write(p []byte) (int, error) {
-	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
-		return 0, ErrWrongLoop
+func (fd *netFD) write(p []byte) (n int, err error) {
+	s := fd.pd.s
+	if s.curG.load() != getg() {
+		if fd.otherLoop() {
+			return 0, ErrWrongLoop
+		}
+		if ferr := fd.foreign(true, func() { n, err = fd.writeLocked(p) }); ferr != nil {
+			return 0, ferr
+		}
+		return n, err
 	}
+	return fd.writeLocked(p)
+}
+
+// writeLocked is write on the loop thread (or with the loop not running): it holds the
+// direction's lock for the whole call.
+func (fd *netFD) writeLocked(p []byte) (n int, err error) {
+	if err := fd.wlk.lock(fd.pd.s, WaitWrite); err != nil {
+		return 0, err
+	}
+	n, err = fd.write1(p)
+	fd.wlk.unlock()
+	return n, err
+}
+
+func (fd *netFD) write1(p []byte) (int, error) {
 	if fd.closed {
 		return 0, net.ErrClosed
 	}
@@ -300,10 +350,32 @@ const (
 )
 
 // accept accepts one connection and registers it with the poller.
-func (fd *netFD) accept() (*netFD, error) {
-	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
-		return nil, ErrWrongLoop // the new socket would land on the caller's poller
+func (fd *netFD) accept() (nfd *netFD, err error) {
+	s := fd.pd.s
+	if s.curG.load() != getg() {
+		if fd.otherLoop() {
+			return nil, ErrWrongLoop // the new socket would land on the caller's poller
+		}
+		if ferr := fd.foreign(true, func() { nfd, err = fd.acceptLocked() }); ferr != nil {
+			return nil, ferr
+		}
+		return nfd, err
 	}
+	return fd.acceptLocked()
+}
+
+// acceptLocked is accept on the loop thread (or with the loop not running): it holds the
+// direction's lock for the whole call.
+func (fd *netFD) acceptLocked() (nfd *netFD, err error) {
+	if err := fd.rlk.lock(fd.pd.s, WaitRead); err != nil {
+		return nil, err
+	}
+	nfd, err = fd.accept1()
+	fd.rlk.unlock()
+	return nfd, err
+}
+
+func (fd *netFD) accept1() (*netFD, error) {
 	if fd.closed {
 		return nil, net.ErrClosed
 	}
@@ -395,16 +467,23 @@ func (fd *netFD) connect(sa unix.Sockaddr) error {
 	}
 }
 
-// close deregisters and closes the socket; parked coroutines wake with net.ErrClosed.
-// Called from outside the loop thread while the loop runs, it hands the close to the
-// loop (a coroutine does it) and returns at once, so a net.Conn may be closed from
-// another goroutine as package net allows.
+// close deregisters and closes the socket; parked coroutines wake with net.ErrClosed,
+// and so do the calls queued behind them. From outside the loop thread it is run on the
+// loop (foreign) and returns its outcome, so a second Close fails with net.ErrClosed
+// wherever it comes from, as with package net.
 func (fd *netFD) close() error {
-	s := fd.pd.s
-	if s.curG.load() != getg() && s.running.Load() {
-		s.SpawnNamed("close fd", func() { fd.close() })
-		return nil
+	if fd.pd.s.curG.load() != getg() {
+		var err error
+		if ferr := fd.foreign(false, func() { err = fd.close1() }); ferr != nil {
+			return ferr
+		}
+		return err
 	}
+	return fd.close1()
+}
+
+func (fd *netFD) close1() error {
+	s := fd.pd.s
 	if fd.closed {
 		return net.ErrClosed
 	}
@@ -423,6 +502,17 @@ func (fd *netFD) close() error {
 
 // shutdown half-closes the socket (unix.SHUT_RD or SHUT_WR).
 func (fd *netFD) shutdown(how int) error {
+	if fd.pd.s.curG.load() != getg() {
+		var err error
+		if ferr := fd.foreign(false, func() { err = fd.shutdown1(how) }); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	return fd.shutdown1(how)
+}
+
+func (fd *netFD) shutdown1(how int) error {
 	if fd.closed {
 		return net.ErrClosed
 	}
@@ -443,4 +533,83 @@ func (fd *netFD) opError(op string, err error) error {
 		return err
 	}
 	return &net.OpError{Op: op, Net: fd.net, Source: fd.laddr, Addr: fd.raddr, Err: err}
+}
+
+// ioLock is one direction's call lock (netFD.rlk, wlk): the coroutine holding it is the
+// only one that makes system calls or waits in that direction; the others queue, first
+// come first served, and the lock is handed straight to the next one on unlock.
+type ioLock struct {
+	holder *Coro
+	q      waitq[struct{}]
+}
+
+// lock takes the lock for the running participant of s, queueing while another holds
+// it. A holder that has exited holds nothing: it was unwound (Exit) inside a call.
+func (l *ioLock) lock(s *Scheduler, reason WaitReason) error {
+	c := s.cur
+	if h := l.holder; h == nil || h == c || h.state == StateExited {
+		l.holder = c
+		return nil
+	}
+	return l.wait(c, reason)
+}
+
+func (l *ioLock) wait(c *Coro, reason WaitReason) error {
+	if c == nil || c == &c.s.main {
+		return ErrNotCoroutine
+	}
+	// Granted means unlock made c the holder.
+	_, err, _ := l.q.wait(c, reason, 0)
+	return err
+}
+
+func (l *ioLock) unlock() {
+	l.holder = nil
+	if l.q.len != 0 {
+		if w := l.q.next(); w != nil {
+			l.holder = w.c
+			w.c.ready()
+		}
+	}
+}
+
+// foreign runs fn, a socket call made off the loop's thread, on the loop and returns
+// once it has run (bridge.go): a call that may wait (park) runs in a coroutine of the
+// loop, made for it, so that it can wait like any other; the others run on the loop
+// directly. While the loop is not running, fn runs here, where a call that would have
+// to wait fails with ErrNotCoroutine. It returns ErrLoopExited when the loop's run
+// ended first, or the error that interrupted a coroutine caller of another loop.
+func (fd *netFD) foreign(park bool, fn func()) error {
+	s := fd.pd.s
+	bw := newBridgeWait(s)
+	var ferr error
+	err := bw.run(WaitOther, func(mode bridgeMode) bool {
+		switch {
+		case mode == modeExited:
+			ferr = ErrLoopExited
+			return false
+		case mode == modeDirect || !park:
+			fn()
+			return false
+		}
+		c := &Coro{s: s, id: nextID.Add(1), name: "socket call from a goroutine", fnPC: funcPC(fn)}
+		c.sleep.idx = -1
+		c.fn = func() {
+			ok := false
+			defer func() {
+				if !ok {
+					ferr = ErrLoopExited // unwound: the loop's run is ending
+				}
+				bw.finish()
+			}()
+			fn()
+			ok = true
+		}
+		s.start(c, nil)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
 }

@@ -101,10 +101,17 @@ func TestRuntimeGoroutinesUnlabelled(t *testing.T) {
 		pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(),
 			pprof.Labels("coro_id", strconv.FormatUint(Current().ID(), 10))))
 		s.SetLatencyWarning(time.Second) // starts the ticker from this coroutine
-		Sleep(20 * time.Millisecond)     // lets the new goroutines start
-		var b strings.Builder
-		pprof.Lookup("goroutine").WriteTo(&b, 1)
-		dump = b.String()
+		// Wait until both new goroutines run (a goroutine not started yet shows its
+		// creator's labels and no function): 20ms was not always enough under load.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			Sleep(20 * time.Millisecond)
+			var b strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&b, 1)
+			dump = b.String()
+			if strings.Contains(dump, "coroprof/runtime.coarseRun+") && strings.Contains(dump, "coroprof/runtime.dispatchSignals+") {
+				break
+			}
+		}
 		s.SetLatencyWarning(0)
 	})
 	pprof.Do(context.Background(), pprof.Labels("coro_id", "starter"), func(context.Context) {

@@ -2,6 +2,7 @@ package coro
 
 import (
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -51,6 +52,7 @@ type Scheduler struct {
 	timers timerHeap
 	poll   poller
 	inbox  inbox
+	bridge loopBridge // foreign callers of the loop's objects (bridge.go)
 
 	latency latencyState
 	panicFn func(*PanicInfo)
@@ -136,7 +138,21 @@ func current() *Coro {
 	if c := currentOrNil(); c != nil {
 		return c
 	}
-	panic("coro: blocking call outside a coroutine: this function must be called from a coroutine running in an event loop (use Spawn)")
+	notCoroutine(2)
+	return nil
+}
+
+// notCoroutine panics for a coroutine-only call (Sleep, Yield, WithTimeout, Offload,
+// Join, a wait from a hook) made elsewhere, naming the function skip frames up. Such a
+// call cannot wait anywhere but in a coroutine; the message says what works instead.
+func notCoroutine(skip int) {
+	name := "this function"
+	if pc, _, _, ok := runtime.Caller(skip); ok {
+		if f := runtime.FuncForPC(pc); f != nil {
+			name = strings.TrimPrefix(f.Name(), pkgPrefix)
+		}
+	}
+	panic("coro: " + name + " called outside a coroutine: it parks the calling coroutine, so it must be called from a coroutine of a running event loop (start one with Spawn); from other goroutines use Spawn, Call, Interrupt, Exit, the synchronisation primitives and the sockets, which work anywhere")
 }
 
 // Current returns the running coroutine, or nil when the caller is not a coroutine.
@@ -433,6 +449,10 @@ func (c *Coro) ready() {
 
 // wake makes the parked c runnable with park returning err.
 func (c *Coro) wake(err error) {
+	if bw := c.bridge; bw != nil {
+		bw.woken(err) // a foreign caller's stand-in (bridge.go): tell the caller
+		return
+	}
 	s := c.s
 	c.state = StateRunnable
 	c.reason = WaitNone
@@ -611,6 +631,7 @@ func (s *Scheduler) EventLoop() {
 	s.cur = &s.main
 	s.curG.store(s.main.g)
 	s.inbox.attach(s.poll.efd)
+	s.bridge.start()
 	s.latency.start()
 	stopSignals := s.startSignals() // signal.go (socket layer): SIGINT/SIGTERM end the loop
 
@@ -636,6 +657,7 @@ func (s *Scheduler) EventLoop() {
 	stopSignals()
 	s.latency.stop()
 	s.killing = false
+	s.stopBridge()
 	s.timers.clear()
 	s.inbox.detach()
 	s.curG.store(0)

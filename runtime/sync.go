@@ -7,13 +7,15 @@ import "fmt"
 // fifo.go, Channel in channel.go. They share these rules:
 //
 //   - The zero value is ready to use.
-//   - They are for coroutines of one event loop and are used on its thread only (they
-//     take no locks; a primitive shared by two loops, or touched by a goroutine, is a
-//     data race). They never block the OS thread: a coroutine that has to wait parks,
-//     and the loop runs others. To hand a value in from a goroutine, Spawn (safe
-//     anywhere) a coroutine that does it: Spawn(func() { f.Push(v) }).
-//   - Waiters are served first come, first served, and a release hands the resource
-//     straight to the next waiter (the mutex, the permits, the value) before waking
+//   - Each belongs to one loop, its home: the loop of the first coroutine that uses it
+//     (the default loop if a goroutine comes first). Its coroutines use it in place, with
+//     no lock, and never block the OS thread: a coroutine that has to wait parks, and
+//     the loop runs others. Every method also works from any other goroutine, and from
+//     coroutines of other loops: the call is run on the home loop and the caller blocks
+//     (a coroutine of another loop parks) until it is done (bridge.go; doc.go, "Calling
+//     in from other goroutines").
+//   - Waiters, coroutines and goroutines alike, are served first come, first served,
+//     and a release hands the resource straight to the next waiter (the mutex, the permits, the value) before waking
 //     it, so a woken coroutine never finds it gone.
 //   - Every blocking call returns an error: it ends early, with the queue left
 //     consistent, when the coroutine is interrupted ((*Coro).Interrupt) or its
@@ -21,9 +23,9 @@ import "fmt"
 //     timeout; see waitq.go for the protocol.
 //   - Try-variants never block and report acquired == true on success. (Shrapnel's
 //     trylock returned True on failure; these do not.)
-//   - Waiters (and Channel.Balance) count queued coroutines, including any that were
-//     interrupted or timed out and have not yet run to leave; wake-ups pass over
-//     those.
+//   - Waiters (and Channel.Balance) count queued callers, coroutines and goroutines,
+//     including coroutines that were interrupted or timed out and have not yet run to
+//     leave; wake-ups pass over those.
 
 // misuse reports a programming error, like unlocking a mutex one does not hold. These
 // panic, as sync.Mutex's do, because carrying on would corrupt the primitive; a panic in
@@ -49,6 +51,7 @@ func coroString(c *Coro) string {
 // so nobody starves. A coroutine that ends while owning the mutex leaves it locked, as
 // a goroutine would a sync.Mutex.
 type Mutex struct {
+	home  homeLoop
 	owner *Coro
 	depth int // Locks by owner not yet matched by Unlocks
 	q     waitq[struct{}]
@@ -58,7 +61,11 @@ type Mutex struct {
 // calling coroutine owns m, or the error that ended the wait (interrupt, ErrTimeout)
 // without it.
 func (m *Mutex) Lock() error {
-	c := current()
+	s := m.home.on()
+	if s == nil {
+		return m.lockForeign()
+	}
+	c := s.coro()
 	if m.owner == nil {
 		m.owner, m.depth = c, 1
 		return nil
@@ -74,7 +81,11 @@ func (m *Mutex) Lock() error {
 
 // TryLock locks m if that needs no waiting and reports whether it did.
 func (m *Mutex) TryLock() (acquired bool) {
-	c := current()
+	s := m.home.on()
+	if s == nil {
+		return m.tryLockForeign()
+	}
+	c := s.coro()
 	switch m.owner {
 	case nil:
 		m.owner, m.depth = c, 1
@@ -90,12 +101,14 @@ func (m *Mutex) TryLock() (acquired bool) {
 // waiter becomes the owner and is made runnable. Unlocking a mutex the calling
 // coroutine does not own panics.
 func (m *Mutex) Unlock() {
-	// The caller is the owner exactly when the owner is its loop's running coroutine:
-	// on a loop thread only the running coroutine executes, and a caller from
-	// another thread is already outside the rules. This spares the fast path
-	// current()'s lookup of the calling thread's loop.
-	if o := m.owner; o == nil || o.s.cur != o {
-		m.unlockMisuse()
+	// The caller is the owner exactly when it runs on the owner's goroutine and the
+	// owner is its loop's running coroutine (the goroutine may since run another
+	// coroutine). This spares the fast path current()'s lookup of the calling thread's
+	// loop. A goroutine's proxy (bridge.go) is never running, so a goroutine's Unlock
+	// takes the slow path.
+	if o := m.owner; o == nil || o.g != getg() || o.s.cur != o {
+		m.unlockSlow() // a goroutine's Unlock, or misuse
+		return
 	}
 	m.depth--
 	if m.depth > 0 {
@@ -109,6 +122,14 @@ func (m *Mutex) Unlock() {
 	m.owner = nil
 }
 
+func (m *Mutex) unlockSlow() {
+	if _, on := m.home.resolve(); !on {
+		m.unlockForeign()
+		return
+	}
+	m.unlockMisuse()
+}
+
 func (m *Mutex) unlockMisuse() {
 	c := currentOrNil()
 	if m.owner == nil {
@@ -117,14 +138,30 @@ func (m *Mutex) unlockMisuse() {
 	misuse("Mutex.Unlock by %s, but the mutex is owned by %s", coroString(c), coroString(m.owner))
 }
 
-// Locked reports whether any coroutine owns m.
-func (m *Mutex) Locked() bool { return m.owner != nil }
+// Locked reports whether any coroutine or goroutine owns m.
+func (m *Mutex) Locked() bool { return m.Owner() != nil }
 
-// Owner returns the coroutine that owns m, or nil.
-func (m *Mutex) Owner() *Coro { return m.owner }
+// Owner returns the coroutine that owns m, or nil. When a goroutine owns it, that is a
+// stand-in with ID 0 and the name "<goroutine>" (a coroutine of another loop: a
+// stand-in with its ID and name).
+func (m *Mutex) Owner() *Coro {
+	if s, on := m.home.resolve(); !on {
+		var o *Coro
+		foreignOp(s, func(*bridgeWait) { o = m.owner })
+		return o
+	}
+	return m.owner
+}
 
-// Waiters returns how many coroutines are waiting to lock m.
-func (m *Mutex) Waiters() int { return m.q.len }
+// Waiters returns how many coroutines and goroutines are waiting to lock m.
+func (m *Mutex) Waiters() int {
+	if s, on := m.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = m.q.len })
+		return n
+	}
+	return m.q.len
+}
 
 // Waiter kinds in an RWMutex queue (waiter.n).
 const (
@@ -144,6 +181,7 @@ const (
 // reader must not take the write lock (that waits forever, for itself), and a reader
 // taking a second read lock while a writer waits deadlocks, as with sync.RWMutex.
 type RWMutex struct {
+	home    homeLoop
 	writer  *Coro // owner of the write lock, or nil
 	wdepth  int   // Locks by writer not yet matched by Unlocks
 	readers int   // read locks held, including any by the writer
@@ -153,7 +191,11 @@ type RWMutex struct {
 // RLock takes a read lock, waiting while a writer holds the lock or any coroutine is
 // queued. It returns nil once the lock is held, or the error that ended the wait.
 func (rw *RWMutex) RLock() error {
-	c := current()
+	s := rw.home.on()
+	if s == nil {
+		return rw.rlockForeign()
+	}
+	c := s.coro()
 	if rw.writer == c || (rw.writer == nil && rw.q.empty()) {
 		rw.readers++
 		return nil
@@ -168,7 +210,11 @@ func (rw *RWMutex) RLock() error {
 
 // TryRLock takes a read lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryRLock() (acquired bool) {
-	c := current()
+	s := rw.home.on()
+	if s == nil {
+		return rw.tryLockForeign(true)
+	}
+	c := s.coro()
 	if rw.writer == c || (rw.writer == nil && rw.q.empty()) {
 		rw.readers++
 		return true
@@ -178,6 +224,10 @@ func (rw *RWMutex) TryRLock() (acquired bool) {
 
 // RUnlock releases one read lock. Releasing more read locks than are held panics.
 func (rw *RWMutex) RUnlock() {
+	if rw.home.on() == nil {
+		rw.runlockForeign()
+		return
+	}
 	if rw.readers == 0 {
 		misuse("RWMutex.RUnlock by %s, but no read lock is held", coroString(currentOrNil()))
 	}
@@ -191,7 +241,11 @@ func (rw *RWMutex) RUnlock() {
 // read or write) or is queued before it. It returns nil once the lock is held, or the
 // error that ended the wait.
 func (rw *RWMutex) Lock() error {
-	c := current()
+	s := rw.home.on()
+	if s == nil {
+		return rw.lockForeign()
+	}
+	c := s.coro()
 	if rw.writer == c {
 		rw.wdepth++
 		return nil
@@ -209,7 +263,11 @@ func (rw *RWMutex) Lock() error {
 
 // TryLock takes the write lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryLock() (acquired bool) {
-	c := current()
+	s := rw.home.on()
+	if s == nil {
+		return rw.tryLockForeign(false)
+	}
+	c := s.coro()
 	if rw.writer == c {
 		rw.wdepth++
 		return true
@@ -224,7 +282,11 @@ func (rw *RWMutex) TryLock() (acquired bool) {
 // Unlock releases one write lock by its owner; unlocking a write lock the calling
 // coroutine does not own panics.
 func (rw *RWMutex) Unlock() {
-	if o := rw.writer; o == nil || o.s.cur != o { // see Mutex.Unlock
+	if o := rw.writer; o == nil || o.g != getg() || o.s.cur != o { // see Mutex.Unlock
+		if _, on := rw.home.resolve(); !on {
+			rw.unlockForeign()
+			return
+		}
 		c := currentOrNil()
 		if o == nil {
 			misuse("RWMutex.Unlock by %s, but the write lock is not held", coroString(c))
@@ -263,10 +325,32 @@ func (rw *RWMutex) grant() {
 }
 
 // Readers returns the number of read locks held.
-func (rw *RWMutex) Readers() int { return rw.readers }
+func (rw *RWMutex) Readers() int {
+	if s, on := rw.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = rw.readers })
+		return n
+	}
+	return rw.readers
+}
 
-// Writer returns the coroutine holding the write lock, or nil.
-func (rw *RWMutex) Writer() *Coro { return rw.writer }
+// Writer returns the coroutine holding the write lock, or nil (a stand-in for a
+// goroutine: see Mutex.Owner).
+func (rw *RWMutex) Writer() *Coro {
+	if s, on := rw.home.resolve(); !on {
+		var o *Coro
+		foreignOp(s, func(*bridgeWait) { o = rw.writer })
+		return o
+	}
+	return rw.writer
+}
 
-// Waiters returns how many coroutines are waiting for the lock.
-func (rw *RWMutex) Waiters() int { return rw.q.len }
+// Waiters returns how many coroutines and goroutines are waiting for the lock.
+func (rw *RWMutex) Waiters() int {
+	if s, on := rw.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = rw.q.len })
+		return n
+	}
+	return rw.q.len
+}

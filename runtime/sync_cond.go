@@ -8,13 +8,18 @@ package coro
 // coroutine. A wake-up reaches only coroutines already waiting; it is not remembered
 // for later ones (use Event for that). Waiters are woken in the order they came.
 type Cond struct {
-	q waitq[struct{}]
+	home homeLoop
+	q    waitq[struct{}]
 }
 
 // Wait waits until a Wake call releases the calling coroutine. It returns nil, the
 // error given to RaiseAll, or the error that ended the wait (interrupt, ErrTimeout).
 func (cv *Cond) Wait() error {
-	_, err, _ := cv.q.wait(current(), WaitLock, 0)
+	s := cv.home.on()
+	if s == nil {
+		return cv.waitForeign()
+	}
+	_, err, _ := cv.q.wait(s.coro(), WaitLock, 0)
 	return err
 }
 
@@ -45,6 +50,13 @@ func (cv *Cond) RaiseAll(err error) int {
 
 // wake releases up to n waiters (all when n < 0) with err as their result.
 func (cv *Cond) wake(n int, err error) int {
+	if cv.home.on() == nil {
+		return cv.wakeForeign(n, err)
+	}
+	return cv.wake1(n, err)
+}
+
+func (cv *Cond) wake1(n int, err error) int {
 	woken := 0
 	for ; woken != n; woken++ {
 		w := cv.q.next()
@@ -57,19 +69,35 @@ func (cv *Cond) wake(n int, err error) int {
 	return woken
 }
 
-// Waiters returns how many coroutines are waiting.
-func (cv *Cond) Waiters() int { return cv.q.len }
+// Waiters returns how many coroutines and goroutines are waiting.
+func (cv *Cond) Waiters() int {
+	if s, on := cv.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = cv.q.len })
+		return n
+	}
+	return cv.q.len
+}
 
 // Event is a flag that coroutines can wait for: once Set, Wait returns at once until
 // Clear lowers it again (Python's threading.Event).
 type Event struct {
-	set bool
-	q   waitq[struct{}]
+	home homeLoop
+	set  bool
+	q    waitq[struct{}]
 }
 
 // Set raises the flag and wakes every waiting coroutine. They return nil even if the
 // flag is cleared again before they run.
 func (e *Event) Set() {
+	if e.home.on() == nil {
+		e.setForeign(true)
+		return
+	}
+	e.set1()
+}
+
+func (e *Event) set1() {
 	e.set = true
 	for w := e.q.next(); w != nil; w = e.q.next() {
 		w.c.ready()
@@ -77,20 +105,44 @@ func (e *Event) Set() {
 }
 
 // Clear lowers the flag.
-func (e *Event) Clear() { e.set = false }
+func (e *Event) Clear() {
+	if e.home.on() == nil {
+		e.setForeign(false)
+		return
+	}
+	e.set = false
+}
 
 // IsSet reports whether the flag is raised.
-func (e *Event) IsSet() bool { return e.set }
+func (e *Event) IsSet() bool {
+	if s, on := e.home.resolve(); !on {
+		set := false
+		foreignOp(s, func(*bridgeWait) { set = e.set })
+		return set
+	}
+	return e.set
+}
 
 // Wait returns at once if the flag is raised, and otherwise waits until Set. It
 // returns nil, or the error that ended the wait.
 func (e *Event) Wait() error {
+	s := e.home.on()
+	if s == nil {
+		return e.waitForeign()
+	}
 	if e.set {
 		return nil
 	}
-	_, err, _ := e.q.wait(current(), WaitLock, 0)
+	_, err, _ := e.q.wait(s.coro(), WaitLock, 0)
 	return err
 }
 
-// Waiters returns how many coroutines are waiting.
-func (e *Event) Waiters() int { return e.q.len }
+// Waiters returns how many coroutines and goroutines are waiting.
+func (e *Event) Waiters() int {
+	if s, on := e.home.resolve(); !on {
+		n := 0
+		foreignOp(s, func(*bridgeWait) { n = e.q.len })
+		return n
+	}
+	return e.q.len
+}

@@ -10,6 +10,7 @@ import "fmt"
 // the queue while they suffice, deducting them before waking it, and a large request at
 // the head is not overtaken by smaller ones behind it (so it cannot starve).
 type Semaphore struct {
+	home  homeLoop
 	avail int64
 	q     waitq[struct{}]
 }
@@ -27,7 +28,13 @@ func (s *Semaphore) Acquire(n int64) error {
 	if n < 0 {
 		return fmt.Errorf("coro: Semaphore.Acquire(%d): negative permit count", n)
 	}
-	if n == 0 || (s.avail >= n && s.q.empty()) {
+	if n == 0 {
+		return nil
+	}
+	if s.home.on() == nil {
+		return s.acquireForeign(n)
+	}
+	if s.avail >= n && s.q.empty() {
 		s.avail -= n
 		return nil
 	}
@@ -44,7 +51,13 @@ func (s *Semaphore) TryAcquire(n int64) (acquired bool) {
 	if n < 0 {
 		return false
 	}
-	if n == 0 || (s.avail >= n && s.q.empty()) {
+	if n == 0 {
+		return true
+	}
+	if s.home.on() == nil {
+		return s.tryAcquireForeign(n)
+	}
+	if s.avail >= n && s.q.empty() {
 		s.avail -= n
 		return true
 	}
@@ -56,6 +69,10 @@ func (s *Semaphore) TryAcquire(n int64) (acquired bool) {
 func (s *Semaphore) Release(n int64) {
 	if n < 0 {
 		misuse("Semaphore.Release(%d): negative permit count", n)
+	}
+	if s.home.on() == nil {
+		s.releaseForeign(n)
+		return
 	}
 	s.avail += n
 	s.grant()
@@ -70,10 +87,24 @@ func (s *Semaphore) grant() {
 }
 
 // Available returns the number of permits not taken.
-func (s *Semaphore) Available() int64 { return s.avail }
+func (s *Semaphore) Available() int64 {
+	if loop, on := s.home.resolve(); !on {
+		var n int64
+		foreignOp(loop, func(*bridgeWait) { n = s.avail })
+		return n
+	}
+	return s.avail
+}
 
-// Waiters returns how many coroutines are waiting in Acquire.
-func (s *Semaphore) Waiters() int { return s.q.len }
+// Waiters returns how many coroutines and goroutines are waiting in Acquire.
+func (s *Semaphore) Waiters() int {
+	if loop, on := s.home.resolve(); !on {
+		n := 0
+		foreignOp(loop, func(*bridgeWait) { n = s.q.len })
+		return n
+	}
+	return s.q.len
+}
 
 // InvertedSemaphore is a counter that coroutines wait on until it reaches zero
 // (Shrapnel's inverted_semaphore): each piece of outstanding work Acquires, finishes
@@ -84,6 +115,7 @@ func (s *Semaphore) Waiters() int { return s.q.len }
 // waiting is released, and returns nil even if the value has left zero again by the
 // time it runs.
 type InvertedSemaphore struct {
+	home  homeLoop
 	value int64
 	q     waitq[struct{}]
 }
@@ -95,6 +127,14 @@ func (s *InvertedSemaphore) Acquire(n int64) { s.add(n) }
 func (s *InvertedSemaphore) Release(n int64) { s.add(-n) }
 
 func (s *InvertedSemaphore) add(n int64) {
+	if s.home.on() == nil {
+		s.addForeign(n)
+		return
+	}
+	s.add1(n)
+}
+
+func (s *InvertedSemaphore) add1(n int64) {
 	s.value += n
 	if s.value != 0 {
 		return
@@ -107,6 +147,9 @@ func (s *InvertedSemaphore) add(n int64) {
 // WaitZero returns at once if the value is zero, and otherwise waits until it becomes
 // zero. It returns nil, or the error that ended the wait.
 func (s *InvertedSemaphore) WaitZero() error {
+	if s.home.on() == nil {
+		return s.waitZeroForeign()
+	}
 	if s.value == 0 {
 		return nil
 	}
@@ -115,7 +158,21 @@ func (s *InvertedSemaphore) WaitZero() error {
 }
 
 // Value returns the current value.
-func (s *InvertedSemaphore) Value() int64 { return s.value }
+func (s *InvertedSemaphore) Value() int64 {
+	if loop, on := s.home.resolve(); !on {
+		var v int64
+		foreignOp(loop, func(*bridgeWait) { v = s.value })
+		return v
+	}
+	return s.value
+}
 
-// Waiters returns how many coroutines are waiting in WaitZero.
-func (s *InvertedSemaphore) Waiters() int { return s.q.len }
+// Waiters returns how many coroutines and goroutines are waiting in WaitZero.
+func (s *InvertedSemaphore) Waiters() int {
+	if loop, on := s.home.resolve(); !on {
+		n := 0
+		foreignOp(loop, func(*bridgeWait) { n = s.q.len })
+		return n
+	}
+	return s.q.len
+}

@@ -11,7 +11,8 @@ import (
 
 // UDPConn is a datagram socket on the event loop, from ListenPacket; it implements
 // net.PacketConn. ReadFrom parks until a datagram arrives, WriteTo until the socket
-// can take one. One reader and one writer coroutine at a time, as for Conn.
+// can take one. Like Conn, it may be used from any goroutine, and concurrent calls in
+// one direction queue.
 type UDPConn struct {
 	fd *netFD
 }
@@ -20,11 +21,32 @@ var _ net.PacketConn = (*UDPConn)(nil)
 
 // ReadFrom reads one datagram into p and returns its length and sender (a
 // *net.UDPAddr). A datagram longer than p is truncated, as with package net.
-func (u *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
+func (u *UDPConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
 	fd := u.fd
-	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
-		return 0, nil, fd.opError("read", ErrWrongLoop)
+	if fd.pd.s.curG.load() != getg() {
+		if fd.otherLoop() {
+			return 0, nil, fd.opError("read", ErrWrongLoop)
+		}
+		if ferr := fd.foreign(true, func() { n, addr, err = u.readFromLocked(p) }); ferr != nil {
+			return 0, nil, fd.opError("read", ferr)
+		}
+		return n, addr, err
 	}
+	return u.readFromLocked(p)
+}
+
+func (u *UDPConn) readFromLocked(p []byte) (int, net.Addr, error) {
+	fd := u.fd
+	if err := fd.rlk.lock(fd.pd.s, WaitRead); err != nil {
+		return 0, nil, fd.opError("read", err)
+	}
+	n, addr, err := u.readFrom1(p)
+	fd.rlk.unlock()
+	return n, addr, err
+}
+
+func (u *UDPConn) readFrom1(p []byte) (int, net.Addr, error) {
+	fd := u.fd
 	if fd.closed {
 		return 0, nil, fd.opError("read", net.ErrClosed)
 	}
@@ -47,11 +69,32 @@ func (u *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 // WriteTo sends p as one datagram to addr (a *net.UDPAddr).
-func (u *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+func (u *UDPConn) WriteTo(p []byte, addr net.Addr) (n int, err error) {
 	fd := u.fd
-	if fd.pd.s.curG.load() != getg() && fd.otherLoop() {
-		return 0, fd.opError("write", ErrWrongLoop)
+	if fd.pd.s.curG.load() != getg() {
+		if fd.otherLoop() {
+			return 0, fd.opError("write", ErrWrongLoop)
+		}
+		if ferr := fd.foreign(true, func() { n, err = u.writeToLocked(p, addr) }); ferr != nil {
+			return 0, fd.opError("write", ferr)
+		}
+		return n, err
 	}
+	return u.writeToLocked(p, addr)
+}
+
+func (u *UDPConn) writeToLocked(p []byte, addr net.Addr) (int, error) {
+	fd := u.fd
+	if err := fd.wlk.lock(fd.pd.s, WaitWrite); err != nil {
+		return 0, fd.opError("write", err)
+	}
+	n, err := u.writeTo1(p, addr)
+	fd.wlk.unlock()
+	return n, err
+}
+
+func (u *UDPConn) writeTo1(p []byte, addr net.Addr) (int, error) {
+	fd := u.fd
 	if fd.closed {
 		return 0, fd.opError("write", net.ErrClosed)
 	}
