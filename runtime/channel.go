@@ -60,8 +60,8 @@ func (ch *Channel[T]) SendError(err error) error {
 }
 
 func (ch *Channel[T]) send(v T, e error) error {
-	s := ch.home.on()
-	if s == nil {
+	s := ch.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return ch.sendForeign(v, e)
 	}
 	if ch.closed {
@@ -146,8 +146,8 @@ func (ch *Channel[T]) TrySend(v T) (sent bool) {
 // and no sender is waiting, or the error that ended the wait (interrupt, ErrTimeout)
 // with nothing taken.
 func (ch *Channel[T]) Receive() (T, error) {
-	s := ch.home.on()
-	if s == nil {
+	s := ch.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return ch.receiveForeign()
 	}
 	if v, err, ok := ch.takeFrom(s); ok {

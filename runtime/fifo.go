@@ -17,7 +17,7 @@ type Fifo[T any] struct {
 
 // Push appends v at the back. It never waits.
 func (f *Fifo[T]) Push(v T) {
-	if f.home.on() == nil {
+	if s := f.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		f.pushForeign(v, false)
 		return
 	}
@@ -31,7 +31,7 @@ func (f *Fifo[T]) Push(v T) {
 
 // PushFront puts v at the front, to be popped next. It never waits.
 func (f *Fifo[T]) PushFront(v T) {
-	if f.home.on() == nil {
+	if s := f.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		f.pushForeign(v, true)
 		return
 	}
@@ -93,8 +93,8 @@ func (f *Fifo[T]) take() T {
 // Pop removes and returns the first value, waiting while the queue is empty. It
 // returns the error that ended the wait (interrupt, ErrTimeout) with no value taken.
 func (f *Fifo[T]) Pop() (T, error) {
-	s := f.home.on()
-	if s == nil {
+	s := f.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return f.popForeign()
 	}
 	if f.n > 0 {
@@ -123,8 +123,8 @@ func (f *Fifo[T]) TryPop() (v T, ok bool) {
 // PopAll removes and returns every value, oldest first, waiting while the queue is
 // empty. It returns the error that ended the wait with no value taken.
 func (f *Fifo[T]) PopAll() ([]T, error) {
-	s := f.home.on()
-	if s == nil {
+	s := f.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return f.popAllForeign()
 	}
 	var out []T

@@ -61,8 +61,8 @@ type Mutex struct {
 // calling coroutine owns m, or the error that ended the wait (interrupt, ErrTimeout)
 // without it.
 func (m *Mutex) Lock() error {
-	s := m.home.on()
-	if s == nil {
+	s := m.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return m.lockForeign()
 	}
 	c := s.coro()
@@ -81,8 +81,8 @@ func (m *Mutex) Lock() error {
 
 // TryLock locks m if that needs no waiting and reports whether it did.
 func (m *Mutex) TryLock() (acquired bool) {
-	s := m.home.on()
-	if s == nil {
+	s := m.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return m.tryLockForeign()
 	}
 	c := s.coro()
@@ -191,8 +191,8 @@ type RWMutex struct {
 // RLock takes a read lock, waiting while a writer holds the lock or any coroutine is
 // queued. It returns nil once the lock is held, or the error that ended the wait.
 func (rw *RWMutex) RLock() error {
-	s := rw.home.on()
-	if s == nil {
+	s := rw.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return rw.rlockForeign()
 	}
 	c := s.coro()
@@ -210,8 +210,8 @@ func (rw *RWMutex) RLock() error {
 
 // TryRLock takes a read lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryRLock() (acquired bool) {
-	s := rw.home.on()
-	if s == nil {
+	s := rw.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return rw.tryLockForeign(true)
 	}
 	c := s.coro()
@@ -224,7 +224,7 @@ func (rw *RWMutex) TryRLock() (acquired bool) {
 
 // RUnlock releases one read lock. Releasing more read locks than are held panics.
 func (rw *RWMutex) RUnlock() {
-	if rw.home.on() == nil {
+	if s := rw.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		rw.runlockForeign()
 		return
 	}
@@ -241,8 +241,8 @@ func (rw *RWMutex) RUnlock() {
 // read or write) or is queued before it. It returns nil once the lock is held, or the
 // error that ended the wait.
 func (rw *RWMutex) Lock() error {
-	s := rw.home.on()
-	if s == nil {
+	s := rw.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return rw.lockForeign()
 	}
 	c := s.coro()
@@ -263,8 +263,8 @@ func (rw *RWMutex) Lock() error {
 
 // TryLock takes the write lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryLock() (acquired bool) {
-	s := rw.home.on()
-	if s == nil {
+	s := rw.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return rw.tryLockForeign(false)
 	}
 	c := s.coro()

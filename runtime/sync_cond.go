@@ -15,8 +15,8 @@ type Cond struct {
 // Wait waits until a Wake call releases the calling coroutine. It returns nil, the
 // error given to RaiseAll, or the error that ended the wait (interrupt, ErrTimeout).
 func (cv *Cond) Wait() error {
-	s := cv.home.on()
-	if s == nil {
+	s := cv.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return cv.waitForeign()
 	}
 	_, err, _ := cv.q.wait(s.coro(), WaitLock, 0)
@@ -50,7 +50,7 @@ func (cv *Cond) RaiseAll(err error) int {
 
 // wake releases up to n waiters (all when n < 0) with err as their result.
 func (cv *Cond) wake(n int, err error) int {
-	if cv.home.on() == nil {
+	if s := cv.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		return cv.wakeForeign(n, err)
 	}
 	return cv.wake1(n, err)
@@ -90,7 +90,7 @@ type Event struct {
 // Set raises the flag and wakes every waiting coroutine. They return nil even if the
 // flag is cleared again before they run.
 func (e *Event) Set() {
-	if e.home.on() == nil {
+	if s := e.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		e.setForeign(true)
 		return
 	}
@@ -106,7 +106,7 @@ func (e *Event) set1() {
 
 // Clear lowers the flag.
 func (e *Event) Clear() {
-	if e.home.on() == nil {
+	if s := e.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		e.setForeign(false)
 		return
 	}
@@ -126,8 +126,8 @@ func (e *Event) IsSet() bool {
 // Wait returns at once if the flag is raised, and otherwise waits until Set. It
 // returns nil, or the error that ended the wait.
 func (e *Event) Wait() error {
-	s := e.home.on()
-	if s == nil {
+	s := e.home.p.Load()
+	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
 		return e.waitForeign()
 	}
 	if e.set {

@@ -31,7 +31,7 @@ func (s *Semaphore) Acquire(n int64) error {
 	if n == 0 {
 		return nil
 	}
-	if s.home.on() == nil {
+	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
 		return s.acquireForeign(n)
 	}
 	if s.avail >= n && s.q.empty() {
@@ -54,7 +54,7 @@ func (s *Semaphore) TryAcquire(n int64) (acquired bool) {
 	if n == 0 {
 		return true
 	}
-	if s.home.on() == nil {
+	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
 		return s.tryAcquireForeign(n)
 	}
 	if s.avail >= n && s.q.empty() {
@@ -70,7 +70,7 @@ func (s *Semaphore) Release(n int64) {
 	if n < 0 {
 		misuse("Semaphore.Release(%d): negative permit count", n)
 	}
-	if s.home.on() == nil {
+	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
 		s.releaseForeign(n)
 		return
 	}
@@ -127,7 +127,7 @@ func (s *InvertedSemaphore) Acquire(n int64) { s.add(n) }
 func (s *InvertedSemaphore) Release(n int64) { s.add(-n) }
 
 func (s *InvertedSemaphore) add(n int64) {
-	if s.home.on() == nil {
+	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
 		s.addForeign(n)
 		return
 	}
@@ -147,7 +147,7 @@ func (s *InvertedSemaphore) add1(n int64) {
 // WaitZero returns at once if the value is zero, and otherwise waits until it becomes
 // zero. It returns nil, or the error that ended the wait.
 func (s *InvertedSemaphore) WaitZero() error {
-	if s.home.on() == nil {
+	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
 		return s.waitZeroForeign()
 	}
 	if s.value == 0 {
