@@ -37,7 +37,7 @@ type inboxItem struct {
 	c    *Coro
 	err  error
 	op   *offloadOp
-	gen  uint64 // itemExit: the run of the loop it was meant for
+	gen  uint64           // itemExit: the run of the loop it was meant for
 	fn   func()           // itemInspect
 	ffn  func(bridgeMode) // itemForeign
 	bw   *bridgeWait      // itemForeignDone
