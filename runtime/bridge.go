@@ -95,6 +95,9 @@ type bridgeWait struct {
 	abandoned bool
 }
 
+// noStack is the stack bounds of a proxy: empty.
+var noStack [2]uintptr
+
 // newBridgeWait prepares a foreign operation of the calling goroutine (or coroutine
 // of another loop) on an object of s.
 func newBridgeWait(s *Scheduler) *bridgeWait {
@@ -102,6 +105,7 @@ func newBridgeWait(s *Scheduler) *bridgeWait {
 	bw.proxy.s = s
 	bw.proxy.bridge = bw
 	bw.proxy.state = StateRunning
+	bw.proxy.gp = unsafe.Pointer(&noStack) // onStackOf: nobody runs on it
 	bw.proxy.sleep.idx = -1
 	if c := currentOrNil(); c != nil {
 		bw.caller = c

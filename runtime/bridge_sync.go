@@ -70,16 +70,7 @@ func (m *Mutex) unlockForeign() {
 			}
 			return
 		}
-		m.depth--
-		if m.depth > 0 {
-			return
-		}
-		if w := m.q.next(); w != nil {
-			m.owner, m.depth = w.c, 1
-			w.c.ready()
-			return
-		}
-		m.owner = nil
+		m.release()
 	})
 	if msg != "" {
 		panic(msg) // in the caller, never on the loop
@@ -208,12 +199,7 @@ func (rw *RWMutex) unlockForeign() {
 			}
 			return
 		}
-		rw.wdepth--
-		if rw.wdepth > 0 {
-			return
-		}
-		rw.writer = nil
-		rw.grant()
+		rw.release()
 	})
 	if msg != "" {
 		panic(msg)

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // waitUntil sleeps (the coroutine) until cond holds, or fails after a generous limit.
@@ -426,5 +427,28 @@ func TestCoroutineOnlyFromGoroutine(t *testing.T) {
 	}
 	if Current() != nil {
 		t.Errorf("Current from a goroutine is not nil")
+	}
+}
+
+// TestOnStackOf checks the assumption Mutex.Unlock's owner test rests on: the runtime's
+// g begins with its stack bounds, so a local's address lies within the bounds of its
+// own goroutine and outside another's.
+func TestOnStackOf(t *testing.T) {
+	s, _ := newTestSched(t)
+	var mine, other bool
+	s.Spawn(func() {
+		c := Current()
+		x := 1
+		mine = onStackOf(c, unsafe.Pointer(&x))
+		done := make(chan bool)
+		go func() {
+			y := 2
+			done <- onStackOf(c, unsafe.Pointer(&y))
+		}()
+		other = <-done // blocks the loop briefly: fine in a test
+	})
+	runLoop(t, s, 10*time.Second)
+	if !mine || other {
+		t.Fatalf("onStackOf: own local %v (want true), another goroutine's %v (want false)", mine, other)
 	}
 }

@@ -21,7 +21,8 @@ import (
 // Offload) it is run on that loop and the caller blocks until it is done (doc.go,
 // "Calling in from other goroutines"). Read, Write and ReadExactly from a coroutine of
 // another loop fail with ErrWrongLoop. Close wakes every waiting call, wherever it was
-// made, with net.ErrClosed.
+// made, with net.ErrClosed; from off the loop it hands the teardown to the loop and
+// returns without waiting for it (a later call by the same caller is run after it).
 //
 // Library code that guards a Conn with a sync.Mutex blocks the whole loop if a second
 // coroutine waits on that mutex while the first is parked in Read or Write. The case

@@ -27,8 +27,9 @@ type Coro struct {
 	panicVal any
 	unwound  bool // the loop's exit has started unwinding it (it panics only once)
 
-	w *worker // the worker running it, from start to exit
-	g uintptr // the worker goroutine's g, once it has run
+	w  *worker        // the worker running it, from start to exit
+	g  uintptr        // the worker goroutine's g, once it has run
+	gp unsafe.Pointer // the same, as a pointer (onStackOf)
 
 	// park results and interrupts
 	wakeErr      error // what park returns when woken (nil after ready)

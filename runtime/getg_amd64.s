@@ -7,3 +7,10 @@ TEXT ·getg(SB), NOSPLIT, $0-8
 	MOVQ (TLS), AX
 	MOVQ AX, ret+0(FP)
 	RET
+
+// func getgp() unsafe.Pointer
+// The same g, as a pointer (for reading its stack bounds; see onStackOf).
+TEXT ·getgp(SB), NOSPLIT, $0-8
+	MOVQ (TLS), AX
+	MOVQ AX, ret+0(FP)
+	RET

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,8 +31,9 @@ type netFD struct {
 	laddr  net.Addr
 	raddr  net.Addr
 
-	closed     bool
-	unlinkPath string // a unix listener's socket file, removed at Close
+	closed     bool        // torn down (close1); loop thread only
+	closing    atomic.Bool // Close was called, from anywhere; the first one tears down
+	unlinkPath string      // a unix listener's socket file, removed at Close
 
 	// drained is set when a stream read returned less than asked: the receive queue
 	// was empty at that moment, so the next read waits for the poller's edge first
@@ -468,25 +470,39 @@ func (fd *netFD) connect(sa unix.Sockaddr) error {
 }
 
 // close deregisters and closes the socket; parked coroutines wake with net.ErrClosed,
-// and so do the calls queued behind them. From outside the loop thread it is run on the
-// loop (foreign) and returns its outcome, so a second Close fails with net.ErrClosed
-// wherever it comes from, as with package net.
+// and so do the calls queued behind them. The first Close, from anywhere, wins (closing)
+// and the others fail with net.ErrClosed, as with package net. From outside the loop's
+// thread, the winner hands the teardown to the loop (through the inbox, ahead of
+// anything the caller posts later) and returns without waiting for it: a Close made
+// while holding a lock that the loop's coroutines also take (a server's shutdown path)
+// must not wait for the loop. With the loop not running, it closes at once.
 func (fd *netFD) close() error {
-	if fd.pd.s.curG.load() != getg() {
-		var err error
-		if ferr := fd.foreign(false, func() { err = fd.close1() }); ferr != nil {
-			return ferr
-		}
-		return err
-	}
-	return fd.close1()
-}
-
-func (fd *netFD) close1() error {
-	s := fd.pd.s
-	if fd.closed {
+	if !fd.closing.CompareAndSwap(false, true) {
 		return net.ErrClosed
 	}
+	s := fd.pd.s
+	if s.curG.load() == getg() {
+		return fd.close1()
+	}
+	b := &s.bridge
+	b.mu.Lock()
+	if !b.running {
+		err := fd.close1()
+		b.mu.Unlock()
+		return err
+	}
+	wfd := s.inbox.push(inboxItem{kind: itemForeign, ffn: func(bridgeMode) { fd.close1() }})
+	b.mu.Unlock()
+	if wfd >= 0 {
+		wakeEventfd(wfd)
+	}
+	return nil
+}
+
+// close1 is the teardown, on the loop's thread (or with the loop not running), by the
+// Close that won.
+func (fd *netFD) close1() error {
+	s := fd.pd.s
 	fd.closed = true
 	s.delTimer(&fd.rdl.t)
 	s.delTimer(&fd.wdl.t)
@@ -592,15 +608,22 @@ func (fd *netFD) foreign(park bool, fn func()) error {
 			fn()
 			return false
 		}
+		// The wait is registered like a queued one, so that if the loop ends
+		// before the coroutine has run fn (an Exit in the same batch: a
+		// coroutine started while the loop unwinds never runs its function), the
+		// loop's end releases the caller.
+		bw.block(func(err error) { ferr = err })
 		c := &Coro{s: s, id: nextID.Add(1), name: "socket call from a goroutine", fnPC: funcPC(fn)}
-		c.sleep.idx = -1
 		c.fn = func() {
 			ok := false
 			defer func() {
+				var err error
 				if !ok {
-					ferr = ErrLoopExited // unwound: the loop's run is ending
+					err = ErrLoopExited // unwound: the loop's run is ending
 				}
-				bw.finish()
+				if bw.proxy.state == StateWaiting {
+					bw.proxy.wake(err)
+				}
 			}()
 			fn()
 			ok = true

@@ -469,6 +469,7 @@ func (w *worker) loop() {
 	s := w.s
 	raceAcquire(unsafe.Pointer(&s.racer))
 	w.g = getg()
+	w.gp = getgp()
 	for {
 		c := w.c
 		c.run()
@@ -532,7 +533,7 @@ func (s *Scheduler) endIdleWorkers() {
 //go:noinline
 func (c *Coro) run() {
 	s := c.s
-	c.g = c.w.g
+	c.g, c.gp = c.w.g, c.w.gp
 	s.curG.store(c.g)
 	s.resumed0(c)
 	if !s.killing {

@@ -1,6 +1,9 @@
 package coro
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Synchronisation between coroutines: Mutex and RWMutex here, Semaphore and
 // InvertedSemaphore in sync_semaphore.go, Cond and Event in sync_cond.go, Fifo in
@@ -102,11 +105,12 @@ func (m *Mutex) TryLock() (acquired bool) {
 // coroutine does not own panics.
 func (m *Mutex) Unlock() {
 	// The caller is the owner exactly when it runs on the owner's goroutine and the
-	// owner is its loop's running coroutine (the goroutine may since run another
-	// coroutine). This spares the fast path current()'s lookup of the calling thread's
-	// loop. A goroutine's proxy (bridge.go) is never running, so a goroutine's Unlock
-	// takes the slow path.
-	if o := m.owner; o == nil || o.g != getg() || o.s.cur != o {
+	// owner is its loop's running coroutine (the goroutine may run a later coroutine
+	// now). The first test is made first, so that only the owner's own goroutine reads
+	// the loop's s.cur; a goroutine's proxy (bridge.go) has an empty stack, so a
+	// goroutine's Unlock takes the slow path. This spares the fast path current()'s
+	// lookup of the calling thread's loop and getg's call.
+	if o := m.owner; o == nil || !onStackOf(o, unsafe.Pointer(&o)) || o.s.cur != o {
 		m.unlockSlow() // a goroutine's Unlock, or misuse
 		return
 	}
@@ -122,9 +126,28 @@ func (m *Mutex) Unlock() {
 	m.owner = nil
 }
 
+// release is Unlock's work for the owner, for unlockSlow (Unlock keeps its own copy:
+// a call would cost its fast path).
+func (m *Mutex) release() {
+	m.depth--
+	if m.depth > 0 {
+		return
+	}
+	if w := m.q.next(); w != nil {
+		m.owner, m.depth = w.c, 1
+		w.c.ready()
+		return
+	}
+	m.owner = nil
+}
+
 func (m *Mutex) unlockSlow() {
 	if _, on := m.home.resolve(); !on {
 		m.unlockForeign()
+		return
+	}
+	if o := m.owner; o != nil && o.s.cur == o && o.g == getg() {
+		m.release() // the owner after all (the stack test cannot miss it, but be sure)
 		return
 	}
 	m.unlockMisuse()
@@ -282,17 +305,31 @@ func (rw *RWMutex) TryLock() (acquired bool) {
 // Unlock releases one write lock by its owner; unlocking a write lock the calling
 // coroutine does not own panics.
 func (rw *RWMutex) Unlock() {
-	if o := rw.writer; o == nil || o.g != getg() || o.s.cur != o { // see Mutex.Unlock
+	if o := rw.writer; o == nil || !onStackOf(o, unsafe.Pointer(&o)) || o.s.cur != o { // see Mutex.Unlock
 		if _, on := rw.home.resolve(); !on {
 			rw.unlockForeign()
 			return
 		}
 		c := currentOrNil()
+		if o != nil && o == c {
+			rw.release() // the owner after all (see Mutex.unlockSlow)
+			return
+		}
 		if o == nil {
 			misuse("RWMutex.Unlock by %s, but the write lock is not held", coroString(c))
 		}
 		misuse("RWMutex.Unlock by %s, but the write lock is owned by %s", coroString(c), coroString(o))
 	}
+	rw.wdepth--
+	if rw.wdepth > 0 {
+		return
+	}
+	rw.writer = nil
+	rw.grant()
+}
+
+// release is Unlock's work for the writer, for the slow paths.
+func (rw *RWMutex) release() {
 	rw.wdepth--
 	if rw.wdepth > 0 {
 		return
