@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -286,5 +287,44 @@ func TestResponseController(t *testing.T) {
 	resp.Body.Close()
 	if string(b) != "abc" || len(resp.TransferEncoding) != 1 {
 		t.Fatalf("body %q, transfer encoding %v", b, resp.TransferEncoding)
+	}
+}
+
+// TestWriteAndReadTimeout: WriteTimeout ends a response the client does not read (the
+// handler's write fails with a timeout); ReadTimeout ends a request body that never
+// comes (the handler's read fails with a timeout).
+func TestWriteAndReadTimeout(t *testing.T) {
+	werr := make(chan error, 1)
+	rerr := make(chan error, 1)
+	srv := &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/read" {
+			_, err := io.ReadAll(r.Body)
+			rerr <- err
+			return
+		}
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		for i := 0; i < 256; i++ { // far more than the socket buffers hold
+			if _, err := w.Write(chunk); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- nil
+	}), WriteTimeout: 100 * time.Millisecond, ReadTimeout: 100 * time.Millisecond, ErrorLog: quietLog}
+	addr := serveCoro(t, srv)
+	c := dial(t, addr)
+	io.WriteString(c, "GET /write HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
+	c2 := dial(t, addr)
+	io.WriteString(c2, "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc") // 7 bytes short
+	for name, ch := range map[string]chan error{"write": werr, "read": rerr} {
+		select {
+		case err := <-ch:
+			var ne interface{ Timeout() bool }
+			if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+				t.Errorf("%s: handler got %v, want a timeout", name, err)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s: the handler did not finish", name)
+		}
 	}
 }

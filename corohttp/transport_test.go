@@ -228,3 +228,45 @@ func TestTransportNotCoroutine(t *testing.T) {
 		t.Fatalf("ListenAndServe from a goroutine: %v", err)
 	}
 }
+
+// TestTransportTLS: an https URL goes over TLS on the coroutine socket, with the
+// configured roots, and the connection is kept alive for the next request.
+func TestTransportTLS(t *testing.T) {
+	var mu sync.Mutex
+	newConns := 0
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "tls "+r.Proto)
+	}))
+	ts.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			newConns++
+			mu.Unlock()
+		}
+	}
+	ts.Config.ErrorLog = quietLog // the refused handshake below is logged otherwise
+	ts.StartTLS()
+	defer ts.Close()
+	tr := &Transport{TLSClientConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig}
+	cl := &http.Client{Transport: tr}
+	onLoop(t, func() {
+		for i := 0; i < 3; i++ {
+			code, body, err := get(cl, ts.URL+"/")
+			if err != nil || code != 200 || body != "tls HTTP/1.1" {
+				t.Errorf("GET over TLS: %d %q %v", code, body, err)
+				return
+			}
+		}
+		// Without the test server's roots the certificate is refused.
+		_, _, err := get(&http.Client{Transport: &Transport{}}, ts.URL+"/")
+		if err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("GET with the default roots: %v, want a certificate error", err)
+		}
+	})
+	tr.CloseIdleConnections()
+	mu.Lock()
+	defer mu.Unlock()
+	if newConns != 2 { // one kept alive for the three requests, one refused
+		t.Errorf("%d connections, want 2", newConns)
+	}
+}
