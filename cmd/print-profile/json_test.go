@@ -45,7 +45,7 @@ func mustRun(t *testing.T, args ...string) string {
 // out: its JSON is megabytes and tells nothing small ones do not).
 var goldenProfiles = []string{"small", "multiloop", "ticksonly"}
 
-// TestJSONGolden: -json output is stable, valid JSON with the keys DESIGN.md §2 fixes.
+// TestJSONGolden: -json output is stable, valid JSON with the keys docs/JSON.md fixes.
 func TestJSONGolden(t *testing.T) {
 	for _, name := range goldenProfiles {
 		t.Run(name, func(t *testing.T) {

@@ -15,7 +15,7 @@ const JSONSchema = "coroprof.report/1"
 
 // jsonReport is the model plus the keys that say how to read it. The model is embedded
 // so its keys (clock, measured, total_ticks, main, wait, coroutines, functions, …) stay
-// at the top level where DESIGN.md §2 puts them.
+// at the top level where docs/JSON.md (Stability) fixes them.
 type jsonReport struct {
 	Schema string `json:"schema"`
 	*report.Model

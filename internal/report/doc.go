@@ -5,8 +5,8 @@
 // # The model
 //
 // Build reads a profile once and returns a Model of plain exported structs whose JSON
-// tags are the keys DESIGN.md §2 fixes (clock, measured, total_ticks, main, wait,
-// coroutines, functions with self and cumulative). Every quantity is carried in one
+// tags are the keys docs/JSON.md (Stability) fixes (clock, measured, total_ticks, main,
+// wait, coroutines, functions with self and cumulative). Every quantity is carried in one
 // Quantities value: ticks and event counters as integers, CPU, user and system time in
 // seconds. Views only format; they never recompute accounting.
 //

@@ -219,7 +219,7 @@ func TestDiagnose(t *testing.T) {
 	}
 }
 
-// TestJSONKeys holds the keys DESIGN.md §2 promises scripts.
+// TestJSONKeys holds the keys docs/JSON.md (Stability) promises scripts.
 func TestJSONKeys(t *testing.T) {
 	b, err := json.Marshal(mustBuild(t, synth.Hand()))
 	if err != nil {
