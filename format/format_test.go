@@ -55,6 +55,7 @@ func rich() *Profile {
 		WaitSites:   []WaitSite{{CoroID: 1, Reason: 8, Site: 2, Count: 3, Ticks: max64}, {CoroID: max64, Reason: 0}},
 		Regions:     []Region{{Name: "r", Calls: 1, Self: c, Cumulative: c}, {Name: ""}, {Name: "r", Func: true, File: "/ä.go", Line: -2}, {Name: "main.(*T).M", Calls: max64, Func: true}},
 		RegionEdges: []RegionEdge{{Caller: -1, Callee: 1, Calls: 2, Cumulative: c}, {Caller: 1, Callee: 0}, {Caller: 3, Callee: 2, Calls: 1}},
+		RegionCoros: []RegionCoro{{CoroID: 1, Region: 0}, {CoroID: max64, Region: 3, Calls: max64, Self: c, Cumulative: c}},
 		Samples: []Sample{
 			{CoroID: 0, Stack: []LocID{1, 2, 1}, Count: 1, Nanos: 10},
 			{CoroID: 0, Stack: nil, Count: 2},
@@ -419,6 +420,7 @@ func TestReframeIdentity(t *testing.T) {
 // every section, the optional ones included.
 func withFuncRegion(p *Profile) *Profile {
 	p.Regions[0].Func, p.Regions[0].File, p.Regions[0].Line = true, "/src/f.go", 12
+	p.RegionCoros = []RegionCoro{{CoroID: p.Coroutines[0].ID, Region: 0, Calls: 3, Self: p.Regions[0].Self, Cumulative: p.Regions[0].Cumulative}}
 	return p
 }
 
@@ -508,6 +510,15 @@ func TestSections(t *testing.T) {
 	mustFail(t, replace(KindLoops, append(bytes.Clone(secs[find(KindLoops)].payload), 7)), ErrCorrupt, "1 unread bytes")
 	// A function entry names a region the profile lacks, or goes backwards.
 	mustFail(t, replace(KindRegionFuncs, []byte{1, 99, 0, 0}), ErrCorrupt, "region 99 out of range")
+	bad := withFuncRegion(Synthetic(1, smallOpts))
+	bad.RegionCoros[0].Region = 99
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "region 99 out of range") {
+		t.Errorf("a per-coroutine row of a missing region: %v", err)
+	}
+	bad.RegionCoros[0].Region, bad.RegionCoros[0].CoroID = 0, 1<<60
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "not in the coroutines section") {
+		t.Errorf("a per-coroutine row of a missing coroutine: %v", err)
+	}
 	mustFail(t, replace(KindRegionFuncs, []byte{2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0}), ErrCorrupt, "out of range")
 	mustFail(t, replace(KindStrings, []byte{1, 1, 'x'}), ErrCorrupt, "empty string")
 	mustFail(t, replace(KindStrings, []byte{2, 0, 200, 1}), nil, `section "strings"`, "claims 200 bytes")
@@ -586,6 +597,8 @@ func TestKindMinRecord(t *testing.T) {
 		case KindRegionFuncs:
 			encodeRegionFuncs(e, []Region{{Func: true}})
 			return len(e.buf) - 1 // the count
+		case KindRegionCoros:
+			encodeRegionCoros(e, make([]RegionCoro, 1))
 		default:
 			return -1
 		}

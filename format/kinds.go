@@ -89,6 +89,11 @@ const (
 	// (cmd/coro-instrument), not a profiler.Region.
 	KindRegionFuncs
 
+	// KindRegionCoros (optional; written only when there are regions): count, then
+	// per entry, sorted by (CoroID, Region): uvarint CoroID, uvarint Region, uvarint
+	// Calls, Counters Self, Counters Cumulative. One coroutine's share of one region.
+	KindRegionCoros
+
 	numKinds // not a kind: the first unassigned value
 )
 
@@ -125,6 +130,7 @@ var kindSpecs = [numKinds]kindSpec{
 	KindSlices:      {name: "slices", minRecord: 7},
 	KindLongSlices:  {name: "longslices", minRecord: 6 + countersMin},
 	KindRegionFuncs: {name: "regionfuncs", minRecord: 3, optional: true},
+	KindRegionCoros: {name: "regioncoros", minRecord: 3 + 2*countersMin, optional: true},
 }
 
 // String returns the kind's name as used in errors and docs/FORMAT.md.
@@ -141,5 +147,5 @@ func (k Kind) String() string {
 var writeOrder = [...]Kind{
 	KindStrings, KindMeta, KindLoops, KindFuncs, KindLocations, KindCoroutines,
 	KindWaitSites, KindRegions, KindRegionEdges, KindSamples, KindSlices, KindLongSlices,
-	KindRegionFuncs,
+	KindRegionFuncs, KindRegionCoros,
 }

@@ -146,6 +146,17 @@ type Region struct {
 	Line int32
 }
 
+// RegionCoro is one coroutine's share of one region: its calls, and the region's self
+// and cumulative cost while that coroutine ran it. Summed over coroutines they give the
+// region's totals.
+type RegionCoro struct {
+	CoroID     uint64
+	Region     int32 // index into Profile.Regions
+	Calls      uint64
+	Self       Counters
+	Cumulative Counters
+}
+
 // RegionEdge counts calls from one region to a nested one. Caller -1 is "no region"
 // (the coroutine's top level).
 type RegionEdge struct {
@@ -198,6 +209,7 @@ type Profile struct {
 	WaitSites     []WaitSite
 	Regions       []Region
 	RegionEdges   []RegionEdge
+	RegionCoros   []RegionCoro // per coroutine; empty in files that predate it
 	Funcs         []Func
 	Locations     []Location
 	Samples       []Sample

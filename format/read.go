@@ -188,6 +188,8 @@ func decodeSection(d *decoder, k Kind, p *Profile) {
 		p.LongSlices = decodeLongSlices(d)
 	case KindRegionFuncs:
 		decodeRegionFuncs(d, p.Regions)
+	case KindRegionCoros:
+		p.RegionCoros = decodeRegionCoros(d)
 	default:
 		panic(fmt.Sprintf("format: decodeSection(%v): not a list section", k)) // a bug in this package, not in the input
 	}

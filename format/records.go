@@ -436,6 +436,38 @@ func decodeRegionFuncs(d *decoder, rs []Region) {
 	}
 }
 
+// KindRegionCoros.
+
+func encodeRegionCoros(e *encoder, gs []RegionCoro) {
+	e.uvarint(uint64(len(gs)))
+	for i := range gs {
+		g := &gs[i]
+		e.uvarint(g.CoroID)
+		e.uvarint(uint64(uint32(g.Region)))
+		e.uvarint(g.Calls)
+		encodeCounters(e, &g.Self)
+		encodeCounters(e, &g.Cumulative)
+	}
+}
+
+func decodeRegionCoros(d *decoder) []RegionCoro {
+	n := d.count(kindSpecs[KindRegionCoros].minRecord)
+	if n == 0 {
+		return nil
+	}
+	gs := make([]RegionCoro, n)
+	for i := range gs {
+		d.mark(i)
+		g := &gs[i]
+		g.CoroID = d.uvarint()
+		g.Region = int32(d.u32())
+		g.Calls = d.uvarint()
+		decodeCounters(d, &g.Self)
+		decodeCounters(d, &g.Cumulative)
+	}
+	return gs
+}
+
 // KindSamples.
 
 func encodeSamples(e *encoder, ss []Sample) {

@@ -56,6 +56,16 @@ func cmpWaitSite(a, b WaitSite) int {
 	)
 }
 
+func cmpRegionCoro(a, b RegionCoro) int {
+	return cmp.Or(
+		cmp.Compare(a.CoroID, b.CoroID),
+		cmp.Compare(a.Region, b.Region),
+		cmp.Compare(a.Calls, b.Calls),
+		cmpCounters(&a.Self, &b.Self),
+		cmpCounters(&a.Cumulative, &b.Cumulative),
+	)
+}
+
 func cmpRegionEdge(a, b RegionEdge) int {
 	return cmp.Or(
 		cmp.Compare(a.Caller, b.Caller),

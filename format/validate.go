@@ -21,6 +21,7 @@ func (p *Profile) Validate() error {
 	v.coroutines()
 	v.waitSites()
 	v.regionEdges()
+	v.regionCoros()
 	v.samples()
 	v.slices()
 	v.longSlices()
@@ -133,6 +134,19 @@ func (v *validator) waitSites() {
 			v.fail(KindWaitSites, i, "wait reason %d out of range (there are %d)", w.Reason, NumWaitReasons)
 		}
 		v.loc(KindWaitSites, i, "site", w.Site)
+		if v.err != nil {
+			return
+		}
+	}
+}
+
+func (v *validator) regionCoros() {
+	n := len(v.p.Regions)
+	for i, g := range v.p.RegionCoros {
+		v.coro(KindRegionCoros, i, g.CoroID)
+		if g.Region < 0 || int(g.Region) >= n {
+			v.fail(KindRegionCoros, i, "region %d out of range (the profile has %d regions)", g.Region, n)
+		}
 		if v.err != nil {
 			return
 		}

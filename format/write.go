@@ -60,6 +60,7 @@ func canonical(p *Profile) *Profile {
 	sortedCopy(&q.Coroutines, cmpCoroutine)
 	sortedCopy(&q.WaitSites, cmpWaitSite)
 	sortedCopy(&q.RegionEdges, cmpRegionEdge)
+	sortedCopy(&q.RegionCoros, cmpRegionCoro)
 	if !slices.IsSortedFunc(q.Samples, cmpSample) {
 		q.Samples = sortedSamples(q.Samples)
 	}
@@ -122,6 +123,8 @@ func encode(p *Profile) (head, body []byte, err error) {
 			encodeLongSlices(e, q.LongSlices)
 		case KindRegionFuncs:
 			encodeRegionFuncs(e, q.Regions)
+		case KindRegionCoros:
+			encodeRegionCoros(e, q.RegionCoros)
 		}
 		endSection(e, start)
 	}
@@ -148,6 +151,8 @@ func hasRecords(p *Profile, k Kind) bool {
 				return true
 			}
 		}
+	case KindRegionCoros:
+		return len(p.RegionCoros) > 0
 	}
 	return false
 }

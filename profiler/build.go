@@ -203,7 +203,14 @@ func (l *ledger) addLoop(p *format.Profile, sym *symtab, regions *profops.Region
 	for i, e := range l.regions.edge {
 		es[i] = format.RegionEdge{Caller: e.caller, Callee: e.callee, Calls: e.calls, Cumulative: e.cum}
 	}
-	regions.Add(rs, es, est)
+	local := regions.Add(rs, es, est)
+	for _, r := range l.coros {
+		for _, g := range r.regs {
+			p.RegionCoros = append(p.RegionCoros, format.RegionCoro{
+				CoroID: r.id, Region: local[g.idx], Calls: g.calls, Self: est(g.self), Cumulative: est(g.cum),
+			})
+		}
+	}
 
 	if l.ring != nil {
 		n := l.ringNext

@@ -225,3 +225,58 @@ func BenchmarkInstrumentedCall(b *testing.B) {
 		})
 	}
 }
+
+// TestInstrumentedPerCoroutine: each coroutine's share of each function is recorded
+// (calls, self, cumulative), and the shares add up to the function's totals exactly.
+func TestInstrumentedPerCoroutine(t *testing.T) {
+	base := instrTestFuncs()
+	p := runProfiled(t, nil,
+		func() {
+			for i := 0; i < 3; i++ {
+				tOuter(base)
+			}
+		},
+		func() {
+			for i := 0; i < 2; i++ {
+				tOuter(base)
+			}
+			tInner(base, 2)
+		})
+	checkConservation(t, p)
+	byCoro := map[uint64]string{}
+	for _, c := range p.Coroutines {
+		byCoro[c.ID] = c.Name
+	}
+	calls := map[[2]string]uint64{}
+	var sum = make([]format.RegionCoro, len(p.Regions))
+	for _, g := range p.RegionCoros {
+		calls[[2]string{byCoro[g.CoroID], p.Regions[g.Region].Name}] = g.Calls
+		s := &sum[g.Region]
+		s.Calls += g.Calls
+		s.Self.Add(g.Self)
+		s.Cumulative.Add(g.Cumulative)
+	}
+	for k, n := range map[[2]string]uint64{
+		{"body0", "t.outer"}: 3, {"body0", "t.inner"}: 18,
+		{"body1", "t.outer"}: 2, {"body1", "t.inner"}: 12 + 3,
+	} {
+		if calls[k] != n {
+			t.Errorf("%s in %s: %d calls, want %d (all: %v)", k[1], k[0], calls[k], n, calls)
+		}
+	}
+	// Every exact counter adds up; utime and stime are estimates split per row from
+	// the exact CPU time, so their sums may differ from the totals' split by rounding.
+	for i, r := range p.Regions {
+		if sum[i].Calls != r.Calls {
+			t.Errorf("%s: per-coroutine calls add up to %d, the total is %d", r.Name, sum[i].Calls, r.Calls)
+		}
+		for q := range wire.NumCounters {
+			if q == wire.Utime || q == wire.Stime {
+				continue
+			}
+			if sum[i].Self[q] != r.Self[q] || sum[i].Cumulative[q] != r.Cumulative[q] {
+				t.Errorf("%s %s: per-coroutine rows add up to self %d cumulative %d, the totals are %d %d", r.Name, wire.Names[q], sum[i].Self[q], sum[i].Cumulative[q], r.Self[q], r.Cumulative[q])
+			}
+		}
+	}
+}

@@ -160,6 +160,8 @@ type coroRec struct {
 
 	stack []regionFrame // open regions, innermost last
 	ends  []func()      // ends[k] closes the region at depth k; made once per depth
+	regs  []coroRegion  // this coroutine's share of each region it entered (region.go)
+	regAt map[int32]int32
 }
 
 // siteStat is one blocking call site of one coroutine.

@@ -56,10 +56,20 @@ type edgeStat struct {
 	cum            format.Counters
 }
 
+// coroRegion is one coroutine's share of one region: the same figures as regionStat,
+// charged only while that coroutine ran the region.
+type coroRegion struct {
+	idx   int32
+	calls uint64
+	self  format.Counters // raw
+	cum   format.Counters // raw
+}
+
 // regionFrame is one open region of one coroutine.
 type regionFrame struct {
 	idx   int32
 	edge  int32
+	slot  int32           // index into the coroutine's regs
 	start format.Counters // the coroutine's totals when it opened
 	child format.Counters // cumulative of the regions it called
 }
@@ -125,8 +135,38 @@ func (r *coroRec) pushRegion(idx int32) int {
 	e := t.edgeOf(caller, idx)
 	t.stats[idx].calls++
 	t.edge[e].calls++
-	r.stack = append(r.stack, regionFrame{idx: idx, edge: e, start: r.acc})
+	slot := r.regSlot(idx)
+	r.regs[slot].calls++
+	r.stack = append(r.stack, regionFrame{idx: idx, edge: e, slot: slot, start: r.acc})
 	return len(r.stack) - 1
+}
+
+// regSlot returns the index of region idx in r.regs, adding it on first use. A
+// coroutine that enters few regions keeps them in a slice it scans; a map indexes them
+// once there are many.
+func (r *coroRec) regSlot(idx int32) int32 {
+	if r.regAt != nil {
+		if s, ok := r.regAt[idx]; ok {
+			return s
+		}
+	} else {
+		for s := range r.regs {
+			if r.regs[s].idx == idx {
+				return int32(s)
+			}
+		}
+	}
+	s := int32(len(r.regs))
+	r.regs = append(r.regs, coroRegion{idx: idx})
+	if r.regAt == nil && len(r.regs) > 8 {
+		r.regAt = make(map[int32]int32, 16)
+		for k := range r.regs {
+			r.regAt[r.regs[k].idx] = int32(k)
+		}
+	} else if r.regAt != nil {
+		r.regAt[idx] = s
+	}
+	return s
 }
 
 // regionEnd closes the region at depth k (and any left open inside it, which a
@@ -155,6 +195,8 @@ func (r *coroRec) popRegion() {
 	self := cum.Sub(&f.child)
 	st := &t.stats[f.idx]
 	st.self.Add(self)
+	own := &r.regs[f.slot]
+	own.self.Add(self)
 	t.edge[f.edge].cum.Add(cum)
 	// Recursion counted once: an inner call of a region already open adds nothing to
 	// its cumulative figure, since the outer call's cumulative already includes it.
@@ -167,6 +209,7 @@ func (r *coroRec) popRegion() {
 	}
 	if !outer {
 		st.cum.Add(cum)
+		own.cum.Add(cum)
 	}
 	if n > 0 {
 		r.stack[n-1].child.Add(cum)

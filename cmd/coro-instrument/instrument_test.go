@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -294,6 +295,7 @@ func TestExampleExact(t *testing.T) {
 		}
 		if miss == "" {
 			checkPprofCalls(t, path, n)
+			checkJSONPerCoroutine(t, path, n)
 			return
 		}
 		t.Logf("attempt %d: %s", attempt, miss)
@@ -319,6 +321,49 @@ func checkPprofCalls(t *testing.T, profilePath string, n int) {
 		re := regexp.MustCompile(`(?m)^\s*` + strconv.Itoa(calls) + `\s.*\s` + regexp.QuoteMeta(name) + `$`)
 		if !re.Match(out) {
 			t.Errorf("go tool pprof -sample_index=calls does not list %s with %d calls:\n%s", name, calls, out)
+		}
+	}
+}
+
+// checkJSONPerCoroutine: print-profile -json gives each coroutine its share of the
+// exact functions: the coroutine "heavy" called main.heavy n times and main.unit 3n
+// times, and no other coroutine called main.heavy.
+func checkJSONPerCoroutine(t *testing.T, profilePath string, n int) {
+	t.Helper()
+	cmd := exec.Command("go", "run", "./cmd/print-profile", "-json", profilePath)
+	cmd.Dir = repoRoot(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("print-profile -json: %v", err)
+	}
+	var m struct {
+		Coroutines []struct {
+			Name  string
+			Exact []struct {
+				Name  string
+				Kind  string
+				Calls uint64
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	got := map[[2]string]uint64{}
+	for _, c := range m.Coroutines {
+		for _, e := range c.Exact {
+			if e.Kind != "exact" {
+				t.Errorf("%s in %s: kind %q", e.Name, c.Name, e.Kind)
+			}
+			got[[2]string{c.Name, e.Name}] = e.Calls
+		}
+	}
+	for k, calls := range map[[2]string]uint64{
+		{"heavy", "main.heavy"}: uint64(n), {"heavy", "main.unit"}: uint64(3 * n), {"light", "main.light"}: uint64(n),
+		{"light", "main.heavy"}: 0, {"fib", "main.fib"}: 1973,
+	} {
+		if got[k] != calls {
+			t.Errorf("coroutine %s: %s called %d times, want %d", k[0], k[1], got[k], calls)
 		}
 	}
 }

@@ -164,7 +164,15 @@ func (mg *merger) add(i int, x Input) {
 	mg.header(i, x)
 	in.symbols()
 	in.ledger()
-	mg.regions.Add(in.p.Regions, in.p.RegionEdges, in.sc.c)
+	local := mg.regions.Add(in.p.Regions, in.p.RegionEdges, in.sc.c)
+	for _, g := range in.p.RegionCoros {
+		if g.Region < 0 || int(g.Region) >= len(local) {
+			continue // Validate rejects such a file on read
+		}
+		g.CoroID, g.Region = in.coro(g.CoroID), local[g.Region]
+		g.Self, g.Cumulative = in.sc.c(g.Self), in.sc.c(g.Cumulative)
+		mg.out.RegionCoros = append(mg.out.RegionCoros, g)
+	}
 	in.samples()
 	in.timeline()
 }

@@ -172,3 +172,51 @@ func TestMergeRefusesDifferentMeasures(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMergePerCoroutineRows: a coroutine's share of an exact row survives a merge with
+// its coroutine's new ID and the row's new index; a function and a profiler.Region of
+// one name stay two rows.
+func TestMergePerCoroutineRows(t *testing.T) {
+	mk := func(seed int64) *format.Profile {
+		p := synth.Profile(seed, synth.Options{Coroutines: 3, Regions: 2})
+		p.Regions = append(p.Regions, format.Region{Name: p.Regions[0].Name, Func: true, File: "/f.go", Line: 3, Calls: 4})
+		p.RegionCoros = []format.RegionCoro{
+			{CoroID: p.Coroutines[1].ID, Region: int32(len(p.Regions) - 1), Calls: 4},
+			{CoroID: p.Coroutines[2].ID, Region: 0, Calls: p.Regions[0].Calls},
+		}
+		return p
+	}
+	a, b := mk(31), mk(32)
+	merged, err := profops.Merge([]profops.Input{{"a.bin", a}, {"b.bin", b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := merged.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var fn, region = -1, -1
+	for i, r := range merged.Regions {
+		if r.Name == a.Regions[0].Name {
+			if r.Func {
+				fn = i
+			} else {
+				region = i
+			}
+		}
+	}
+	if fn < 0 || region < 0 || merged.Regions[fn].Calls != 8 {
+		t.Fatalf("function and region of one name: %+v", merged.Regions)
+	}
+	if len(merged.RegionCoros) != 4 {
+		t.Fatalf("%d per-coroutine rows, want 4: %+v", len(merged.RegionCoros), merged.RegionCoros)
+	}
+	names := map[uint64]string{}
+	for _, c := range merged.Coroutines {
+		names[c.ID] = c.Name
+	}
+	for _, g := range merged.RegionCoros {
+		if g.Calls == 4 && (int(g.Region) != fn || (names[g.CoroID] != a.Coroutines[1].Name && names[g.CoroID] != b.Coroutines[1].Name)) {
+			t.Errorf("the function's row went to region %d, coroutine %q", g.Region, names[g.CoroID])
+		}
+	}
+}

@@ -23,9 +23,10 @@ func NewRegions(p *format.Profile) *Regions {
 }
 
 // Add adds the regions rs and the edges es between them (indices into rs; Caller -1
-// is the top level), each counter passed through conv (nil: unchanged). An edge with
-// an index outside rs is skipped: Validate rejects such a file on read.
-func (m *Regions) Add(rs []format.Region, es []format.RegionEdge, conv func(format.Counters) format.Counters) {
+// is the top level), each counter passed through conv (nil: unchanged), and returns
+// where each of rs went (rs's index -> the profile's), for the per-coroutine rows. An
+// edge with an index outside rs is skipped: Validate rejects such a file on read.
+func (m *Regions) Add(rs []format.Region, es []format.RegionEdge, conv func(format.Counters) format.Counters) []int32 {
 	if conv == nil {
 		conv = func(c format.Counters) format.Counters { return c }
 	}
@@ -63,4 +64,5 @@ func (m *Regions) Add(rs []format.Region, es []format.RegionEdge, conv func(form
 		p.RegionEdges[k].Calls += e.Calls
 		p.RegionEdges[k].Cumulative.Add(conv(e.Cumulative))
 	}
+	return local
 }

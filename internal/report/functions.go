@@ -57,6 +57,7 @@ func (m *Model) buildFunctions() {
 		m.Functions[n] = b.rows[old]
 	}
 	m.remapStacks(newIdx)
+	m.coroFunctions(newIdx)
 	// The flame graph reads only names and stacks, the edges write only Callers and
 	// Callees: build them on both cores.
 	var wg sync.WaitGroup
@@ -73,6 +74,28 @@ func (m *Model) buildFunctions() {
 		f.Callees = m.edges(b.callees[old], newIdx, b.rows)
 	}
 	wg.Wait()
+}
+
+// coroFunctions gives each coroutine its share of the exact rows (regions are rows
+// 0..len(Regions)-1 before sorting; newIdx says where they went), by self ticks.
+func (m *Model) coroFunctions(newIdx []int) {
+	p := m.profile
+	for _, g := range p.RegionCoros {
+		ci, ok := m.coroByID[g.CoroID]
+		if !ok || g.Region < 0 || int(g.Region) >= len(p.Regions) {
+			continue // Read rejects these
+		}
+		fi := newIdx[g.Region]
+		f := &m.Functions[fi]
+		c := &m.Coroutines[ci]
+		c.Exact = append(c.Exact, CoroFunction{Function: fi, Name: f.Name, Kind: f.Kind, Calls: g.Calls,
+			Self: vecOf(g.Self).Quantities(), Cumulative: vecOf(g.Cumulative).Quantities()})
+	}
+	for i := range m.Coroutines {
+		slices.SortStableFunc(m.Coroutines[i].Exact, func(a, b CoroFunction) int {
+			return cmp.Or(cmp.Compare(b.Self.Ticks, a.Self.Ticks), cmp.Compare(a.Function, b.Function))
+		})
+	}
 }
 
 // regionRows adds the regions' rows, exact including their call counts, and their

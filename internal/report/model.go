@@ -175,6 +175,21 @@ type Coroutine struct {
 	Waits         []Wait `json:"waits,omitempty"`
 	LongestSlice  uint64 `json:"longest_slice_ticks"`
 	LongestSite   string `json:"longest_site,omitempty"`
+	// Exact is the coroutine's share of each region and instrumented function it ran,
+	// counted exactly (absent when it ran none).
+	Exact []CoroFunction `json:"exact,omitempty"`
+}
+
+// CoroFunction is one coroutine's share of one exact row (a region or an instrumented
+// function): its calls, and the row's self and cumulative cost while that coroutine
+// ran it.
+type CoroFunction struct {
+	Function   int        `json:"function"` // index into Model.Functions
+	Name       string     `json:"name"`
+	Kind       string     `json:"kind"`
+	Calls      uint64     `json:"calls"`
+	Self       Quantities `json:"self"`
+	Cumulative Quantities `json:"cumulative"`
 }
 
 // Function kinds.
