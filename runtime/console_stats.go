@@ -29,7 +29,7 @@ type sliceStats struct {
 func (s *Scheduler) noteSlice(c *Coro, d int64) {
 	st := &s.latency.slices
 	if d > st.longest {
-		st.longest, st.longestID, st.longestName = d, c.id, c.Name()
+		st.longest, st.longestID, st.longestName = d, c.id, c.loopName()
 	}
 	if d > s.latency.threshold && s.latency.threshold > 0 {
 		s.warnLatency(c, d)

@@ -55,8 +55,23 @@ func (c *Coro) ParentID() uint64 { return c.parent }
 func (c *Coro) Scheduler() *Scheduler { return c.s }
 
 // Name returns the name given to SpawnNamed, or the spawned function's name. It is
-// computed on first use so Spawn does not pay for a symbol lookup.
+// computed on first use so Spawn does not pay for a symbol lookup. Safe from any
+// goroutine: from elsewhere than c's loop it is read there, as
+// (*Scheduler).Coroutines reads ("" if a waiting coroutine of another loop is
+// interrupted meanwhile).
 func (c *Coro) Name() string {
+	if CurrentScheduler() == c.s {
+		return c.loopName()
+	}
+	var n string
+	if !c.s.onLoop(func() { n = c.loopName() }) {
+		return ""
+	}
+	return n
+}
+
+// loopName is Name on c's loop thread (or under onLoop).
+func (c *Coro) loopName() string {
 	if c.name == "" {
 		c.name = funcName(c.fnPC, c.spawnPC)
 	}
@@ -222,7 +237,19 @@ func (c *Coro) wakeJoiners() {
 	c.joiners = nil
 }
 
-// State returns c's scheduling state and, when it is waiting, why.
-func (c *Coro) State() (State, WaitReason) { return c.state, c.reason }
+// State returns c's scheduling state and, when it is waiting, why. Safe from any
+// goroutine, like Name (StateRunnable, WaitNone if a waiting coroutine of another
+// loop is interrupted meanwhile).
+func (c *Coro) State() (State, WaitReason) {
+	if CurrentScheduler() == c.s {
+		return c.state, c.reason
+	}
+	var st State
+	var r WaitReason
+	if !c.s.onLoop(func() { st, r = c.state, c.reason }) {
+		return StateRunnable, WaitNone
+	}
+	return st, r
+}
 
 func ptrOf(c *Coro) unsafe.Pointer { return unsafe.Pointer(c) }

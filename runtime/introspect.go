@@ -133,7 +133,7 @@ func (s *Scheduler) Lookup(id uint64) (CoroInfo, bool) {
 // info is c's CoroInfo without Where and Stack; on c's loop thread or under onLoop.
 func (c *Coro) info() CoroInfo {
 	return CoroInfo{
-		ID: c.id, Name: c.Name(), Loop: c.s.loopID, ParentID: c.parent,
+		ID: c.id, Name: c.loopName(), Loop: c.s.loopID, ParentID: c.parent,
 		State: c.state, Reason: c.reason, Spawned: pcSite(c.spawnPC),
 	}
 }

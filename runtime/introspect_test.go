@@ -238,3 +238,49 @@ func TestSettersFromGoroutine(t *testing.T) {
 	runLoop(t, s, time.Minute)
 	<-done
 }
+
+// flipper is a named function, so an unnamed coroutine running it has a known name.
+func flipper(stop *atomic.Bool) {
+	for !stop.Load() {
+		Sleep(time.Microsecond)
+		Yield()
+	}
+}
+
+// TestCoroGettersFromGoroutine reads a coroutine's name (computed lazily, on first
+// use) and state from a plain goroutine while the loop switches it between running,
+// runnable and waiting: with -race, no read may race with the loop's writes.
+func TestCoroGettersFromGoroutine(t *testing.T) {
+	s, _ := newTestSched(t)
+	var stop atomic.Bool
+	c := s.Spawn(func() { flipper(&stop) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer s.Exit()
+		for !s.Running() {
+			time.Sleep(time.Millisecond)
+		}
+		seen := map[State]bool{}
+		for i := 0; i < 2000 && len(seen) < 2; i++ {
+			if n := c.Name(); !strings.HasSuffix(n, ".flipper") && !strings.Contains(n, "TestCoroGettersFromGoroutine") {
+				t.Errorf("Name from a goroutine: %q", n)
+				return
+			}
+			st, r := c.State()
+			seen[st] = true
+			if st == StateWaiting && r != WaitSleep {
+				t.Errorf("waiting for %v, want sleep", r)
+			}
+			if st == StateExited {
+				t.Error("exited while still flipping")
+			}
+		}
+		stop.Store(true)
+	}()
+	runLoop(t, s, time.Minute)
+	<-done
+	if st, _ := c.State(); st != StateExited {
+		t.Errorf("after the loop: %v, want exited", st)
+	}
+}
