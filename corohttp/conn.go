@@ -86,6 +86,7 @@ func (c *conn) serve(base context.Context) {
 		if p := recover(); p != nil {
 			if coro.Unwinding(p) {
 				c.rwc.Close()
+				c.server.trackConn(c, false)
 				panic(p) // the loop is ending: let the coroutine unwind
 			}
 			if p != http.ErrAbortHandler {

@@ -328,3 +328,47 @@ func TestWriteAndReadTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopExitUnwinds: when the loop exits while a handler is parked, the connection's
+// coroutine unwinds (its recover passes the runtime's unwinding on), the connection is
+// closed and forgotten by the server, and the loop ends.
+func TestLoopExitUnwinds(t *testing.T) {
+	started := make(chan struct{}, 1)
+	srv := &Server{ErrorLog: quietLog, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		coro.Sleep(time.Hour)
+		t.Error("the handler's sleep returned")
+	})}
+	s := coro.NewScheduler()
+	addrc := make(chan string, 1)
+	s.Spawn(func() {
+		ln, err := coro.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Error(err)
+			close(addrc)
+			return
+		}
+		addrc <- ln.Addr().String()
+		srv.Serve(ln)
+	})
+	ended := make(chan struct{})
+	go func() { defer close(ended); s.EventLoop() }()
+	c := dial(t, <-addrc)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	s.Exit()
+	select {
+	case <-ended:
+	case <-time.After(time.Minute):
+		t.Fatal("the loop did not end")
+	}
+	if b, _ := io.ReadAll(c); len(b) != 0 {
+		t.Errorf("got %q, want the connection closed without a response", b)
+	}
+	srv.mu.Lock()
+	n := len(srv.conns)
+	srv.mu.Unlock()
+	if n != 0 {
+		t.Errorf("the server still tracks %d connections", n)
+	}
+}
