@@ -179,4 +179,19 @@
 // signals, has the loop stop it and write the file (waiting up to 5 s for the loop to
 // reach a scheduling point), removes its handler and raises the signal again, so the
 // program ends as it would have without the profiler.
+//
+// A second signal must not lose the profile either. The runtime stops catching the
+// signals when its last loop ends, which is before Go writes the file, so a user
+// pressing ^C twice would have killed the process mid-write with no profile and no
+// word. Every session therefore holds the runtime's signals (coro.HoldSignals) until
+// its file is written: one that arrives while no loop runs prints
+//
+//	profiler: interrupt: writing the profile to coro_profile.bin before exiting (interrupt again abandons it)
+//
+// the profile is written (or, if the session was still open, stopped and written),
+// "profile written to …; exiting" is printed and the signal is raised again with its
+// default action, before Go returns. The same signal once more abandons the write
+// with a line saying so (the temporary file it leaves is removed by the next write of
+// that path; see the README, "Output files"). Signals the program gave back their
+// default action (coro.OnSignal(nil, sig)) are not held.
 package profiler

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/coroprof/coroprof/internal/atomicfile"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -58,8 +59,11 @@ func defaultOptions() options {
 }
 
 // File sets the path of the profile file (default coro_profile.bin in the working
-// directory). The file is written to a temporary name beside it and renamed, so a
-// reader never sees half a file.
+// directory). Go and Start check at once that it can be written (its directory exists
+// and is writable, it is not a directory) and fail otherwise. The file is written as
+// the README's "Output files" says: to a temporary name beside it and renamed, so a
+// reader never sees half a file; a replaced file keeps its mode, a new one gets 0666
+// less the umask; a symbolic link is followed; a device or FIFO is written in place.
 func File(path string) Option {
 	return func(o *options) error {
 		if path == "" {
@@ -227,6 +231,11 @@ func startSession(opts []Option, byGo bool) (*session, error) {
 	if active.Load() != nil {
 		return nil, ErrActive
 	}
+	// A path the profile cannot be written to (a missing or read-only directory, a
+	// directory as the file) fails now, not after the session it would have held.
+	if err := atomicfile.Check(o.file); err != nil {
+		return nil, fmt.Errorf("profiler: %w", err)
+	}
 	s := newSession(o, byGo)
 	if err := s.prepare(); err != nil {
 		return nil, err
@@ -249,6 +258,7 @@ func startSession(opts []Option, byGo bool) (*session, error) {
 		return nil, err
 	}
 	active.Store(s)
+	s.holdSignals()
 	if o.signals {
 		s.catchSignals()
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,9 @@ type session struct {
 	finishOnce sync.Once
 	done       chan struct{}
 	err        error
-	sigStop    func() // undoes the signal handler
+	sigStop    func()                    // undoes the signal handler
+	sigRelease func()                    // ends the hold on the runtime's signals (holdSignals)
+	lateSig    atomic.Pointer[os.Signal] // a held signal that arrived: raised once the file is written
 
 	// CPU samples.
 	cpuBuf     bytes.Buffer
@@ -98,9 +101,13 @@ func (s *session) finish(onLoop bool) error {
 		if s.err != nil {
 			s.err = fmt.Errorf("profiler: %w", s.err)
 		}
+		s.raiseAfterWrite()
 		s.profile = p
 		active.CompareAndSwap(s, nil)
 		close(s.done)
+		if s.sigRelease != nil {
+			s.sigRelease() // after done: a signal held meanwhile is raised by holdSignals
+		}
 	})
 	<-s.done
 	return s.err

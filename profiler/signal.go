@@ -6,6 +6,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	coro "github.com/coroprof/coroprof/runtime"
 )
 
 // signalWait bounds how long an interrupted program waits for the loop to write its
@@ -49,4 +51,63 @@ func (s *session) catchSignals() {
 			_ = p.Signal(sig)
 		}
 	}()
+}
+
+// holdSignals keeps SIGINT and SIGTERM caught for the whole session, when the runtime
+// handles them (its default: they call Exit), until the file is written. Without it
+// the runtime gives them back their default action as the last loop ends, before Go
+// writes the file, and a second Ctrl-C then (the user pressing it twice) killed the
+// process with no profile and no word. Now a signal that arrives while no loop runs
+// (the runtime has no loop to hand it to) comes here: the profile is written first,
+// with a line saying so, and the signal is then raised again with its default action
+// (raiseAfterWrite, called by finish), so the process ends as asked; the same signal
+// once more abandons the write, with a line saying that, and ends the process at once.
+// A program that gave a signal back its default action (coro.OnSignal(nil, sig)) is
+// not held: it asked to be killed.
+func (s *session) holdSignals() {
+	late, release := coro.HoldSignals()
+	s.sigRelease = release
+	go func() {
+		var sig os.Signal
+		select {
+		case <-s.done:
+			return
+		case sig = <-late:
+		}
+		s.lateSig.Store(&sig)
+		fmt.Fprintf(os.Stderr, "profiler: %v: writing the profile to %s before exiting (%v again abandons it)\n", sig, s.opts.file, sig)
+		go s.stopFromOutside(signalWait, false) // if finish already runs, this waits for it
+		select {
+		case <-s.done:
+		case again := <-late:
+			fmt.Fprintf(os.Stderr, "profiler: %v again: abandoned the profile %s, not written (the next write of that path removes its temporary file)\n", again, s.opts.file)
+			raise(again)
+		}
+	}()
+}
+
+// raiseAfterWrite is called by finish once the file is written (or failed): if a
+// signal arrived meanwhile, it says how the write went and ends the process with that
+// signal, before Go or Stop return to a program that would otherwise go on.
+func (s *session) raiseAfterWrite() {
+	p := s.lateSig.Load()
+	if p == nil {
+		return
+	}
+	if s.err != nil {
+		fmt.Fprintf(os.Stderr, "profiler: on %v: %v; exiting\n", *p, s.err)
+	} else {
+		fmt.Fprintf(os.Stderr, "profiler: on %v: profile written to %s; exiting\n", *p, s.opts.file)
+	}
+	raise(*p)
+}
+
+// raise ends the process with sig's default action, as if the signal had not been
+// caught. It returns only if that does not happen within a second.
+func raise(sig os.Signal) {
+	signal.Reset(sig)
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Signal(sig)
+	}
+	time.Sleep(time.Second) // the signal is delivered asynchronously
 }

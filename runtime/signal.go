@@ -15,14 +15,15 @@ import (
 // are unwound (their deferred calls run) and EventLoop returns, which is what lets
 // profiler.Go write its file on Ctrl-C.
 //
-// The signals are caught only while at least one loop runs; otherwise they keep the
-// process's usual disposition.
+// The signals are caught only while at least one loop runs, or a HoldSignals holds
+// them; otherwise they keep the process's usual disposition.
 
 // signalState is process-wide, like signal dispositions.
 var sigs struct {
 	mu       sync.Mutex
 	handlers map[os.Signal]func(os.Signal)
 	loops    []*Scheduler // loops now running
+	holds    []chan os.Signal
 	ch       chan os.Signal
 	done     chan struct{}
 }
@@ -79,16 +80,32 @@ func (s *Scheduler) startSignals() (stop func()) {
 	sigs.mu.Lock()
 	defer sigs.mu.Unlock()
 	sigs.loops = append(sigs.loops, s)
+	catchSignals()
+	return s.stopSignals
+}
+
+// catchSignals subscribes to the handled signals if nothing has yet; sigs.mu is held.
+func catchSignals() {
 	if sigs.ch == nil && len(sigs.handlers) > 0 {
 		sigs.ch = make(chan os.Signal, 8)
 		sigs.done = make(chan struct{})
 		signal.Notify(sigs.ch, handledSignals()...)
 		go dispatchSignals(sigs.ch, sigs.done)
 	}
-	return s.stopSignals
 }
 
-// stopSignals takes s off the running loops; the last one to stop releases the signals.
+// releaseSignals gives the signals their usual disposition again once no loop runs
+// and nothing holds them; sigs.mu is held.
+func releaseSignals() {
+	if len(sigs.loops) == 0 && len(sigs.holds) == 0 && sigs.ch != nil {
+		signal.Stop(sigs.ch)
+		close(sigs.done)
+		sigs.ch, sigs.done = nil, nil
+	}
+}
+
+// stopSignals takes s off the running loops; the last one to stop releases the
+// signals, unless a HoldSignals keeps them.
 func (s *Scheduler) stopSignals() {
 	sigs.mu.Lock()
 	defer sigs.mu.Unlock()
@@ -98,10 +115,37 @@ func (s *Scheduler) stopSignals() {
 			break
 		}
 	}
-	if len(sigs.loops) == 0 && sigs.ch != nil {
-		signal.Stop(sigs.ch)
-		close(sigs.done)
-		sigs.ch, sigs.done = nil, nil
+	releaseSignals()
+}
+
+// HoldSignals keeps the signals the runtime handles (SIGINT and SIGTERM unless
+// OnSignal changed that) caught while no event loop runs, until release is called.
+// One that arrives while no loop runs is sent on late instead of to its handler (there
+// is no loop to run it on; the channel holds a few, more are dropped); while a loop
+// runs, the handlers get them as usual. It is for work that must finish after the
+// loops end: profiler.Go writes its file after EventLoop returned, and without a hold
+// a second Ctrl-C would end the process in the middle of it. A signal OnSignal(nil,
+// sig) gave back its default disposition is not held. release may be called more than
+// once; the last release, once no loop runs, restores the signals' usual disposition.
+func HoldSignals() (late <-chan os.Signal, release func()) {
+	ch := make(chan os.Signal, 4)
+	sigs.mu.Lock()
+	defer sigs.mu.Unlock()
+	sigs.holds = append(sigs.holds, ch)
+	catchSignals()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			sigs.mu.Lock()
+			defer sigs.mu.Unlock()
+			for i, h := range sigs.holds {
+				if h == ch {
+					sigs.holds = append(sigs.holds[:i], sigs.holds[i+1:]...)
+					break
+				}
+			}
+			releaseSignals()
+		})
 	}
 }
 
@@ -118,6 +162,14 @@ func dispatchSignals(ch chan os.Signal, done chan struct{}) {
 			if fn != nil {
 				for _, l := range sigs.loops {
 					l.SpawnNamed("signal "+sig.String(), func() { fn(sig) })
+				}
+				if len(sigs.loops) == 0 {
+					for _, h := range sigs.holds {
+						select {
+						case h <- sig:
+						default:
+						}
+					}
 				}
 			}
 			sigs.mu.Unlock()

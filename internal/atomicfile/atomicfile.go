@@ -183,6 +183,16 @@ func Create(path string) (*File, error) {
 // read-only directory shows now, not after the work), and removes stale temporaries.
 // The error names path.
 func Check(path string) error {
+	if target, proc, err := resolve(path); err == nil {
+		if st, err := os.Stat(target); err == nil && (proc || !st.Mode().IsRegular()) && !st.IsDir() {
+			// A device or FIFO: opening it could block (a FIFO waits for a reader)
+			// or act on it; whether it may be opened for writing is enough.
+			if err := unix.Access(target, unix.W_OK); err != nil {
+				return fail(path, err)
+			}
+			return nil
+		}
+	}
 	f, err := Create(path)
 	if err != nil {
 		return err

@@ -405,3 +405,14 @@ func TestProcLinks(t *testing.T) {
 		t.Errorf("directory holds %q", names)
 	}
 }
+
+// TestCheckFIFO: Check of a FIFO does not open it (which would wait for a reader).
+func TestCheckFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(fifo); err != nil {
+		t.Fatal(err)
+	}
+}
