@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/coroprof/coroprof/internal/termtext"
 )
 
 // defaultLatencyThreshold is the slice length above which a coroutine is reported as
@@ -24,6 +26,7 @@ var coarse struct {
 
 	mu     sync.Mutex
 	users  int
+	loops  []*latencyState // whose thread CPU time the ticker reads (cpuTick)
 	tick   time.Duration
 	reset  chan time.Duration
 	stop   chan struct{}
@@ -44,13 +47,21 @@ func coarseTickFor(threshold int64) time.Duration {
 	return t
 }
 
-// coarseAcquire starts the ticker (or makes it faster) for a loop whose threshold is
-// threshold; coarseRelease is its counterpart when the loop stops.
-func coarseAcquire(threshold int64) {
+// coarseAcquire starts the ticker (or makes it faster) for loop l, whose threshold is
+// threshold, on l's thread; coarseRelease is its counterpart when the loop stops.
+func coarseAcquire(l *latencyState, threshold int64) {
 	tick := coarseTickFor(threshold)
+	l.cpuClock, l.cpuOK = threadCPUClock()
+	l.cpuTick.Store(-1)
+	if l.cpuOK {
+		if ns, ok := ownCPU(); ok {
+			l.cpuTick.Store(ns)
+		}
+	}
 	coarse.mu.Lock()
 	defer coarse.mu.Unlock()
 	coarse.now.Store(nanotime())
+	coarse.loops = append(coarse.loops, l)
 	coarse.users++
 	if coarse.users == 1 {
 		coarse.tick = tick
@@ -65,9 +76,15 @@ func coarseAcquire(threshold int64) {
 	}
 }
 
-func coarseRelease() {
+func coarseRelease(l *latencyState) {
 	coarse.mu.Lock()
 	defer coarse.mu.Unlock()
+	for i, x := range coarse.loops {
+		if x == l {
+			coarse.loops = append(coarse.loops[:i], coarse.loops[i+1:]...)
+			break
+		}
+	}
 	coarse.users--
 	if coarse.users == 0 {
 		coarse.ticker.Stop()
@@ -82,6 +99,15 @@ func coarseRun(t *time.Ticker, stop chan struct{}) {
 		select {
 		case <-t.C:
 			coarse.now.Store(nanotime())
+			coarse.mu.Lock()
+			for _, l := range coarse.loops {
+				if l.cpuOK {
+					if ns, ok := readCPUClock(l.cpuClock); ok {
+						l.cpuTick.Store(ns)
+					}
+				}
+			}
+			coarse.mu.Unlock()
 		case <-stop:
 			return
 		}
@@ -95,22 +121,34 @@ type latencyState struct {
 	threshold int64 // ns; 0 turns the check off
 	stamp     int64 // coarse time at the start of the current slice
 	active    bool  // this loop holds a reference on the coarse ticker
-	notify    func(c *Coro, d time.Duration)
-	slices    sliceStats // slice count and longest slice, for the console (console_stats.go)
+
+	// The loop thread's CPU time, so that a warning can say how much of a long
+	// slice the thread actually ran: the ticker reads it from its own thread at
+	// each tick, next to the coarse time (cpuTick; -1 unknown), and the switch
+	// path copies it with the stamp (cpuStamp), one plain load and store more. The
+	// loop thread reads its own CPU clock only in a warning. A slice's CPU figure
+	// is therefore late by up to one tick at its start, as its length is.
+	cpuTick  atomic.Int64
+	cpuStamp int64
+	cpuClock int32 // the loop thread's CPU clock, readable from the ticker
+	cpuOK    bool
+	notify   func(c *Coro, d time.Duration)
+	slices   sliceStats // slice count and longest slice, for the console (console_stats.go)
 }
 
 // start is called when the loop starts, stop when it ends.
 func (l *latencyState) start() {
 	if l.threshold > 0 {
-		coarseAcquire(l.threshold)
+		coarseAcquire(l, l.threshold)
 		l.active = true
 		l.stamp = coarse.now.Load()
+		l.cpuStamp = l.cpuTick.Load()
 	}
 }
 
 func (l *latencyState) stop() {
 	if l.active {
-		coarseRelease()
+		coarseRelease(l)
 		l.active = false
 	}
 }
@@ -118,6 +156,7 @@ func (l *latencyState) stop() {
 // polled is called after a blocking poll: waiting is not running.
 func (l *latencyState) polled() {
 	l.stamp = coarse.now.Load()
+	l.cpuStamp = l.cpuTick.Load()
 }
 
 // sliceEnd is called when c gives up control (yield, park, exit). Small enough to be
@@ -129,8 +168,22 @@ func (s *Scheduler) sliceEnd(c *Coro) {
 			s.noteSlice(c, d) // a new longest slice, or one over the threshold
 		}
 		s.latency.stamp = now
+		s.latency.cpuStamp = s.latency.cpuTick.Load()
 		s.latency.slices.count++
 	}
+}
+
+// sliceCPU is how much of the slice now ending the loop thread spent on a CPU (one
+// read of its CPU clock), or -1 if not known.
+func (s *Scheduler) sliceCPU() time.Duration {
+	if s.latency.cpuStamp < 0 {
+		return -1
+	}
+	now, ok := ownCPU()
+	if !ok {
+		return -1
+	}
+	return time.Duration(max(now-s.latency.cpuStamp, 0))
 }
 
 func (s *Scheduler) warnLatency(c *Coro, ns int64) {
@@ -139,9 +192,18 @@ func (s *Scheduler) warnLatency(c *Coro, ns int64) {
 		f(c, d)
 		return
 	}
-	fmt.Fprintf(os.Stderr, "%s coro: latency: coroutine %d (%s) ran %v without yielding (threshold %v)\n",
-		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), c.Name(), d.Round(time.Millisecond),
-		time.Duration(s.latency.threshold))
+	cpu := ""
+	if on := s.sliceCPU(); on >= 0 {
+		cpu = fmt.Sprintf(", %v of it on the thread's CPU", min(on, d).Round(time.Millisecond))
+		if on < d/2 {
+			// Off the CPU: blocked in a system call (time.Sleep, a file read: this
+			// coroutine's doing) or runnable but not run (a loaded machine: not).
+			cpu += " (off the CPU for the rest: blocked in a system call, or descheduled)"
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%s coro: latency: coroutine %d (%s) ran %v without yielding%s (threshold %v)\n",
+		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), termtext.Escape(c.Name()), d.Round(time.Millisecond),
+		cpu, time.Duration(s.latency.threshold))
 }
 
 // SetLatencyWarning sets the default loop's slice-length threshold (0 turns the

@@ -331,6 +331,7 @@ func Yield() {
 			s.noteSlice(c, d) // a new longest slice, or one over the threshold
 		}
 		s.latency.stamp = now
+		s.latency.cpuStamp = s.latency.cpuTick.Load()
 		s.latency.slices.count++
 	}
 	if h := s.hooks; h != nil {
@@ -402,6 +403,7 @@ func (c *Coro) park(reason WaitReason) error {
 			s.noteSlice(c, d) // a new longest slice, or one over the threshold
 		}
 		s.latency.stamp = now
+		s.latency.cpuStamp = s.latency.cpuTick.Load()
 		s.latency.slices.count++
 	}
 	if h := s.hooks; h != nil {
