@@ -92,14 +92,7 @@ func main() {
 		wg.Wait()
 	}
 	if *consolePath != "" {
-		err := console.Handle("echo", "this server's sessions now and bytes echoed so far", func(w io.Writer, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("takes no argument (got %q)", args[0])
-			}
-			_, err := fmt.Fprintf(w, "sessions: %d\nbytes echoed: %d\n", stats.sessions.Load(), stats.bytes.Load())
-			return err
-		})
-		if err != nil {
+		if err := handleConsole(); err != nil {
 			log.Fatal(err)
 		}
 		if err := console.Serve("unix", *consolePath); err != nil {
@@ -116,6 +109,17 @@ func main() {
 	}
 	run()
 	fmt.Fprintln(os.Stderr, "event loop ended")
+}
+
+// handleConsole adds the server's own console command, "echo".
+func handleConsole() error {
+	return console.Handle("echo", "this server's sessions now and bytes echoed so far", func(w io.Writer, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("takes no argument (got %q)", args[0])
+		}
+		_, err := fmt.Fprintf(w, "sessions: %d\nbytes echoed: %d\n", stats.sessions.Load(), stats.bytes.Load())
+		return err
+	})
 }
 
 // stats are the counts the console's "echo" command shows; atomic, since the

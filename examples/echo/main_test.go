@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/coroprof/coroprof/console"
 	coro "github.com/coroprof/coroprof/runtime"
 )
 
@@ -94,4 +98,72 @@ func TestQuitEndsEveryLoop(t *testing.T) {
 	coro.EventLoop()
 	<-otherDone
 	watchdog.Stop()
+}
+
+var (
+	handleOnce sync.Once
+	handleErr  error
+)
+
+// TestConsoleCommand: the server's "echo" console command, over the console's unix
+// socket, counts a live session and the bytes it echoed.
+func TestConsoleCommand(t *testing.T) {
+	handleOnce.Do(func() { handleErr = handleConsole() }) // once per process (-count)
+	if handleErr != nil {
+		t.Fatal(handleErr)
+	}
+	sock := filepath.Join(t.TempDir(), "echo.sock")
+	ln, err := coro.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coro.Spawn(func() { serve(ln, 5*time.Second) })
+	if err := console.Serve("unix", sock); err != nil {
+		t.Fatal(err)
+	}
+	before := stats.bytes.Load() // earlier tests of this package echoed too
+	errc := make(chan error, 1)
+	go func() {
+		defer coro.Default().Exit()
+		errc <- func() error {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r := bufio.NewReader(c)
+			c.Write([]byte("hello\n"))
+			if got, err := r.ReadString('\n'); got != "hello\n" {
+				return fmt.Errorf("echo: %q, %v", got, err)
+			}
+			cc, err := net.Dial("unix", sock)
+			if err != nil {
+				return err
+			}
+			defer cc.Close()
+			cc.SetDeadline(time.Now().Add(20 * time.Second))
+			cr := bufio.NewReader(cc)
+			cc.Write([]byte("echo\n"))
+			var reply []string
+			for {
+				l, err := cr.ReadString('\n')
+				if err != nil {
+					return fmt.Errorf("console reply %q: %v", reply, err)
+				}
+				if l == "\n" {
+					break
+				}
+				reply = append(reply, strings.TrimSuffix(l, "\n"))
+			}
+			want := []string{"sessions: 1", fmt.Sprintf("bytes echoed: %d", before+6)}
+			if strings.Join(reply, "|") != strings.Join(want, "|") {
+				return fmt.Errorf("console echo: %q, want %q", reply, want)
+			}
+			return nil
+		}()
+	}()
+	coro.EventLoop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
 }
