@@ -275,7 +275,7 @@ func TestInstrumentedPerCoroutine(t *testing.T) {
 				continue
 			}
 			if sum[i].Self[q] != r.Self[q] || sum[i].Cumulative[q] != r.Cumulative[q] {
-				t.Errorf("%s %s: per-coroutine rows add up to self %d cumulative %d, the totals are %d %d", r.Name, wire.Names[q], sum[i].Self[q], sum[i].Cumulative[q], r.Self[q], r.Cumulative[q])
+				t.Errorf("%s %s: per-coroutine rows add up to self %d cumulative %d, the totals are %d %d", r.Name, wire.CounterNames[q], sum[i].Self[q], sum[i].Cumulative[q], r.Self[q], r.Cumulative[q])
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func (c comparison) diffCols() []column {
 		if !m.Has(q) {
 			continue
 		}
-		typ, name := "int", wire.Names[q]
+		typ, name := "int", wire.CounterNames[q]
 		if q.Unit() == wire.UnitNanos {
 			typ = "sec"
 		}

@@ -55,7 +55,7 @@ func writeCompareText(w io.Writer, rc *report.Comparison, o TextOptions) error {
 	if !c.newM().Has(d.q) {
 		return fmt.Errorf("cannot sort by %s: the profiles did not measure it", o.Sort)
 	}
-	d.qname = wire.Names[d.q]
+	d.qname = wire.CounterNames[d.q]
 	if d.q.Estimate() {
 		d.qname += "≈" // always an estimate (splits the exact CPU time)
 	}

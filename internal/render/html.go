@@ -141,7 +141,7 @@ func (m model) quantityCols(perCall bool) []column {
 				Title: "stime over counted calls (regions): an estimate, as stime is"})
 		}
 		for q := wire.Minflt; q < wire.NumCounters; q++ {
-			add(column{Key: wire.Names[q], Label: wire.Names[q], Type: "int", Total: busy[q], Est: true,
+			add(column{Key: wire.CounterNames[q], Label: wire.CounterNames[q], Type: "int", Total: busy[q], Est: true,
 				Title: "getrusage(RUSAGE_THREAD) count (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
 		}
 	}

@@ -50,7 +50,7 @@ func (m model) estimates() jsonEstimates {
 	}
 	for q := wire.Ticks; q < wire.NumCounters; q++ {
 		if m.Has(q) {
-			e.SampledFunctions = append(e.SampledFunctions, wire.Names[q])
+			e.SampledFunctions = append(e.SampledFunctions, wire.CounterNames[q])
 		}
 	}
 	return e

@@ -119,7 +119,7 @@ func pprofTypes(meas format.Measured) []pprofType {
 		add("utime", "nanoseconds", int(wire.Utime))
 		add("stime", "nanoseconds", int(wire.Stime))
 		for q := wire.Minflt; q < wire.NumCounters; q++ {
-			add(wire.Names[q], "count", int(q))
+			add(wire.CounterNames[q], "count", int(q))
 		}
 	}
 	add(stParked, "nanoseconds", srcParked)

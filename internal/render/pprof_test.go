@@ -214,14 +214,14 @@ func TestPprofConservation(t *testing.T) {
 		for q := wire.Ticks; q < wire.NumCounters; q++ {
 			if !m.Has(q) {
 				for _, st := range pp.SampleType {
-					if st.Type == wire.Names[q] {
+					if st.Type == wire.CounterNames[q] {
 						t.Errorf("%+v: sample type %s present but not measured", opt, st.Type)
 					}
 				}
 				continue
 			}
-			if got := sumBy(pp, typeIndex(t, pp, wire.Names[q]), nil); uint64(got) != want[q] {
-				t.Errorf("%+v: Σ %s = %d, ledger %d", opt, wire.Names[q], got, want[q])
+			if got := sumBy(pp, typeIndex(t, pp, wire.CounterNames[q]), nil); uint64(got) != want[q] {
+				t.Errorf("%+v: Σ %s = %d, ledger %d", opt, wire.CounterNames[q], got, want[q])
 			}
 		}
 		if got := sumBy(pp, typeIndex(t, pp, "wall"), nil); got != wantWall {

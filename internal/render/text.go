@@ -25,7 +25,7 @@ type TextOptions struct {
 // resumes and name. A table without the column (calls for coroutines, resumes for
 // functions) ranks by ticks.
 func SortKeys() []string {
-	return append(wire.Names[:], "samples", "calls", "resumes", "name")
+	return append(wire.CounterNames[:], "samples", "calls", "resumes", "name")
 }
 
 // CheckSort returns an error naming the valid keys if key is not one of them.
@@ -49,7 +49,7 @@ func Measures(m *report.Model, key string) bool {
 }
 
 func quantityIndex(key string) (wire.Counter, bool) {
-	i := slices.Index(wire.Names[:], key)
+	i := slices.Index(wire.CounterNames[:], key)
 	return wire.Counter(i), i >= 0
 }
 
@@ -172,9 +172,9 @@ func (m model) textQuantities() ([]wire.Counter, []string) {
 		case q == wire.CPU:
 			heads = append(heads, "cpu s")
 		case q.Estimate():
-			heads = append(heads, wire.Names[q]+"≈ s")
+			heads = append(heads, wire.CounterNames[q]+"≈ s")
 		default:
-			heads = append(heads, wire.Names[q])
+			heads = append(heads, wire.CounterNames[q])
 		}
 	}
 	return qs, heads

@@ -410,7 +410,7 @@ func MeasuredNames(ms format.Measured) []string {
 		names = append(names, "cpu")
 	}
 	if ms&format.MeasRusage != 0 {
-		names = append(names, wire.Names[wire.Utime:]...)
+		names = append(names, wire.CounterNames[wire.Utime:]...)
 	}
 	if ms&format.MeasSamples != 0 {
 		names = append(names, "samples")
@@ -535,7 +535,7 @@ func (m *Model) buildClosure() {
 				continue
 			}
 			t, s := l.Total[q], sums[l.ID][q]
-			c := Closure{Loop: l.ID, Quantity: wire.Names[q], Total: t, Sum: s, Diff: int64(s - t),
+			c := Closure{Loop: l.ID, Quantity: wire.CounterNames[q], Total: t, Sum: s, Diff: int64(s - t),
 				Estimate: q.Estimate()}
 			if t != 0 {
 				c.Relative = math.Abs(float64(c.Diff)) / float64(t)

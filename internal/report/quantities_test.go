@@ -19,8 +19,8 @@ func TestQuantitiesFollowCounters(t *testing.T) {
 		for f := range typ.Fields() {
 			keys = append(keys, strings.Split(f.Tag.Get("json"), ",")[0])
 		}
-		if !reflect.DeepEqual(keys, wire.Names[:]) {
-			t.Errorf("%s JSON keys %q, want the counters %q", typ.Name(), keys, wire.Names)
+		if !reflect.DeepEqual(keys, wire.CounterNames[:]) {
+			t.Errorf("%s JSON keys %q, want the counters %q", typ.Name(), keys, wire.CounterNames)
 		}
 	}
 	for c := range wire.NumCounters {

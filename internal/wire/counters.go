@@ -31,9 +31,9 @@ const (
 	UnitCount             // events
 )
 
-// Names are the counters' names, by Counter: lower case, as in the report's JSON keys
-// and columns and in pprof sample types.
-var Names = [NumCounters]string{
+// CounterNames are the counters' names, by Counter: lower case, as in the report's
+// JSON keys and columns and in pprof sample types.
+var CounterNames = [NumCounters]string{
 	Ticks:   "ticks",
 	CPU:     "cpu",
 	Utime:   "utime",
@@ -53,12 +53,12 @@ var units = [NumCounters]Unit{
 	Nvcsw: UnitCount, Nivcsw: UnitCount,
 }
 
-// String is the counter's name (Names).
+// String is the counter's name (CounterNames).
 func (c Counter) String() string {
 	if c < 0 || c >= NumCounters {
 		return "counter?"
 	}
-	return Names[c]
+	return CounterNames[c]
 }
 
 // Unit is what c counts.

@@ -17,8 +17,8 @@ func TestCounterNames(t *testing.T) {
 	// The order is written into files (format encodes Counters in index order) and the
 	// report's JSON keys follow it: pin it.
 	want := [NumCounters]string{"ticks", "cpu", "utime", "stime", "minflt", "majflt", "inblock", "oublock", "nvcsw", "nivcsw"}
-	if Names != want {
-		t.Errorf("Names = %q, want %q", Names, want)
+	if CounterNames != want {
+		t.Errorf("CounterNames = %q, want %q", CounterNames, want)
 	}
 	if got := NumCounters.String(); got != "counter?" {
 		t.Errorf("NumCounters.String() = %q", got)

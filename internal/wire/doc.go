@@ -9,6 +9,10 @@
 //     per-coroutine wait table) and never change; a new reason is appended.
 //   - Coroutine states (State, NumStates, their names): written into slices as how a
 //     slice ended.
+//   - The counters charged to every bucket (Counter, NumCounters, CounterNames, each
+//     one's Unit and whether it is an Estimate; Counters, one value per counter, with
+//     the arithmetic of a stamp): written in this order wherever a record holds
+//     counters; the report's columns and JSON keys are their names.
 //   - pprof label keys: the labels the profiler sets on each coroutine's goroutine
 //     (LabelCoroID, LabelCoroName), the runtime on offloaded work (LabelOffload), and
 //     the report on the pprof profiles it writes (LabelLoop, LabelSpawnSite,
