@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/profiler"
 	coro "github.com/coroprof/coroprof/runtime"
 )
@@ -33,7 +35,7 @@ func init() {
 		{"ps", "", "list the loop's coroutines: id, name, state, wait reason, where each one waits", cmdPs},
 		{"stack", "ID", "one coroutine's state, spawn site and goroutine stack", cmdStack},
 		{"stats", "", "loop statistics: coroutines, run queue, timers, fds, slices, longest slice", cmdStats},
-		{"profile", "start FILE | stop", "start the profiler writing to FILE, or stop it and write the file", cmdProfile},
+		{"profile", "start [-f] FILE | stop", "start the profiler writing to FILE (an existing FILE only if it is a profile, or with -f), or stop it and write the file", cmdProfile},
 		{"latency", "[DURATION | off]", "show or set the latency warning threshold (e.g. 50ms)", cmdLatency},
 		{"exit", "", "end the event loop: the program's EventLoop returns", cmdExit},
 		{"quit", "", "close this session (the program goes on)", cmdQuit},
@@ -78,7 +80,8 @@ const (
 // the runtime's blocking calls, or coro.Offload).
 //
 // The reply follows the built-in commands' rules: each line of output is one reply
-// line, escaped (control characters and invalid UTF-8 become '?'), empty lines are
+// line, escaped (control characters, bidirectional controls and invalid UTF-8 shown as
+// \x1b, \u202e, \xff: internal/termtext), empty lines are
 // dropped (an empty line ends a reply block), and the reply is capped at 1 MB with a
 // note of the lines left out. If fn returns an error, or panics, the reply is the one
 // line "error: " and the message instead of fn's output, and the session goes on.
@@ -228,7 +231,7 @@ func cmdHelp(ss *session, rest string) (*reply, after) {
 	r.line("  ps and stack read every goroutine's stack (runtime.Stack, a brief stop of the world),")
 	r.line("  so a parked coroutine's stack is where it waits; a coroutine that has not run yet has none.")
 	r.line("  stats counts slices and the longest slice only while the latency check is on, to within its tick.")
-	r.line("  profile FILE is relative to the program's working directory.")
+	r.line("  profile FILE is relative to the program's working directory; an existing FILE that is not a profile is replaced only with -f, and keeps its mode.")
 	return r, afterNothing
 }
 
@@ -357,12 +360,21 @@ func cmdProfile(ss *session, rest string) (*reply, after) {
 	arg = strings.TrimSpace(arg)
 	switch sub {
 	case "start":
+		force := false
+		if f, rest, _ := strings.Cut(arg, " "); f == "-f" {
+			force, arg = true, strings.TrimSpace(rest)
+		}
 		if arg == "" {
-			return errorReply("usage: profile start FILE"), afterNothing
+			return errorReply("usage: profile start [-f] FILE"), afterNothing
 		}
 		abs, err := filepath.Abs(arg)
 		if err != nil {
 			abs = arg
+		}
+		if !force {
+			if err := mayReplace(arg); err != nil {
+				return errorReply("profile start: %v", err), afterNothing
+			}
 		}
 		if err := profiler.Start(profiler.File(arg), profiler.AllLoops()); err != nil {
 			return errorReply("profile start: %v", err), afterNothing
@@ -392,7 +404,35 @@ func cmdProfile(ss *session, rest string) (*reply, after) {
 		}
 		return r, afterNothing
 	}
-	return errorReply("usage: profile start FILE | profile stop"), afterNothing
+	return errorReply("usage: profile start [-f] FILE | profile stop"), afterNothing
+}
+
+// mayReplace is profile start's rule for an existing path (docs/console.md): a
+// console user may be anyone who can reach the socket, and the program may be able to
+// write files they could not, so an existing file is replaced only if it is a
+// coroutine profile (it starts with the profile magic: an earlier profile start, or
+// coro_profile.bin), or with profile start -f. A missing file, or a path that is not
+// there yet, is fine; a directory is refused by the profiler's own check. A replaced
+// file keeps its mode (internal/atomicfile).
+func mayReplace(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil // missing (the profiler's check says if it cannot be created)
+	}
+	if st.IsDir() {
+		return nil // the profiler's check says "is a directory"
+	}
+	if st.Mode().IsRegular() {
+		if f, err := os.Open(path); err == nil {
+			magic := make([]byte, len(format.Magic))
+			_, rerr := io.ReadFull(f, magic)
+			f.Close()
+			if rerr == nil && string(magic) == format.Magic {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s exists and is not a coroutine profile: not replacing it (profile start -f %s replaces it)", path, path)
 }
 
 func cmdLatency(ss *session, rest string) (*reply, after) {
@@ -418,6 +458,11 @@ func cmdLatency(ss *session, rest string) (*reply, after) {
 		d, err = time.ParseDuration(rest)
 		if err != nil || d < 0 {
 			return errorReply("latency: %q is not a duration (e.g. 50ms, 1s, 0 or off)", clip(rest, 40)), afterNothing
+		}
+		// A nonzero duration that parses below 1µs (0.000001ns rounds to 0) would
+		// quietly turn the check off, or ask for a precision it does not have.
+		if d < time.Microsecond && strings.ContainsAny(rest, "123456789") {
+			return errorReply("latency: %q is below 1µs: give 1µs or more, or 0 or off to turn the warning off", clip(rest, 40)), afterNothing
 		}
 	}
 	prev := s.SetLatencyWarning(d)

@@ -180,7 +180,7 @@ func TestConsoleCommands(t *testing.T) {
 		defer cl.close()
 
 		help := cl.cmd("help")
-		for _, c := range []string{"help", "ps", "stack ID", "stats", "profile start FILE | stop", "latency", "exit", "quit"} {
+		for _, c := range []string{"help", "ps", "stack ID", "stats", "profile start [-f] FILE | stop", "latency", "exit", "quit"} {
 			if find(help, `^  `+regexp.QuoteMeta(c)+` `) == "" {
 				return fmt.Errorf("help does not list %q: %q", c, help)
 			}
@@ -272,9 +272,12 @@ func TestConsoleGarbage(t *testing.T) {
 			{"stats now\n", `^error: stats takes no argument`},
 			{"latency banana\n", `^error: latency: "banana" is not a duration`},
 			{"latency -5ms\n", `^error: latency: "-5ms" is not a duration`},
-			{"profile\n", `^error: usage: profile start FILE \| profile stop$`},
-			{"profile begin x\n", `^error: usage: profile start FILE \| profile stop$`},
-			{"profile start\n", `^error: usage: profile start FILE$`},
+			{"latency 0.000001ns\n", `^error: latency: "0.000001ns" is below 1µs: give 1µs or more, or 0 or off`},
+			{"latency 999ns\n", `^error: latency: "999ns" is below 1µs`},
+			{"profile\n", `^error: usage: profile start \[-f\] FILE \| profile stop$`},
+			{"profile begin x\n", `^error: usage: profile start \[-f\] FILE \| profile stop$`},
+			{"profile start\n", `^error: usage: profile start \[-f\] FILE$`},
+			{"profile start -f\n", `^error: usage: profile start \[-f\] FILE$`},
 			{"profile stop now\n", `^error: usage: profile stop`},
 			{"profile stop\n", `^error: profile stop: profiler: no profiling session is running$`},
 			{"exit please\n", `^error: exit takes no argument`},

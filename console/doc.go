@@ -13,7 +13,8 @@
 //
 // The built-in commands list the loop's coroutines with where each one waits (ps),
 // show one coroutine's stack (stack ID), the loop's counters (stats), profile the
-// running program into a file (profile start FILE, profile stop), show or set the
+// running program into a file (profile start [-f] FILE, profile stop: an existing FILE
+// is replaced only if it is a profile, or with -f; docs/console.md), show or set the
 // latency warning (latency), end the loop (exit) or the session (quit). A program adds
 // its own with Handle. docs/console.md is the user's guide.
 //
@@ -22,7 +23,8 @@
 // Bad input never ends a session or reaches a command: a line that is not text
 // (control bytes, invalid UTF-8), longer than 4096 bytes, empty, unknown or with bad
 // arguments gets one line "error: ...". Every reply line is escaped (control
-// characters and invalid UTF-8 become '?'), so a coroutine's name or a command's
+// characters, bidirectional controls and invalid UTF-8 shown as \x1b, \u202e, \xff;
+// internal/termtext), so a coroutine's name or a command's
 // output cannot break the block or drive the terminal; a reply is capped at 1 MiB with
 // a note of the lines left out.
 //

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -214,4 +215,78 @@ func coroByName(t *testing.T, p *format.Profile, name string) *format.Coroutine 
 	}
 	t.Fatalf("no coroutine named %q in the profile", name)
 	return nil
+}
+
+// TestConsoleProfileExisting: profile start refuses an existing file that is not a
+// profile (a console user must not be able to make the program overwrite any file it
+// can write) unless -f is given; a profile may be replaced; a replaced file keeps its
+// mode; a directory or a missing directory fails at start, not at stop.
+func TestConsoleProfileExisting(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	notes := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notes, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no", "such", "p.bin")
+	s := coro.NewScheduler()
+	s.SetLatencyWarning(0)
+	type result struct {
+		replies [][]string
+		err     error
+	}
+	done := make(chan result, 1)
+	var notesAfterRefusal []byte
+	s.SpawnNamed("setup", func() {
+		if err := Serve("unix", sock); err != nil {
+			done <- result{err: err}
+			coro.Exit()
+			return
+		}
+		go func() {
+			var res result
+			res.replies, res.err = consoleScript(sock, "profile start "+notes)
+			notesAfterRefusal, _ = os.ReadFile(notes)
+			if res.err == nil {
+				var more [][]string
+				more, res.err = consoleScript(sock,
+					"profile start "+dir, "profile start "+missing,
+					"profile start -f "+notes, "profile stop",
+					"profile start "+notes, "profile stop", "exit")
+				res.replies = append(res.replies, more...)
+			}
+			done <- res
+		}()
+	})
+	watchdog := time.AfterFunc(time.Minute, s.Exit)
+	s.EventLoop()
+	watchdog.Stop()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := []string{
+		"error: profile start: " + notes + " exists and is not a coroutine profile: not replacing it (profile start -f " + notes + " replaces it)",
+		"error: profile start: profiler: writing " + dir + ": is a directory",
+		"error: profile start: profiler: writing " + missing + ": no such file or directory",
+		"profiling; profile stop writes " + notes,
+		"profile written to " + notes,
+		"profiling; profile stop writes " + notes,
+		"profile written to " + notes,
+		"exiting: the event loop ends and its coroutines are unwound",
+	}
+	for i, w := range want {
+		if i >= len(res.replies) || len(res.replies[i]) != 1 || res.replies[i][0] != w {
+			t.Errorf("reply %d: %q, want %q", i, res.replies[min(i, len(res.replies)-1)], w)
+		}
+	}
+	if string(notesAfterRefusal) != "precious" {
+		t.Errorf("the refused start changed the file: %q", notesAfterRefusal)
+	}
+	if _, err := format.ReadFile(notes); err != nil {
+		t.Errorf("after -f the file is not a profile: %v", err)
+	}
+	if st, _ := os.Stat(notes); st.Mode().Perm() != 0o600 {
+		t.Errorf("the replaced file has mode %v, want its 0600 kept", st.Mode().Perm())
+	}
 }
