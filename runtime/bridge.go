@@ -317,6 +317,26 @@ func (s *Scheduler) coro() *Coro {
 	return c
 }
 
+// foreignPost runs op on s's loop for a foreign caller and returns at once, for an
+// operation that never waits and has no result (Fifo.Push, Event.Set, Semaphore
+// .Release, ...): posts from one caller are run in order, and before anything the
+// caller posts later, so what it does next sees the effect. With the loop not running,
+// op runs here. A burst of posts costs one eventfd write.
+func foreignPost(s *Scheduler, op func()) {
+	b := &s.bridge
+	b.mu.Lock()
+	if !b.running {
+		op()
+		b.mu.Unlock()
+		return
+	}
+	fd := s.inbox.push(inboxItem{kind: itemForeign, ffn: func(bridgeMode) { op() }})
+	b.mu.Unlock()
+	if fd >= 0 {
+		wakeEventfd(fd)
+	}
+}
+
 // foreignOp runs op on s's loop for a foreign caller and returns once it has run.
 // It returns nil, or the error that interrupted a coroutine caller of another loop
 // before op ran (then op's results must not be read: op may still run).

@@ -108,3 +108,22 @@ func BenchmarkGoChanRoundTripLatency(b *testing.B) {
 	b.StopTimer()
 	reportLatency(b, lat)
 }
+
+// BenchmarkBridgeFifoPush: a goroutine Pushes b.N values on a Fifo that a coroutine
+// Pops. Push never waits, so from a goroutine it is posted without a round trip and a
+// burst of pushes costs one eventfd write: the cheap way to stream values in.
+func BenchmarkBridgeFifoPush(b *testing.B) {
+	var f Fifo[int]
+	benchLoop(b, func() {
+		f.Len() // bind it to this loop
+		b.ResetTimer()
+		go func() {
+			for i := range b.N {
+				f.Push(i)
+			}
+		}()
+		for range b.N {
+			f.Pop()
+		}
+	})
+}

@@ -256,7 +256,7 @@ func (s *Semaphore) releaseForeign(n int64) {
 		s.Release(n)
 		return
 	}
-	foreignOp(loop, func(*bridgeWait) {
+	foreignPost(loop, func() {
 		s.avail += n
 		s.grant()
 	})
@@ -270,7 +270,7 @@ func (s *InvertedSemaphore) addForeign(n int64) {
 		s.add(n)
 		return
 	}
-	foreignOp(loop, func(*bridgeWait) { s.add1(n) })
+	foreignPost(loop, func() { s.add1(n) })
 }
 
 func (s *InvertedSemaphore) waitZeroForeign() error {
@@ -349,7 +349,7 @@ func (e *Event) setForeign(set bool) {
 		}
 		return
 	}
-	foreignOp(s, func(*bridgeWait) {
+	foreignPost(s, func() {
 		if set {
 			e.set1()
 		} else {
@@ -366,7 +366,7 @@ func (f *Fifo[T]) pushForeign(v T, front bool) {
 		f.push1(v, front)
 		return
 	}
-	foreignOp(s, func(*bridgeWait) { f.push1(v, front) })
+	foreignPost(s, func() { f.push1(v, front) })
 }
 
 func (f *Fifo[T]) popForeign() (T, error) {

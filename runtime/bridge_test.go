@@ -94,6 +94,42 @@ func TestBridgeChannelStress(t *testing.T) {
 	}
 }
 
+// TestBridgeFifoStress: four goroutines push 5000 values each (posted without waiting)
+// while a coroutine pops; every value arrives exactly once, each producer's in order.
+func TestBridgeFifoStress(t *testing.T) {
+	s, _ := newTestSched(t)
+	const n, producers = 20000, 4
+	var f Fifo[int]
+	s.Spawn(func() {
+		f.Len()
+		for p := 0; p < producers; p++ {
+			go func() {
+				for i := 0; i < n/producers; i++ {
+					f.Push(p<<32 | i)
+				}
+			}()
+		}
+		next := make([]int, producers)
+		for got := 0; got < n; got++ {
+			v, err := f.Pop()
+			if err != nil {
+				t.Errorf("Pop: %v", err)
+				return
+			}
+			p, k := v>>32, v&(1<<32-1)
+			if k != next[p] {
+				t.Errorf("producer %d: value %d popped when %d was due", p, k, next[p])
+				return
+			}
+			next[p]++
+		}
+		if f.Len() != 0 {
+			t.Errorf("%d values left over", f.Len())
+		}
+	})
+	runLoop(t, s, 120*time.Second)
+}
+
 // TestBridgeBalanceAndOrder: goroutine waiters are counted by Balance and Waiters, and
 // served in one FIFO with coroutine waiters.
 func TestBridgeBalanceAndOrder(t *testing.T) {

@@ -181,7 +181,7 @@ func (ch *Channel[T]) TryReceive() (v T, received bool, err error) {
 // channel is fully closed when they are gone). Closing twice does nothing.
 func (ch *Channel[T]) Close() {
 	if s, on := ch.home.resolve(); !on {
-		foreignOp(s, func(*bridgeWait) { ch.close1() })
+		foreignPost(s, ch.close1)
 		return
 	}
 	ch.close1()

@@ -116,11 +116,7 @@ func (c *Conn) SetNoDelay(noDelay bool) error {
 	}
 	if fd.pd.s.curG.load() != getg() {
 		// On the loop, so that the descriptor cannot be closed (and reused) meanwhile.
-		var err error
-		if ferr := fd.foreign(false, func() { err = set() }); ferr != nil {
-			err = ferr
-		}
-		return fd.opError("set", err)
+		return fd.opError("set", fd.foreignErr(set))
 	}
 	return fd.opError("set", set())
 }

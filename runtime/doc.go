@@ -119,9 +119,14 @@
 // foreign call is a round trip through the loop: a post to its inbox, the loop's
 // wake-up when it sleeps in epoll_wait (2-4µs), and the caller's wake-up; so it costs
 // microseconds where a coroutine's call costs tens of nanoseconds, and a goroutine's
-// socket call adds a coroutine's creation. Where throughput matters, cross the border
-// with batches (a slice per Send) rather than single small values. Example_workerPool
-// shows a pool of goroutines fed by coroutines through a Channel.
+// socket call adds a coroutine's creation. Calls that never wait and return nothing
+// (Fifo.Push and PushFront, Event.Set and Clear, Semaphore.Release, InvertedSemaphore's
+// Acquire and Release, Channel.Close) are posted without waiting for the loop, in order
+// with the caller's later calls, and a burst of them costs one eventfd write: a Fifo is
+// the cheap way to stream values from goroutines to coroutines. Where throughput
+// matters otherwise, cross the border with batches (a slice per Send) rather than
+// single small values. Example_workerPool shows a pool of goroutines fed by
+// coroutines through a Channel.
 //
 // # Blocking work
 //

@@ -15,7 +15,8 @@ type Fifo[T any] struct {
 	q    waitq[T]
 }
 
-// Push appends v at the back. It never waits.
+// Push appends v at the back. It never waits: from another goroutine it hands the push
+// to the Fifo's loop and returns at once (pushes from one goroutine keep their order).
 func (f *Fifo[T]) Push(v T) {
 	if s := f.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
 		f.pushForeign(v, false)

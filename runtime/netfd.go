@@ -173,13 +173,16 @@ func (fd *netFD) waitUntil(mode byte, dl *ioDeadline, when int64, backoff bool) 
 // UDPConn do: set the read and/or write deadline of an open socket.
 func (fd *netFD) setDeadlines(read, write bool, t time.Time) error {
 	if fd.pd.s.curG.load() != getg() {
-		var err error
-		if ferr := fd.foreign(false, func() { err = fd.setDeadlines1(read, write, t) }); ferr != nil {
-			return fd.opError("set", ferr)
-		}
-		return err
+		return fd.setDeadlinesForeign(read, write, t)
 	}
 	return fd.setDeadlines1(read, write, t)
+}
+
+func (fd *netFD) setDeadlinesForeign(read, write bool, t time.Time) (err error) {
+	if ferr := fd.foreign(false, func() { err = fd.setDeadlines1(read, write, t) }); ferr != nil {
+		return fd.opError("set", ferr)
+	}
+	return err
 }
 
 func (fd *netFD) setDeadlines1(read, write bool, t time.Time) error {
@@ -220,18 +223,29 @@ func (fd *netFD) setDeadline(dl *ioDeadline, t time.Time) {
 }
 
 // read reads once, parking until data, EOF or an error. EOF on a stream is io.EOF.
-func (fd *netFD) read(p []byte) (n int, err error) {
+func (fd *netFD) read(p []byte) (int, error) {
 	s := fd.pd.s
 	if s.curG.load() != getg() {
-		if fd.otherLoop() {
-			return 0, ErrWrongLoop
-		}
-		if ferr := fd.foreign(true, func() { n, err = fd.readLocked(p) }); ferr != nil {
-			return 0, ferr
-		}
-		return n, err
+		return fd.readForeign(p)
 	}
-	return fd.readLocked(p)
+	if err := fd.rlk.lock(s, WaitRead); err != nil {
+		return 0, err
+	}
+	r, err := fd.read1(p) // readLocked, written out: one call level less
+	fd.rlk.unlock()
+	return r, err
+}
+
+// readForeign is read from off the loop's thread (kept out of read, whose
+// results it captures: they would move to the heap on every call).
+func (fd *netFD) readForeign(p []byte) (n int, err error) {
+	if fd.otherLoop() {
+		return 0, ErrWrongLoop
+	}
+	if ferr := fd.foreign(true, func() { n, err = fd.readLocked(p) }); ferr != nil {
+		return 0, ferr
+	}
+	return n, err
 }
 
 // readLocked is read on the loop thread (or with the loop not running): it holds the
@@ -289,18 +303,29 @@ func (fd *netFD) read1(p []byte) (int, error) {
 
 // write writes all of p, parking whenever the socket buffer is full; n < len(p) only
 // with an error.
-func (fd *netFD) write(p []byte) (n int, err error) {
+func (fd *netFD) write(p []byte) (int, error) {
 	s := fd.pd.s
 	if s.curG.load() != getg() {
-		if fd.otherLoop() {
-			return 0, ErrWrongLoop
-		}
-		if ferr := fd.foreign(true, func() { n, err = fd.writeLocked(p) }); ferr != nil {
-			return 0, ferr
-		}
-		return n, err
+		return fd.writeForeign(p)
 	}
-	return fd.writeLocked(p)
+	if err := fd.wlk.lock(s, WaitWrite); err != nil {
+		return 0, err
+	}
+	r, err := fd.write1(p) // writeLocked, written out: one call level less
+	fd.wlk.unlock()
+	return r, err
+}
+
+// writeForeign is write from off the loop's thread (kept out of write, whose
+// results it captures: they would move to the heap on every call).
+func (fd *netFD) writeForeign(p []byte) (n int, err error) {
+	if fd.otherLoop() {
+		return 0, ErrWrongLoop
+	}
+	if ferr := fd.foreign(true, func() { n, err = fd.writeLocked(p) }); ferr != nil {
+		return 0, ferr
+	}
+	return n, err
 }
 
 // writeLocked is write on the loop thread (or with the loop not running): it holds the
@@ -352,18 +377,29 @@ const (
 )
 
 // accept accepts one connection and registers it with the poller.
-func (fd *netFD) accept() (nfd *netFD, err error) {
+func (fd *netFD) accept() (*netFD, error) {
 	s := fd.pd.s
 	if s.curG.load() != getg() {
-		if fd.otherLoop() {
-			return nil, ErrWrongLoop // the new socket would land on the caller's poller
-		}
-		if ferr := fd.foreign(true, func() { nfd, err = fd.acceptLocked() }); ferr != nil {
-			return nil, ferr
-		}
-		return nfd, err
+		return fd.acceptForeign()
 	}
-	return fd.acceptLocked()
+	if err := fd.rlk.lock(s, WaitRead); err != nil {
+		return nil, err
+	}
+	r, err := fd.accept1() // acceptLocked, written out: one call level less
+	fd.rlk.unlock()
+	return r, err
+}
+
+// acceptForeign is accept from off the loop's thread (kept out of accept, whose
+// results it captures: they would move to the heap on every call).
+func (fd *netFD) acceptForeign() (nfd *netFD, err error) {
+	if fd.otherLoop() {
+		return nil, ErrWrongLoop // the new socket would land on the caller's poller
+	}
+	if ferr := fd.foreign(true, func() { nfd, err = fd.acceptLocked() }); ferr != nil {
+		return nil, ferr
+	}
+	return nfd, err
 }
 
 // acceptLocked is accept on the loop thread (or with the loop not running): it holds the
@@ -519,13 +555,16 @@ func (fd *netFD) close1() error {
 // shutdown half-closes the socket (unix.SHUT_RD or SHUT_WR).
 func (fd *netFD) shutdown(how int) error {
 	if fd.pd.s.curG.load() != getg() {
-		var err error
-		if ferr := fd.foreign(false, func() { err = fd.shutdown1(how) }); ferr != nil {
-			return ferr
-		}
-		return err
+		return fd.shutdownForeign(how)
 	}
 	return fd.shutdown1(how)
+}
+
+func (fd *netFD) shutdownForeign(how int) (err error) {
+	if ferr := fd.foreign(false, func() { err = fd.shutdown1(how) }); ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 func (fd *netFD) shutdown1(how int) error {
@@ -562,15 +601,18 @@ type ioLock struct {
 // lock takes the lock for the running participant of s, queueing while another holds
 // it. A holder that has exited holds nothing: it was unwound (Exit) inside a call.
 func (l *ioLock) lock(s *Scheduler, reason WaitReason) error {
-	c := s.cur
-	if h := l.holder; h == nil || h == c || h.state == StateExited {
-		l.holder = c
-		return nil
+	if l.holder != nil {
+		return l.wait(s.cur, reason)
 	}
-	return l.wait(c, reason)
+	l.holder = s.cur
+	return nil
 }
 
 func (l *ioLock) wait(c *Coro, reason WaitReason) error {
+	if h := l.holder; h == c || h.state == StateExited {
+		l.holder = c
+		return nil
+	}
 	if c == nil || c == &c.s.main {
 		return ErrNotCoroutine
 	}
@@ -582,11 +624,23 @@ func (l *ioLock) wait(c *Coro, reason WaitReason) error {
 func (l *ioLock) unlock() {
 	l.holder = nil
 	if l.q.len != 0 {
-		if w := l.q.next(); w != nil {
-			l.holder = w.c
-			w.c.ready()
-		}
+		l.handOver()
 	}
+}
+
+func (l *ioLock) handOver() {
+	if w := l.q.next(); w != nil {
+		l.holder = w.c
+		w.c.ready()
+	}
+}
+
+// foreignErr is foreign for a call that cannot wait and returns an error.
+func (fd *netFD) foreignErr(fn func() error) (err error) {
+	if ferr := fd.foreign(false, func() { err = fn() }); ferr != nil {
+		return ferr
+	}
+	return err
 }
 
 // foreign runs fn, a socket call made off the loop's thread, on the loop and returns

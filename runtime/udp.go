@@ -21,18 +21,22 @@ var _ net.PacketConn = (*UDPConn)(nil)
 
 // ReadFrom reads one datagram into p and returns its length and sender (a
 // *net.UDPAddr). A datagram longer than p is truncated, as with package net.
-func (u *UDPConn) ReadFrom(p []byte) (n int, addr net.Addr, err error) {
-	fd := u.fd
-	if fd.pd.s.curG.load() != getg() {
-		if fd.otherLoop() {
-			return 0, nil, fd.opError("read", ErrWrongLoop)
-		}
-		if ferr := fd.foreign(true, func() { n, addr, err = u.readFromLocked(p) }); ferr != nil {
-			return 0, nil, fd.opError("read", ferr)
-		}
-		return n, addr, err
+func (u *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	if u.fd.pd.s.curG.load() != getg() {
+		return u.readFromForeign(p)
 	}
 	return u.readFromLocked(p)
+}
+
+func (u *UDPConn) readFromForeign(p []byte) (n int, addr net.Addr, err error) {
+	fd := u.fd
+	if fd.otherLoop() {
+		return 0, nil, fd.opError("read", ErrWrongLoop)
+	}
+	if ferr := fd.foreign(true, func() { n, addr, err = u.readFromLocked(p) }); ferr != nil {
+		return 0, nil, fd.opError("read", ferr)
+	}
+	return n, addr, err
 }
 
 func (u *UDPConn) readFromLocked(p []byte) (int, net.Addr, error) {
@@ -69,18 +73,22 @@ func (u *UDPConn) readFrom1(p []byte) (int, net.Addr, error) {
 }
 
 // WriteTo sends p as one datagram to addr (a *net.UDPAddr).
-func (u *UDPConn) WriteTo(p []byte, addr net.Addr) (n int, err error) {
-	fd := u.fd
-	if fd.pd.s.curG.load() != getg() {
-		if fd.otherLoop() {
-			return 0, fd.opError("write", ErrWrongLoop)
-		}
-		if ferr := fd.foreign(true, func() { n, err = u.writeToLocked(p, addr) }); ferr != nil {
-			return 0, fd.opError("write", ferr)
-		}
-		return n, err
+func (u *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if u.fd.pd.s.curG.load() != getg() {
+		return u.writeToForeign(p, addr)
 	}
 	return u.writeToLocked(p, addr)
+}
+
+func (u *UDPConn) writeToForeign(p []byte, addr net.Addr) (n int, err error) {
+	fd := u.fd
+	if fd.otherLoop() {
+		return 0, fd.opError("write", ErrWrongLoop)
+	}
+	if ferr := fd.foreign(true, func() { n, err = u.writeToLocked(p, addr) }); ferr != nil {
+		return 0, fd.opError("write", ferr)
+	}
+	return n, err
 }
 
 func (u *UDPConn) writeToLocked(p []byte, addr net.Addr) (int, error) {
