@@ -9,6 +9,7 @@ package profops
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,10 +29,17 @@ import (
 //   - Functions and locations are merged by (name, file, start line) and (function,
 //     line); regions by name (calls and costs add up); samples of the same stack outside
 //     coroutines add up.
-//   - Ticks are converted to the first input's clock rate when the rates differ.
+//   - Ticks are converted to the first input's clock rate when the rates differ. A
+//     loop's buckets are converted so that they still add up to its converted Total
+//     (closeLoops): per-loop conservation stays exact, each bucket within one tick of
+//     its exact converted value.
 //   - The timelines are laid end to end in input order (ticks from different machines
-//     share no origin), so total_ticks is the sum of the inputs' elapsed ticks and the
+//     share no origin), so total_ticks is the sum of the inputs' elapsed ticks, each
+//     converted to the merged clock (the plain sum when the rates agree), and the
 //     duration the sum of their durations: process-seconds, as a fleet profile counts.
+//   - Program joins the inputs' distinct programs; Args is the first input's when
+//     every input ran the same command line, and otherwise one entry per input,
+//     "NAME: PROGRAM ARG …", so each input's command line is shown.
 //
 // Inputs must have measured the same quantities (ticks, CPU, rusage): a sum of CPU time
 // over processes of which some did not measure it would silently understate it.
@@ -284,6 +292,40 @@ func (in *input) ledger() {
 		w.CoroID, w.Site, w.Ticks = in.coro(w.CoroID), in.loc(w.Site), sc.t(w.Ticks)
 		out.WaitSites = append(out.WaitSites, w)
 	}
+	if sc.num != sc.den {
+		in.closeLoops(len(out.Loops)-len(p.Loops), len(out.Coroutines)-len(p.Coroutines))
+	}
+}
+
+// closeLoops redoes the tick conversion of the input's buckets so that each loop's
+// buckets still add up to its converted Total. Converting each bucket on its own
+// rounds each down, and the roundings pile up: a loop whose closure was exact showed
+// a residue (-29 ticks was seen). Instead the buckets of a loop (its coroutines in
+// input order, then <main>, then <wait>) are converted as running sums: bucket k gets
+// conv(b1+…+bk) - conv(b1+…+bk-1). Each bucket is then within one tick of its exact
+// converted value, and their sum is conv(Σ buckets), which is conv(Total) exactly when
+// the input's loop closed exactly (its closure error, if any, is carried over,
+// converted). loops and coros are where the input's loops and coroutines start in
+// the merged lists.
+func (in *input) closeLoops(loops, coros int) {
+	p, out, sc := in.p, in.mg.out, in.sc
+	for j, l := range p.Loops {
+		var sum, conv uint64
+		next := func(ticks uint64) uint64 {
+			sum += ticks
+			prev := conv
+			conv = sc.t(sum)
+			return conv - prev
+		}
+		for k, c := range p.Coroutines {
+			if c.Loop == l.ID {
+				out.Coroutines[coros+k].Counters[wire.Ticks] = next(c.Counters[wire.Ticks])
+			}
+		}
+		ol := &out.Loops[loops+j]
+		ol.Main[wire.Ticks] = next(l.Main[wire.Ticks])
+		ol.Wait[wire.Ticks] = next(l.Wait[wire.Ticks])
+	}
 }
 
 // samples adds the input's samples. Those outside coroutines share the ID 0 across
@@ -343,7 +385,7 @@ func (mg *merger) finish(in []Input) {
 	out.Clock.Invariant = mg.invariant
 	m := first.Meta
 	out.Meta = format.Meta{
-		Program: strings.Join(mg.programs, ", "), Args: m.Args, Host: strings.Join(mg.hosts, ", "),
+		Program: strings.Join(mg.programs, ", "), Args: mergedArgs(in), Host: strings.Join(mg.hosts, ", "),
 		GOOS: m.GOOS, GOARCH: m.GOARCH, GoVersion: m.GoVersion, CPUModel: m.CPUModel, CPUFeatures: m.CPUFeatures,
 		WallStart: mg.wallStart, Duration: mg.duration, StartTick: m.StartTick, StopTick: m.StartTick + mg.elapsed,
 		SampleRate: m.SampleRate, Notes: out.Meta.Notes,
@@ -365,4 +407,36 @@ func (mg *merger) finish(in []Input) {
 		notes = append(notes, fmt.Sprintf("sample rates differ (%v Hz): the header shows the highest", mg.rates))
 	}
 	out.Meta.Notes = append(notes, out.Meta.Notes...)
+}
+
+// mergedArgs is the merged profile's Args: the common command line's arguments when
+// every input ran the same one, else one entry per input with its name, program and
+// arguments (each argument quoted when it holds a space or is empty, so the entry
+// reads back).
+func mergedArgs(in []Input) []string {
+	first := in[0].Profile.Meta
+	same := true
+	for _, x := range in[1:] {
+		m := x.Profile.Meta
+		same = same && m.Program == first.Program && slices.Equal(m.Args, first.Args)
+	}
+	if same {
+		return first.Args
+	}
+	out := make([]string, len(in))
+	for i, x := range in {
+		words := []string{x.Name + ":", quoteArg(x.Profile.Meta.Program)}
+		for _, a := range x.Profile.Meta.Args {
+			words = append(words, quoteArg(a))
+		}
+		out[i] = strings.Join(words, " ")
+	}
+	return out
+}
+
+func quoteArg(a string) string {
+	if a == "" || strings.ContainsAny(a, " \t\n\"'") {
+		return strconv.Quote(a)
+	}
+	return a
 }
