@@ -202,7 +202,7 @@ func (s *Scheduler) warnLatency(c *Coro, ns int64) {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "%s coro: latency: coroutine %d (%s) ran %v without yielding%s (threshold %v)\n",
-		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), termtext.Escape(c.Name()), d.Round(time.Millisecond),
+		time.Now().Format("2006-01-02T15:04:05.000000Z07:00"), c.ID(), termtext.Escape(c.loopName()), d.Round(time.Millisecond),
 		cpu, time.Duration(s.latency.threshold))
 }
 
