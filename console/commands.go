@@ -323,7 +323,7 @@ func cmdStats(ss *session, rest string) (*reply, after) {
 	}
 	r.linef("run queue: %d", st.RunQueue)
 	r.linef("timers: %d", st.Timers)
-	r.linef("fds: %d (sockets registered with epoll)", st.FDs)
+	r.linef("fds: %d (sockets registered with the poller)", st.FDs)
 	if st.SliceCounting {
 		r.linef("slices: %d", st.Slices)
 	} else {

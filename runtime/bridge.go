@@ -147,7 +147,7 @@ func (bw *bridgeWait) run(reason WaitReason, op func(mode bridgeMode) (parked bo
 	}})
 	b.mu.Unlock()
 	if fd >= 0 {
-		wakeEventfd(fd)
+		wakeLoop(fd)
 	}
 	return bw.await(reason)
 }
@@ -261,7 +261,7 @@ func (bw *bridgeWait) cancel(err error) {
 	fd := s.inbox.push(inboxItem{kind: itemForeign, ffn: cancel})
 	b.mu.Unlock()
 	if fd >= 0 {
-		wakeEventfd(fd)
+		wakeLoop(fd)
 	}
 }
 
@@ -333,7 +333,7 @@ func foreignPost(s *Scheduler, op func()) {
 	fd := s.inbox.push(inboxItem{kind: itemForeign, ffn: func(bridgeMode) { op() }})
 	b.mu.Unlock()
 	if fd >= 0 {
-		wakeEventfd(fd)
+		wakeLoop(fd)
 	}
 }
 

@@ -3,21 +3,20 @@ package coro
 import (
 	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 )
 
 // inbox carries work from other goroutines to the loop: spawns, interrupts, exit
 // requests and offload completions. Producers append under mu; the first producer of a
-// batch sets armed and writes the loop's eventfd once, the rest only append, so a burst
-// of N posts costs one write(2). The loop checks armed (a plain load on x86) at every
+// batch sets armed and writes the loop's wake-up descriptor (the poller's eventfd, or
+// the write end of its self-pipe) once, the rest only append, so a burst of N posts
+// costs one write(2). The loop checks armed (a plain load on x86) at every
 // scheduling decision and drains the whole batch at once.
 type inbox struct {
 	mu     sync.Mutex
 	armed  atomic.Bool
 	items  []inboxItem
 	spare  []inboxItem // the previous batch's array, reused
-	wakefd int         // the loop's eventfd while it runs, else -1 (nothing to wake)
+	wakefd int         // the loop's wake-up descriptor while it runs, else -1 (nothing to wake)
 }
 
 type itemKind uint8
@@ -48,13 +47,13 @@ func (b *inbox) post(it inboxItem) {
 	// The write is made after unlocking: the loop wakes within microseconds and takes
 	// mu to drain; had we still held it, the loop thread would sleep on the mutex and
 	// need a Go-scheduler hand-off to wake again (measured: +30µs per wake-up). The
-	// eventfd lives as long as the scheduler, so fd cannot be closed under us.
+	// descriptor lives as long as the scheduler, so fd cannot be closed under us.
 	if fd >= 0 {
-		wakeEventfd(fd)
+		wakeLoop(fd) // poll_linux.go or poll_portable.go
 	}
 }
 
-// push appends it and returns the eventfd to write (after unlocking), or -1.
+// push appends it and returns the wake-up descriptor to write (after unlocking), or -1.
 func (b *inbox) push(it inboxItem) int {
 	b.mu.Lock()
 	b.items = append(b.items, it)
@@ -116,7 +115,8 @@ func (b *inbox) detach() {
 }
 
 // take returns the pending batch. The eventfd needs no reading (it is registered
-// edge-triggered); a post that comes after the swap sets armed again and writes again.
+// edge-triggered; the portable poller drains its pipe when poll reports it); a post
+// that comes after the swap sets armed again and writes again.
 func (b *inbox) take() []inboxItem {
 	b.mu.Lock()
 	items := b.items
@@ -125,16 +125,6 @@ func (b *inbox) take() []inboxItem {
 	b.armed.Store(false)
 	b.mu.Unlock()
 	return items
-}
-
-func wakeEventfd(fd int) {
-	one := [8]byte{1}
-	for {
-		_, err := unix.Write(fd, one[:])
-		if err != unix.EINTR {
-			return // EAGAIN means the counter is saturated: the loop wakes anyway
-		}
-	}
 }
 
 // drainInbox runs the posted work on the loop thread.

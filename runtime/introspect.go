@@ -179,7 +179,7 @@ func (s *Scheduler) onLoopFromOutside(fn func()) {
 	}
 	b.mu.Unlock()
 	if fd >= 0 {
-		wakeEventfd(fd)
+		wakeLoop(fd) // poll_linux.go or poll_portable.go
 	}
 	<-done
 }

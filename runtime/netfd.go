@@ -453,7 +453,10 @@ func (fd *netFD) accept1() (*netFD, error) {
 			if fd.rdl.when != 0 && fd.rdl.when < when {
 				when = fd.rdl.when
 			}
-			if err := fd.waitUntil(modeRead, &fd.rdl, when, true); err != nil {
+			fd.pd.timerOnly = true // poll(2) is level-triggered: see armPoll
+			err := fd.waitUntil(modeRead, &fd.rdl, when, true)
+			fd.pd.timerOnly = false
+			if err != nil {
 				return nil, err
 			}
 		default:
@@ -530,7 +533,7 @@ func (fd *netFD) close() error {
 	wfd := s.inbox.push(inboxItem{kind: itemForeign, ffn: func(bridgeMode) { fd.close1() }})
 	b.mu.Unlock()
 	if wfd >= 0 {
-		wakeEventfd(wfd)
+		wakeLoop(wfd)
 	}
 	return nil
 }

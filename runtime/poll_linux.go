@@ -1,3 +1,5 @@
+//go:build !coro_poll
+
 package coro
 
 import (
@@ -15,9 +17,14 @@ type poller struct {
 	events [128]unix.EpollEvent
 	nfds   int // registered descriptors, besides the eventfd
 
-	descs []*pollDesc // registered descriptors by slot (see pollDesc.key)
-	free  []int32     // free slots
+	pollSlots
 }
+
+// init marks the poller unopened; NewScheduler calls it.
+func (p *poller) init() { p.epfd, p.efd = -1, -1 }
+
+// wakeFD is the descriptor other goroutines write to wake the loop (see inbox).
+func (p *poller) wakeFD() int { return p.efd }
 
 // eventfdKey is the epoll user data of the eventfd; descriptor keys never equal it.
 const eventfdKey = ^uint64(0)
@@ -60,57 +67,9 @@ func eventKey(ev *unix.EpollEvent) uint64 {
 	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
 }
 
-// pollNow runs what is due without blocking: expired timers and, when descriptors are
-// registered, ready I/O. Called at the start of each run-queue batch.
-func (s *Scheduler) pollNow() {
-	if s.timers.len() > 0 {
-		s.runTimers(nanotime())
-	}
-	if s.poll.nfds > 0 {
-		s.dispatch(s.epollWait(0))
-	}
-}
-
-// pollWait blocks until something can run: an I/O event, the next timer, or a post to
-// the inbox. The epoll timeout is the time to the next timer in milliseconds, rounded
-// up so a timer never fires early (epoll_wait's resolution is a millisecond; a timerfd
-// would be exact but costs a timerfd_settime whenever the earliest deadline changes,
-// and a network loop does not need sub-millisecond timers).
-func (s *Scheduler) pollWait() {
-	timeout := -1
-	if s.timers.len() > 0 {
-		now := nanotime()
-		if s.runTimers(now) {
-			return // something became runnable
-		}
-		d := s.timers.next() - now
-		timeout = int(min((d+999_999)/1_000_000, maxPollMillis))
-	}
-	if s.inbox.armed.Load() {
-		return
-	}
-	var n int
-	if h := s.hooks; h != nil {
-		h.BeforePoll()
-		n = s.epollWait(timeout)
-		h.AfterPoll() // before dispatching: a wake-up (WaitEnd) is scheduler work
-	} else {
-		n = s.epollWait(timeout)
-	}
-	s.latency.polled()
-	s.dispatch(n)
-	if s.timers.len() > 0 {
-		s.runTimers(nanotime())
-	}
-}
-
-// maxPollMillis caps the epoll timeout (epoll_wait takes an int of milliseconds); a
-// loop waiting longer just wakes once a day and waits again.
-const maxPollMillis = 24 * 3600 * 1000
-
-// epollWait waits up to timeout ms (0: do not block, -1: forever) and returns how many
+// waitIO waits up to timeout ms (0: do not block, -1: forever) and returns how many
 // events it stored in s.poll.events.
-func (s *Scheduler) epollWait(timeout int) int {
+func (s *Scheduler) waitIO(timeout int) int {
 	n, err := unix.EpollWait(s.poll.epfd, s.poll.events[:], timeout)
 	if err != nil {
 		if err == unix.EINTR {
@@ -133,5 +92,16 @@ func (s *Scheduler) dispatch(n int) {
 			continue // the inbox is drained by pick, which sees armed
 		}
 		s.poll.dispatch(k, ev.Events)
+	}
+}
+
+// wakeLoop wakes the loop blocked in epoll_wait: one write to its eventfd.
+func wakeLoop(fd int) {
+	one := [8]byte{1}
+	for {
+		_, err := unix.Write(fd, one[:])
+		if err != unix.EINTR {
+			return // EAGAIN means the counter is saturated: the loop wakes anyway
+		}
 	}
 }

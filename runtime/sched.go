@@ -80,7 +80,7 @@ func NewScheduler() *Scheduler {
 	s.main.name = "<main>"
 	s.main.state = StateRunning
 	s.inbox.wakefd = -1
-	s.poll.epfd = -1
+	s.poll.init()
 	s.latency.threshold = defaultLatencyThreshold
 	return s
 }
@@ -633,7 +633,7 @@ func (s *Scheduler) EventLoop() {
 	s.mainW.g = s.main.g
 	s.cur = &s.main
 	s.curG.store(s.main.g)
-	s.inbox.attach(s.poll.efd)
+	s.inbox.attach(s.poll.wakeFD())
 	s.bridge.start()
 	s.latency.start()
 	stopSignals := s.startSignals() // signal.go (socket layer): SIGINT/SIGTERM end the loop

@@ -134,7 +134,7 @@ type LoopStats struct {
 	Waiting    [wire.NumWaitReasons]int // waiting coroutines by reason
 	RunQueue   int
 	Timers     int
-	FDs        int // sockets registered with epoll
+	FDs        int // sockets registered with the loop's poller (epoll, or poll(2))
 
 	// Slices are counted, and the longest measured, only while the latency check is
 	// on (SliceCounting), to within SliceResolution.
