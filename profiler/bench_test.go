@@ -111,7 +111,7 @@ func BenchmarkStamp(b *testing.B) {
 	})
 	b.Run("clock_gettime-thread-cpu", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+			_ = unix.ClockGettime(clockThreadCPU, &ts)
 		}
 	})
 	b.Run("getrusage-thread", func(b *testing.B) {

@@ -123,7 +123,7 @@
 // (BenchmarkHooks). On a TCP echo round trip over loopback that keeps 98 % of the
 // throughput ticks-only, 74 % with the full ledger and 85 % reconciled; the Yield
 // round trip and the rest are in docs/PERFORMANCE.md. Neither system call has a vDSO
-// fast path; why both stay is in stamp_linux.go.
+// fast path; why both stay is in stamp.go.
 //
 // ReconciledCPU reads the CPU clock only where getrusage shows the thread was switched
 // out (about 9 % of boundaries in BenchmarkReconcile's replay of a 1:2:3 workload),

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
@@ -381,7 +379,7 @@ func (l *ledger) openSegment(running *coro.Coro, polling bool) {
 	l.sliceStart = l.segStart
 	l.recon.lastCSW = l.segStart[wire.Nvcsw] + l.segStart[wire.Nivcsw]
 	l.recon.n = 0
-	l.tid = unix.Gettid()
+	l.tid = threadID()
 	l.run = rt.RunsEnded(l.sched)
 	l.live = 0
 	l.inWait = polling
@@ -417,7 +415,7 @@ func (l *ledger) enter(open *coro.Coro, at event) bool {
 	default:
 		return false
 	}
-	if l.run == noRun && unix.Gettid() == l.tid {
+	if l.run == noRun && threadID() == l.tid {
 		// Go's first stamp was taken on the thread that now runs the loop: one thread,
 		// one segment (the loop's start-up is scheduler work).
 		l.run = rt.RunsEnded(l.sched)
@@ -462,7 +460,7 @@ func (l *ledger) adoptLive(running *coro.Coro) {
 }
 
 // onOwnThread reports whether the caller runs on the thread the open segment reads.
-func (l *ledger) onOwnThread() bool { return unix.Gettid() == l.tid }
+func (l *ledger) onOwnThread() bool { return threadID() == l.tid }
 
 // end takes the last stamp and charges the open bucket, closing every open region and
 // pending wait. onLoop says the caller may stamp here: it runs on the loop thread in

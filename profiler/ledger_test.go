@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
 	coro "github.com/coroprof/coroprof/runtime"
@@ -39,7 +37,7 @@ func TestSessionAcrossTwoRuns(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 2; i++ {
 		coro.SpawnNamed(fmt.Sprintf("run%d", i), func() {
-			tids[i] = unix.Gettid()
+			tids[i] = threadID()
 			t0 := threadCPU()
 			burnCPU(20 * time.Millisecond)
 			burned[i] = threadCPU() - t0
@@ -411,7 +409,7 @@ func TestGoLoopOnAnotherThread(t *testing.T) {
 	var burned time.Duration
 	var loopTid int
 	coro.SpawnNamed("burner", func() {
-		loopTid = unix.Gettid()
+		loopTid = threadID()
 		c0 := threadCPU()
 		burnCPU(20 * time.Millisecond)
 		burned = threadCPU() - c0
@@ -419,7 +417,7 @@ func TestGoLoopOnAnotherThread(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.bin")
 	goTid := 0
 	err := Go(func() {
-		goTid = unix.Gettid()
+		goTid = threadID()
 		burnCPU(30 * time.Millisecond) // Go's thread, outside the loop: not the loop's
 		done := make(chan struct{})
 		go func() {

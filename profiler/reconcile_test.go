@@ -30,7 +30,7 @@ func readBoundary(bucket int) boundary {
 	var ts unix.Timespec
 	var ru unix.Rusage
 	t := tsc.Now()
-	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	_ = unix.ClockGettime(clockThreadCPU, &ts)
 	_ = unix.Getrusage(rusageThread, &ru)
 	return boundary{bucket: bucket, ticks: t, cpu: uint64(ts.Nano()), csw: uint64(ru.Nvcsw + ru.Nivcsw)}
 }

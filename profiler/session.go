@@ -44,7 +44,9 @@ type session struct {
 }
 
 func newSession(o options, byGo bool) *session {
+	notes := o.fitPlatform(threadClocks) // platform.go
 	s := &session{opts: o, byGo: byGo, done: make(chan struct{})}
+	s.meta.Notes = append(s.meta.Notes, notes...)
 	if s.reconciled() {
 		s.meta.Notes = append(s.meta.Notes, "CPU time reconciled: the thread CPU clock was read only where the thread had been switched out; per-slice CPU figures are estimates, totals exact (profiler.ReconciledCPU)")
 	}

@@ -1,5 +1,3 @@
-//go:build linux
-
 package profiler
 
 import (
@@ -12,7 +10,8 @@ import (
 
 // What a stamp costs, and why both system calls stay.
 //
-// Neither clock has a vDSO fast path: the vDSO serves CLOCK_MONOTONIC and friends,
+// On Linux (the figures below; other systems' clocks are in platform_GOOS.go), neither
+// clock has a vDSO fast path: the vDSO serves CLOCK_MONOTONIC and friends,
 // not the per-thread CPU clocks, and getrusage is an ordinary system call. Measured
 // on this project's machine (AMD EPYC, KVM guest, Linux 6.18, Go 1.26; go test -bench
 // in a scratch module, the loop goroutine locked to its thread), one read costs:
@@ -37,9 +36,6 @@ import (
 //     page-faulting or preempted slice from a CPU-bound one (and which ReconciledCPU
 //     needs).
 
-// rusageThread is RUSAGE_THREAD (linux/resource.h): the calling thread only.
-const rusageThread = 1
-
 // clocks is the loop thread's reading state: the buffers the two system calls fill
 // live here, in the ledger, so a stamp neither allocates nor lets a pointer escape.
 type clocks struct {
@@ -62,7 +58,7 @@ func (k *clocks) read(c *format.Counters) {
 	if k.ticksOnly {
 		return
 	}
-	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts)
+	_ = unix.ClockGettime(clockThreadCPU, &k.ts)
 	c[wire.CPU] = uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
 	if k.noRusage {
 		return
@@ -92,18 +88,22 @@ func (k *clocks) readNoCPU(c *format.Counters) {
 
 // cpu reads the thread CPU clock alone.
 func (k *clocks) cpu() uint64 {
-	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts)
+	_ = unix.ClockGettime(clockThreadCPU, &k.ts)
 	return uint64(k.ts.Sec)*1e9 + uint64(k.ts.Nsec)
 }
 
-// probe checks once, at session start, that both calls work here (seccomp sandboxes
-// and old kernels can refuse RUSAGE_THREAD), so the hot path can skip error checks.
+// probe checks once, at session start, that the calls the session makes work here
+// (seccomp sandboxes and old kernels can refuse RUSAGE_THREAD), so the hot path can skip
+// error checks.
 func (k *clocks) probe() error {
 	if k.ticksOnly {
 		return nil
 	}
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &k.ts); err != nil {
+	if err := unix.ClockGettime(clockThreadCPU, &k.ts); err != nil {
 		return err
+	}
+	if k.noRusage {
+		return nil
 	}
 	return unix.Getrusage(rusageThread, &k.ru)
 }
