@@ -193,7 +193,7 @@ func TestSeveralLoops(t *testing.T) {
 		t.Errorf("report total %v ticks, the loops sum to %d", m.Total.Ticks, sum)
 	}
 	var html bytes.Buffer
-	if err := render.Write(&html, render.HTML, render.Input{Model: m}, render.Options{HTML: render.HTMLOptions{Echarts: "/**/"}}); err != nil { // the page, not the echarts runtime (make assets), is under test
+	if err := render.Write(&html, render.HTML, render.Input{Model: m}, render.Options{HTML: render.HTMLOptions{Echarts: "/**/"}}); err != nil { // the page, not the echarts runtime, is under test
 		t.Fatalf("WriteHTML: %v", err)
 	}
 	for _, s := range loops {

@@ -2,32 +2,32 @@
 // in templates/, the page's own script and style sheet, and the echarts runtime, all
 // embedded in the binary so the page is one self-contained file.
 //
-// The echarts runtime is third-party code fetched at build time (`make assets`, which
-// runs `npm pack echarts@` + EchartsVersion into assets/), never committed. A directory is
-// embedded rather than the file because //go:embed of a missing file breaks the
-// build; a missing runtime is instead reported when a page is rendered.
+// The echarts runtime is third-party code, committed unmodified with its licence under
+// third_party/echarts/ (its README.md says where it comes from and how `make echarts`
+// re-fetches and verifies it), so a fresh clone builds a complete print-profile with Go
+// alone.
 package web
 
 import (
+	"crypto/sha256"
 	"embed"
-	"errors"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"strings"
+	"sync"
 )
 
 // EchartsVersion is the echarts release go-echarts v2.6.7 targets (its README and
-// docs/en-us/dive-into.md name v5.4.3); the Makefile's assets target pins the same.
+// docs/en-us/dive-into.md name v5.4.3); the Makefile's echarts target pins the same.
 const EchartsVersion = "5.4.3"
 
 //go:embed templates
 var templates embed.FS
 
-//go:embed assets
-var assets embed.FS
-
-// ErrNoEcharts is returned when the build did not fetch the echarts runtime.
-var ErrNoEcharts = errors.New("echarts runtime missing: run `make assets` (it fetches echarts " + EchartsVersion + " from the npm registry into web/assets/) and rebuild")
+//go:embed third_party/echarts/echarts.min.js third_party/echarts/echarts.min.js.sha256
+var echarts embed.FS
 
 // Templates parses every *.html template with funcs available to them.
 func Templates(funcs template.FuncMap) (*template.Template, error) {
@@ -48,11 +48,27 @@ func Static(name string) (string, error) {
 	return string(b), nil
 }
 
-// Echarts returns the echarts runtime (echarts.min.js), or ErrNoEcharts.
-func Echarts() (string, error) {
-	b, err := fs.ReadFile(assets, "assets/echarts.min.js")
-	if err != nil || len(b) == 0 {
-		return "", ErrNoEcharts
+// Echarts returns the echarts runtime (echarts.min.js). It fails only when the embedded
+// copy does not match the SHA-256 committed beside it (an edited or truncated file):
+// checked once, at the first call.
+var Echarts = sync.OnceValues(func() (string, error) {
+	const dir = "third_party/echarts/"
+	js, err := fs.ReadFile(echarts, dir+"echarts.min.js")
+	if err != nil {
+		return "", err
 	}
-	return string(b), nil
+	sum, err := fs.ReadFile(echarts, dir+"echarts.min.js.sha256")
+	if err != nil {
+		return "", err
+	}
+	return verified(js, sum)
+})
+
+// verified returns js if its SHA-256 is the one sum (sha256sum's format) names.
+func verified(js, sum []byte) (string, error) {
+	want, _, _ := strings.Cut(string(sum), " ")
+	if got := sha256.Sum256(js); hex.EncodeToString(got[:]) != want {
+		return "", fmt.Errorf("web/third_party/echarts/echarts.min.js does not match its SHA-256 in echarts.min.js.sha256 (run make echarts to fetch echarts %s again)", EchartsVersion)
+	}
+	return string(js), nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/coroprof/coroprof/web"
 )
 
 // largeOptions is the size the issue asks the report to handle: 100k coroutines and a
@@ -49,8 +50,8 @@ func largeProfile(b *testing.B) string {
 
 // BenchmarkLarge is print-profile end to end (read, model, HTML) on the large profile.
 func BenchmarkLarge(b *testing.B) {
-	if _, err := os.Stat(filepath.Join("..", "..", "web", "assets", "echarts.min.js")); err != nil {
-		b.Skip("echarts runtime missing: run make assets")
+	if _, err := web.Echarts(); err != nil {
+		b.Fatal(err)
 	}
 	path := largeProfile(b)
 	b.ResetTimer()

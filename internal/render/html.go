@@ -17,7 +17,7 @@ import (
 // HTMLOptions tunes the page.
 type HTMLOptions struct {
 	// Echarts is the echarts runtime to inline; empty means web.Echarts() (the
-	// runtime embedded at build time), which fails when `make assets` was not run.
+	// committed runtime embedded at build time, web/third_party/echarts).
 	Echarts string
 	// CallGraphMax caps the call-graph entries (functions by cumulative ticks); 0: 300.
 	CallGraphMax int
