@@ -20,7 +20,7 @@ import (
 // getrusage counters of two threads must never be subtracted from each other. Each
 // run of EventLoop keeps one OS thread locked, but a session begun from outside may
 // span several runs, each perhaps on another thread. So a ledger is bound to the run
-// (internal/hooks, RunsEnded, read by every hook in ready) and thread (gettid, once
+// (internal/hooks, RunsEnded, read by every hook in ready) and thread (threadID, once
 // per run) of its first stamp: when a hook finds the loop in another run, the ledger's
 // segment is closed at the last stamp taken on the old thread (the last coroutine's
 // exit, which in the reconciled mode reads the CPU clock), and a new segment opens with

@@ -201,4 +201,9 @@
 // timers live in a binary heap on the monotonic clock. Goroutines hand work to the loop
 // (spawns, interrupts, offload results, foreign calls) through a mutex-protected inbox
 // and an eventfd.
+//
+// That is Linux. On macOS and the BSDs (and on Linux built with -tags coro_poll) the
+// loop blocks in poll(2) instead, polling only the descriptors a coroutine waits on, and
+// the inbox wakes it through a self-pipe (poll_portable.go); the README's Platforms
+// section says what works where and what it costs.
 package coro
