@@ -1,6 +1,9 @@
 package coro
 
-import "errors"
+import (
+	"errors"
+	"unsafe"
+)
 
 // ErrChannelClosed is returned by Send on a closed Channel, and by Receive on a closed
 // Channel with no sender left waiting.
@@ -61,7 +64,7 @@ func (ch *Channel[T]) SendError(err error) error {
 
 func (ch *Channel[T]) send(v T, e error) error {
 	s := ch.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return ch.sendForeign(v, e)
 	}
 	if ch.closed {
@@ -147,7 +150,7 @@ func (ch *Channel[T]) TrySend(v T) (sent bool) {
 // with nothing taken.
 func (ch *Channel[T]) Receive() (T, error) {
 	s := ch.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return ch.receiveForeign()
 	}
 	if v, err, ok := ch.takeFrom(s); ok {

@@ -1,5 +1,7 @@
 package coro
 
+import "unsafe"
+
 // Fifo is an unbounded first-in first-out queue between coroutines (Shrapnel's
 // coro.fifo): Push never blocks, Pop waits while the queue is empty.
 //
@@ -18,7 +20,7 @@ type Fifo[T any] struct {
 // Push appends v at the back. It never waits: from another goroutine it hands the push
 // to the Fifo's loop and returns at once (pushes from one goroutine keep their order).
 func (f *Fifo[T]) Push(v T) {
-	if s := f.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := f.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		f.pushForeign(v, false)
 		return
 	}
@@ -32,7 +34,7 @@ func (f *Fifo[T]) Push(v T) {
 
 // PushFront puts v at the front, to be popped next. It never waits.
 func (f *Fifo[T]) PushFront(v T) {
-	if s := f.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := f.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		f.pushForeign(v, true)
 		return
 	}
@@ -95,7 +97,7 @@ func (f *Fifo[T]) take() T {
 // returns the error that ended the wait (interrupt, ErrTimeout) with no value taken.
 func (f *Fifo[T]) Pop() (T, error) {
 	s := f.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return f.popForeign()
 	}
 	if f.n > 0 {
@@ -125,7 +127,7 @@ func (f *Fifo[T]) TryPop() (v T, ok bool) {
 // empty. It returns the error that ended the wait with no value taken.
 func (f *Fifo[T]) PopAll() ([]T, error) {
 	s := f.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return f.popAllForeign()
 	}
 	var out []T

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -670,7 +671,7 @@ func (fd *netFD) foreign(park bool, fn func()) error {
 		// coroutine started while the loop unwinds never runs its function), the
 		// loop's end releases the caller.
 		bw.block(func(err error) { ferr = err })
-		c := &Coro{s: s, id: nextID.Add(1), name: "socket call from a goroutine", fnPC: funcPC(fn)}
+		c := &Coro{s: s, id: nextID.Add(1), name: "socket call from a goroutine", fnPC: funcPC(fn), gp: unsafe.Pointer(&noStack)}
 		c.fn = func() {
 			ok := false
 			defer func() {

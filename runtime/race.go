@@ -22,3 +22,7 @@ type curGSlot struct{ v atomic.Uintptr }
 
 func (s *curGSlot) load() uintptr   { return s.v.Load() }
 func (s *curGSlot) store(g uintptr) { s.v.Store(g) }
+
+// runsHere is norace.go's test made the race detector's way: s.cur is written at
+// every switch and is not read off the loop here.
+func (s *Scheduler) runsHere(unsafe.Pointer) bool { return s.curG.load() == getg() }

@@ -201,7 +201,7 @@ func (s *Scheduler) spawn(name string, fn func(), pc uintptr) *Coro {
 	if fn == nil {
 		panic("coro: Spawn of a nil function")
 	}
-	c := &Coro{s: s, id: nextID.Add(1), name: name, fn: fn, fnPC: funcPC(fn), spawnPC: pc}
+	c := &Coro{s: s, id: nextID.Add(1), name: name, fn: fn, fnPC: funcPC(fn), spawnPC: pc, gp: unsafe.Pointer(&noStack)}
 	if s.curG.load() == getg() {
 		// On the loop thread: create it now. The parent is nil when the loop itself
 		// (a hook) spawns.
@@ -631,6 +631,8 @@ func (s *Scheduler) EventLoop() {
 	s.register()
 	s.main.g = getg()
 	s.mainW.g = s.main.g
+	s.main.gp = getgp()
+	s.mainW.gp = s.main.gp
 	s.cur = &s.main
 	s.curG.store(s.main.g)
 	s.inbox.attach(s.poll.wakeFD())

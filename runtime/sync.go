@@ -65,7 +65,7 @@ type Mutex struct {
 // without it.
 func (m *Mutex) Lock() error {
 	s := m.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return m.lockForeign()
 	}
 	c := s.coro()
@@ -85,7 +85,7 @@ func (m *Mutex) Lock() error {
 // TryLock locks m if that needs no waiting and reports whether it did.
 func (m *Mutex) TryLock() (acquired bool) {
 	s := m.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return m.tryLockForeign()
 	}
 	c := s.coro()
@@ -215,7 +215,7 @@ type RWMutex struct {
 // queued. It returns nil once the lock is held, or the error that ended the wait.
 func (rw *RWMutex) RLock() error {
 	s := rw.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return rw.rlockForeign()
 	}
 	c := s.coro()
@@ -234,7 +234,7 @@ func (rw *RWMutex) RLock() error {
 // TryRLock takes a read lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryRLock() (acquired bool) {
 	s := rw.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return rw.tryLockForeign(true)
 	}
 	c := s.coro()
@@ -247,7 +247,7 @@ func (rw *RWMutex) TryRLock() (acquired bool) {
 
 // RUnlock releases one read lock. Releasing more read locks than are held panics.
 func (rw *RWMutex) RUnlock() {
-	if s := rw.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := rw.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		rw.runlockForeign()
 		return
 	}
@@ -265,7 +265,7 @@ func (rw *RWMutex) RUnlock() {
 // error that ended the wait.
 func (rw *RWMutex) Lock() error {
 	s := rw.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return rw.lockForeign()
 	}
 	c := s.coro()
@@ -287,7 +287,7 @@ func (rw *RWMutex) Lock() error {
 // TryLock takes the write lock if that needs no waiting and reports whether it did.
 func (rw *RWMutex) TryLock() (acquired bool) {
 	s := rw.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return rw.tryLockForeign(false)
 	}
 	c := s.coro()

@@ -1,5 +1,7 @@
 package coro
 
+import "unsafe"
+
 // Cond is a condition variable for coroutines (Shrapnel's condition_variable):
 // coroutines Wait on it until another coroutine wakes one, n or all of them.
 //
@@ -16,7 +18,7 @@ type Cond struct {
 // error given to RaiseAll, or the error that ended the wait (interrupt, ErrTimeout).
 func (cv *Cond) Wait() error {
 	s := cv.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return cv.waitForeign()
 	}
 	_, err, _ := cv.q.wait(s.coro(), WaitLock, 0)
@@ -50,7 +52,7 @@ func (cv *Cond) RaiseAll(err error) int {
 
 // wake releases up to n waiters (all when n < 0) with err as their result.
 func (cv *Cond) wake(n int, err error) int {
-	if s := cv.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := cv.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		return cv.wakeForeign(n, err)
 	}
 	return cv.wake1(n, err)
@@ -90,7 +92,7 @@ type Event struct {
 // Set raises the flag and wakes every waiting coroutine. They return nil even if the
 // flag is cleared again before they run.
 func (e *Event) Set() {
-	if s := e.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := e.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		e.setForeign(true)
 		return
 	}
@@ -106,7 +108,7 @@ func (e *Event) set1() {
 
 // Clear lowers the flag.
 func (e *Event) Clear() {
-	if s := e.home.p.Load(); s == nil || s.curG.load() != getg() { // foreign (bridge.go)
+	if s := e.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) { // foreign (bridge.go)
 		e.setForeign(false)
 		return
 	}
@@ -127,7 +129,7 @@ func (e *Event) IsSet() bool {
 // returns nil, or the error that ended the wait.
 func (e *Event) Wait() error {
 	s := e.home.p.Load()
-	if s == nil || s.curG.load() != getg() { // the caller is foreign (bridge.go)
+	if s == nil || !s.runsHere(unsafe.Pointer(&s)) { // the caller is foreign (bridge.go)
 		return e.waitForeign()
 	}
 	if e.set {

@@ -1,6 +1,9 @@
 package coro
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Semaphore is a counted semaphore for coroutines: a pool of permits that Acquire
 // takes and Release puts back.
@@ -31,7 +34,7 @@ func (s *Semaphore) Acquire(n int64) error {
 	if n == 0 {
 		return nil
 	}
-	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
+	if l := s.home.p.Load(); l == nil || !l.runsHere(unsafe.Pointer(&l)) { // foreign (bridge.go)
 		return s.acquireForeign(n)
 	}
 	if s.avail >= n && s.q.empty() {
@@ -54,7 +57,7 @@ func (s *Semaphore) TryAcquire(n int64) (acquired bool) {
 	if n == 0 {
 		return true
 	}
-	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
+	if l := s.home.p.Load(); l == nil || !l.runsHere(unsafe.Pointer(&l)) { // foreign (bridge.go)
 		return s.tryAcquireForeign(n)
 	}
 	if s.avail >= n && s.q.empty() {
@@ -70,7 +73,7 @@ func (s *Semaphore) Release(n int64) {
 	if n < 0 {
 		misuse("Semaphore.Release(%d): negative permit count", n)
 	}
-	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
+	if l := s.home.p.Load(); l == nil || !l.runsHere(unsafe.Pointer(&l)) { // foreign (bridge.go)
 		s.releaseForeign(n)
 		return
 	}
@@ -127,7 +130,7 @@ func (s *InvertedSemaphore) Acquire(n int64) { s.add(n) }
 func (s *InvertedSemaphore) Release(n int64) { s.add(-n) }
 
 func (s *InvertedSemaphore) add(n int64) {
-	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
+	if l := s.home.p.Load(); l == nil || !l.runsHere(unsafe.Pointer(&l)) { // foreign (bridge.go)
 		s.addForeign(n)
 		return
 	}
@@ -147,7 +150,7 @@ func (s *InvertedSemaphore) add1(n int64) {
 // WaitZero returns at once if the value is zero, and otherwise waits until it becomes
 // zero. It returns nil, or the error that ended the wait.
 func (s *InvertedSemaphore) WaitZero() error {
-	if l := s.home.p.Load(); l == nil || l.curG.load() != getg() { // foreign (bridge.go)
+	if l := s.home.p.Load(); l == nil || !l.runsHere(unsafe.Pointer(&l)) { // foreign (bridge.go)
 		return s.waitZeroForeign()
 	}
 	if s.value == 0 {
