@@ -100,7 +100,8 @@ func (s *Scheduler) Coroutines() []CoroInfo {
 }
 
 // Lookup finds s's live coroutine with this ID, with its stack (CoroInfo.Stack).
-// false when s has no live coroutine with that ID. Safe from any goroutine, as
+// false when s has no live coroutine with that ID (one that exits while its stack is
+// being read counts as gone). Safe from any goroutine, as
 // Coroutines.
 func (s *Scheduler) Lookup(id uint64) (CoroInfo, bool) {
 	var c *Coro
@@ -125,6 +126,14 @@ func (s *Scheduler) Lookup(id uint64) (CoroInfo, bool) {
 		})
 		return st
 	})
+	if info.Stack == "" {
+		// No stack: it has not run yet, or it exited before the dump. The latter is
+		// not found.
+		exited := false
+		if !s.onLoop(func() { exited = c.state == StateExited }) || exited {
+			return CoroInfo{}, false
+		}
+	}
 	info.Where = whereIn(info.Stack)
 	runtime.KeepAlive(c)
 	return info, true

@@ -55,7 +55,7 @@ func checkListing(t *testing.T, how string, list []CoroInfo, s *Scheduler, sleep
 func TestCoroutines(t *testing.T) {
 	s, _ := newTestSched(t)
 	other, _ := newTestSched(t)
-	var sleeper, parent *Coro
+	var sleeper, parent, fresh *Coro
 	ready := make(chan struct{})
 	release := make(chan struct{})
 	var fromLoop []CoroInfo
@@ -63,6 +63,10 @@ func TestCoroutines(t *testing.T) {
 		sleeper = SpawnNamed("sleeper", func() { Sleep(time.Hour) })
 		SpawnNamed("joiner", func() { sleeper.Join() })
 		Yield() // sleeper and joiner park
+		// A coroutine that has not run yet is listed, runnable. (Its Where is read
+		// from the dump, which the loop takes while it runs the others, fresh too:
+		// Where may be newer than State.)
+		fresh = SpawnNamed("fresh", func() { Sleep(time.Hour) })
 		fromLoop = Coroutines()
 		close(ready)
 		// Stay alive until the outside checks are done, so the loop runs and answers
@@ -71,6 +75,7 @@ func TestCoroutines(t *testing.T) {
 			select {
 			case <-release:
 				sleeper.Interrupt(nil)
+				fresh.Interrupt(nil)
 				return
 			default:
 				Sleep(time.Millisecond)
@@ -84,6 +89,9 @@ func TestCoroutines(t *testing.T) {
 		defer wg.Done()
 		<-ready
 		checkListing(t, "from a coroutine", fromLoop, s, sleeper, parent, "parent")
+		if f := byName(fromLoop)["fresh"]; f.State != StateRunnable || f.ParentID != parent.ID() {
+			t.Errorf("a coroutine that has not run: %+v", f)
+		}
 
 		// From a plain goroutine while the loop runs.
 		checkListing(t, "from a goroutine", s.Coroutines(), s, sleeper, parent, "")
