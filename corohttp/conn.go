@@ -50,6 +50,14 @@ type conn struct {
 	rdl        bool      // a read deadline is set
 	cur        *response // the request being served
 
+	// A shallow snapshot of the handler's header taken at WriteHeader (net/http clones
+	// the map there): kept without allocating while the header has few fields, and
+	// turned into a map only if the handler changed its header afterwards.
+	// It is the connection's because one response at a time is between WriteHeader
+	// and the header's write.
+	snap  [4]headerKV
+	nsnap int
+
 	// Scratch space for writing a response header.
 	statusBuf [3]byte
 	clenBuf   [20]byte

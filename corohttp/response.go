@@ -52,11 +52,7 @@ type response struct {
 	watchAtEOF          bool // start the background read when the body reaches EOF
 	trailers            []string
 
-	// A shallow snapshot of the handler's header taken at WriteHeader (net/http clones
-	// the map there): kept without allocating while the header has few fields, and
-	// turned into a map only if the handler changed its header afterwards.
-	snap    [4]headerKV
-	nsnap   int
+	// snapped: the handler's header was snapshotted at WriteHeader, into conn.snap.
 	snapped bool
 
 	ctx   reqContext // the request's context (one allocation with the response)
@@ -514,16 +510,16 @@ type headerKV struct {
 
 // snapshotHeader records the handler's header as it is now (the status was written).
 func (w *response) snapshotHeader() {
-	if len(w.handlerHeader) > len(w.snap) {
+	if len(w.handlerHeader) > len(w.conn.snap) {
 		w.cw.header = w.handlerHeader.Clone()
 		return
 	}
 	n := 0
 	for k, v := range w.handlerHeader {
-		w.snap[n] = headerKV{k, v}
+		w.conn.snap[n] = headerKV{k, v}
 		n++
 	}
-	w.nsnap = n
+	w.conn.nsnap = n
 	w.snapped = true
 }
 
@@ -535,9 +531,9 @@ func (w *response) resolveSnapshot() {
 	}
 	w.snapped = false
 	h := w.handlerHeader
-	same := len(h) == w.nsnap
-	for i := 0; same && i < w.nsnap; i++ {
-		kv := &w.snap[i]
+	same := len(h) == w.conn.nsnap
+	for i := 0; same && i < w.conn.nsnap; i++ {
+		kv := &w.conn.snap[i]
 		v, ok := h[kv.key]
 		if !ok || len(v) != len(kv.values) {
 			same = false
@@ -553,9 +549,9 @@ func (w *response) resolveSnapshot() {
 	if same {
 		return
 	}
-	owned := make(http.Header, w.nsnap)
-	for i := 0; i < w.nsnap; i++ {
-		owned[w.snap[i].key] = append([]string(nil), w.snap[i].values...)
+	owned := make(http.Header, w.conn.nsnap)
+	for i := 0; i < w.conn.nsnap; i++ {
+		owned[w.conn.snap[i].key] = append([]string(nil), w.conn.snap[i].values...)
 	}
 	w.cw.header = owned
 }
