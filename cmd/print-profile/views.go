@@ -204,20 +204,28 @@ func renderViews(c *config, stdout, stderr io.Writer, prog *progress) error {
 	if err := checkSortMeasured(c, in); err != nil {
 		return err // before any output is written
 	}
+	var wanted []output
 	for _, o := range outputs {
-		if !o.want(c) {
-			continue
+		if o.want(c) {
+			wanted = append(wanted, o)
 		}
+	}
+	for i, o := range wanted {
+		last := i == len(wanted)-1 && c.http == ""
 		path, format := o.path(c), o.format(c)
 		prog.stage("writing " + cmp.Or(path, format))
 		err := writeOutput(path, stdout, func(w io.Writer) error {
-			return render.Write(w, format, in, renderOptions(c))
+			view := in
+			if last {
+				// Nothing after this output reads the inputs: drop them here, so the
+				// collector may take what the view has done with (the profile, once
+				// -pprof has converted it) while the output is encoded.
+				in = render.Input{}
+			}
+			return render.Write(w, format, view, renderOptions(c))
 		})
 		if err != nil {
 			return err
-		}
-		if format == render.Pprof && in.Model == nil && in.Comparison == nil {
-			in.Profile = nil // nothing else needs it: let the collector have it
 		}
 	}
 	if c.http != "" {

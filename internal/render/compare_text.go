@@ -224,10 +224,10 @@ func (d *diffText) functions(w io.Writer, cumulative bool) {
 	t.write(w)
 }
 
-// PprofDiff returns the difference as one pprof profile, the way `go tool pprof
+// pprofDiff returns the difference as one pprof profile, the way `go tool pprof
 // -diff_base` builds it: NEW's samples, and OLD's negated and labelled pprof::base, so
 // any pprof reader shows NEW minus OLD with percentages of OLD.
-func PprofDiff(c *report.Comparison) (*profile.Profile, error) {
+func pprofDiff(c *report.Comparison) (*profile.Profile, error) {
 	nm, om := c.Models()
 	n, err := PprofProfile(nm.Profile())
 	if err != nil {
@@ -248,7 +248,7 @@ func PprofDiff(c *report.Comparison) (*profile.Profile, error) {
 
 // writeComparePprof writes the comparison's pprof difference, gzipped.
 func writeComparePprof(w io.Writer, c *report.Comparison) error {
-	pp, err := PprofDiff(c)
+	pp, err := pprofDiff(c)
 	if err != nil {
 		return err
 	}
