@@ -208,3 +208,16 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorWithoutPlace: an error about the file as a whole (no section, record or
+// offset) reads "format: no …", not "format:: no …".
+func TestErrorWithoutPlace(t *testing.T) {
+	e := &Error{Record: -1, Offset: -1, Err: errorf(ErrCorrupt, `no "meta" section`)}
+	if got := e.Error(); got != `format: no "meta" section` {
+		t.Errorf("%q", got)
+	}
+	e = &Error{Record: -1, Offset: 0, Err: errorf(ErrNotProfile, "empty file")}
+	if got := e.Error(); got != "format: at offset 0: empty file" {
+		t.Errorf("%q", got)
+	}
+}

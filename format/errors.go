@@ -38,7 +38,11 @@ func (e *Error) Error() string {
 	if e.Offset >= 0 {
 		fmt.Fprintf(&b, " at offset %d", e.Offset)
 	}
-	b.WriteString(": ")
+	if b.Len() > len("format:") {
+		b.WriteString(": ")
+	} else {
+		b.WriteString(" ") // nothing to locate: "format: no "meta" section", not "format:: …"
+	}
 	b.WriteString(e.Err.Error())
 	return b.String()
 }
