@@ -11,8 +11,12 @@ import (
 // it is part of this package's API. The hook call sites are in sched.go and
 // poll_linux.go: one nil check of s.hooks per event.
 
-// coroHooks is the hooks interface as this package instantiates it.
-type coroHooks = hooks.Hooks[*Coro]
+// coroHooks is the hooks interface as this package instantiates it, and coroSwitcher
+// the optional direct-switch event.
+type (
+	coroHooks    = hooks.Hooks[*Coro]
+	coroSwitcher = hooks.Switcher[*Coro]
+)
 
 func init() {
 	hooks.Register(&hooks.Runtime[*Scheduler, *Coro]{
@@ -38,8 +42,16 @@ func init() {
 // on the loop thread while the loop runs (from a coroutine), or while it does not run.
 func (s *Scheduler) setHooks(h coroHooks) coroHooks {
 	prev := s.hooks
-	s.hooks = h
+	s.attachHooks(h)
 	return prev
+}
+
+// attachHooks sets s.hooks and what follows from it: whether they take a direct
+// switch as one event (hooks.Switcher), and no switch announced to other hooks.
+func (s *Scheduler) attachHooks(h coroHooks) {
+	s.hooks = h
+	s.sw, _ = h.(coroSwitcher)
+	s.announced = nil
 }
 
 // setHooks attaches h to the default scheduler; for this package's tests.
@@ -55,7 +67,7 @@ func (s *Scheduler) updateHooksIdle(f func(cur coroHooks) coroHooks) bool {
 	if s.inbox.wakefd >= 0 { // attached: between a run's start and its end
 		return false
 	}
-	s.hooks = f(s.hooks)
+	s.attachHooks(f(s.hooks))
 	return true
 }
 

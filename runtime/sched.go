@@ -30,6 +30,10 @@ import (
 type Scheduler struct {
 	loopID int
 	hooks  coroHooks
+	sw     coroSwitcher // hooks, if they implement hooks.Switcher; else nil
+	// announced is the coroutine a Switch hook has already reported as resumed: its
+	// resumption must not call Resume again.
+	announced *Coro
 
 	main    Coro    // the EventLoop goroutine, as the coroutine that runs the loop
 	mainW   worker  // and as a switch participant
@@ -295,6 +299,24 @@ func (s *Scheduler) pick() *Coro {
 	return s.pickSlow()
 }
 
+// pickDirect is pick when the scheduler has nothing to do first: the next coroutine
+// of the run queue, or nil when the inbox, an Exit, or the end of a batch with timers
+// or descriptors to poll needs pickSlow. (At the end of a batch with nothing to poll
+// it starts the next batch, as pickSlow would.)
+func (s *Scheduler) pickDirect() *Coro {
+	if s.runq.size == 0 || s.inbox.armed.Load() || s.exitReq {
+		return nil
+	}
+	if s.batch <= 0 {
+		if s.timers.len() > 0 || s.poll.nfds > 0 {
+			return nil
+		}
+		s.batch = s.runq.size
+	}
+	s.batch--
+	return s.runq.pop()
+}
+
 func (s *Scheduler) pickSlow() *Coro {
 	for {
 		if s.inbox.armed.Load() {
@@ -334,16 +356,18 @@ func Yield() {
 		s.latency.cpuStamp = s.latency.cpuTick.Load()
 		s.latency.slices.count++
 	}
-	if h := s.hooks; h != nil {
-		h.Yield(c, StateRunnable, s.userPC())
-	}
 	s.runq.push(c)
-	// to := s.pick() and s.switchTo(c, to), written out: neither inlines.
-	var to *Coro
-	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
-		s.batch--
-		to = s.runq.pop()
+	// to := s.pick() and s.switchTo(c, to), written out: switchTo does not inline.
+	to := s.pickDirect()
+	if to != nil {
+		// A direct switch: the scheduler does no work between c and to.
+		if h := s.hooks; h != nil {
+			s.hookSwitch(h, c, StateRunnable, s.userPC(), to)
+		}
 	} else {
+		if h := s.hooks; h != nil {
+			h.Yield(c, StateRunnable, s.userPC())
+		}
 		to = s.pickSlow()
 	}
 	if to != c {
@@ -365,7 +389,9 @@ func Yield() {
 }
 
 func (s *Scheduler) resumedSlow(c *Coro) {
-	if h := s.hooks; h != nil {
+	if s.announced == c {
+		s.announced = nil // the Switch hook reported this resumption
+	} else if h := s.hooks; h != nil {
 		h.Resume(c)
 	}
 	if s.killing && !c.unwound {
@@ -406,17 +432,22 @@ func (c *Coro) park(reason WaitReason) error {
 		s.latency.cpuStamp = s.latency.cpuTick.Load()
 		s.latency.slices.count++
 	}
+	var pc uintptr
 	if h := s.hooks; h != nil {
-		pc := s.userPC()
+		pc = s.userPC()
 		h.WaitBegin(c, reason, pc)
-		h.Yield(c, StateWaiting, pc)
 	}
-	// to := s.pick() and s.switchTo(c, to), written out: neither inlines.
-	var to *Coro
-	if s.batch > 0 && s.runq.size > 0 && !s.inbox.armed.Load() && !s.exitReq {
-		s.batch--
-		to = s.runq.pop()
+	// to := s.pick() and s.switchTo(c, to), written out: switchTo does not inline.
+	to := s.pickDirect()
+	if to != nil {
+		// A direct switch: the scheduler does no work between c and to.
+		if h := s.hooks; h != nil {
+			s.hookSwitch(h, c, StateWaiting, pc, to)
+		}
 	} else {
+		if h := s.hooks; h != nil {
+			h.Yield(c, StateWaiting, pc)
+		}
 		to = s.pickSlow()
 	}
 	if to != c {
@@ -558,9 +589,21 @@ func (s *Scheduler) zombie(c *Coro) {
 // which must not unwind (its function has not started; run skips it instead).
 func (s *Scheduler) resumed0(c *Coro) {
 	c.state = StateRunning
-	if h := s.hooks; h != nil {
+	if s.announced == c {
+		s.announced = nil // the Switch hook reported this resumption
+	} else if h := s.hooks; h != nil {
 		h.Resume(c)
 	}
+}
+
+// hookSwitch reports a direct switch from c to to: one Switch call where the hooks
+// take it (and then no Resume for to), else Yield now and Resume when to runs.
+func (s *Scheduler) hookSwitch(h coroHooks, c *Coro, state State, pc uintptr, to *Coro) {
+	if sw := s.sw; sw != nil && sw.Switch(c, state, pc, to) {
+		s.announced = to
+		return
+	}
+	h.Yield(c, state, pc)
 }
 
 // call runs c's function, recovering a panic so that it ends this coroutine only. It

@@ -76,6 +76,24 @@ type Hooks[C any] interface {
 	AfterPoll()
 }
 
+// Switcher is implemented by hooks that take a direct switch as one event. The
+// scheduler makes a direct switch when a coroutine gives up control and the next one
+// is already at the head of the run queue, with nothing for the scheduler to do in
+// between (no poll, timer or inbox work): then, instead of Yield(from, state, pc) on
+// from's goroutine and Resume(to) on to's, it calls Switch(from, state, pc, to) on
+// from's goroutine, just before the switch. If Switch returns true it has done both,
+// and Resume(to) is not called; if false it has done nothing, and the scheduler calls
+// Yield now and Resume(to) when to runs (as for hooks without Switch). to may be from
+// itself (a Yield with nothing else runnable).
+//
+// So a profiler stamps once per direct switch instead of twice, and <main> gets
+// stamps of its own only where the scheduler did work. Bucket boundary:
+//
+//	Switch(from, ..., to)   ... to runs ...   the next Switch, Yield or Exit of to
+type Switcher[C any] interface {
+	Switch(from C, state wire.State, pc uintptr, to C) bool
+}
+
 // Runtime is the table of runtime internals, filled by package coro for S =
 // *coro.Scheduler and C = *coro.Coro. Each entry states from where it may be called.
 type Runtime[S, C any] struct {
