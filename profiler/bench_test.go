@@ -3,6 +3,7 @@ package profiler
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -281,4 +282,170 @@ func (m *cpuMeter) start() { m.t0 = processCPU() }
 func (m *cpuMeter) stop(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(processCPU()-m.t0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkRatios is the matrix as ratios measured in one process: for each workload
+// (yield: a Yield round trip between two coroutines; channel: a channel hand-off round
+// trip; echo: a 64-byte loopback TCP round trip between a client and a server
+// coroutine), blocks of round trips run in turn under every mode, each block with its
+// own session (Start and Stop from a coroutine; the file is written outside the timed
+// block), and each mode keeps its fastest block, as runtime's BenchmarkSwitchRatio does.
+// On a machine shared with other work, a block that ran undisturbed is the cost; the
+// figures are ns per round trip and, for each mode, the ratio to "off" of the same
+// workload.
+func BenchmarkRatios(b *testing.B) {
+	rounds := max(b.N, 20)
+	dir := b.TempDir()
+	// Short blocks (about a millisecond), many of them: on a loaded machine some run
+	// without a preemption, and those are the ones kept.
+	defer coro.SetLatencyWarning(coro.SetLatencyWarning(0))
+	type workload struct {
+		name  string
+		block int
+		setup func() (run func(n int), stop func())
+	}
+	workloads := []workload{
+		{"yield", 4000, func() (func(int), func()) {
+			done := false
+			partner := coro.Spawn(func() {
+				for !done {
+					coro.Yield()
+				}
+			})
+			return func(n int) {
+					for i := 0; i < n; i++ {
+						coro.Yield()
+					}
+				}, func() {
+					done = true
+					partner.Join()
+				}
+		}},
+		{"channel", 2000, func() (func(int), func()) {
+			var ping, pong coro.Channel[int]
+			echo := coro.Spawn(func() {
+				for {
+					v, err := ping.Receive()
+					if err != nil {
+						return
+					}
+					pong.Send(v)
+				}
+			})
+			return func(n int) {
+					for i := 0; i < n; i++ {
+						ping.Send(i)
+						pong.Receive()
+					}
+				}, func() {
+					ping.Close()
+					echo.Join()
+				}
+		}},
+		{"echo", 200, func() (func(int), func()) {
+			ln, err := coro.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := coro.Spawn(func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				buf := make([]byte, 64)
+				for {
+					k, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					if _, err := c.Write(buf[:k]); err != nil {
+						return
+					}
+				}
+			})
+			c, err := coro.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			msg, buf := make([]byte, 64), make([]byte, 64)
+			return func(n int) {
+					for i := 0; i < n; i++ {
+						if _, err := c.Write(msg); err != nil {
+							b.Error(err)
+							return
+						}
+						for got := 0; got < len(msg); {
+							k, err := c.Read(buf[got:])
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							got += k
+						}
+					}
+				}, func() {
+					c.Close()
+					ln.Close()
+					srv.Join()
+				}
+		}},
+	}
+	best := make([][]time.Duration, len(workloads))
+	for w := range best {
+		best[w] = make([]time.Duration, len(profileModes))
+		for m := range best[w] {
+			best[w][m] = time.Hour
+		}
+	}
+	var failed error
+	coro.Spawn(func() {
+		for w, wl := range workloads {
+			run, stop := wl.setup()
+			run(wl.block) // warm up
+			for r := 0; r < rounds; r++ {
+				for m, mode := range profileModes {
+					switch {
+					case mode.name == "nop-hooks":
+						coro.SetHooks(nopHooks{})
+					case mode.opts != nil:
+						opts := append([]Option{File(filepath.Join(dir, "p.bin")), SampleRate(0)}, mode.opts...)
+						if err := Start(opts...); err != nil {
+							failed = err
+							return
+						}
+					}
+					t0 := time.Now()
+					run(wl.block)
+					d := time.Since(t0)
+					switch {
+					case mode.name == "nop-hooks":
+						coro.SetHooks(nil)
+					case mode.opts != nil:
+						if err := Stop(); err != nil {
+							failed = err
+							return
+						}
+					}
+					best[w][m] = min(best[w][m], d)
+				}
+			}
+			stop()
+		}
+	})
+	b.ResetTimer()
+	coro.EventLoop()
+	b.StopTimer()
+	if failed != nil {
+		b.Fatal(failed)
+	}
+	for w, wl := range workloads {
+		off := float64(best[w][0].Nanoseconds()) / float64(wl.block)
+		b.ReportMetric(off, wl.name+"-off-ns/rt")
+		for m := 1; m < len(profileModes); m++ {
+			ns := float64(best[w][m].Nanoseconds()) / float64(wl.block)
+			b.ReportMetric(ns/off, wl.name+"-"+profileModes[m].name+"/off")
+		}
+	}
+	b.ReportMetric(0, "ns/op")
 }

@@ -370,7 +370,7 @@ func (l *ledger) lazyBegin(running *coro.Coro, polling bool) {
 // polling say which bucket is open at this instant.
 func (l *ledger) openSegment(running *coro.Coro, polling bool) {
 	prevEnd := l.last[wire.Ticks]
-	l.clk.read(&l.segStart)
+	l.clk.readOrdered(&l.segStart)
 	if l.segments > 0 && l.segStart[wire.Ticks] > prevEnd {
 		l.gapTicks += l.segStart[wire.Ticks] - prevEnd
 	}
@@ -471,7 +471,7 @@ func (l *ledger) onOwnThread() bool { return threadID() == l.tid }
 func (l *ledger) end(onLoop bool) {
 	if l.state == statePending {
 		// Never saw an event: an empty ledger of zero length.
-		l.clk.read(&l.start)
+		l.clk.readOrdered(&l.start)
 		l.last, l.stop, l.segStart = l.start, l.start, l.start
 		l.state, l.run = stateStopped, notStamping
 		return
@@ -552,7 +552,11 @@ func (l *ledger) stamp(force bool) {
 		l.stampReconciled(force)
 		return
 	}
-	l.clk.read(&l.now)
+	if force {
+		l.clk.readOrdered(&l.now)
+	} else {
+		l.clk.read(&l.now)
+	}
 	l.charge()
 }
 
@@ -611,7 +615,7 @@ func (l *ledger) Spawn(c, parent *coro.Coro) {
 	}
 	l.live++
 	r := l.rec(c)
-	r.readyAt = tsc.Now()
+	r.readyAt = tsc.NowUnordered()
 }
 
 func (l *ledger) Resume(c *coro.Coro) {
@@ -655,6 +659,41 @@ func (l *ledger) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 	}
 }
 
+// Switch is a direct switch from c to next (coro.Switcher): the Yield of c and the
+// Resume of next in one stamp, since the scheduler did nothing between them. It
+// declines (returns false, having done nothing) when next's goroutine must be
+// labelled for the CPU samples first, which only Resume, on that goroutine, can do;
+// and when the ledger is not stamping in this run, so that Yield and Resume take
+// their own paths through enter.
+func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.Coro) bool {
+	if l.sched.RunsEnded() != l.run {
+		return false
+	}
+	rn := l.rec(next)
+	if !rn.labelled && l.sampling {
+		return false
+	}
+	l.stamp(false)
+	r := l.rec(c)
+	if state == coro.StateWaiting {
+		l.endSlice(r, state, r.waitReason, pc)
+		r.waitStart = l.now[wire.Ticks]
+	} else {
+		l.endSlice(r, state, coro.WaitNone, pc)
+		r.readyAt = l.now[wire.Ticks]
+	}
+	rn.resumes++
+	if rn.readyAt != 0 {
+		if l.now[wire.Ticks] > rn.readyAt {
+			rn.runnable += l.now[wire.Ticks] - rn.readyAt
+		}
+		rn.readyAt = 0
+	}
+	l.cur = rn
+	l.sliceStart = l.now
+	return true
+}
+
 func (l *ledger) Exit(c *coro.Coro, panicked bool) {
 	if !l.ready(c, atSwitch) {
 		return
@@ -690,7 +729,7 @@ func (l *ledger) WaitEnd(c *coro.Coro) {
 		return
 	}
 	r := l.rec(c)
-	t := tsc.Now()
+	t := tsc.NowUnordered()
 	if r.waitStart != 0 {
 		if t > r.waitStart {
 			r.addWait(t - r.waitStart)

@@ -53,7 +53,25 @@ type clocks struct {
 // Both are plain system calls: CLOCK_THREAD_CPUTIME_ID has no vDSO fast path, and
 // getrusage never had one. Errors are impossible for these arguments (valid clock,
 // valid who, valid pointer), so they are not checked on this hot path.
+//
+// In ticks-only mode the counter is read unordered (tsc.NowUnordered, half the price
+// of the ordered read): the switch stamps are contiguous, each ending one bucket's
+// interval and beginning the next, so a read that the CPU executes a few instructions
+// early or late moves those cycles between two neighbouring buckets and never out of
+// the sum; the segment's first and last stamps, which bound the total, are ordered
+// (readOrdered). With the CPU clock, the ordered read stays: it is a few ns beside two
+// system calls, and it keeps the TSC stamp from slipping past the thread clock's read.
 func (k *clocks) read(c *format.Counters) {
+	if k.ticksOnly {
+		c[wire.Ticks] = tsc.NowUnordered()
+		return
+	}
+	k.readOrdered(c)
+}
+
+// readOrdered is read with the ordered counter read in every mode: for the stamps that
+// bound a segment (see read).
+func (k *clocks) readOrdered(c *format.Counters) {
 	c[wire.Ticks] = tsc.Now()
 	if k.ticksOnly {
 		return
