@@ -449,3 +449,38 @@ func BenchmarkRatios(b *testing.B) {
 	}
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkFloor is what the ledger's readings cost at the least, for the floor the
+// matrix is measured against (docs/PERFORMANCE.md): blocks of 256 reads of each clock
+// in turn, the fastest block of each kept, as tsc's BenchmarkNowVsTime does.
+func BenchmarkFloor(b *testing.B) {
+	const block = 256
+	var ts unix.Timespec
+	var ru unix.Rusage
+	reads := []struct {
+		name string
+		f    func()
+	}{
+		{"rdtsc", func() { spinSink += int(tsc.NowUnordered()) }},
+		{"rdtscp", func() { spinSink += int(tsc.Now()) }},
+		{"thread-cpu-clock", func() { _ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) }},
+		{"getrusage-thread", func() { _ = unix.Getrusage(rusageThread, &ru) }},
+	}
+	best := make([]time.Duration, len(reads))
+	for i := range best {
+		best[i] = time.Hour
+	}
+	for r := 0; r < max(b.N, 2000); r++ {
+		for i, rd := range reads {
+			t0 := time.Now()
+			for k := 0; k < block; k++ {
+				rd.f()
+			}
+			best[i] = min(best[i], time.Since(t0))
+		}
+	}
+	for i, rd := range reads {
+		b.ReportMetric(float64(best[i].Nanoseconds())/block, rd.name+"-ns")
+	}
+	b.ReportMetric(0, "ns/op")
+}
