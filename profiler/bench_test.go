@@ -463,7 +463,7 @@ func BenchmarkFloor(b *testing.B) {
 	}{
 		{"rdtsc", func() { spinSink += int(tsc.NowUnordered()) }},
 		{"rdtscp", func() { spinSink += int(tsc.Now()) }},
-		{"thread-cpu-clock", func() { _ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) }},
+		{"thread-cpu-clock", func() { _ = unix.ClockGettime(clockThreadCPU, &ts) }},
 		{"getrusage-thread", func() { _ = unix.Getrusage(rusageThread, &ru) }},
 	}
 	best := make([]time.Duration, len(reads))

@@ -78,12 +78,31 @@
 //     in nanoseconds, and getrusage(RUSAGE_THREAD): minflt, majflt, inblock, oublock,
 //     nvcsw, nivcsw, and the kernel's own utime and stime.
 //
+// A direct switch, where the scheduler hands the loop from one coroutine straight to
+// the next in its run queue with no work of its own between (runtime/hooks.go,
+// Switcher), is one boundary and one stamp: it closes the first coroutine's slice and
+// opens the next one's, and <main> gets stamps of its own only where the scheduler
+// works (a poll, timers, the inbox). A coroutine whose goroutine still needs its pprof
+// labels (its first slice in a session with sampling on) is resumed the two-stamp way,
+// since only the coroutine's own goroutine can set them.
+//
 // The delta from the previous stamp is added to the bucket that was open, and the new
 // stamp opens the next one. No quantity is read twice or skipped at a boundary, so for
 // every measured quantity the buckets sum exactly to the thread's own delta from the
 // first stamp to the last (format.Loop.Total): the conservation invariant
 // (docs/DESIGN.md, Buckets) that the tests hold to the unit and the report prints as
 // the closure error.
+//
+// Ordering. In TicksOnly mode a stamp reads the counter unordered (RDTSC, not RDTSCP:
+// tsc.NowUnordered, about half the price; see package tsc, "Ordering"): the CPU may
+// execute it a few instructions before or after where it stands, which moves those
+// cycles between the two buckets on either side of the stamp and never out of the sum,
+// because every stamp both closes one interval and opens the next. The ordered read is
+// still taken where an interval is bounded by something outside the stream of stamps:
+// the first and last stamps of a segment (so Loop.Total is the thread's own elapsed
+// span), region edges, and every stamp that also reads the CPU clock and getrusage
+// (there the TSC read must not slip past the system calls beside it, and its few
+// nanoseconds are nothing beside theirs).
 //
 // Per coroutine the hooks also count resumes, the longest slice and where it yielded,
 // the ticks it spent runnable but not running (from Spawn, a Yield that stays
@@ -117,13 +136,15 @@
 //
 // # What a stamp costs
 //
-// A coroutine switch has two boundaries (Yield, then Resume). Measured in CPU time per
-// switch, the profiler's own hooks cost ~63 ns ticks-only, ~1240 ns with the CPU clock,
-// ~1890 ns with the CPU clock and getrusage (the default), ~820 ns with ReconciledCPU
-// (BenchmarkHooks). On a TCP echo round trip over loopback that keeps 98 % of the
-// throughput ticks-only, 74 % with the full ledger and 85 % reconciled; the Yield
-// round trip and the rest are in docs/PERFORMANCE.md. Neither system call has a vDSO
-// fast path; why both stay is in stamp.go.
+// A switch through the scheduler has two boundaries (Yield, then Resume); a direct
+// switch has one (Switch). Measured in CPU time per two-boundary switch, the
+// profiler's own hooks cost ~63 ns ticks-only, ~1240 ns with the CPU clock, ~1890 ns
+// with the CPU clock and getrusage (the default), ~820 ns with ReconciledCPU
+// (BenchmarkHooks). The matrix of modes on a Yield round trip, a channel hand-off and
+// a TCP echo round trip over loopback, before and after the direct switch, is in
+// docs/PERFORMANCE.md (BenchmarkRatios), with the floor each reading sets
+// (BenchmarkFloor). Neither system call has a vDSO fast path; why both stay is in
+// stamp.go.
 //
 // ReconciledCPU reads the CPU clock only where getrusage shows the thread was switched
 // out (about 9 % of boundaries in BenchmarkReconcile's replay of a 1:2:3 workload),

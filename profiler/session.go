@@ -68,6 +68,9 @@ func (s *session) prepare() error {
 		return fmt.Errorf("profiler: reading the thread's CPU clock and getrusage(RUSAGE_THREAD): %w (use TicksOnly to profile without them)", err)
 	}
 	fillMeta(&s.meta, s.opts.sampleRate)
+	if n := cpuClockNote(); n != "" && !s.opts.ticksOnly {
+		s.meta.Notes = append(s.meta.Notes, n)
+	}
 	s.startSampling()
 	s.primary = newLedger(s, s.opts.loop)
 	return nil

@@ -32,6 +32,8 @@ import (
 //     but needs cap_user_time, which the kernel sets only with a stable native
 //     sched_clock: on this KVM guest (kvm-clock) the page reports capabilities 0x2,
 //     without it. A read(2) of the same counter is a system call like the others.
+//     The page is probed at every session start and the profile's notes say which
+//     read was used (perfpage_linux.go).
 //   - Dropping getrusage loses the per-slice event counters, which are what tells a
 //     page-faulting or preempted slice from a CPU-bound one (and which ReconciledCPU
 //     needs).
