@@ -147,8 +147,11 @@ func noRusage(o *options) error { o.noRusage = true; return nil }
 // nopHooks does nothing: it measures the runtime's side of the hook calls.
 type nopHooks struct{}
 
-func (nopHooks) Spawn(c, parent *coro.Coro)                            {}
-func (nopHooks) Resume(c *coro.Coro)                                   {}
+func (nopHooks) Spawn(c, parent *coro.Coro) {}
+func (nopHooks) Resume(c *coro.Coro)        {}
+func (nopHooks) Switch(c *coro.Coro, st coro.State, pc uintptr, to *coro.Coro) bool {
+	return true
+}
 func (nopHooks) Yield(c *coro.Coro, state coro.State, pc uintptr)      {}
 func (nopHooks) Exit(c *coro.Coro, panicked bool)                      {}
 func (nopHooks) WaitBegin(c *coro.Coro, r coro.WaitReason, pc uintptr) {}
@@ -407,7 +410,7 @@ func BenchmarkRatios(b *testing.B) {
 				for m, mode := range profileModes {
 					switch {
 					case mode.name == "nop-hooks":
-						coro.SetHooks(nopHooks{})
+						rt.SetHooks(coro.Default(), nopHooks{})
 					case mode.opts != nil:
 						opts := append([]Option{File(filepath.Join(dir, "p.bin")), SampleRate(0)}, mode.opts...)
 						if err := Start(opts...); err != nil {
@@ -420,7 +423,7 @@ func BenchmarkRatios(b *testing.B) {
 					d := time.Since(t0)
 					switch {
 					case mode.name == "nop-hooks":
-						coro.SetHooks(nil)
+						rt.SetHooks(coro.Default(), nil)
 					case mode.opts != nil:
 						if err := Stop(); err != nil {
 							failed = err

@@ -666,7 +666,7 @@ func (l *ledger) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 // and when the ledger is not stamping in this run, so that Yield and Resume take
 // their own paths through enter.
 func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.Coro) bool {
-	if l.sched.RunsEnded() != l.run {
+	if rt.RunsEnded(l.sched) != l.run {
 		return false
 	}
 	rn := l.rec(next)

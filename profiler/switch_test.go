@@ -44,7 +44,7 @@ func TestSwitchAgainstIndependentClocks(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			m := &measuringSwitchHooks{measuringHooks: &measuringHooks{coros: map[uint64]*span{}}}
 			wrap := func(o *options) error {
-				o.wrap = func(l *ledger) coro.Hooks { m.l = l; return m }
+				o.wrap = func(l *ledger) coroHooks { m.l = l; return m }
 				return nil
 			}
 			var ch coro.Channel[int]
