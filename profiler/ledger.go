@@ -674,7 +674,10 @@ func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.C
 		return false
 	}
 	l.stamp(false)
-	r := l.rec(c)
+	r := l.cur // c's record, unless c's slice began before the ledger knew it
+	if r == nil || r.c != c {
+		r = l.rec(c)
+	}
 	if state == coro.StateWaiting {
 		l.endSlice(r, state, r.waitReason, pc)
 		r.waitStart = l.now[wire.Ticks]

@@ -104,9 +104,23 @@ func funcPC(fn func()) uintptr {
 //
 //go:noinline
 func (s *Scheduler) userPC() uintptr {
+	// Four frames first: a Yield called by the user is found in the first, and most
+	// parks within four; only a deeper chain (a socket read under Conn.Read, say)
+	// pays the walk of sixteen. Walking sixteen every time touched up to sixteen
+	// frames of stack and cost ~10 % of a profiled Yield round trip.
+	var short [4]uintptr
+	n := fpCallers(short[:]) // short[0] is in userPC's caller (Yield, park)
+	for _, pc := range short[:n] {
+		if !s.inPkg(pc) {
+			return pc
+		}
+	}
+	if n < len(short) {
+		return 0
+	}
 	var pcs [16]uintptr
-	n := fpCallers(pcs[:]) // pcs[0] is in userPC's caller (Yield, park)
-	for _, pc := range pcs[:n] {
+	n = fpCallers(pcs[:])
+	for _, pc := range pcs[len(short):n] {
 		if !s.inPkg(pc) {
 			return pc
 		}
