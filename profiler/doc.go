@@ -78,11 +78,12 @@
 //     in nanoseconds, and getrusage(RUSAGE_THREAD): minflt, majflt, inblock, oublock,
 //     nvcsw, nivcsw, and the kernel's own utime and stime.
 //
-// A direct switch, where the scheduler hands the loop from one coroutine straight to
-// the next in its run queue with no work of its own between (runtime/hooks.go,
-// Switcher), is one boundary and one stamp: it closes the first coroutine's slice and
+// In TicksOnly mode, a direct switch, where the scheduler hands the loop from one
+// coroutine straight to the next in its run queue with no work of its own between
+// (internal/hooks, Switcher), is one boundary and one stamp: it closes the first coroutine's slice and
 // opens the next one's, and <main> gets stamps of its own only where the scheduler
-// works (a poll, timers, the inbox). A coroutine whose goroutine still needs its pprof
+// works (a poll, timers, the inbox). The modes that read the CPU clock keep two stamps
+// per switch (ledger.go, Switch, says why). A coroutine whose goroutine still needs its pprof
 // labels (its first slice in a session with sampling on) is resumed the two-stamp way,
 // since only the coroutine's own goroutine can set them.
 //
