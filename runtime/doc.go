@@ -103,6 +103,8 @@
 //     run by a coroutine made for it on the socket's loop. A coroutine of another loop
 //     may Close a socket or set its deadlines, but its Read, Write and Accept fail with
 //     ErrWrongLoop (the descriptor is registered with one loop's poller; use Call).
+//     Listen, ListenPacket and Dial from a goroutine outside every loop make the socket
+//     on the default loop.
 //   - When a run of the home loop ends (Exit, or no coroutine left), every foreign
 //     caller still waiting on its objects is released with ErrLoopExited: nothing is
 //     left hanging. While the loop is not running, nothing runs on its thread, and a

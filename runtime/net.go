@@ -20,7 +20,9 @@ import (
 // (dual-stack for "tcp" where IPv6 is available); a host name is resolved without
 // blocking the loop. A unix listener removes its socket file when closed.
 //
-// Listen may be called from a coroutine or, for the default loop, before EventLoop.
+// Listen may be called from a coroutine (the listener is its loop's), or from any other
+// goroutine (the listener is the default loop's: made there while it runs, or here
+// before EventLoop).
 func Listen(network, address string) (*Listener, error) {
 	return ListenConfig{}.Listen(network, address)
 }
@@ -46,7 +48,13 @@ type ListenConfig struct {
 
 // Listen is Listen with lc's options. The listener belongs to the caller's loop (the
 // default loop when the caller is not a coroutine and that loop is not running yet).
-func (lc ListenConfig) Listen(network, address string) (*Listener, error) {
+func (lc ListenConfig) Listen(network, address string) (ln *Listener, err error) {
+	if fromGoroutine() {
+		if ferr := foreignCall(defaultSched, true, func() { ln, err = lc.Listen(network, address) }); ferr != nil {
+			return nil, &net.OpError{Op: "listen", Net: network, Addr: stringAddr{network, address}, Err: ferr}
+		}
+		return ln, err
+	}
 	fd, err := listen(network, address, unix.SOCK_STREAM, lc.ReusePort)
 	if err != nil {
 		return nil, err
@@ -55,7 +63,13 @@ func (lc ListenConfig) Listen(network, address string) (*Listener, error) {
 }
 
 // ListenPacket is ListenPacket with lc's options.
-func (lc ListenConfig) ListenPacket(network, address string) (*UDPConn, error) {
+func (lc ListenConfig) ListenPacket(network, address string) (u *UDPConn, err error) {
+	if fromGoroutine() {
+		if ferr := foreignCall(defaultSched, true, func() { u, err = lc.ListenPacket(network, address) }); ferr != nil {
+			return nil, &net.OpError{Op: "listen", Net: network, Addr: stringAddr{network, address}, Err: ferr}
+		}
+		return u, err
+	}
 	fd, err := listen(network, address, unix.SOCK_DGRAM, lc.ReusePort)
 	if err != nil {
 		return nil, err
@@ -198,8 +212,17 @@ func bindSocket(family, sotype int, network string, sa unix.Sockaddr, v6only int
 // host name is resolved without blocking the loop, and its addresses are tried in
 // order until one connects. An empty or unspecified host means this machine.
 //
-// Dial waits for the connection from a coroutine; bound it with WithTimeout.
-func Dial(network, address string) (*Conn, error) {
+// Dial waits for the connection from a coroutine; bound it with WithTimeout. From a
+// goroutine outside every loop, while the default loop runs, the connection is made by
+// a coroutine of the default loop and the goroutine waits for it; before EventLoop, a
+// Dial that must wait for the connect fails with ErrNotCoroutine.
+func Dial(network, address string) (c *Conn, err error) {
+	if fromGoroutine() {
+		if ferr := foreignCall(defaultSched, true, func() { c, err = Dial(network, address) }); ferr != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Addr: stringAddr{network, address}, Err: ferr}
+		}
+		return c, err
+	}
 	opErr := func(addr net.Addr, err error) error {
 		if addr == nil {
 			addr = stringAddr{network, address}
@@ -260,6 +283,14 @@ func Dial(network, address string) (*Conn, error) {
 		}
 	}
 	return nil, opErr(firstAddr, firstErr)
+}
+
+// fromGoroutine reports whether a socket is being made by a goroutine outside every
+// loop while the default loop runs: the socket is then made on that loop (its poller
+// belongs to the loop's thread), by a coroutine for Dial, which waits for the connect.
+// Before EventLoop (or between runs) it is made here, as it always was.
+func fromGoroutine() bool {
+	return CurrentScheduler() == nil && defaultSched.running.Load()
 }
 
 // isInterrupt reports whether err ended a wait for reasons other than the socket:

@@ -2,6 +2,8 @@ package coro
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"testing"
@@ -83,4 +85,58 @@ func TestCloseTwiceFromGoroutine(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSocketsMadeFromGoroutine: with the default loop running, a plain goroutine
+// listens, dials, accepts and echoes; the sockets are the default loop's (they used to
+// fail: "socket created outside the running event loop").
+func TestSocketsMadeFromGoroutine(t *testing.T) {
+	result := make(chan error, 1)
+	netLoop(t, 20*time.Second, func() {
+		go func() {
+			result <- func() error {
+				ln, err := Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					return err
+				}
+				defer ln.Close()
+				acc := make(chan net.Conn, 1)
+				go func() {
+					c, err := ln.Accept()
+					if err != nil {
+						t.Errorf("Accept: %v", err)
+					}
+					acc <- c
+				}()
+				cl, err := Dial("tcp", ln.Addr().String())
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				srv := <-acc
+				if srv == nil {
+					return errors.New("no connection accepted")
+				}
+				defer srv.Close()
+				if _, err := cl.Write([]byte("ping")); err != nil {
+					return err
+				}
+				buf := make([]byte, 4)
+				if _, err := io.ReadFull(srv, buf); err != nil || string(buf) != "ping" {
+					return fmt.Errorf("read %q, %v", buf, err)
+				}
+				u, err := ListenPacket("udp", "127.0.0.1:0")
+				if err != nil {
+					return err
+				}
+				return u.Close()
+			}()
+		}()
+		for len(result) == 0 {
+			Sleep(time.Millisecond)
+		}
+	})
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
 }

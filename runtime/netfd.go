@@ -653,8 +653,10 @@ func (fd *netFD) foreignErr(fn func() error) (err error) {
 // directly. While the loop is not running, fn runs here, where a call that would have
 // to wait fails with ErrNotCoroutine. It returns ErrLoopExited when the loop's run
 // ended first, or the error that interrupted a coroutine caller of another loop.
-func (fd *netFD) foreign(park bool, fn func()) error {
-	s := fd.pd.s
+func (fd *netFD) foreign(park bool, fn func()) error { return foreignCall(fd.pd.s, park, fn) }
+
+// foreignCall is netFD.foreign for loop s.
+func foreignCall(s *Scheduler, park bool, fn func()) error {
 	bw := newBridgeWait(s)
 	var ferr error
 	err := bw.run(WaitOther, func(mode bridgeMode) bool {
