@@ -49,6 +49,8 @@ type conn struct {
 	lastMethod string
 	rdl        bool      // a read deadline is set
 	cur        *response // the request being served
+	spare      *response // the last response, for the next request
+	hdr        http.Header
 
 	// A shallow snapshot of the handler's header taken at WriteHeader (net/http clones
 	// the map there): kept without allocating while the header has few fields, and
@@ -172,6 +174,7 @@ func (c *conn) serve(base context.Context) {
 		}
 		w.finishRequest()
 		c.cur = nil
+		c.spare, c.hdr = w, w.handlerHeader
 		if end != nil {
 			end()
 		}
@@ -269,22 +272,36 @@ func (c *conn) readRequest() (*response, error) {
 		}
 	}
 
-	w := &response{
+	// The response object and the handler's header map are the connection's, reused
+	// from one request to the next (a ResponseWriter must not be used after its
+	// handler returned); the context and the body wrapper are the request's, which
+	// code may keep.
+	w := c.spare
+	if w == nil {
+		w = new(response)
+	}
+	h := c.hdr
+	if h == nil {
+		h = make(http.Header)
+	} else {
+		clear(h)
+	}
+	c.spare, c.hdr = nil, nil
+	*w = response{
 		conn:             c,
-		handlerHeader:    make(http.Header),
+		handlerHeader:    h,
 		contentLength:    -1,
 		wants10KeepAlive: req.ProtoMajor == 1 && req.ProtoMinor == 0 && hasToken(hget(req.Header, "Connection"), "keep-alive"),
 		wantsClose:       req.Close || hasToken(hget(req.Header, "Connection"), "close"),
+		ctx:              &reqContext{parent: c.ctx, c: c},
 	}
 	if isH2Upgrade {
 		w.closeAfterReply = true
 	}
-	w.ctx.parent, w.ctx.c, w.ctx.w = c.ctx, c, w
-	req = req.WithContext(&w.ctx)
+	req = req.WithContext(w.ctx)
 	req.RemoteAddr = c.remoteAddr
 	if req.Body != nil && req.Body != http.NoBody {
-		w.bodyv = body{rc: req.Body, w: w}
-		w.body = &w.bodyv
+		w.body = &body{rc: req.Body, w: w}
 		req.Body = w.body
 	}
 	w.req = req
@@ -530,7 +547,6 @@ func (c *conn) clientGone() {
 type reqContext struct {
 	parent   context.Context // values and deadline: the connection's base context
 	c        *conn
-	w        *response
 	watching atomic.Bool
 
 	mu     sync.Mutex // the context may be watched from any goroutine
@@ -548,14 +564,16 @@ func (x *reqContext) watch() {
 		return
 	}
 	if coro.CurrentScheduler() == x.c.sched {
-		x.c.startWatch(x.w)
+		if w := x.c.curResponse(); w != nil && w.ctx == x {
+			x.c.startWatch(w)
+		}
 		return
 	}
 	// Asked from another goroutine (an Offload, a goroutine the handler started):
 	// the connection's state belongs to its loop, so the loop starts the read.
 	x.c.sched.SpawnNamed("http watch start", func() {
-		if x.c.curResponse() == x.w {
-			x.c.startWatch(x.w)
+		if w := x.c.curResponse(); w != nil && w.ctx == x {
+			x.c.startWatch(w)
 		}
 	})
 }

@@ -55,8 +55,7 @@ type response struct {
 	// snapped: the handler's header was snapshotted at WriteHeader, into conn.snap.
 	snapped bool
 
-	ctx   reqContext // the request's context (one allocation with the response)
-	bodyv body       // the request's body wrapper, when it has a body
+	ctx *reqContext // the request's context
 }
 
 // chunkWriter sits between the response's buffer and the connection's.
