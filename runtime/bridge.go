@@ -223,11 +223,11 @@ func (bw *bridgeWait) await(reason WaitReason) error {
 	var ierr error
 	for !bw.finished {
 		err := c.park(reason)
-		if err == nil || ierr != nil {
-			continue
-		}
 		if err == ErrExiting {
 			return err // a deferred call during the unwind: the deferred cancel runs
+		}
+		if err == nil || ierr != nil {
+			continue
 		}
 		ierr = err
 		bw.cancel(err)

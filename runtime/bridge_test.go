@@ -488,3 +488,49 @@ func TestOnStackOf(t *testing.T) {
 		t.Fatalf("onStackOf: own local %v (want true), another goroutine's %v (want false)", mine, other)
 	}
 }
+
+// TestBridgeOneWritePerBatch: a burst of goroutine calls on a loop's objects costs one
+// eventfd write while the loop cannot drain (the inbox's promise, inboxItem
+// itemForeign), and the coroutine they wake is then run with every value.
+func TestBridgeOneWritePerBatch(t *testing.T) {
+	const n = 1000
+	s, _ := newTestSched(t)
+	var f Fifo[int]
+	var ev Event
+	start, burstDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		<-start
+		for i := 0; i < n; i++ {
+			f.Push(i)
+		}
+		ev.Set()
+		close(burstDone)
+	}()
+	var before, after uint64
+	var err1, err2 error
+	sum := 0
+	s.Spawn(func() {
+		f.Len() // bind both to this loop
+		ev.IsSet()
+		efd := s.poll.efd
+		before, err1 = eventfdCount(efd)
+		close(start)
+		<-burstDone // the loop thread blocked: nothing is drained meanwhile
+		after, err2 = eventfdCount(efd)
+		ev.Wait()
+		for i := 0; i < n; i++ {
+			v, _ := f.Pop()
+			sum += v
+		}
+	})
+	runLoop(t, s, 20*time.Second)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("reading the eventfd counter: %v, %v", err1, err2)
+	}
+	if w := after - before; w != 1 {
+		t.Errorf("%d pushes and a Set from a goroutine made %d eventfd writes while the loop could not drain, want 1", n+1, w)
+	}
+	if sum != n*(n-1)/2 {
+		t.Errorf("popped sum %d, want %d", sum, n*(n-1)/2)
+	}
+}
