@@ -359,63 +359,68 @@ func (m model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		in[i] = true
 	}
 	sort.Ints(order) // the model's order: by self ticks
-	edges := func(es []report.Edge) ([]cgEdge, uint64) {
-		var sum uint64
-		for _, e := range es {
-			sum += e.Count
-		}
-		n := min(len(es), cgEdgesMax)
-		out := make([]cgEdge, n, n+1)
-		for i, e := range es[:n] {
-			out[i] = cgEdge{Index: e.Function, Name: e.Name, Count: e.Count, Of: sum,
-				Share: fmt.Sprintf("%.1f%%", 100*e.Share), Linked: e.Function >= 0 && in[e.Function]}
-		}
-		if rest := es[n:]; len(rest) > 0 {
-			var c uint64
-			for _, e := range rest {
-				c += e.Count
-			}
-			out = append(out, cgEdge{Index: -1, Name: fmt.Sprintf("… %d more, each smaller", len(rest)), Count: c, Of: sum,
-				Share: fmt.Sprintf("%.1f%%", 100*float64(c)/float64(max(sum, 1)))})
-		}
-		return out, sum
-	}
 	entries := make([]cgEntry, 0, len(order))
 	for _, i := range order {
 		f := &m.Functions[i]
-		e := cgEntry{Index: i, Back: "self", Name: f.Name, Kind: f.Kind, Est: f.Estimate, Unit: "samples", Total: f.Cumulative.Samples}
+		e := cgEntry{Index: i, Back: "self", Name: f.Name, Kind: f.Kind, Est: f.Estimate, Unit: "samples", Total: f.Cumulative.Samples,
+			Callers: cgEdges(f.Callers, in), Callees: cgEdges(f.Callees, in), Summary: m.cgSummary(f)}
 		if !inSelfTable(f) {
 			e.Back = "cumulative"
 		}
 		if f.Counted() {
 			e.Unit, e.Total = "calls", f.Cumulative.Calls
 		}
-		e.Callers, _ = edges(f.Callers)
-		e.Callees, _ = edges(f.Callees)
-		approx := ""
-		if f.Estimate {
-			approx = "≈"
-		}
-		if f.Kind == report.KindUnlabelled {
-			e.Summary = "outside any coroutine: no ticks or rusage measured"
-			if m.Has(wire.CPU) {
-				e.Summary = fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
-					f.Self.CPU, f.Cumulative.CPU)
-			}
-			entries = append(entries, e)
-			continue
-		}
-		s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
-		if m.Has(wire.CPU) {
-			s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
-		}
-		if m.Has(wire.Utime) {
-			s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Utime, f.Cumulative.Stime))
-		}
-		e.Summary = strings.Join(s, " ")
 		entries = append(entries, e)
 	}
 	return entries, in, omitted
+}
+
+// cgEdges lists a function's callers or callees: the cgEdgesMax largest, linked
+// when their function has an entry (in), and the rest summed on one line.
+func cgEdges(es []report.Edge, in []bool) []cgEdge {
+	var sum uint64
+	for _, e := range es {
+		sum += e.Count
+	}
+	n := min(len(es), cgEdgesMax)
+	out := make([]cgEdge, n, n+1)
+	for i, e := range es[:n] {
+		out[i] = cgEdge{Index: e.Function, Name: e.Name, Count: e.Count, Of: sum,
+			Share: fmt.Sprintf("%.1f%%", 100*e.Share), Linked: e.Function >= 0 && in[e.Function]}
+	}
+	if rest := es[n:]; len(rest) > 0 {
+		var c uint64
+		for _, e := range rest {
+			c += e.Count
+		}
+		out = append(out, cgEdge{Index: -1, Name: fmt.Sprintf("… %d more, each smaller", len(rest)), Count: c, Of: sum,
+			Share: fmt.Sprintf("%.1f%%", 100*float64(c)/float64(max(sum, 1)))})
+	}
+	return out
+}
+
+// cgSummary is the line under a call-graph entry's name: its self and cumulative
+// figures, ≈ where they are estimates.
+func (m model) cgSummary(f *report.Function) string {
+	if f.Kind == report.KindUnlabelled {
+		if m.Has(wire.CPU) {
+			return fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
+				f.Self.CPU, f.Cumulative.CPU)
+		}
+		return "outside any coroutine: no ticks or rusage measured"
+	}
+	approx := ""
+	if f.Estimate {
+		approx = "≈"
+	}
+	s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
+	if m.Has(wire.CPU) {
+		s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
+	}
+	if m.Has(wire.Utime) {
+		s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Utime, f.Cumulative.Stime))
+	}
+	return strings.Join(s, " ")
 }
 
 // flameSet is one choice of the flame graph's selector.
