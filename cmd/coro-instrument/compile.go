@@ -59,9 +59,11 @@ func matchAny(patterns []string, path string) bool {
 
 // compileArgs is what the tool needs to know of a compile invocation.
 type compileArgs struct {
-	pkg   string // -p
-	std   bool   // -std: a standard-library package
-	files []int  // indexes of the .go files among the arguments
+	pkg      string // -p: what the toolchain names the package's symbols by ("main" for a main package)
+	path     string // the import path: the go command's TOOLEXEC_IMPORTPATH, else -p
+	std      bool   // -std: a standard-library package
+	files    []int  // indexes of the .go files among the arguments
+	trimpath string // -trimpath rewrites, "old=>new;old2=>new2"
 }
 
 func parseCompile(args []string) compileArgs {
@@ -74,7 +76,16 @@ func parseCompile(args []string) compileArgs {
 			c.pkg = strings.TrimPrefix(a, "-p=")
 		case a == "-std":
 			c.std = true
+		case a == "-trimpath" && i+1 < len(args):
+			c.trimpath = args[i+1]
 		}
+	}
+	// The compiler sees every main package as "main"; the go command tells a toolexec
+	// tool the real import path ("example.com/app/cmd/app", or "example.com/app
+	// [example.com/app.test]" for a test build), which -pkgs patterns name.
+	c.path = c.pkg
+	if ip := os.Getenv("TOOLEXEC_IMPORTPATH"); ip != "" {
+		c.path, _, _ = strings.Cut(ip, " ")
 	}
 	// The source files come last, after every flag.
 	for i := len(args) - 1; i >= 0 && strings.HasSuffix(args[i], ".go") && !strings.HasPrefix(args[i], "-"); i-- {
@@ -85,11 +96,16 @@ func parseCompile(args []string) compileArgs {
 
 // wanted decides whether the package being compiled is instrumented.
 func (sel selection) wanted(c compileArgs, dir, goroot string) bool {
-	if c.std || c.pkg == "" || len(c.files) == 0 || matchAny(excluded, strings.TrimSuffix(c.pkg, "_test")) {
+	path := c.path
+	if path == "" {
+		path = c.pkg
+	}
+	path = strings.TrimSuffix(path, "_test")
+	if c.std || path == "" || len(c.files) == 0 || matchAny(excluded, path) {
 		return false
 	}
 	if len(sel.patterns) > 0 {
-		return matchAny(sel.patterns, strings.TrimSuffix(c.pkg, "_test"))
+		return matchAny(sel.patterns, path)
 	}
 	return localSource(dir, goroot)
 }
@@ -139,6 +155,14 @@ func compile(tool string, args []string, sel selection) error {
 	if len(c.files) > 0 {
 		dir = filepath.Dir(abs(args[c.files[0]]))
 	}
+	for _, i := range c.files {
+		if cgoGenerated(args[i]) {
+			// A package that uses cgo is compiled from files the go command generated
+			// (_cgo_gotypes.go, x.cgo1.go), which only the compiler may see under
+			// their own names: such packages are not instrumented (package doc).
+			return passThrough(tool, args)
+		}
+	}
 	if !sel.wanted(c, dir, gorootOf(tool)) {
 		return passThrough(tool, args)
 	}
@@ -152,7 +176,7 @@ func compile(tool string, args []string, sel selection) error {
 		fmt.Fprintf(os.Stderr, "coro-instrument: %s: rewritten files kept in %s\n", c.pkg, tmp)
 	}
 
-	pkg := &pkgRewrite{path: c.pkg}
+	pkg := &pkgRewrite{path: c.pkg, trim: trimmer(c.trimpath)}
 	newArgs := make([]string, 0, len(args)+1)
 	for _, a := range args[:c.files[0]] {
 		if a == "-complete" {
@@ -172,7 +196,13 @@ func compile(tool string, args []string, sel selection) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", src, err)
 		}
-		name := filepath.Join(tmp, fmt.Sprintf("%03d_%s", k, filepath.Base(src)))
+		// Each file keeps its base name (the compiler treats some names specially), in
+		// a directory of its own.
+		d := filepath.Join(tmp, fmt.Sprintf("%03d", k))
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+		name := filepath.Join(d, filepath.Base(src))
 		if err := os.WriteFile(name, out, 0o600); err != nil {
 			return err
 		}
@@ -180,10 +210,47 @@ func compile(tool string, args []string, sel selection) error {
 	}
 	if len(pkg.funcs) > 0 {
 		glue := filepath.Join(tmp, "zz_coro_instrument.go")
-		if err := os.WriteFile(glue, pkg.glue(), 0o600); err != nil {
+		if err := os.WriteFile(glue, pkg.glue(filepath.Join(dir, "zz_coro_instrument.go")), 0o600); err != nil {
 			return err
 		}
 		newArgs = append(newArgs, glue)
 	}
 	return passThrough(tool, newArgs)
+}
+
+// cgoGenerated reports whether a file is one the go command generated for cgo.
+func cgoGenerated(path string) bool {
+	b := filepath.Base(path)
+	return strings.HasPrefix(b, "_cgo_") || strings.HasSuffix(b, ".cgo1.go") || strings.HasSuffix(b, ".cgo2.go")
+}
+
+// trimmer returns the compiler's -trimpath rewrite ("old=>new;..." or a bare prefix to
+// remove), so that the paths the tool registers read as the binary's positions do.
+func trimmer(spec string) func(string) string {
+	if spec == "" {
+		return func(p string) string { return p }
+	}
+	type rule struct{ from, to string }
+	var rules []rule
+	for _, r := range strings.Split(spec, ";") {
+		from, to, _ := strings.Cut(r, "=>")
+		rules = append(rules, rule{from, to})
+	}
+	return func(p string) string {
+		for _, r := range rules {
+			if r.from == "" {
+				continue
+			}
+			if p == r.from {
+				return r.to
+			}
+			if rest, ok := strings.CutPrefix(p, r.from+"/"); ok {
+				if r.to == "" {
+					return rest
+				}
+				return r.to + "/" + rest
+			}
+		}
+		return p
+	}
 }

@@ -53,7 +53,14 @@ func userModule(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	mod := "module example.com/behave\n\ngo 1.26.0\n\nrequire github.com/coroprof/coroprof v0.0.0\n\nreplace github.com/coroprof/coroprof => " + root + "\n"
-	for name, data := range map[string][]byte{"main.go": src, "go.mod": []byte(mod), "go.sum": sum} {
+	cgo, err := os.ReadFile("testdata/behave/cgopkg.go.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "cgopkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"main.go": src, "go.mod": []byte(mod), "go.sum": sum, "cgopkg/c.go": cgo} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +112,8 @@ func TestBehaviourUnchanged(t *testing.T) {
 	userModule(t, mod)
 	goBuild(t, mod, "-o", filepath.Join(dir, "plain"), ".")
 	goBuild(t, mod, "-toolexec", tool, "-o", filepath.Join(dir, "inst"), ".")
+	// -pkgs names a main package by its import path (the compiler sees it as "main").
+	goBuild(t, mod, "-toolexec", tool+" -pkgs example.com/behave", "-o", filepath.Join(dir, "selected"), ".")
 
 	run := func(bin string, args ...string) (string, string, error) {
 		cmd := exec.Command(filepath.Join(dir, bin), args...)
@@ -133,6 +142,7 @@ func TestBehaviourUnchanged(t *testing.T) {
 		"goexit":     "deferred ran",
 		"map":        "1,4,9",
 		"profile":    "<nil>",
+		"cgo":        "42",
 	}
 	for name, line := range markers(t) {
 		if name != "panic" {
@@ -164,7 +174,7 @@ func TestBehaviourUnchanged(t *testing.T) {
 	}
 
 	// Only the instrumented binary reaches the profiler's entry points.
-	for bin, wantSym := range map[string]bool{"plain": false, "inst": true} {
+	for bin, wantSym := range map[string]bool{"plain": false, "inst": true, "selected": true} {
 		out, err := exec.Command("go", "tool", "nm", filepath.Join(dir, bin)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go tool nm: %v\n%s", err, out)

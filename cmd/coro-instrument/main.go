@@ -21,12 +21,16 @@
 // internal packages of github.com/coroprof/coroprof), which would otherwise measure
 // themselves. The -pkgs flag or the CORO_INSTRUMENT environment variable (the flag
 // wins) selects import paths instead: a comma-separated list of patterns, each an
-// import path or a prefix ending in "/..." as in `go list`.
+// import path or a prefix ending in "/..." as in `go list` (a main package is matched
+// by its import path, which the go command passes to the tool). Packages that use cgo
+// are never instrumented: the compiler accepts the files the go command generates for
+// them only under their own names, so they are compiled as they are.
 //
 // Every function and method with a body is instrumented, and so is every function
 // literal, which is charged as its own function under the name the Go toolchain gives
-// it (pkg.F.func1, pkg.F.func1.1, ...), since a closure often runs on another coroutine
-// than the one that made it. Functions with a //go: directive (nosplit, linkname,
+// it (pkg.F.func1, pkg.F.func1.1, pkg.init.func1 for a package-level initialiser's,
+// pkg.init.0 for the first func init), since a closure often runs on another
+// coroutine than the one that made it. Functions with a //go: directive (nosplit, linkname,
 // norace, ...) other than //go:noinline are left alone, and so is any function whose
 // doc comment has the line
 //
@@ -43,8 +47,10 @@
 //	func f() { defer __coroLeave(__coroEnter(__coroBase + 7)) /*line f.go:12:11*/ ...
 //
 // A //line directive at the top of each file and a /*line*/ comment after the inserted
-// statement keep every position of the original source, so compiler errors, stack
-// traces, panics and runtime.Caller report the original file, line and column. The
+// statement keep every position of the original source (as the file's own //line
+// directives map it, in generated code), so compiler errors, stack traces, panics and
+// runtime.Caller report the original file, line and column. The registered file
+// names follow the build's -trimpath. The
 // deferred Leave runs on every way out of the function: return, panic (with or without
 // recover) and runtime.Goexit; a function that never returns stays open until the
 // profile stops, when its frame is closed. Functions with defer are not inlined by the

@@ -13,9 +13,13 @@ import (
 
 // pkgRewrite collects the instrumented functions of one package across its files.
 type pkgRewrite struct {
-	path  string // import path (-p)
-	name  string // package name
+	path  string              // what the toolchain names the package's symbols by (-p)
+	name  string              // package name
+	trim  func(string) string // the compile's -trimpath, for the paths registered
 	funcs []funcInfo
+
+	inits    int // func init declarations so far: the toolchain names them init.0, init.1, ...
+	globLits int // function literals in package-level initialisers so far: init.func1, ...
 }
 
 // funcInfo is one instrumented function, registered with the profiler at init.
@@ -44,9 +48,6 @@ func (p *pkgRewrite) file(path string, src []byte) ([]byte, error) {
 	if p.name == "" {
 		p.name = f.Name.Name
 	}
-	// A file that already carries line directives (generated, or rewritten by another
-	// tool such as cover) keeps its own mapping: no directive of ours may override it.
-	ownDirectives := !hasLineDirective(f)
 	tf := fset.File(f.Pos())
 
 	var ins []insertion
@@ -55,12 +56,16 @@ func (p *pkgRewrite) file(path string, src []byte) ([]byte, error) {
 			return
 		}
 		id := len(p.funcs)
-		pos := fset.Position(body.Lbrace)
-		p.funcs = append(p.funcs, funcInfo{name: name, file: path, line: pos.Line})
+		// The position as the compiler will record it: after the file's own //line
+		// directives, if it has any (generated code maps to its source).
+		pos := fset.PositionFor(body.Lbrace, true)
+		p.funcs = append(p.funcs, funcInfo{name: name, file: p.trim(pos.Filename), line: pos.Line})
 		text := fmt.Sprintf(" defer __coroLeave(__coroEnter(__coroBase + %d));", id)
-		if ownDirectives {
-			// Back to the original position of the character after the brace.
-			text += fmt.Sprintf(" /*line %s:%d:%d*/", path, pos.Line, pos.Column+1)
+		// Back to the position of the character after the brace.
+		if pos.Column > 0 {
+			text += fmt.Sprintf(" /*line %s:%d:%d*/", pos.Filename, pos.Line, pos.Column+1)
+		} else {
+			text += fmt.Sprintf(" /*line %s:%d*/", pos.Filename, pos.Line)
 		}
 		ins = append(ins, insertion{off: tf.Offset(body.Lbrace) + 1, text: text})
 	}
@@ -69,29 +74,35 @@ func (p *pkgRewrite) file(path string, src []byte) ([]byte, error) {
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
+			name := pkgPrefix + declName(d)
+			if d.Recv == nil && d.Name.Name == "init" {
+				name = pkgPrefix + "init." + strconv.Itoa(p.inits)
+				p.inits++
+			}
 			if d.Body == nil || skipped(d.Doc) {
 				continue
 			}
-			name := pkgPrefix + declName(d)
 			instrument(name, d.Body)
-			literals(d.Body, name, false, instrument)
+			k := 0
+			literals(d.Body, name, false, &k, instrument)
 		case *ast.GenDecl:
 			// Function literals in package-level initialisers run in the package's
-			// initialisation; the toolchain names them pkg.init.funcN.
+			// initialisation; the toolchain names them pkg.init.funcN, numbered across
+			// the package's files.
 			if skipped(d.Doc) {
 				continue
 			}
-			literals(d, pkgPrefix+"init", false, instrument)
+			literals(d, pkgPrefix+"init", false, &p.globLits, instrument)
 		}
 	}
 	if len(ins) == 0 {
 		return src, nil
 	}
 	sort.Slice(ins, func(i, j int) bool { return ins[i].off < ins[j].off })
+	// The file's first line, and everything up to a //line directive of its own,
+	// belongs to the original file, not to the rewritten copy the compiler reads.
 	var out bytes.Buffer
-	if ownDirectives {
-		fmt.Fprintf(&out, "//line %s:1\n", path)
-	}
+	fmt.Fprintf(&out, "//line %s:1\n", path)
 	last := 0
 	for _, in := range ins {
 		out.Write(src[last:in.off])
@@ -105,20 +116,20 @@ func (p *pkgRewrite) file(path string, src []byte) ([]byte, error) {
 // literals instruments the function literals under n, named after their enclosing
 // function: outer.func1, outer.func2 in source order, and outer.func1.1 for one
 // inside outer.func1, as the Go toolchain names closures.
-func literals(n ast.Node, outer string, nested bool, instrument func(string, *ast.BlockStmt)) {
-	k := 0
+func literals(n ast.Node, outer string, nested bool, k *int, instrument func(string, *ast.BlockStmt)) {
 	ast.Inspect(n, func(x ast.Node) bool {
 		lit, ok := x.(*ast.FuncLit)
 		if !ok {
 			return true
 		}
-		k++
-		name := outer + ".func" + strconv.Itoa(k)
+		*k++
+		name := outer + ".func" + strconv.Itoa(*k)
 		if nested {
-			name = outer + "." + strconv.Itoa(k)
+			name = outer + "." + strconv.Itoa(*k)
 		}
 		instrument(name, lit.Body)
-		literals(lit.Body, name, true, instrument)
+		inner := 0
+		literals(lit.Body, name, true, &inner, instrument)
 		return false // nested literals are numbered under this one
 	})
 }
@@ -142,16 +153,6 @@ func skipped(doc *ast.CommentGroup) bool {
 	return false
 }
 
-func hasLineDirective(f *ast.File) bool {
-	for _, g := range f.Comments {
-		for _, c := range g.List {
-			if strings.HasPrefix(c.Text, "//line ") || strings.HasPrefix(c.Text, "/*line ") {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // declName is a function's or method's name as runtime.FuncForPC gives it, without
 // the package path: F, T.M, (*T).M, and [...] after a generic function or a generic
@@ -191,9 +192,11 @@ func declName(d *ast.FuncDecl) string {
 
 // glue is the generated file that declares the profiler's entry points (pulled by
 // //go:linkname from profiler/instrument.go) and registers the package's functions.
-func (p *pkgRewrite) glue() []byte {
+func (p *pkgRewrite) glue(path string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by coro-instrument. DO NOT EDIT.\n\npackage %s\n\nimport _ \"unsafe\"\n\n", p.name)
+	// Named as if it sat in the package's directory, so -trimpath treats it like the
+	// package's files and no temporary name reaches the binary.
+	fmt.Fprintf(&b, "//line %s:1\n// Code generated by coro-instrument. DO NOT EDIT.\n\npackage %s\n\nimport _ \"unsafe\"\n\n", path, p.name)
 	const prof = "github.com/coroprof/coroprof/profiler"
 	fmt.Fprintf(&b, "//go:linkname __coroEnter %s.instrEnter\nfunc __coroEnter(id uint32) uint64\n\n", prof)
 	fmt.Fprintf(&b, "//go:linkname __coroLeave %s.instrLeave\nfunc __coroLeave(token uint64)\n\n", prof)
