@@ -105,7 +105,11 @@ func resolve(path string) (target string, proc bool, err error) {
 		if st.Mode()&fs.ModeSymlink == 0 {
 			return p, false, nil
 		}
-		if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil && strings.HasPrefix(dir, "/proc/") {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return "", false, err
+		}
+		if strings.HasPrefix(dir, "/proc/") {
 			return path, true, nil // /dev/fd/N: the directory is /proc/PID/fd
 		}
 		link, err := os.Readlink(p)
@@ -113,7 +117,9 @@ func resolve(path string) (target string, proc bool, err error) {
 			return "", false, err
 		}
 		if !filepath.IsAbs(link) {
-			link = filepath.Join(filepath.Dir(p), link)
+			// Relative to the link's real directory: joined lexically to a path
+			// through a symlinked directory, a ".." would climb the wrong tree.
+			link = filepath.Join(dir, link)
 		}
 		if strings.HasPrefix(link, "/proc/") {
 			return path, true, nil

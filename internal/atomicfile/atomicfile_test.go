@@ -204,6 +204,19 @@ func TestSymlinks(t *testing.T) {
 		t.Errorf("dangling link's target holds %q", got)
 	}
 
+	// A relative link with ".." inside a symlinked directory: ".." is taken from the
+	// directory's real place, as the kernel does, not by cleaning the path.
+	real := filepath.Join(dir, "real", "inner")
+	os.MkdirAll(real, 0o755)
+	os.Symlink("real/inner", filepath.Join(dir, "alias"))
+	os.Symlink("../outside", filepath.Join(real, "up"))
+	if err := write(t, filepath.Join(dir, "alias", "up"), "climbed"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, filepath.Join(dir, "real", "outside")); got != "climbed" {
+		t.Errorf("a link with .. in a symlinked directory wrote elsewhere: %q", got)
+	}
+
 	loop := filepath.Join(dir, "loop")
 	os.Symlink("loop", loop)
 	if err := write(t, loop, "x"); err == nil || !strings.HasPrefix(err.Error(), "writing "+loop+": ") {
