@@ -29,10 +29,12 @@ func TestSignalChild(t *testing.T) {
 		opts = append(opts, CatchSignals())
 	}
 	coro.SpawnNamed("sleeper", func() {
-		fmt.Println("ready")
-		for {
+		for n := 1; ; n++ {
 			if err := coro.Sleep(time.Millisecond); err != nil {
 				return
+			}
+			if n == minSleeps {
+				fmt.Println("ready") // the parent signals only now: see testSignal
 			}
 		}
 	})
@@ -53,6 +55,11 @@ func TestSignals(t *testing.T) {
 	}
 }
 
+// minSleeps is how many sleeps the child's sleeper has finished when it reports ready,
+// so its profile must count at least that many. (The parent used to signal 100ms
+// after the first line and want 10 sleeps; on a loaded machine the child did 5-9.)
+const minSleeps = 10
+
 func testSignal(t *testing.T, sig syscall.Signal, mode string) {
 	path := filepath.Join(t.TempDir(), "p.bin")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSignalChild$", "-test.count=1")
@@ -71,7 +78,6 @@ func testSignal(t *testing.T, sig syscall.Signal, mode string) {
 		cmd.Wait()
 		t.Fatalf("child did not start: %q", sc.Text())
 	}
-	time.Sleep(100 * time.Millisecond)
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +111,7 @@ func testSignal(t *testing.T, sig syscall.Signal, mode string) {
 		t.Errorf("profile of pid %d, want the child's %d", p.Meta.PID, cmd.Process.Pid)
 	}
 	c := coroByName(t, p, "sleeper")
-	if c.Waits[coro.WaitSleep].Count < 10 {
-		t.Errorf("sleeper slept %d times in 100ms", c.Waits[coro.WaitSleep].Count)
+	if c.Waits[coro.WaitSleep].Count < minSleeps {
+		t.Errorf("sleeper's profile counts %d sleeps; it had finished %d before the signal", c.Waits[coro.WaitSleep].Count, minSleeps)
 	}
 }
