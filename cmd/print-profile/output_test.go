@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/synth"
+	"github.com/google/pprof/profile"
 	"golang.org/x/sys/unix"
 )
 
@@ -202,5 +203,38 @@ func TestTextHostileNames(t *testing.T) {
 	code, out, errs = runCmd("-json", path)
 	if code != 0 || strings.ContainsAny(out, "\x1b\x00\x07") || !strings.Contains(out, `esc\u001b[2J`) {
 		t.Errorf("-json: exit %d, %q: control bytes not escaped as JSON", code, errs)
+	}
+	// pprof prints labels and frame names as they are: they are escaped in the file.
+	pb := filepath.Join(t.TempDir(), "h.pb.gz")
+	if code, _, errs := runCmd("-pprof", pb, path); code != 0 {
+		t.Fatalf("-pprof: exit %d, %q", code, errs)
+	}
+	f, err := os.Open(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pp, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown []string
+	for _, s := range pp.Sample {
+		shown = append(shown, s.Label["coro_name"]...)
+	}
+	for _, fn := range pp.Function {
+		shown = append(shown, fn.Name)
+	}
+	found := false
+	for _, name := range shown {
+		found = found || name == `rlo\u202etxt.exe`
+		if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool {
+			return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e)
+		}) {
+			t.Errorf("pprof name %q is not escaped", name)
+		}
+	}
+	if !found {
+		t.Errorf("no pprof label shows the RLO name escaped")
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/report"
+	"github.com/coroprof/coroprof/internal/termtext"
 	"github.com/coroprof/coroprof/internal/wire"
 	"github.com/coroprof/coroprof/tsc"
 )
@@ -46,6 +47,10 @@ import (
 //     column for these types is the self cost; the report's Aggregate table and call
 //     graph have the exact cumulative figures. The rows add up every coroutine and
 //     loop: their coro_name label is "<exact>" or "<region>".
+//
+// Names a program chose (coroutine names, region names) are escaped for the terminal
+// (internal/termtext: \x1b, \n, \u202e …) in labels and frames, since pprof prints
+// them as they are; ordinary names are unchanged, so -tagfocus coro_name=NAME works.
 //
 // Every sample carries the labels coro_name (also "<main>" and "<wait>", so -tags
 // breaks all time down), spawn_site, and the numeric labels coro_id and loop.
@@ -298,7 +303,7 @@ func (b *pprofBuilder) labels(s *profile.Sample, c *format.Coroutine, name strin
 	s.Label = map[string][]string{}
 	s.NumLabel = map[string][]int64{}
 	if c != nil {
-		name, loop = c.Name, c.Loop
+		name, loop = termtext.Escape(c.Name), c.Loop // shown by pprof on a terminal
 		s.NumLabel[wire.LabelCoroID] = []int64{clamp(c.ID)}
 		if site := report.Site(b.p, c.SpawnSite); site != "" {
 			s.Label[wire.LabelSpawnSite] = []string{site}
@@ -441,7 +446,7 @@ func (b *pprofBuilder) ledger() {
 		if ss := byCoro[c.ID]; len(ss) > 0 {
 			b.spreadLedger(ss, raw, nil, label)
 		} else {
-			b.whole(FrameCoroutine(c.Name), raw, label)
+			b.whole(FrameCoroutine(termtext.Escape(c.Name)), raw, label)
 		}
 	}
 	// Samples of a coroutine the ledger does not know: their counts only.
@@ -555,7 +560,7 @@ func (b *pprofBuilder) exact() {
 			rootName = FrameExact
 			leaf = b.newLocation(b.function(r.Name, r.File, int64(r.Line)), int64(r.Line))
 		} else {
-			leaf = b.frame(r.Name)
+			leaf = b.frame(termtext.Escape(r.Name)) // a name the program chose
 		}
 		ps := &profile.Sample{Location: []*profile.Location{leaf, b.frame(rootName)}, Value: make([]int64, len(b.types))}
 		// Rows sum every coroutine's calls (and every loop's): labelled by their root.
