@@ -1,6 +1,7 @@
 package coro
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -532,5 +533,59 @@ func TestBridgeOneWritePerBatch(t *testing.T) {
 	}
 	if sum != n*(n-1)/2 {
 		t.Errorf("popped sum %d, want %d", sum, n*(n-1)/2)
+	}
+}
+
+// TestCallFromGoroutineLoopExit: a goroutine's Call whose coroutine is started in the
+// same inbox batch as an Exit (so it never runs fn) returns ErrLoopExited instead of
+// blocking for ever (it did), and a Call whose fn is parked when the loop ends returns
+// it too (it returned "panicked: 0x...", the unwinding's private value).
+func TestCallFromGoroutineLoopExit(t *testing.T) {
+	s, _ := newTestSched(t)
+	posted := make(chan struct{})
+	results := make(chan error, 2)
+	inboxLen := func() int {
+		s.inbox.mu.Lock()
+		defer s.inbox.mu.Unlock()
+		return len(s.inbox.items)
+	}
+	s.Spawn(func() {
+		me := Current()
+		go func() {
+			_, err := Call(s, func() (int, error) { return 1, Sleep(time.Hour) })
+			results <- err
+		}()
+		waitUntil(t, "the first Call's fn parked", func() bool {
+			for c := s.liveList.head; c != nil; c = c.nextLive {
+				if c != me && c.state == StateWaiting {
+					return true
+				}
+			}
+			return false
+		})
+		go func() {
+			s.Exit()
+			go func() {
+				_, err := Call(s, func() (int, error) { return 2, nil })
+				results <- err
+			}()
+			for inboxLen() < 2 {
+				time.Sleep(time.Millisecond)
+			}
+			close(posted)
+		}()
+		<-posted // the loop thread blocked: the Exit and the Call land in one batch
+		Sleep(time.Hour)
+	})
+	runLoop(t, s, 30*time.Second)
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-results:
+			if !errors.Is(err, ErrLoopExited) {
+				t.Errorf("Call when the loop ended: %v, want ErrLoopExited", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a goroutine's Call still blocked 20s after its loop ended")
+		}
 	}
 }

@@ -33,7 +33,8 @@ type callOp[T any] struct {
 // WithTimeout), Call returns that error at once: fn still runs to its end on s and its
 // result is dropped, so fn must not write to memory the caller reads after an error.
 // From a coroutine of s itself, fn is simply called. From a goroutine outside every
-// loop, Call blocks that goroutine until fn has returned.
+// loop, Call blocks that goroutine until fn has returned, or returns ErrLoopExited if
+// s's run ends first.
 //
 // A panic in fn ends fn only and is returned as an error. fn runs when s's loop runs:
 // a Call to a loop that is not running waits until it does.
@@ -57,16 +58,52 @@ func Call[T any](s *Scheduler, fn func() (T, error)) (T, error) {
 	run := func() {
 		defer func() {
 			if r := recover(); r != nil {
+				if r == unwindSentinel {
+					op.err = ErrLoopExited // s's run ended while fn waited
+					return
+				}
 				op.err = fmt.Errorf("coro: function called on loop %d panicked: %v", s.loopID, r)
 			}
 		}()
 		op.val, op.err = fn()
 	}
 	if c == nil {
-		// A goroutine (or a thread no loop runs on): it may block.
-		done := make(chan struct{})
-		s.spawn(name, func() { defer close(done); run() }, callerPC())
-		<-done
+		// A goroutine (or a thread no loop runs on): it blocks until fn has run. The
+		// wait is registered with s's bridge (bridge.go), so that a run of s that ends
+		// before the coroutine has run fn (an Exit drained in the same batch: a
+		// coroutine started while the loop unwinds never runs its function) releases
+		// it with ErrLoopExited instead of leaving it blocked.
+		pc := callerPC()
+		bw := newBridgeWait(s)
+		bw.run(WaitOffload, func(mode bridgeMode) bool {
+			if mode == modeExited {
+				op.err = ErrLoopExited
+				return false
+			}
+			bw.block(func(err error) {
+				if err != nil {
+					op.err = err
+				}
+			})
+			co := &Coro{s: s, id: nextID.Add(1), name: name, spawnPC: pc, gp: unsafe.Pointer(&noStack)}
+			co.fn = func() {
+				defer func() {
+					if bw.proxy.state == StateWaiting {
+						bw.proxy.wake(nil)
+					}
+				}()
+				run()
+			}
+			co.fnPC = funcPC(co.fn)
+			if mode == modeOnLoop {
+				s.start(co, nil)
+			} else {
+				// s is not running: the coroutine waits in its inbox for the next run.
+				co.state = StateRunnable
+				s.inbox.post(inboxItem{kind: itemSpawn, c: co})
+			}
+			return true
+		})
 		return op.val, op.err
 	}
 	if c.s.killing {
