@@ -62,7 +62,8 @@
 // stray CRLF, unread small and large bodies, a body closed early by the handler, GET
 // with a body, sniffed HTML, explicit Content-Type and Content-Length, a handler
 // writing less than its Content-Length, large bodies on 1.1 and 1.0, Flush, trailers,
-// headers changed after WriteHeader, 204, 304, a handler's Connection: close, a panic,
+// headers changed after WriteHeader, odd handler fields (order, CR/LF in values, an
+// invalid name), 204, 304, a handler's Connection: close, a panic,
 // ErrAbortHandler, OPTIONS *, ServeMux 404 and redirects, upper-case Keep-Alive,
 // "keep-alive, close", the HTTP/2 preface, and an empty line before a request.
 // FuzzServe compares the two servers on arbitrary bytes.
