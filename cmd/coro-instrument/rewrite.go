@@ -153,7 +153,6 @@ func skipped(doc *ast.CommentGroup) bool {
 	return false
 }
 
-
 // declName is a function's or method's name as runtime.FuncForPC gives it, without
 // the package path: F, T.M, (*T).M, and [...] after a generic function or a generic
 // type's name.
