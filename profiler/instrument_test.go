@@ -1,6 +1,8 @@
 package profiler
 
 import (
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -278,5 +280,65 @@ func TestInstrumentedPerCoroutine(t *testing.T) {
 				t.Errorf("%s %s: per-coroutine rows add up to self %d cumulative %d, the totals are %d %d", r.Name, wire.CounterNames[q], sum[i].Self[q], sum[i].Cumulative[q], r.Self[q], r.Cumulative[q])
 			}
 		}
+	}
+}
+
+// TestInstrumentedSeveralLoops: instrumented calls on two loops profiled by one session
+// land in each loop's own ledger (each loop closes exactly), are merged by name into one
+// row per function with the calls of both loops, and each coroutine's share names its
+// own loop's calls.
+func TestInstrumentedSeveralLoops(t *testing.T) {
+	base := instrTestFuncs()
+	loops := []*coro.Scheduler{coro.NewScheduler(), coro.NewScheduler()}
+	for i, s := range loops {
+		n := i + 1 // loop 0's coroutine calls tOuter once, loop 1's twice
+		s.SpawnNamed(fmt.Sprintf("caller-%d", i), func() {
+			for k := 0; k < n; k++ {
+				tOuter(base)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "multi.bin")
+	err := Go(func() {
+		done := make(chan struct{})
+		go func() { defer close(done); loops[1].EventLoop() }()
+		loops[0].EventLoop()
+		<-done
+	}, File(path), Loop(loops[0]), Loops(loops[1]))
+	if err != nil {
+		t.Fatalf("Go: %v", err)
+	}
+	p, err := format.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoopConservation(t, p)
+	var outer, inner *format.Region
+	idx := map[string]int32{}
+	for i := range p.Regions {
+		r := &p.Regions[i]
+		idx[r.Name] = int32(i)
+		switch r.Name {
+		case "t.outer":
+			outer = r
+		case "t.inner":
+			inner = r
+		}
+	}
+	if outer == nil || inner == nil || outer.Calls != 3 || inner.Calls != 18 || !outer.Func {
+		t.Fatalf("rows merged over the loops: outer %+v inner %+v, want 3 and 18 calls", outer, inner)
+	}
+	names := map[uint64]string{}
+	for _, c := range p.Coroutines {
+		names[c.ID] = c.Name
+	}
+	got := map[string]uint64{}
+	for _, g := range p.RegionCoros {
+		if g.Region == idx["t.outer"] {
+			got[names[g.CoroID]] = g.Calls
+		}
+	}
+	if got["caller-0"] != 1 || got["caller-1"] != 2 {
+		t.Errorf("t.outer's calls per coroutine %v, want caller-0: 1, caller-1: 2", got)
 	}
 }
