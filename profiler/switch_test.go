@@ -12,8 +12,12 @@ import (
 
 // measuringSwitchHooks is measuringHooks (ledger_test.go) for the direct switch: at a
 // Switch it closes the window of the coroutine giving up control, lets the session
-// stamp once, and opens the next coroutine's window (or <main>'s, if the session
-// declined and Yield and Resume follow).
+// stamp once, and opens the next coroutine's window. If the session declined, it took
+// no stamp, and the Yield that follows at once (runtime/sched.go, hookSwitch) charges
+// up to its own stamp to the yielding coroutine: so the window opened again is that
+// coroutine's. (It was <main>'s: a preemption between the decline and the Yield then
+// put milliseconds into <main>'s measured windows that the ledger rightly charged to
+// the coroutine, and the full mode, which declines every switch, failed under load.)
 type measuringSwitchHooks struct {
 	*measuringHooks
 	accepted int
@@ -22,7 +26,7 @@ type measuringSwitchHooks struct {
 func (m *measuringSwitchHooks) Switch(c *coro.Coro, st coro.State, pc uintptr, to *coro.Coro) bool {
 	m.closeWindow()
 	if !m.l.Switch(c, st, pc, to) {
-		m.openWindow(openMain, 0)
+		m.openWindow(openCoro, c.ID())
 		return false
 	}
 	m.accepted++
