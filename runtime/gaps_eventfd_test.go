@@ -31,6 +31,10 @@ func eventfdCount(fd int) (uint64, error) {
 	return 0, fmt.Errorf("fd %d: no eventfd-count in fdinfo %q", fd, b)
 }
 
+// wakeWrites counts the wake-up writes made to s's loop so far (the eventfd's counter),
+// for tests of the inbox's one write per batch on either poller.
+func wakeWrites(s *Scheduler) (uint64, error) { return eventfdCount(s.poll.efd) }
+
 // inEpollWait reports whether thread tid of this process is now in epoll_wait (on
 // amd64 x/sys calls epoll_wait; elsewhere epoll_pwait).
 func inEpollWait(tid int) (bool, error) {

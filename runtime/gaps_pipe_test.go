@@ -9,6 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// wakeWrites counts the wake-up bytes waiting in s's self-pipe (FIONREAD, which does not
+// consume them): the writes made since the loop last drained it, for tests of the
+// inbox's one write per batch on either poller.
+func wakeWrites(s *Scheduler) (uint64, error) {
+	n, err := unix.IoctlGetInt(int(s.poll.fds[0].Fd), fionread)
+	return uint64(n), err
+}
+
 // TestInboxOneWritePerBatch is gaps_eventfd_test.go's test for the portable poller: a
 // burst of posts from another goroutine while the loop cannot drain costs one byte in
 // the self-pipe (counted with FIONREAD, which does not consume it), not one per post.
