@@ -189,8 +189,8 @@ func TestSeveralLoops(t *testing.T) {
 	for _, l := range p.Loops {
 		sum += l.Total[wire.Ticks]
 	}
-	if uint64(m.Total.Ticks) != sum {
-		t.Errorf("report total %v ticks, the loops sum to %d", m.Total.Ticks, sum)
+	if uint64(m.Total.Ticks()) != sum {
+		t.Errorf("report total %v ticks, the loops sum to %d", m.Total.Ticks(), sum)
 	}
 	var html bytes.Buffer
 	if err := render.Write(&html, render.HTML, render.Input{Model: m}, render.Options{HTML: render.HTMLOptions{Echarts: "/**/"}}); err != nil { // the page, not the echarts runtime, is under test

@@ -95,7 +95,7 @@ func TestGoToolPprof(t *testing.T) {
 	}
 	best := m.Functions[0]
 	for _, f := range m.Functions {
-		if f.Kind == report.KindSampled && f.Self.CPU > best.Self.CPU {
+		if f.Kind == report.KindSampled && f.Self.Value(wire.CPU) > best.Self.Value(wire.CPU) {
 			best = f
 		}
 	}
@@ -133,11 +133,11 @@ func TestGoToolPprof(t *testing.T) {
 	// -tagfocus on one coroutine: the total is its exact ticks.
 	c := &m.Coroutines[0]
 	out = goTool(t, "-top", "-sample_index=ticks", "-tagfocus=coro_name="+regexp.QuoteMeta(c.Name), path)
-	if want := fmt.Sprintf("Showing nodes accounting for %d,", c.Ticks); !strings.Contains(out, want) {
+	if want := fmt.Sprintf("Showing nodes accounting for %d,", c.Ticks()); !strings.Contains(out, want) {
 		t.Errorf("-tagfocus=coro_name=%s: want %q in\n%s", c.Name, want, out)
 	}
 	out = goTool(t, "-top", "-sample_index=ticks", fmt.Sprintf("-tagfocus=coro_id=%d", c.ID), path)
-	if want := fmt.Sprintf("Showing nodes accounting for %d,", c.Ticks); !strings.Contains(out, want) {
+	if want := fmt.Sprintf("Showing nodes accounting for %d,", c.Ticks()); !strings.Contains(out, want) {
 		t.Errorf("-tagfocus=coro_id=%d: want %q in\n%s", c.ID, want, out)
 	}
 }

@@ -55,20 +55,32 @@ type Input struct {
 // differences (a comparison) to mean anything.
 const QuantitySet = format.MeasTicks | format.MeasCPU | format.MeasRusage
 
+// Measures reports whether a profile that measured ms has counter c: ticks always, cpu
+// with MeasCPU, the rusage counters (utime, stime and the counts) with MeasRusage.
+func Measures(ms format.Measured, c wire.Counter) bool {
+	switch c {
+	case wire.Ticks:
+		return true
+	case wire.CPU:
+		return ms&format.MeasCPU != 0
+	default:
+		return ms&format.MeasRusage != 0
+	}
+}
+
 // DescribeMeasured names the quantities in ms for messages: "ticks only", or the
 // quantities measured ("ticks, cpu, utime, …").
 func DescribeMeasured(ms format.Measured) string {
 	if ms&(format.MeasCPU|format.MeasRusage) == 0 {
 		return "ticks only"
 	}
-	names := "ticks"
-	if ms&format.MeasCPU != 0 {
-		names += ", cpu"
+	var names []string
+	for c := range wire.NumCounters {
+		if Measures(ms, c) {
+			names = append(names, wire.CounterNames[c])
+		}
 	}
-	if ms&format.MeasRusage != 0 {
-		names += ", utime, stime, minflt, majflt, inblock, oublock, nvcsw, nivcsw"
-	}
-	return names
+	return strings.Join(names, ", ")
 }
 
 // Merge sums the inputs into one profile (see above). It returns an error naming the

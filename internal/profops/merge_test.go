@@ -129,16 +129,16 @@ func TestMergeHand(t *testing.T) {
 	}
 	m := mustBuild(t, merged)
 	// a: 10000 ticks; b: 10000 ticks at 2000/s = 5000 at 1000/s.
-	if m.Total.Ticks != 15000 || m.TotalTicks != 15000 {
-		t.Errorf("total ticks %d, elapsed %d, want 15000", m.Total.Ticks, m.TotalTicks)
+	if m.Total.Ticks() != 15000 || m.TotalTicks != 15000 {
+		t.Errorf("total ticks %d, elapsed %d, want 15000", m.Total.Ticks(), m.TotalTicks)
 	}
 	// CPU is in nanoseconds, not ticks: it adds up unchanged.
-	if m.Total.CPU*1e9 != 2*float64(a.Loops[0].Total[wire.CPU]) {
-		t.Errorf("total cpu %v", m.Total.CPU)
+	if m.Total.Value(wire.CPU)*1e9 != 2*float64(a.Loops[0].Total[wire.CPU]) {
+		t.Errorf("total cpu %v", m.Total.Value(wire.CPU))
 	}
 	outer := funcByName(m, "outer", report.KindRegion)
 	inner := funcByName(m, "inner", report.KindRegion)
-	if outer == nil || inner == nil || outer.Self.Calls != 4 || outer.Self.Ticks != 450 || inner.Self.Calls != 4 {
+	if outer == nil || inner == nil || outer.Self.Calls != 4 || outer.Self.Ticks() != 450 || inner.Self.Calls != 4 {
 		t.Errorf("regions outer %+v inner %+v", outer, inner)
 	}
 	// The scheduler's sample (g, outside coroutines) appears once with both counts.

@@ -34,7 +34,7 @@ func coroLabel(name string, id uint64) string { return fmt.Sprintf("%s #%d", nam
 
 // whereChart: where the elapsed time went, in seconds (coroutines, scheduler, wait).
 func (m model) whereChart() map[string]interface{} {
-	run := m.Busy.Ticks - min(m.Main.Ticks, m.Busy.Ticks)
+	run := m.Busy.Ticks() - min(m.Main.Ticks(), m.Busy.Ticks())
 	pie := charts.NewPie()
 	pie.SetGlobalOptions(
 		charts.WithTitleOpts(opts.Title{Title: "Where the time went", Subtitle: "seconds of the loop threads' elapsed ticks"}),
@@ -44,8 +44,8 @@ func (m model) whereChart() map[string]interface{} {
 	)
 	data := []opts.PieData{
 		{Name: "coroutines (running)", Value: round6(m.Seconds(float64(run)))},
-		{Name: "<main> (scheduler)", Value: round6(m.Seconds(float64(m.Main.Ticks)))},
-		{Name: "<wait> (epoll_wait)", Value: round6(m.Seconds(float64(m.Wait.Ticks)))},
+		{Name: "<main> (scheduler)", Value: round6(m.Seconds(float64(m.Main.Ticks())))},
+		{Name: "<wait> (epoll_wait)", Value: round6(m.Seconds(float64(m.Wait.Ticks())))},
 	}
 	pie.AddSeries("time", data, charts.WithPieChartOpts(opts.PieChart{Radius: []string{"25%", "48%"}, Center: []string{"50%", "56%"}}),
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Formatter: "{d}%"}))
@@ -63,7 +63,7 @@ func (m model) topChart() map[string]interface{} {
 	for i := 0; i < n; i++ {
 		c := &m.Coroutines[n-1-i]
 		names[i] = coroLabel(c.Name, c.ID)
-		data[i] = opts.BarData{Value: round6(m.Seconds(float64(c.Ticks)))}
+		data[i] = opts.BarData{Value: round6(m.Seconds(float64(c.Ticks())))}
 	}
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(

@@ -48,23 +48,23 @@ func TestCompareHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := coroDiff(t, c, "a"); a.Status != report.StatusBoth || a.Ticks != 1000 || math.Abs(a.CPU+1000e-9) > 1e-15 || a.New.Count != 1 {
+	if a := coroDiff(t, c, "a"); a.Status != report.StatusBoth || a.Ticks() != 1000 || math.Abs(a.Value(wire.CPU)+1000e-9) > 1e-15 || a.New.Count != 1 {
 		t.Errorf("a: %+v", a)
 	}
-	if b := coroDiff(t, c, "b"); b.Status != report.StatusAdded || b.Ticks != 2000 || b.DeltaCount != 1 || b.Old.Ticks != 0 {
+	if b := coroDiff(t, c, "b"); b.Status != report.StatusAdded || b.Ticks() != 2000 || b.DeltaCount != 1 || b.Old.Ticks() != 0 {
 		t.Errorf("b: %+v", b)
 	}
-	if b := coroDiff(t, c, "b-old"); b.Status != report.StatusRemoved || b.Ticks != -2000 || b.DeltaResumes != -5 {
+	if b := coroDiff(t, c, "b-old"); b.Status != report.StatusRemoved || b.Ticks() != -2000 || b.DeltaResumes != -5 {
 		t.Errorf("b-old: %+v", b)
 	}
-	if o := funcDiff(t, c, "outer", report.KindRegion); o.Status != report.StatusBoth || o.Self.Ticks != 200 || o.Cumulative.Ticks != 0 {
+	if o := funcDiff(t, c, "outer", report.KindRegion); o.Status != report.StatusBoth || o.Self.Ticks() != 200 || o.Cumulative.Ticks() != 0 {
 		t.Errorf("outer: %+v", o)
 	}
 	if l := funcDiff(t, c, "legacy", report.KindRegion); l.Status != report.StatusRemoved || l.Self.DeltaCalls != -7 {
 		t.Errorf("legacy: %+v", l)
 	}
-	if c.Main.Delta.Ticks != -500 {
-		t.Errorf("<main> Δ ticks %d, want -500", c.Main.Delta.Ticks)
+	if c.Main.Delta.Ticks() != -500 {
+		t.Errorf("<main> Δ ticks %d, want -500", c.Main.Delta.Ticks())
 	}
 	// Sorted by |Δ ticks|: b and b-old (2000) before a (1000).
 	if c.Coroutines[2].Name != "a" {
@@ -90,7 +90,7 @@ func TestCompareByName(t *testing.T) {
 		t.Errorf("%d coroutine rows, want %d names", len(c.Coroutines), len(counts))
 	}
 	for _, d := range c.Coroutines {
-		if d.Status != report.StatusBoth || d.Delta != (report.Delta{}) || d.New.Count != counts[d.Name] || d.New.Ticks != sums[d.Name] {
+		if d.Status != report.StatusBoth || d.Delta != (report.Delta{}) || d.New.Count != counts[d.Name] || d.New.Ticks() != sums[d.Name] {
 			t.Errorf("%q: %+v, want %d coroutines, %d ticks, no difference", d.Name, d, counts[d.Name], sums[d.Name])
 		}
 	}
@@ -130,7 +130,7 @@ func TestCompareClocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := coroDiff(t, c, "a"); a.Old.Ticks != 3000 || a.Ticks != 3000 || a.CPU != 0 {
+	if a := coroDiff(t, c, "a"); a.Old.Ticks() != 3000 || a.Ticks() != 3000 || a.Value(wire.CPU) != 0 {
 		t.Errorf("a: %+v", a)
 	}
 	if !strings.Contains(strings.Join(c.Old.Notes, "|"), "ticks converted from 2000 to 1000") {

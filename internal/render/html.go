@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -111,73 +112,97 @@ func isZero(v interface{}) bool {
 	return false
 }
 
-// quantityCols are the measured quantity columns, Shrapnel's order with cpu beside
-// ticks and seconds beside ticks; perCall adds the /call columns of function tables.
-func (m model) quantityCols(perCall bool) []column {
+// counterTitles explain the counters' columns; a count without one is a getrusage count.
+var counterTitles = map[wire.Counter]string{
+	wire.Ticks: "TSC ticks (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)",
+	wire.CPU:   "thread CPU clock, seconds (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions, pprof's sampled CPU for unlabelled ones)",
+	wire.Utime: "user time, seconds: an estimate that splits the exact CPU time in getrusage's ratio",
+	wire.Stime: "system time, seconds: an estimate that splits the exact CPU time in getrusage's ratio",
+}
+
+const rusageTitle = "getrusage(RUSAGE_THREAD) count (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"
+
+// quantityCol is one measured quantity column and how a row's cell of it is made.
+type quantityCol struct {
+	column
+	cell func(q report.Quantities, calls uint64) interface{}
+}
+
+// quantityColumns are the measured quantity columns, one or more per measured counter
+// in counter order (Shrapnel's order: cpu beside ticks, seconds beside ticks); perCall
+// adds the /call columns of function tables (ticks and the estimated times). Each
+// column carries its cell, so columns and cells cannot disagree.
+func (m model) quantityColumns(perCall bool) []quantityCol {
 	busy := m.Busy.Vec()
-	var cols []column
-	add := func(c column) { cols = append(cols, c) }
-	add(column{Key: "ticks", Label: "ticks", Type: "int", Total: busy[wire.Ticks], Est: true,
-		Title: "TSC ticks (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
-	add(column{Key: "secs", Label: "seconds", Type: "sec", Title: "ticks in seconds at the profile's clock rate", Est: true})
-	if perCall {
-		add(column{Key: "ticks/call", Label: "ticks/call", Type: "int", Title: "counted calls only (regions)"})
+	var cols []quantityCol
+	add := func(c column, cell func(q report.Quantities, calls uint64) interface{}) {
+		cols = append(cols, quantityCol{c, cell})
 	}
-	if m.Has(wire.CPU) {
-		add(column{Key: "cpu", Label: "cpu", Type: "sec", Total: busy[wire.CPU] / 1e9, Est: true,
-			Title: "thread CPU clock, seconds (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions, pprof's sampled CPU for unlabelled ones)"})
+	for c := range wire.NumCounters {
+		if !m.Has(c) {
+			continue
+		}
+		name := wire.CounterNames[c]
+		switch c.Unit() {
+		case wire.UnitTicks:
+			add(column{Key: name, Label: name, Type: "int", Total: busy[c], Est: true, Title: counterTitles[c]},
+				func(q report.Quantities, _ uint64) interface{} { return q.Count(c) })
+			add(column{Key: "secs", Label: "seconds", Type: "sec", Title: "ticks in seconds at the profile's clock rate", Est: true},
+				func(q report.Quantities, _ uint64) interface{} { return m.Seconds(float64(q.Count(c))) })
+			if perCall {
+				add(column{Key: name + "/call", Label: name + "/call", Type: "int", Title: "counted calls only (regions)"},
+					func(q report.Quantities, calls uint64) interface{} {
+						if calls == 0 {
+							return nil
+						}
+						return uint64(math.Round(float64(q.Count(c)) / float64(calls)))
+					})
+			}
+		case wire.UnitNanos:
+			label := name
+			if c.Estimate() {
+				label += " ≈"
+			}
+			add(column{Key: name, Label: label, Type: "sec", Total: busy[c] / 1e9, Est: true, Title: counterTitles[c]},
+				func(q report.Quantities, _ uint64) interface{} { return q[c] })
+			if perCall && c.Estimate() {
+				add(column{Key: name + "/call", Label: name + "/call ≈", Type: "sec", Est: true,
+					Title: name + " over counted calls (regions): an estimate, as " + name + " is"},
+					func(q report.Quantities, calls uint64) interface{} {
+						if calls == 0 {
+							return nil
+						}
+						return q[c] / float64(calls)
+					})
+			}
+		default:
+			title := counterTitles[c]
+			if title == "" {
+				title = rusageTitle
+			}
+			add(column{Key: name, Label: name, Type: "int", Total: busy[c], Est: true, Title: title},
+				func(q report.Quantities, _ uint64) interface{} { return q.Count(c) })
+		}
 	}
-	if m.Has(wire.Utime) {
-		add(column{Key: "utime", Label: "utime ≈", Type: "sec", Total: busy[wire.Utime] / 1e9, Est: true,
-			Title: "user time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
-		if perCall {
-			add(column{Key: "utime/call", Label: "utime/call ≈", Type: "sec", Est: true,
-				Title: "utime over counted calls (regions): an estimate, as utime is"})
-		}
-		add(column{Key: "stime", Label: "stime ≈", Type: "sec", Total: busy[wire.Stime] / 1e9, Est: true,
-			Title: "system time, seconds: an estimate that splits the exact CPU time in getrusage's ratio"})
-		if perCall {
-			add(column{Key: "stime/call", Label: "stime/call ≈", Type: "sec", Est: true,
-				Title: "stime over counted calls (regions): an estimate, as stime is"})
-		}
-		for q := wire.Minflt; q < wire.NumCounters; q++ {
-			add(column{Key: wire.CounterNames[q], Label: wire.CounterNames[q], Type: "int", Total: busy[q], Est: true,
-				Title: "getrusage(RUSAGE_THREAD) count (exact for coroutines, regions, <main> and <wait>; ≈ estimates for sampled functions)"})
-		}
+	return cols
+}
+
+// quantityCols are the columns of quantityColumns.
+func (m model) quantityCols(perCall bool) []column {
+	qc := m.quantityColumns(perCall)
+	cols := make([]column, len(qc))
+	for i := range qc {
+		cols[i] = qc[i].column
 	}
 	return cols
 }
 
 // quantityCells matches quantityCols; calls 0 leaves the /call cells empty.
 func (m model) quantityCells(q report.Quantities, calls uint64, perCall bool) []interface{} {
-	var cells []interface{}
-	per := func(v float64) interface{} {
-		if calls == 0 {
-			return nil
-		}
-		return v / float64(calls)
-	}
-	cells = append(cells, q.Ticks, m.Seconds(float64(q.Ticks)))
-	if perCall {
-		if calls == 0 {
-			cells = append(cells, nil)
-		} else {
-			cells = append(cells, uint64(math.Round(float64(q.Ticks)/float64(calls))))
-		}
-	}
-	if m.Has(wire.CPU) {
-		cells = append(cells, q.CPU)
-	}
-	if m.Has(wire.Utime) {
-		cells = append(cells, q.Utime)
-		if perCall {
-			cells = append(cells, per(q.Utime))
-		}
-		cells = append(cells, q.Stime)
-		if perCall {
-			cells = append(cells, per(q.Stime))
-		}
-		cells = append(cells, q.Minflt, q.Majflt, q.Inblock, q.Oublock, q.Nvcsw, q.Nivcsw)
+	qc := m.quantityColumns(perCall)
+	cells := make([]interface{}, len(qc))
+	for i := range qc {
+		cells[i] = qc[i].cell(q, calls)
 	}
 	return cells
 }
@@ -189,7 +214,7 @@ func (m model) unlabelledCells(q report.Quantities) []interface{} {
 	cells := make([]interface{}, len(cols))
 	for i, c := range cols {
 		if c.Key == "cpu" {
-			cells[i] = q.CPU
+			cells[i] = q.Value(wire.CPU)
 		}
 	}
 	return cells
@@ -347,7 +372,7 @@ func (m model) callGraph(limit int) ([]cgEntry, []bool, int) {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		return m.Functions[order[a]].Cumulative.Ticks > m.Functions[order[b]].Cumulative.Ticks
+		return m.Functions[order[a]].Cumulative.Ticks() > m.Functions[order[b]].Cumulative.Ticks()
 	})
 	omitted := 0
 	if len(order) > limit {
@@ -405,7 +430,7 @@ func (m model) cgSummary(f *report.Function) string {
 	if f.Kind == report.KindUnlabelled {
 		if m.Has(wire.CPU) {
 			return fmt.Sprintf("self cpu≈%.6f cumulative cpu≈%.6f (pprof's sampled CPU, outside any coroutine: no ticks or rusage measured)",
-				f.Self.CPU, f.Cumulative.CPU)
+				f.Self.Value(wire.CPU), f.Cumulative.Value(wire.CPU))
 		}
 		return "outside any coroutine: no ticks or rusage measured"
 	}
@@ -413,12 +438,12 @@ func (m model) cgSummary(f *report.Function) string {
 	if f.Estimate {
 		approx = "≈"
 	}
-	s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks, approx, f.Cumulative.Ticks)}
+	s := []string{fmt.Sprintf("self ticks=%s%d cumulative ticks=%s%d", approx, f.Self.Ticks(), approx, f.Cumulative.Ticks())}
 	if m.Has(wire.CPU) {
-		s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.CPU))
+		s = append(s, fmt.Sprintf("cpu=%s%.6f", approx, f.Cumulative.Value(wire.CPU)))
 	}
 	if m.Has(wire.Utime) {
-		s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Utime, f.Cumulative.Stime))
+		s = append(s, fmt.Sprintf("utime≈%.6f stime≈%.6f", f.Cumulative.Value(wire.Utime), f.Cumulative.Value(wire.Stime)))
 	}
 	return strings.Join(s, " ")
 }
@@ -542,7 +567,9 @@ func loadAssets(echarts string) (assets, error) {
 		return a, err
 	}
 	a.page, err = web.Templates(template.FuncMap{
-		"seconds": func(f float64) string { return fmt.Sprintf("%.6f", f) },
+		"seconds":       func(f float64) string { return fmt.Sprintf("%.6f", f) },
+		"counterLabels": counterLabels,
+		"counterCells":  counterCells,
 	})
 	return a, err
 }
@@ -678,4 +705,31 @@ func (m model) samplesText() string {
 		}
 	}
 	return t
+}
+
+// counterLabels heads a table with every counter: its name, "≈" after an estimate.
+func counterLabels() []string {
+	var l []string
+	for c := range wire.NumCounters {
+		if c.Estimate() {
+			l = append(l, wire.CounterNames[c]+" ≈")
+		} else {
+			l = append(l, wire.CounterNames[c])
+		}
+	}
+	return l
+}
+
+// counterCells are q's cells under counterLabels: times in seconds to the
+// nanosecond, ticks and counts as integers.
+func counterCells(q report.Quantities) []string {
+	var cells []string
+	for c := range wire.NumCounters {
+		if c.Unit() == wire.UnitNanos {
+			cells = append(cells, fmt.Sprintf("%.6f", q[c]))
+		} else {
+			cells = append(cells, strconv.FormatUint(q.Count(c), 10))
+		}
+	}
+	return cells
 }

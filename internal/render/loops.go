@@ -61,17 +61,17 @@ func (m model) loopTable() *table {
 	sums := m.loopCoroutines()
 	row := func(key int64, name string, n int, total, main, wait, run report.Quantities) []interface{} {
 		busy := "–"
-		if total.Ticks > 0 {
-			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks-min(wait.Ticks, total.Ticks))/float64(total.Ticks))
+		if total.Ticks() > 0 {
+			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks()-min(wait.Ticks(), total.Ticks()))/float64(total.Ticks()))
 		}
 		r := []interface{}{key, rowNoPct, name, n,
-			m.Seconds(float64(total.Ticks)), m.Seconds(float64(run.Ticks)),
-			m.Seconds(float64(main.Ticks)), m.Seconds(float64(wait.Ticks)), busy}
+			m.Seconds(float64(total.Ticks())), m.Seconds(float64(run.Ticks())),
+			m.Seconds(float64(main.Ticks())), m.Seconds(float64(wait.Ticks())), busy}
 		if m.Has(wire.CPU) {
-			r = append(r, total.CPU, run.CPU, main.CPU)
+			r = append(r, total.Value(wire.CPU), run.Value(wire.CPU), main.Value(wire.CPU))
 		}
 		if m.Has(wire.Utime) {
-			r = append(r, total.Nvcsw, total.Nivcsw)
+			r = append(r, total.Count(wire.Nvcsw), total.Count(wire.Nivcsw))
 		}
 		return r
 	}
@@ -98,15 +98,15 @@ func (m model) textLoops(w io.Writer) {
 	sums := m.loopCoroutines()
 	add := func(name string, n int, total, main, wait, run report.Quantities) {
 		busy := "–"
-		if total.Ticks > 0 {
-			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks-min(wait.Ticks, total.Ticks))/float64(total.Ticks))
+		if total.Ticks() > 0 {
+			busy = fmt.Sprintf("%.1f", 100*float64(total.Ticks()-min(wait.Ticks(), total.Ticks()))/float64(total.Ticks()))
 		}
 		cpu := ""
 		if m.Has(wire.CPU) {
-			cpu = fmtSec(total.CPU)
+			cpu = fmtSec(total.Value(wire.CPU))
 		}
-		t.add(name, fmt.Sprint(n), fmtSec(m.Seconds(float64(total.Ticks))), fmtSec(m.Seconds(float64(run.Ticks))),
-			fmtSec(m.Seconds(float64(main.Ticks))), fmtSec(m.Seconds(float64(wait.Ticks))), busy, cpu)
+		t.add(name, fmt.Sprint(n), fmtSec(m.Seconds(float64(total.Ticks()))), fmtSec(m.Seconds(float64(run.Ticks()))),
+			fmtSec(m.Seconds(float64(main.Ticks()))), fmtSec(m.Seconds(float64(wait.Ticks()))), busy, cpu)
 	}
 	var all loopSum
 	for _, l := range m.Loops {

@@ -33,17 +33,17 @@ func TestSynthetic(t *testing.T) {
 			for _, f := range m.Functions {
 				switch f.Kind {
 				case report.KindSampled:
-					est += float64(f.Self.Ticks)
+					est += float64(f.Self.Ticks())
 				case report.KindUnlabelled:
-					unlCPU += f.Self.CPU
-					if f.Self.Ticks != 0 || f.Cumulative.Ticks != 0 || f.Self.Minflt != 0 {
+					unlCPU += f.Self.Value(wire.CPU)
+					if f.Self.Ticks() != 0 || f.Cumulative.Ticks() != 0 || f.Self.Count(wire.Minflt) != 0 {
 						t.Errorf("unlabelled %s has ledger figures: %+v", f.Name, f.Self)
 					}
 				}
 			}
 			for _, c := range m.Coroutines {
 				if c.Samples > 0 {
-					want += float64(c.Ticks)
+					want += float64(c.Ticks())
 				}
 			}
 			for _, s := range p.Samples {

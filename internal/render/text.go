@@ -268,7 +268,7 @@ func (m model) quantityRow(q *report.Quantities, qs []wire.Counter, pct wire.Cou
 	for _, k := range qs {
 		out = append(out, mark+fmtQuantity(q, k))
 		if k == wire.Ticks {
-			out = append(out, mark+fmtSec(m.Seconds(float64(q.Ticks))))
+			out = append(out, mark+fmtSec(m.Seconds(float64(q.Ticks()))))
 		}
 		if k == pct {
 			if noPct {
@@ -337,7 +337,7 @@ func (m model) textCoroutines(w io.Writer, o TextOptions) {
 		if o.Sort == "name" {
 			return cmp.Or(cmp.Compare(ca.Name, cb.Name), cmp.Compare(ca.ID, cb.ID))
 		}
-		return cmp.Or(cmp.Compare(key(cb), key(ca)), cmp.Compare(cb.Ticks, ca.Ticks), cmp.Compare(ca.ID, cb.ID))
+		return cmp.Or(cmp.Compare(key(cb), key(ca)), cmp.Compare(cb.Ticks(), ca.Ticks()), cmp.Compare(ca.ID, cb.ID))
 	})
 	by := o.Sort
 	if by == "calls" {
@@ -384,7 +384,7 @@ func (m model) textFunctions(w io.Writer, o TextOptions, cumulative bool) {
 		if o.Sort == "name" {
 			return cmp.Or(cmp.Compare(fa.Name, fb.Name), cmp.Compare(fa.Kind, fb.Kind))
 		}
-		return cmp.Or(cmp.Compare(key(fb), key(fa)), cmp.Compare(cost(fb).Ticks, cost(fa).Ticks),
+		return cmp.Or(cmp.Compare(key(fb), key(fa)), cmp.Compare(cost(fb).Ticks(), cost(fa).Ticks()),
 			cmp.Compare(fa.Name, fb.Name), cmp.Compare(fa.Kind, fb.Kind))
 	})
 	what := "Functions, self (Non-Aggregate)"
@@ -442,7 +442,7 @@ func (m model) unlabelledRow(q *report.Quantities, qs []wire.Counter, pct wire.C
 	for _, k := range qs {
 		cell := ""
 		if k == wire.CPU {
-			cell = "≈" + fmtSec(q.CPU)
+			cell = "≈" + fmtSec(q.Value(wire.CPU))
 		}
 		out = append(out, cell)
 		if k == wire.Ticks {

@@ -26,19 +26,9 @@ const (
 	StatusRemoved = "removed" // in OLD only
 )
 
-// Delta is NEW minus OLD for every quantity: counts as signed integers, times in seconds.
-type Delta struct {
-	Ticks   int64   `json:"ticks"`
-	CPU     float64 `json:"cpu"`
-	Utime   float64 `json:"utime"`
-	Stime   float64 `json:"stime"`
-	Minflt  int64   `json:"minflt"`
-	Majflt  int64   `json:"majflt"`
-	Inblock int64   `json:"inblock"`
-	Oublock int64   `json:"oublock"`
-	Nvcsw   int64   `json:"nvcsw"`
-	Nivcsw  int64   `json:"nivcsw"`
-}
+// Delta is NEW minus OLD for every quantity, indexed by counter: counts as signed whole
+// numbers, times in seconds. Its JSON is as Quantities' (quantities_json.go).
+type Delta [wire.NumCounters]float64
 
 func sub(a, b uint64) int64 {
 	if a >= b {
@@ -48,35 +38,19 @@ func sub(a, b uint64) int64 {
 }
 
 func deltaOf(n, o Quantities) Delta {
-	return Delta{Ticks: sub(n.Ticks, o.Ticks), CPU: n.CPU - o.CPU, Utime: n.Utime - o.Utime, Stime: n.Stime - o.Stime,
-		Minflt: sub(n.Minflt, o.Minflt), Majflt: sub(n.Majflt, o.Majflt), Inblock: sub(n.Inblock, o.Inblock),
-		Oublock: sub(n.Oublock, o.Oublock), Nvcsw: sub(n.Nvcsw, o.Nvcsw), Nivcsw: sub(n.Nivcsw, o.Nivcsw)}
+	var d Delta
+	for c := range wire.NumCounters {
+		if c.Unit() == wire.UnitNanos {
+			d[c] = n[c] - o[c]
+		} else {
+			d[c] = float64(sub(n.Count(c), o.Count(c)))
+		}
+	}
+	return d
 }
 
 // Value returns counter c of d in output units (seconds for the times).
-func (d *Delta) Value(c wire.Counter) float64 {
-	switch c {
-	case wire.Ticks:
-		return float64(d.Ticks)
-	case wire.CPU:
-		return d.CPU
-	case wire.Utime:
-		return d.Utime
-	case wire.Stime:
-		return d.Stime
-	case wire.Minflt:
-		return float64(d.Minflt)
-	case wire.Majflt:
-		return float64(d.Majflt)
-	case wire.Inblock:
-		return float64(d.Inblock)
-	case wire.Oublock:
-		return float64(d.Oublock)
-	case wire.Nvcsw:
-		return float64(d.Nvcsw)
-	}
-	return float64(d.Nivcsw)
-}
+func (d Delta) Value(c wire.Counter) float64 { return d[c] }
 
 // QDiff is one bucket on both sides.
 type QDiff struct {
@@ -256,7 +230,7 @@ func compareCoroutines(nc, oc []Coroutine) []CoroDiff {
 		out = append(out, *d)
 	}
 	slices.SortStableFunc(out, func(a, b CoroDiff) int {
-		return cmp.Or(cmp.Compare(absI(b.Ticks), absI(a.Ticks)), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(absI(b.Ticks()), absI(a.Ticks())), cmp.Compare(a.Name, b.Name))
 	})
 	return out
 }
@@ -302,7 +276,7 @@ func compareFunctions(nf, of []Function) []FuncDiff {
 		out = append(out, *d)
 	}
 	slices.SortStableFunc(out, func(a, b FuncDiff) int {
-		return cmp.Or(cmp.Compare(absI(b.Self.Ticks), absI(a.Self.Ticks)), cmp.Compare(absI(b.Cumulative.Ticks), absI(a.Cumulative.Ticks)),
+		return cmp.Or(cmp.Compare(absI(b.Self.Ticks()), absI(a.Self.Ticks())), cmp.Compare(absI(b.Cumulative.Ticks()), absI(a.Cumulative.Ticks())),
 			cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
 	})
 	return out
@@ -328,3 +302,6 @@ func absI(v int64) int64 {
 // Models returns the two models compared (OLD's with its ticks converted to NEW's
 // clock when the rates differed).
 func (c *Comparison) Models() (newM, oldM *Model) { return c.newM, c.oldM }
+
+// Ticks returns d's ticks.
+func (d Delta) Ticks() int64 { return whole(d[wire.Ticks]) }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/coroprof/coroprof/internal/wire"
 )
 
 // TopLevel is the caller name of a region called outside any other region.
@@ -93,7 +95,7 @@ func (m *Model) coroFunctions(newIdx []int) {
 	}
 	for i := range m.Coroutines {
 		slices.SortStableFunc(m.Coroutines[i].Exact, func(a, b CoroFunction) int {
-			return cmp.Or(cmp.Compare(b.Self.Ticks, a.Self.Ticks), cmp.Compare(a.Function, b.Function))
+			return cmp.Or(cmp.Compare(b.Self.Ticks(), a.Self.Ticks()), cmp.Compare(a.Function, b.Function))
 		})
 	}
 }
@@ -131,17 +133,17 @@ func sortRows(rows []Function) []int {
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		a, c := &rows[order[i]], &rows[order[j]]
-		if a.Self.Ticks != c.Self.Ticks {
-			return a.Self.Ticks > c.Self.Ticks
+		if a.Self.Ticks() != c.Self.Ticks() {
+			return a.Self.Ticks() > c.Self.Ticks()
 		}
-		if a.Cumulative.Ticks != c.Cumulative.Ticks {
-			return a.Cumulative.Ticks > c.Cumulative.Ticks
+		if a.Cumulative.Ticks() != c.Cumulative.Ticks() {
+			return a.Cumulative.Ticks() > c.Cumulative.Ticks()
 		}
-		if a.Self.CPU != c.Self.CPU {
-			return a.Self.CPU > c.Self.CPU
+		if a.Self.Value(wire.CPU) != c.Self.Value(wire.CPU) {
+			return a.Self.Value(wire.CPU) > c.Self.Value(wire.CPU)
 		}
-		if a.Cumulative.CPU != c.Cumulative.CPU {
-			return a.Cumulative.CPU > c.Cumulative.CPU
+		if a.Cumulative.Value(wire.CPU) != c.Cumulative.Value(wire.CPU) {
+			return a.Cumulative.Value(wire.CPU) > c.Cumulative.Value(wire.CPU)
 		}
 		if a.Name != c.Name {
 			return a.Name < c.Name

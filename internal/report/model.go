@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coroprof/coroprof/format"
+	"github.com/coroprof/coroprof/internal/profops"
 	"github.com/coroprof/coroprof/internal/wire"
 )
 
@@ -36,20 +37,11 @@ func (v *Vec) addScaled(o Vec, k float64) {
 	}
 }
 
-// Quantities is one bucket's measured quantities: ticks and counts as integers, times
-// in seconds. Which of them mean anything is said by Model.Measured.
-type Quantities struct {
-	Ticks   uint64  `json:"ticks"`
-	CPU     float64 `json:"cpu"`   // thread CPU clock, seconds (exact for buckets)
-	Utime   float64 `json:"utime"` // seconds, always an estimate (splits CPU)
-	Stime   float64 `json:"stime"` // seconds, always an estimate (splits CPU)
-	Minflt  uint64  `json:"minflt"`
-	Majflt  uint64  `json:"majflt"`
-	Inblock uint64  `json:"inblock"`
-	Oublock uint64  `json:"oublock"`
-	Nvcsw   uint64  `json:"nvcsw"`
-	Nivcsw  uint64  `json:"nivcsw"`
-}
+// Quantities is one bucket's measured quantities in output units, indexed by counter:
+// ticks and counts are whole numbers, times (wire.UnitNanos) are seconds. Which of them
+// mean anything is said by Model.Measured. Its JSON is an object keyed by
+// wire.CounterNames, counts as integers and times as numbers (quantities_json.go).
+type Quantities [wire.NumCounters]float64
 
 func round(f float64) uint64 {
 	if f <= 0 || math.IsNaN(f) {
@@ -61,33 +53,45 @@ func round(f float64) uint64 {
 	return uint64(math.Round(f))
 }
 
+// outUnits is the factor from raw units to output units for counter c.
+func outUnits(c wire.Counter) float64 {
+	if c.Unit() == wire.UnitNanos {
+		return 1e9
+	}
+	return 1
+}
+
 // Quantities converts v to output units (rounding estimated counts).
 func (v Vec) Quantities() Quantities {
-	return Quantities{
-		Ticks: round(v[wire.Ticks]), CPU: v[wire.CPU] / 1e9, Utime: v[wire.Utime] / 1e9, Stime: v[wire.Stime] / 1e9,
-		Minflt: round(v[wire.Minflt]), Majflt: round(v[wire.Majflt]), Inblock: round(v[wire.Inblock]),
-		Oublock: round(v[wire.Oublock]), Nvcsw: round(v[wire.Nvcsw]), Nivcsw: round(v[wire.Nivcsw]),
+	var q Quantities
+	for c := range wire.NumCounters {
+		if c.Unit() == wire.UnitNanos {
+			q[c] = v[c] / 1e9
+		} else {
+			q[c] = float64(round(v[c]))
+		}
 	}
+	return q
 }
 
 // Value returns counter c of q in output units (seconds for the times), as a float
 // for sorting and percentages.
-func (q *Quantities) Value(c wire.Counter) float64 {
-	switch c {
-	case wire.CPU:
-		return q.CPU
-	case wire.Utime:
-		return q.Utime
-	case wire.Stime:
-		return q.Stime
-	}
-	return q.Vec()[c]
-}
+func (q Quantities) Value(c wire.Counter) float64 { return q[c] }
+
+// Count returns counter c of q as a whole number (ticks and counts; a time is rounded
+// to whole seconds).
+func (q Quantities) Count(c wire.Counter) uint64 { return round(q[c]) }
+
+// Ticks returns q's ticks.
+func (q Quantities) Ticks() uint64 { return round(q[wire.Ticks]) }
 
 // Vec converts q back to raw units (the inverse of Vec.Quantities for exact values).
 func (q Quantities) Vec() Vec {
-	return Vec{float64(q.Ticks), q.CPU * 1e9, q.Utime * 1e9, q.Stime * 1e9, float64(q.Minflt),
-		float64(q.Majflt), float64(q.Inblock), float64(q.Oublock), float64(q.Nvcsw), float64(q.Nivcsw)}
+	var v Vec
+	for c := range wire.NumCounters {
+		v[c] = q[c] * outUnits(c)
+	}
+	return v
 }
 
 // Clock is the tick counter's description.
@@ -323,17 +327,8 @@ type sampleStack struct {
 // Has reports whether the profile measured q.
 func (m *Model) Has(q wire.Counter) bool { return Measures(m.meas, q) }
 
-// Measures reports whether a profile that measured ms has quantity q.
-func Measures(ms format.Measured, q wire.Counter) bool {
-	switch q {
-	case wire.Ticks:
-		return true
-	case wire.CPU:
-		return ms&format.MeasCPU != 0
-	default:
-		return ms&format.MeasRusage != 0
-	}
-}
+// Measures reports whether a profile that measured ms has quantity q (profops.Measures).
+func Measures(ms format.Measured, q wire.Counter) bool { return profops.Measures(ms, q) }
 
 // Profile returns the profile the model was built from (the pprof view reads it).
 func (m *Model) Profile() *format.Profile { return m.profile }
@@ -398,7 +393,7 @@ func Build(p *format.Profile) (*Model, error) {
 	m.buildFunctions()
 	m.buildSlices()
 	if m.TotalTicks == 0 {
-		m.TotalTicks = m.Total.Ticks
+		m.TotalTicks = m.Total.Ticks()
 	}
 	return m, nil
 }
@@ -496,8 +491,8 @@ func (m *Model) buildCoroutines() {
 	}
 	slices.SortStableFunc(order, func(i, j int32) int {
 		a, b := &m.Coroutines[i], &m.Coroutines[j]
-		if a.Ticks != b.Ticks {
-			return cmp.Compare(b.Ticks, a.Ticks)
+		if a.Ticks() != b.Ticks() {
+			return cmp.Compare(b.Ticks(), a.Ticks())
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})

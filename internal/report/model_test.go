@@ -69,18 +69,18 @@ func TestClosure(t *testing.T) {
 
 func TestBucketsAndCoroutines(t *testing.T) {
 	m := mustBuild(t, synth.Hand())
-	if m.TotalTicks != 10000 || m.Total.Ticks != 10000 || m.Wait.Ticks != 1000 || m.Main.Ticks != 1000 {
-		t.Errorf("totals: elapsed %d total %d main %d wait %d", m.TotalTicks, m.Total.Ticks, m.Main.Ticks, m.Wait.Ticks)
+	if m.TotalTicks != 10000 || m.Total.Ticks() != 10000 || m.Wait.Ticks() != 1000 || m.Main.Ticks() != 1000 {
+		t.Errorf("totals: elapsed %d total %d main %d wait %d", m.TotalTicks, m.Total.Ticks(), m.Main.Ticks(), m.Wait.Ticks())
 	}
-	if m.Busy.Ticks != 9000 || m.Busy.Nvcsw != 4 {
+	if m.Busy.Ticks() != 9000 || m.Busy.Count(wire.Nvcsw) != 4 {
 		t.Errorf("busy (total minus wait) = %+v", m.Busy)
 	}
 	if m.Coroutines[0].Name != "a" || m.Coroutines[1].Name != "b" {
 		t.Errorf("coroutines not sorted by ticks: %s, %s", m.Coroutines[0].Name, m.Coroutines[1].Name)
 	}
 	a := m.Coroutines[0]
-	if a.CPU != 3e-6 || a.Samples != 4 || a.LongestSite != "main.a (a.go:1)" {
-		t.Errorf("coroutine a: cpu %g samples %d longest site %q", a.CPU, a.Samples, a.LongestSite)
+	if a.Value(wire.CPU) != 3e-6 || a.Samples != 4 || a.LongestSite != "main.a (a.go:1)" {
+		t.Errorf("coroutine a: cpu %g samples %d longest site %q", a.Value(wire.CPU), a.Samples, a.LongestSite)
 	}
 	if got := strings.Join(m.Measured, ","); got != "ticks,cpu,utime,stime,minflt,majflt,inblock,oublock,nvcsw,nivcsw,samples,regions,slices" {
 		t.Errorf("measured = %s", got)
@@ -97,17 +97,17 @@ func TestSampledEstimates(t *testing.T) {
 	if f.Self.Samples != 5 || !f.Estimate || f.Self.Calls != 0 {
 		t.Errorf("f self %+v estimate %v", f.Self, f.Estimate)
 	}
-	if want := uint64(6000*3/4 + 2000); f.Self.Ticks != want {
-		t.Errorf("f self ticks %d, want %d", f.Self.Ticks, want)
+	if want := uint64(6000*3/4 + 2000); f.Self.Ticks() != want {
+		t.Errorf("f self ticks %d, want %d", f.Self.Ticks(), want)
 	}
 	// Cumulative: all of a's and b's samples; the recursive stack counts once.
-	if f.Cumulative.Samples != 6 || f.Cumulative.Ticks != 8000 || f.Cumulative.Minflt != 12 {
+	if f.Cumulative.Samples != 6 || f.Cumulative.Ticks() != 8000 || f.Cumulative.Count(wire.Minflt) != 12 {
 		t.Errorf("f cumulative %+v", f.Cumulative)
 	}
 	g := fn(t, m, "g", KindSampled)
 	// g: 1 of a's 4 samples; the unlabelled sample is not charged <main>'s ledger.
-	if want := uint64(6000 / 4); g.Self.Ticks != want || g.Self.Samples != 1 {
-		t.Errorf("g self ticks %d samples %d, want %d, 1", g.Self.Ticks, g.Self.Samples, want)
+	if want := uint64(6000 / 4); g.Self.Ticks() != want || g.Self.Samples != 1 {
+		t.Errorf("g self ticks %d samples %d, want %d, 1", g.Self.Ticks(), g.Self.Samples, want)
 	}
 	for _, fn := range m.Functions {
 		if fn.Name == "unused" {
@@ -150,7 +150,7 @@ func TestWaitSites(t *testing.T) {
 func TestRegions(t *testing.T) {
 	m := mustBuild(t, synth.Hand())
 	outer, inner := fn(t, m, "outer", KindRegion), fn(t, m, "inner", KindRegion)
-	if outer.Estimate || outer.Self.Calls != 2 || outer.Cumulative.Ticks != 500 || inner.Self.Ticks != 200 {
+	if outer.Estimate || outer.Self.Calls != 2 || outer.Cumulative.Ticks() != 500 || inner.Self.Ticks() != 200 {
 		t.Errorf("regions: outer %+v inner %+v", outer, inner)
 	}
 	if len(inner.Callers) != 2 || inner.Callers[0].Name != "outer" || inner.Callers[0].Count != 3 ||
@@ -192,14 +192,14 @@ func TestDiagnose(t *testing.T) {
 		wall float64
 		want string
 	}{
-		{Quantities{CPU: 0.95}, 1, DiagCPU},
-		{Quantities{CPU: 0.95, Utime: 0.2, Stime: 0.75}, 1, DiagKernelCPU},
-		{Quantities{CPU: 0.95, Minflt: 200000}, 1, DiagFaults},
-		{Quantities{CPU: 0.1, Nvcsw: 3}, 1, DiagSyscall},
-		{Quantities{CPU: 0.1, Nivcsw: 3}, 1, DiagPreempted},
-		{Quantities{CPU: 0.1, Nvcsw: 3, Inblock: 8}, 1, DiagDisk},
-		{Quantities{CPU: 0.9, Majflt: 2}, 1, DiagDisk},
-		{Quantities{CPU: 0.1}, 1, DiagOffCPU},
+		{Quantities{wire.CPU: 0.95}, 1, DiagCPU},
+		{Quantities{wire.CPU: 0.95, wire.Utime: 0.2, wire.Stime: 0.75}, 1, DiagKernelCPU},
+		{Quantities{wire.CPU: 0.95, wire.Minflt: 200000}, 1, DiagFaults},
+		{Quantities{wire.CPU: 0.1, wire.Nvcsw: 3}, 1, DiagSyscall},
+		{Quantities{wire.CPU: 0.1, wire.Nivcsw: 3}, 1, DiagPreempted},
+		{Quantities{wire.CPU: 0.1, wire.Nvcsw: 3, wire.Inblock: 8}, 1, DiagDisk},
+		{Quantities{wire.CPU: 0.9, wire.Majflt: 2}, 1, DiagDisk},
+		{Quantities{wire.CPU: 0.1}, 1, DiagOffCPU},
 	}
 	for _, c := range cases {
 		if got, ev := m.Diagnose(c.q, c.wall); got != c.want || len(ev) == 0 {
@@ -288,7 +288,7 @@ func TestUnlabelledSamples(t *testing.T) {
 	}
 	build := fn(t, m, "profiler.(*session).build", KindUnlabelled)
 	for _, c := range []Cost{build.Self, build.Cumulative} {
-		if c.Samples != 1 || c.CPU != 0.01 || c.Ticks != 0 || c.Utime != 0 || c.Minflt != 0 || c.Calls != 0 {
+		if c.Samples != 1 || c.Value(wire.CPU) != 0.01 || c.Ticks() != 0 || c.Value(wire.Utime) != 0 || c.Count(wire.Minflt) != 0 || c.Calls != 0 {
 			t.Errorf("build's cost %+v, want 1 sample, 0.01 s cpu and nothing else", c)
 		}
 	}
@@ -302,7 +302,7 @@ func TestUnlabelledSamples(t *testing.T) {
 	}
 	// g ran in coroutine a and outside any coroutine: one row of each kind.
 	g, gu := fn(t, m, "g", KindSampled), fn(t, m, "g", KindUnlabelled)
-	if g.Self.Samples != 1 || g.Self.Ticks != 1500 || gu.Self.Samples != 1 || gu.Self.Ticks != 0 || gu.Self.CPU != 0.01 {
+	if g.Self.Samples != 1 || g.Self.Ticks() != 1500 || gu.Self.Samples != 1 || gu.Self.Ticks() != 0 || gu.Self.Value(wire.CPU) != 0.01 {
 		t.Errorf("g sampled %+v, unlabelled %+v", g.Self, gu.Self)
 	}
 	// Nothing of <main> reaches the functions: the ticks of the sampled rows add up
@@ -318,8 +318,8 @@ func TestUnlabelledSamples(t *testing.T) {
 		t.Errorf("functions' self ticks %v minflt %v, want %v and 12 (the coroutines' alone; <main> has %v)",
 			self[wire.Ticks], self[wire.Minflt], want, main[wire.Ticks])
 	}
-	if m.Main.Ticks != 1000 {
-		t.Errorf("<main> ticks %d, want its exact 1000", m.Main.Ticks)
+	if m.Main.Ticks() != 1000 {
+		t.Errorf("<main> ticks %d, want its exact 1000", m.Main.Ticks())
 	}
 	// The flame graph keeps the unlabelled stacks under a root frame of their own.
 	var unl *FlameNode
@@ -334,7 +334,7 @@ func TestUnlabelledSamples(t *testing.T) {
 	// Without cpu measured there is no CPU figure to give them.
 	p.Measured = format.MeasTicks | format.MeasSamples
 	m = mustBuild(t, p)
-	if b := fn(t, m, "profiler.(*session).build", KindUnlabelled); b.Self.CPU != 0 || m.UnlabelledCPU != 0 || b.Self.Samples != 1 {
+	if b := fn(t, m, "profiler.(*session).build", KindUnlabelled); b.Self.Value(wire.CPU) != 0 || m.UnlabelledCPU != 0 || b.Self.Samples != 1 {
 		t.Errorf("ticks-only: build %+v, unlabelled cpu %g", b.Self, m.UnlabelledCPU)
 	}
 }

@@ -36,45 +36,45 @@ func (m *Model) Diagnose(q Quantities, wall float64) (string, []string) {
 	var ev []string
 	cpuFrac := -1.0
 	if hasCPU && wall > 0 {
-		cpuFrac = q.CPU / wall
+		cpuFrac = q[wire.CPU] / wall
 		ev = append(ev, fmt.Sprintf("on CPU %.0f%% of the slice", 100*min(cpuFrac, 1)))
 	}
 	if hasRU {
-		if q.Utime+q.Stime > 0 {
-			ev = append(ev, fmt.Sprintf("user ≈%s, system ≈%s (estimates)", fmtSeconds(q.Utime), fmtSeconds(q.Stime)))
+		if q[wire.Utime]+q[wire.Stime] > 0 {
+			ev = append(ev, fmt.Sprintf("user ≈%s, system ≈%s (estimates)", fmtSeconds(q[wire.Utime]), fmtSeconds(q[wire.Stime])))
 		}
 		add := func(n uint64, what string) {
 			if n > 0 {
 				ev = append(ev, fmt.Sprintf("%d %s", n, what))
 			}
 		}
-		add(q.Majflt, "major page faults")
-		add(q.Inblock, "block reads")
-		add(q.Oublock, "block writes")
-		add(q.Nvcsw, "voluntary context switches")
-		add(q.Nivcsw, "involuntary context switches")
-		add(q.Minflt, "minor page faults")
+		add(q.Count(wire.Majflt), "major page faults")
+		add(q.Count(wire.Inblock), "block reads")
+		add(q.Count(wire.Oublock), "block writes")
+		add(q.Count(wire.Nvcsw), "voluntary context switches")
+		add(q.Count(wire.Nivcsw), "involuntary context switches")
+		add(q.Count(wire.Minflt), "minor page faults")
 	}
 	offCPU := func() string {
 		switch {
-		case q.Majflt > 0 || q.Inblock > 0:
+		case q.Count(wire.Majflt) > 0 || q.Count(wire.Inblock) > 0:
 			return DiagDisk
-		case q.Nvcsw > 0:
+		case q.Count(wire.Nvcsw) > 0:
 			return DiagSyscall
-		case q.Nivcsw > 0:
+		case q.Count(wire.Nivcsw) > 0:
 			return DiagPreempted
-		case hasRU && wall > 0 && float64(q.Minflt)*minorFaultSeconds >= 0.1*wall:
+		case hasRU && wall > 0 && float64(q.Count(wire.Minflt))*minorFaultSeconds >= 0.1*wall:
 			return DiagFaults
 		}
 		return ""
 	}
 	if cpuFrac >= 0.8 || (cpuFrac < 0 && offCPU() == "") {
 		switch {
-		case hasRU && q.Majflt > 0:
+		case hasRU && q.Count(wire.Majflt) > 0:
 			return DiagDisk, ev // major faults stall even a busy thread
-		case hasRU && wall > 0 && float64(q.Minflt)*minorFaultSeconds >= 0.1*wall:
+		case hasRU && wall > 0 && float64(q.Count(wire.Minflt))*minorFaultSeconds >= 0.1*wall:
 			return DiagFaults, ev
-		case hasRU && q.Stime > q.Utime:
+		case hasRU && q[wire.Stime] > q[wire.Utime]:
 			return DiagKernelCPU, ev
 		}
 		return DiagCPU, ev
@@ -148,5 +148,5 @@ func (m *Model) buildSlices() {
 		ls.Diagnosis, ls.Evidence = m.Diagnose(q, ls.Seconds)
 		m.LongSlices = append(m.LongSlices, ls)
 	}
-	sort.SliceStable(m.LongSlices, func(i, j int) bool { return m.LongSlices[i].Ticks > m.LongSlices[j].Ticks })
+	sort.SliceStable(m.LongSlices, func(i, j int) bool { return m.LongSlices[i].Ticks() > m.LongSlices[j].Ticks() })
 }
