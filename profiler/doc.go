@@ -78,14 +78,25 @@
 //     in nanoseconds, and getrusage(RUSAGE_THREAD): minflt, majflt, inblock, oublock,
 //     nvcsw, nivcsw, and the kernel's own utime and stime.
 //
-// In TicksOnly mode, a direct switch, where the scheduler hands the loop from one
-// coroutine straight to the next in its run queue with no work of its own between
-// (internal/hooks, Switcher), is one boundary and one stamp: it closes the first coroutine's slice and
+// A direct switch, where the scheduler hands the loop from one coroutine straight to
+// the next in its run queue with no work of its own between (internal/hooks,
+// Switcher), is one boundary and one stamp: it closes the first coroutine's slice and
 // opens the next one's, and <main> gets stamps of its own only where the scheduler
-// works (a poll, timers, the inbox). The modes that read the CPU clock keep two stamps
-// per switch (ledger.go, Switch, says why). A coroutine whose goroutine still needs its pprof
-// labels (its first slice in a session with sampling on) is resumed the two-stamp way,
-// since only the coroutine's own goroutine can set them.
+// works (a poll, timers, the inbox). In the modes that read the CPU clock the stamp is
+// the TSC, the CPU clock and getrusage, then a second TSC read (no system call) that
+// charges the stamp's own ticks to <main>: reading the thread CPU clock updates the
+// kernel's accounting of the task, and when its time slice is used up the kernel
+// reschedules at that system call's return, so on a loaded machine the stamp is where
+// the thread is taken away, for milliseconds. Those ticks are the profiler's, not the
+// next coroutine's (TestSwitchStampIsMain; without the second read TestShares'
+// wall-burn shares missed under load). Every counter is still read once per boundary
+// and stays contiguous, so the totals are exact; the CPU clock's boundary between the
+// two coroutines lies inside the stamp, so each coroutine's CPU includes about one
+// stamp's system calls per slice, as with two stamps per switch (the second half of
+// its Resume's and the first half of its Yield's). ReconciledCPU keeps two stamps per
+// switch. A coroutine whose goroutine still needs its pprof labels (its first slice
+// in a session with sampling on) is resumed the two-stamp way, since only the
+// coroutine's own goroutine can set them.
 //
 // The delta from the previous stamp is added to the bucket that was open, and the new
 // stamp opens the next one. No quantity is read twice or skipped at a boundary, so for

@@ -660,24 +660,18 @@ func (l *ledger) Yield(c *coro.Coro, state coro.State, pc uintptr) {
 }
 
 // Switch is a direct switch from c to next (hooks.Switcher): the Yield of c and the
-// Resume of next in one stamp, since the scheduler did nothing between them. It
-// declines (returns false, having done nothing) in the modes that read the CPU clock
-// (see below), when next's goroutine must be
-// labelled for the CPU samples first, which only Resume, on that goroutine, can do;
-// and when the ledger is not stamping in this run, so that Yield and Resume take
-// their own paths through enter.
+// Resume of next in one stamp, since the scheduler did nothing between them (the
+// modes that read the CPU clock add a second TSC read, below and doc.go). It declines
+// (returns false, having done nothing) with ReconciledCPU, whose window logic is
+// written for Yield and Resume (reconcile.go); when next's goroutine must be labelled
+// for the CPU samples first, which only Resume, on that goroutine, can do; and when
+// the ledger is not stamping in this run, so that Yield and Resume take their own
+// paths through enter.
 func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.Coro) bool {
 	if rt.RunsEnded(l.sched) != l.run {
 		return false
 	}
-	if !l.clk.ticksOnly {
-		// Only ticks-only ledgers take the direct switch. With the CPU clock and
-		// getrusage read at each stamp, one stamp per switch made TestShares'
-		// wall-burn ticks shares miss under load (3 runs of 3 with another test
-		// process beside it at load average 33: the first burner charged 0.20-0.43
-		// against 0.08-0.30 measured around its burns), where two stamps per switch
-		// passed 3 of 3 in alternation; the cause was not found in time, so these
-		// modes keep the exact two-stamp path (Yield, then Resume).
+	if l.recon.on {
 		return false
 	}
 	rn := l.rec(next)
@@ -695,6 +689,24 @@ func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.C
 	} else {
 		l.endSlice(r, state, coro.WaitNone, pc)
 		r.readyAt = l.now[wire.Ticks]
+	}
+	if !l.clk.ticksOnly {
+		// The stamp read the TSC first, then the CPU clock and getrusage. Reading the
+		// thread CPU clock updates the kernel's accounting of the running task
+		// (Linux's EEVDF: update_curr), and when that finds the task's time slice
+		// used up it reschedules at the system call's return: the CPU clock read is where a loaded machine takes
+		// the thread away, for milliseconds. Those ticks, and the stamp's own system
+		// calls and the bookkeeping above, are the profiler's, so a second TSC read
+		// (no system call) closes them into <main>, where the two-stamp path (Yield,
+		// Resume) put them, instead of into next's slice. Each counter stays
+		// contiguous, so every total is still exact; the CPU clock's boundary
+		// between c and next is inside the stamp (doc.go, What is measured).
+		t := tsc.Now()
+		if t > l.now[wire.Ticks] {
+			l.main[wire.Ticks] += t - l.now[wire.Ticks]
+			l.now[wire.Ticks] = t
+			l.last[wire.Ticks] = t
+		}
 	}
 	rn.resumes++
 	if rn.readyAt != 0 {
