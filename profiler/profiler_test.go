@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,14 +49,22 @@ func threadCPU() time.Duration {
 // burnCPU spins until the thread has used d of CPU time.
 func burnCPU(d time.Duration) {
 	end := threadCPU() + d
+	s := 0
 	for threadCPU() < end {
 		for i := 0; i < 1000; i++ {
-			spinSink += i
+			s += i
 		}
 	}
+	burnSink.Add(int64(s))
 }
 
-var spinSink int
+// spinSink keeps the benchmarks' reads from being optimised away (one goroutine);
+// burnSink does the same for the burns, which run on several loops' threads at once
+// (TestInstrumentedSeveralLoops), so it is atomic.
+var (
+	spinSink int
+	burnSink atomic.Int64
+)
 
 // quantities lists the exact fields of format.Counters (Utime and Stime are estimates).
 var quantities = []struct {
@@ -208,11 +217,13 @@ func TestConservationTicksOnly(t *testing.T) {
 // burnWall spins until d of wall time has passed.
 func burnWall(d time.Duration) {
 	end := time.Now().Add(d)
+	s := 0
 	for time.Now().Before(end) {
 		for i := 0; i < 1000; i++ {
-			spinSink += i
+			s += i
 		}
 	}
+	burnSink.Add(int64(s))
 }
 
 // TestShares: three coroutines burn 1:2:3 in short slices (300, 600, 900 µs); the
