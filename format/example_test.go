@@ -36,3 +36,31 @@ func ExampleRead_errors() {
 	// format: at offset 8: unsupported profile version 7 (this reader knows 1)
 	// true
 }
+
+// The counters, wait reasons and states are exported, so a reader outside the module
+// indexes a profile's figures by name.
+func Example_counters() {
+	p, err := format.ReadFile("../testdata/small.bin")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	l := p.Loops[0]
+	sum := l.Main[format.Ticks] + l.Wait[format.Ticks]
+	var reads uint64
+	for _, c := range p.Coroutines {
+		sum += c.Counters[format.Ticks]
+		reads += c.Waits[format.WaitRead].Count
+	}
+	waiting := 0
+	for _, s := range p.Slices {
+		if format.State(s.State) == format.StateWaiting {
+			waiting++
+		}
+	}
+	fmt.Println(format.Ticks, format.CPU, format.Nivcsw, sum == l.Total[format.Ticks])
+	fmt.Println(format.WaitRead, reads, format.StateWaiting, waiting)
+	// Output:
+	// ticks cpu nivcsw true
+	// read 2749 waiting 10
+}

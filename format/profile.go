@@ -60,6 +60,50 @@ type Counter = wire.Counter
 // NumCounters is the number of counters in a Counters.
 const NumCounters = wire.NumCounters
 
+// The counters, for indexing Counters (p.Loops[0].Total[format.Ticks]); their names
+// and units are Counter's methods.
+const (
+	Ticks   = wire.Ticks   // TSC ticks
+	CPU     = wire.CPU     // thread CPU clock, nanoseconds
+	Utime   = wire.Utime   // user time, nanoseconds (an estimate)
+	Stime   = wire.Stime   // system time, nanoseconds (an estimate)
+	Minflt  = wire.Minflt  // minor page faults
+	Majflt  = wire.Majflt  // major page faults
+	Inblock = wire.Inblock // block reads
+	Oublock = wire.Oublock // block writes
+	Nvcsw   = wire.Nvcsw   // voluntary context switches
+	Nivcsw  = wire.Nivcsw  // involuntary context switches
+)
+
+// WaitReason is a coroutine's wait reason, as Coroutine.Waits is indexed and a
+// slice's Reason holds it (format.WaitReason(s.Reason).String() names it).
+type WaitReason = wire.WaitReason
+
+// The wait reasons, for indexing Coroutine.Waits (c.Waits[format.WaitRead]).
+const (
+	WaitNone    = wire.WaitNone
+	WaitSleep   = wire.WaitSleep
+	WaitRead    = wire.WaitRead
+	WaitWrite   = wire.WaitWrite
+	WaitLock    = wire.WaitLock
+	WaitChannel = wire.WaitChannel
+	WaitJoin    = wire.WaitJoin
+	WaitOffload = wire.WaitOffload
+	WaitOther   = wire.WaitOther
+)
+
+// State is a coroutine's scheduling state, as a slice's State holds it
+// (format.State(s.State) == format.StateWaiting).
+type State = wire.State
+
+// The states.
+const (
+	StateRunnable = wire.StateRunnable
+	StateRunning  = wire.StateRunning
+	StateWaiting  = wire.StateWaiting
+	StateExited   = wire.StateExited
+)
+
 // NumWaitReasons is the number of coroutine wait reasons; index i of
 // Coroutine.Waits is coro.WaitReason(i): none, sleep, read, write, lock, channel,
 // join, offload, other (defined once in internal/wire, for the runtime and readers).
