@@ -43,8 +43,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Error is a failure to write an output; it names the output as the caller gave it.
@@ -79,8 +77,8 @@ type File struct {
 	w      *bufio.Writer
 	tmp    string      // temporary file's name; "" when writing in place
 	mode   os.FileMode // for the temporary file
-	owner  *syscall.Stat_t
-	err    error // the first write error
+	owner  owner       // of a replaced file, where the platform has owners
+	err    error       // the first write error
 	closed bool
 }
 
@@ -133,7 +131,7 @@ func resolve(path string) (target string, proc bool, err error) {
 // meanwhile, failing beats creating a regular file in its place); a regular file
 // (reached through /proc) is truncated, as tee or cp would.
 func (a *File) inPlace(st os.FileInfo) error {
-	flags := os.O_WRONLY | syscall.O_NOCTTY
+	flags := os.O_WRONLY | inPlaceFlags
 	if st.Mode().IsRegular() {
 		flags |= os.O_TRUNC
 	}
@@ -169,11 +167,11 @@ func Create(path string) (*File, error) {
 		}
 		return a, nil
 	default:
-		if err := unix.Access(target, unix.W_OK); err != nil {
+		if err := writable(target, st); err != nil {
 			return nil, fail(path, err)
 		}
 		a.mode = st.Mode().Perm()
-		a.owner, _ = st.Sys().(*syscall.Stat_t)
+		a.owner = ownerOf(st)
 	}
 	f, err := createTemp(target)
 	if err != nil {
@@ -193,7 +191,7 @@ func Check(path string) error {
 		if st, err := os.Stat(target); err == nil && (proc || !st.Mode().IsRegular()) && !st.IsDir() {
 			// A device or FIFO: opening it could block (a FIFO waits for a reader)
 			// or act on it; whether it may be opened for writing is enough.
-			if err := unix.Access(target, unix.W_OK); err != nil {
+			if err := writable(target, st); err != nil {
 				return fail(path, err)
 			}
 			return nil
@@ -221,7 +219,7 @@ func createTemp(target string) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := lock(f); err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return nil, err
@@ -262,12 +260,12 @@ func removeStale(dir, prefix string) {
 			continue
 		}
 		name := filepath.Join(dir, n)
-		f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		f, err := os.OpenFile(name, os.O_RDONLY|staleFlags, 0)
 		if err != nil {
 			continue
 		}
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() &&
-			unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil && same(f, name) {
+			unlockedStale(f) && same(f, name) {
 			os.Remove(name)
 		}
 		f.Close()
@@ -335,9 +333,7 @@ func (a *File) Commit() error {
 }
 
 func (a *File) finishTemp() error {
-	if o := a.owner; o != nil && (int(o.Uid) != os.Geteuid() || int(o.Gid) != os.Getegid()) {
-		a.f.Chown(int(o.Uid), int(o.Gid)) // best effort: only root may give a file away
-	}
+	a.owner.give(a.f)                         // best effort: only root may give a file away
 	if err := a.f.Chmod(a.mode); err != nil { // after Chown, which may clear mode bits
 		return err
 	}
@@ -370,7 +366,5 @@ func NewFileMode() os.FileMode {
 			}
 		}
 	}
-	u := syscall.Umask(0)
-	syscall.Umask(u)
-	return 0o666 &^ os.FileMode(u)
+	return 0o666 &^ umask()
 }
