@@ -3,6 +3,7 @@ package profiler
 import (
 	"github.com/coroprof/coroprof/format"
 	"github.com/coroprof/coroprof/internal/wire"
+	"github.com/coroprof/coroprof/tsc"
 )
 
 // The ReconciledCPU mode: the thread CPU clock (the dearest read, ~600 CPU ns here)
@@ -69,7 +70,7 @@ func (l *ledger) stampReconciled(force bool) {
 		}
 		left := excess
 		for i, p := range r.window[:r.n] {
-			cut := uint64(float64(excess) * float64(p.cpu) / float64(total))
+			cut := tsc.MulDiv(excess, p.cpu, total) // exact, no float rounding; 0 when total is
 			if i == r.n-1 || cut > left {
 				cut = left
 			}
