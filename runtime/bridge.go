@@ -289,18 +289,6 @@ func (s *Scheduler) stopBridge() {
 	b.mu.Unlock()
 }
 
-// callerIs reports whether o (a primitive's owner) is the proxy of an operation of
-// the calling goroutine, or of the calling coroutine of another loop.
-func callerIs(o *Coro) bool {
-	if o == nil || o.bridge == nil {
-		return false
-	}
-	if c := currentOrNil(); c != nil {
-		return o.bridge.who == uintptr(unsafe.Pointer(c))
-	}
-	return o.bridge.who == getg()
-}
-
 // The coroutine paths of the primitives test whether the caller is on the home loop
 // inline: s := x.home.p.Load(); s == nil || !s.runsHere(unsafe.Pointer(&s)) sends the
 // caller to the foreign path (which binds an unbound object and may come back). One
