@@ -138,7 +138,7 @@ func (c comparison) bucketTable() *table {
 	for i, b := range []struct {
 		name string
 		d    *report.QDiff
-	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
+	}{{"everything but <wait>", &c.Busy}, {FrameMain, &c.Main}, {FrameWait, &c.Wait}, {"total", &c.Total}} {
 		r := []interface{}{i, rowBucket, b.name}
 		t.Rows = append(t.Rows, append(r, c.diffCells(&b.d.New, &b.d.Old, &b.d.Delta)...))
 	}

@@ -125,7 +125,7 @@ func (d *diffText) buckets(w io.Writer) {
 	for _, b := range []struct {
 		name string
 		d    *report.QDiff
-	}{{"everything but <wait>", &c.Busy}, {"<main>", &c.Main}, {"<wait>", &c.Wait}, {"total", &c.Total}} {
+	}{{"everything but <wait>", &c.Busy}, {FrameMain, &c.Main}, {FrameWait, &c.Wait}, {"total", &c.Total}} {
 		t.add(d.val(&b.d.New), d.val(&b.d.Old), d.dlt(&b.d.Delta), relative(b.d.Delta.Value(q), b.d.Old.Value(q)), b.name)
 	}
 	t.write(w)

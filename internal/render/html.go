@@ -295,8 +295,8 @@ func (m model) functionTable(id string, cumulative bool, inGraph []bool) *table 
 		r := []interface{}{-1, flags | rowBucket, name, "bucket", nil, nil}
 		t.Rows = append(t.Rows, append(r, m.quantityCells(q, 0, true)...))
 	}
-	bucket("<wait>", m.Wait, rowNoPct)
-	bucket("<main>", m.Main, 0)
+	bucket(FrameWait, m.Wait, rowNoPct)
+	bucket(FrameMain, m.Main, 0)
 	for i := range m.Functions {
 		f := &m.Functions[i]
 		c := f.Self

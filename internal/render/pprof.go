@@ -55,7 +55,8 @@ import (
 // Every sample carries the labels coro_name (also "<main>" and "<wait>", so -tags
 // breaks all time down), spawn_site, and the numeric labels coro_id and loop.
 
-// Synthetic frame names.
+// Synthetic frame names; FrameMain and FrameWait also name the two buckets in every
+// view (text, HTML, compare).
 const (
 	FrameMain = "<main>"
 	FrameWait = "<wait>"

@@ -294,8 +294,8 @@ func (m model) textBuckets(w io.Writer, o TextOptions) {
 	}
 	cq := coros.Quantities()
 	t.add(append(m.quantityRow(&cq, qs, pct, false, false), fmt.Sprintf("coroutines (%d)", len(m.Coroutines)))...)
-	t.add(append(m.quantityRow(&m.Main, qs, pct, false, false), "<main>")...)
-	t.add(append(m.quantityRow(&m.Wait, qs, pct, false, true), "<wait>")...)
+	t.add(append(m.quantityRow(&m.Main, qs, pct, false, false), FrameMain)...)
+	t.add(append(m.quantityRow(&m.Wait, qs, pct, false, true), FrameWait)...)
 	t.add(append(m.quantityRow(&m.Total, qs, pct, false, true), "total")...)
 	t.write(w)
 }
