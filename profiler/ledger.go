@@ -632,6 +632,12 @@ func (l *ledger) Resume(c *coro.Coro) {
 			pprof.Labels(wire.LabelCoroID, strconv.FormatUint(r.id, 10), wire.LabelCoroName, r.name)))
 	}
 	l.stamp(false)
+	l.openSlice(r)
+}
+
+// openSlice starts r's slice at the stamp just taken (Resume, Switch): a resume, and
+// the time r waited runnable.
+func (l *ledger) openSlice(r *coroRec) {
 	r.resumes++
 	if r.readyAt != 0 {
 		if l.now[wire.Ticks] > r.readyAt {
@@ -708,15 +714,7 @@ func (l *ledger) Switch(c *coro.Coro, state coro.State, pc uintptr, next *coro.C
 			l.last[wire.Ticks] = t
 		}
 	}
-	rn.resumes++
-	if rn.readyAt != 0 {
-		if l.now[wire.Ticks] > rn.readyAt {
-			rn.runnable += l.now[wire.Ticks] - rn.readyAt
-		}
-		rn.readyAt = 0
-	}
-	l.cur = rn
-	l.sliceStart = l.now
+	l.openSlice(rn)
 	return true
 }
 
