@@ -132,9 +132,9 @@ type quantityCol struct {
 // in counter order (Shrapnel's order: cpu beside ticks, seconds beside ticks); perCall
 // adds the /call columns of function tables (ticks and the estimated times). Each
 // column carries its cell, so columns and cells cannot disagree.
-func (m model) quantityColumns(perCall bool) []quantityCol {
+func (m model) quantityColumns(perCall bool) quantityTable {
 	busy := m.Busy.Vec()
-	var cols []quantityCol
+	var cols quantityTable
 	add := func(c column, cell func(q report.Quantities, calls uint64) interface{}) {
 		cols = append(cols, quantityCol{c, cell})
 	}
@@ -187,9 +187,11 @@ func (m model) quantityColumns(perCall bool) []quantityCol {
 	return cols
 }
 
-// quantityCols are the columns of quantityColumns.
-func (m model) quantityCols(perCall bool) []column {
-	qc := m.quantityColumns(perCall)
+// quantityTable is a table's quantity columns; a table makes them once and each row's
+// cells from them.
+type quantityTable []quantityCol
+
+func (qc quantityTable) columns() []column {
 	cols := make([]column, len(qc))
 	for i := range qc {
 		cols[i] = qc[i].column
@@ -197,14 +199,21 @@ func (m model) quantityCols(perCall bool) []column {
 	return cols
 }
 
-// quantityCells matches quantityCols; calls 0 leaves the /call cells empty.
-func (m model) quantityCells(q report.Quantities, calls uint64, perCall bool) []interface{} {
-	qc := m.quantityColumns(perCall)
+// cells are q's cells under qc; calls 0 leaves the /call cells empty.
+func (qc quantityTable) cells(q report.Quantities, calls uint64) []interface{} {
 	cells := make([]interface{}, len(qc))
 	for i := range qc {
 		cells[i] = qc[i].cell(q, calls)
 	}
 	return cells
+}
+
+// quantityCols are the columns of quantityColumns.
+func (m model) quantityCols(perCall bool) []column { return m.quantityColumns(perCall).columns() }
+
+// quantityCells matches quantityCols; calls 0 leaves the /call cells empty.
+func (m model) quantityCells(q report.Quantities, calls uint64, perCall bool) []interface{} {
+	return m.quantityColumns(perCall).cells(q, calls)
 }
 
 // unlabelledCells matches quantityCols(true) for an unlabelled function: its sampled
@@ -227,8 +236,8 @@ func (m model) coroutineTable() *table {
 	if loops { // which loop (thread) ran it
 		cols = append(cols[:2], append([]column{{Key: "loop", Label: "loop", Type: "int"}}, cols[2:]...)...)
 	}
-	qc := m.quantityCols(false)
-	cols = append(cols, qc...)
+	qc := m.quantityColumns(false)
+	cols = append(cols, qc.columns()...)
 	cols = append(cols,
 		column{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples)},
 		column{Key: "runnable", Label: "runnable s", Type: "sec", Title: "time runnable but not running"},
@@ -258,7 +267,7 @@ func (m model) coroutineTable() *table {
 			r = append(r, c.Loop)
 		}
 		r = append(r, state, c.Resumes)
-		r = append(r, m.quantityCells(c.Quantities, 0, false)...)
+		r = append(r, qc.cells(c.Quantities, 0)...)
 		r = append(r, c.Samples, m.Seconds(float64(c.RunnableTicks)), m.Seconds(float64(c.LongestSlice)), strings.Join(waits, ", "))
 		t.Rows[i] = r
 	}
@@ -289,11 +298,12 @@ func (m model) functionTable(id string, cumulative bool, inGraph []bool) *table 
 		{Key: "calls", Label: "calls", Type: "int", Title: "calls counted exactly (regions)"},
 		{Key: "samples", Label: "samples", Type: "int", Total: float64(m.TotalSamples), Title: "CPU samples, counted exactly (sampled and unlabelled functions)"},
 	}
-	cols = append(cols, m.quantityCols(true)...)
+	qc := m.quantityColumns(true)
+	cols = append(cols, qc.columns()...)
 	t := &table{ID: id, Cols: cols, Sort: 4, Name: 0, RowID: id + "-", Link: "cg-"}
 	bucket := func(name string, q report.Quantities, flags int) {
 		r := []interface{}{-1, flags | rowBucket, name, "bucket", nil, nil}
-		t.Rows = append(t.Rows, append(r, m.quantityCells(q, 0, true)...))
+		t.Rows = append(t.Rows, append(r, qc.cells(q, 0)...))
 	}
 	bucket(FrameWait, m.Wait, rowNoPct)
 	bucket(FrameMain, m.Main, 0)
@@ -319,7 +329,7 @@ func (m model) functionTable(id string, cumulative bool, inGraph []bool) *table 
 			samples = c.Samples
 		}
 		r := []interface{}{i, flags, f.Name, f.Kind, calls, samples}
-		cells := m.quantityCells(c.Quantities, c.Calls, true)
+		cells := qc.cells(c.Quantities, c.Calls)
 		if f.Kind == report.KindUnlabelled {
 			// Only pprof's CPU time is known for these samples, and it is part of no
 			// ledger: no other figure, and no percentage of the loops' totals.
