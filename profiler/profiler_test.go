@@ -339,8 +339,12 @@ func TestSleepIsWait(t *testing.T) {
 	if secs := float64(w.Ticks) / freq; secs < 0.99 || secs > 1.5 {
 		t.Errorf("sleep wait %.3fs, want ~1s", secs)
 	}
-	if secs := float64(c.Counters[wire.Ticks]) / freq; secs > 0.05 {
-		t.Errorf("the sleeper was charged %.3fs of running ticks", secs)
+	// Its running ticks are the few instructions around the Sleep, plus any time the
+	// loop's thread was descheduled in them (ticks are wall time: 0.3s seen on a loaded
+	// machine). The sleep itself must not be among them: they stay well under the
+	// second it waited, whatever the load.
+	if run := c.Counters[wire.Ticks]; run*2 > w.Ticks {
+		t.Errorf("the sleeper was charged %.3fs of running ticks beside its %.3fs sleep", float64(run)/freq, float64(w.Ticks)/freq)
 	}
 	if c.Counters[wire.CPU] > uint64(50*time.Millisecond) {
 		t.Errorf("the sleeper was charged %v of CPU", time.Duration(c.Counters[wire.CPU]))
