@@ -342,6 +342,17 @@ func foreignWait(s *Scheduler, reason WaitReason, op func(bw *bridgeWait) (parke
 	return bw.run(reason, func(bridgeMode) bool { return op(bw) })
 }
 
+// foreignWaitErr is foreignWait for the calls whose outcome is one error: op sets *err
+// (on the loop, before the caller resumes) where the operation fails or where its wait
+// ends, and the result is foreignWait's own failure if any, else *err.
+func foreignWaitErr(s *Scheduler, reason WaitReason, op func(bw *bridgeWait, err *error) (parked bool)) error {
+	var err error
+	if ferr := foreignWait(s, reason, func(bw *bridgeWait) bool { return op(bw, &err) }); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
 // settle is waitq.park's ending for a foreign waiter's node w, on the loop when its
 // wait ends: the granted outcome, or err with w unlinked; the node is recycled.
 func (q *waitq[T]) settle(w *waiter[T], err error) (val T, e error, granted bool) {

@@ -17,8 +17,7 @@ func (m *Mutex) lockForeign() error {
 	if on {
 		return m.Lock()
 	}
-	var err error
-	if ferr := foreignWait(s, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(s, WaitLock, func(bw *bridgeWait, err *error) bool {
 		switch {
 		case m.owner == nil:
 			m.owner, m.depth = &bw.proxy, 1
@@ -26,14 +25,11 @@ func (m *Mutex) lockForeign() error {
 			m.depth++
 		default:
 			// Granted means Unlock already made the proxy the owner.
-			m.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { err = e })
+			m.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { *err = e })
 			return true
 		}
 		return false
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (m *Mutex) tryLockForeign() bool {
@@ -90,23 +86,19 @@ func (rw *RWMutex) rlockForeign() error {
 	if on {
 		return rw.RLock()
 	}
-	var err error
-	if ferr := foreignWait(s, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(s, WaitLock, func(bw *bridgeWait, err *error) bool {
 		if isCaller(rw.writer, bw.who) || (rw.writer == nil && rw.q.empty()) {
 			rw.readers++
 			return false
 		}
 		rw.q.waitForeign(bw, waitReader, func(_ struct{}, e error, granted bool) {
-			err = e
+			*err = e
 			if !granted {
 				rw.grant()
 			}
 		})
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (rw *RWMutex) lockForeign() error {
@@ -114,8 +106,7 @@ func (rw *RWMutex) lockForeign() error {
 	if on {
 		return rw.Lock()
 	}
-	var err error
-	if ferr := foreignWait(s, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(s, WaitLock, func(bw *bridgeWait, err *error) bool {
 		if isCaller(rw.writer, bw.who) {
 			rw.wdepth++
 			return false
@@ -125,16 +116,13 @@ func (rw *RWMutex) lockForeign() error {
 			return false
 		}
 		rw.q.waitForeign(bw, waitWriter, func(_ struct{}, e error, granted bool) {
-			err = e
+			*err = e
 			if !granted {
 				rw.grant()
 			}
 		})
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (rw *RWMutex) tryLockForeign(read bool) bool {
@@ -213,24 +201,20 @@ func (s *Semaphore) acquireForeign(n int64) error {
 	if on {
 		return s.Acquire(n)
 	}
-	var err error
-	if ferr := foreignWait(loop, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(loop, WaitLock, func(bw *bridgeWait, err *error) bool {
 		if s.avail >= n && s.q.empty() {
 			s.avail -= n
 			return false
 		}
 		// Granted means grant() already deducted our permits.
 		s.q.waitForeign(bw, n, func(_ struct{}, e error, granted bool) {
-			err = e
+			*err = e
 			if !granted {
 				s.grant()
 			}
 		})
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (s *Semaphore) tryAcquireForeign(n int64) bool {
@@ -278,17 +262,13 @@ func (s *InvertedSemaphore) waitZeroForeign() error {
 	if on {
 		return s.WaitZero()
 	}
-	var err error
-	if ferr := foreignWait(loop, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(loop, WaitLock, func(bw *bridgeWait, err *error) bool {
 		if s.value == 0 {
 			return false
 		}
-		s.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { err = e })
+		s.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { *err = e })
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 // Cond
@@ -298,14 +278,10 @@ func (cv *Cond) waitForeign() error {
 	if on {
 		return cv.Wait()
 	}
-	var err error
-	if ferr := foreignWait(s, WaitLock, func(bw *bridgeWait) bool {
-		cv.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { err = e })
+	return foreignWaitErr(s, WaitLock, func(bw *bridgeWait, err *error) bool {
+		cv.q.waitForeign(bw, 0, func(_ struct{}, e error, _ bool) { *err = e })
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (cv *Cond) wakeForeign(n int, err error) int {
@@ -325,17 +301,13 @@ func (e *Event) waitForeign() error {
 	if on {
 		return e.Wait()
 	}
-	var err error
-	if ferr := foreignWait(s, WaitLock, func(bw *bridgeWait) bool {
+	return foreignWaitErr(s, WaitLock, func(bw *bridgeWait, err *error) bool {
 		if e.set {
 			return false
 		}
-		e.q.waitForeign(bw, 0, func(_ struct{}, werr error, _ bool) { err = werr })
+		e.q.waitForeign(bw, 0, func(_ struct{}, werr error, _ bool) { *err = werr })
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 // setForeign sets (or clears) the flag from a foreign caller.
@@ -422,10 +394,9 @@ func (ch *Channel[T]) sendForeign(v T, e error) error {
 	if on {
 		return ch.send(v, e)
 	}
-	var err error
-	if ferr := foreignWait(s, WaitChannel, func(bw *bridgeWait) bool {
+	return foreignWaitErr(s, WaitChannel, func(bw *bridgeWait, err *error) bool {
 		if ch.closed {
-			err = ErrChannelClosed
+			*err = ErrChannelClosed
 			return false
 		}
 		if ch.handOff(v, e) {
@@ -433,13 +404,10 @@ func (ch *Channel[T]) sendForeign(v T, e error) error {
 		}
 		ch.senders = true
 		// Granted means a receiver copied the value out (and cleared err).
-		w := ch.q.waitForeign(bw, 0, func(_ T, werr error, _ bool) { err = werr })
+		w := ch.q.waitForeign(bw, 0, func(_ T, werr error, _ bool) { *err = werr })
 		w.val, w.err = v, e
 		return true
-	}); ferr != nil {
-		return ferr
-	}
-	return err
+	})
 }
 
 func (ch *Channel[T]) receiveForeign() (T, error) {
